@@ -1,0 +1,131 @@
+"""Streaming throughput of the pipe runtime: `python bench/stream_throughput.py`.
+
+Streams N one-word chunks from a sync generator pipe and from an async
+generator pipe through the runtime to SSE, and prints, as medians of several
+runs measured side by side in this process:
+
+- raw:        iterating the same generator and doing nothing with the items;
+- raw+encode: iterating it and turning each item into its SSE line inline, on
+              the event loop, the way Open WebUI itself does (the least work that
+              gives the same bytes);
+- tuichat:    the full runtime path (load, valves, params, worker thread or
+              task, ordered channel, trace steps) consumed by an async for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tuichat.runtime import codec  # noqa: E402
+from tuichat.runtime.host import PipeHost, make_body  # noqa: E402
+from tuichat.runtime.library import FunctionLibrary  # noqa: E402
+from tuichat.store import Store  # noqa: E402
+
+SYNC_PIPE = """
+class Pipe:
+    def pipe(self, body: dict):
+        n = body["n"]
+        for i in range(n):
+            yield "word "
+"""
+
+ASYNC_PIPE = """
+class Pipe:
+    async def pipe(self, body: dict):
+        n = body["n"]
+        for i in range(n):
+            yield "word "
+"""
+
+
+def sync_words(n: int):  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        yield "word "
+
+
+async def async_words(n: int):  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        yield "word "
+
+
+async def raw_sync(n: int) -> int:
+    return sum(1 for _ in sync_words(n))
+
+
+async def raw_async(n: int) -> int:
+    return len([w async for w in async_words(n)])
+
+
+async def encode_sync(n: int) -> int:
+    return len([codec.process_line("bench_sync", w) for w in sync_words(n)])
+
+
+async def encode_async(n: int) -> int:
+    return len([codec.process_line("bench_async", w) async for w in async_words(n)])
+
+
+def through_runtime(host: PipeHost, model: str) -> Callable[[int], Any]:
+    async def run(n: int) -> int:
+        invocation = await host.invoke(model, make_body(model, [{"role": "user", "content": "go"}], stream=True, n=n))
+        count = 0
+        async for _ in invocation:
+            count += 1
+        return count - 2  # the stop chunk and [DONE]
+
+    return run
+
+
+async def measure(run: Callable[[int], Any], n: int) -> float:
+    started = time.perf_counter()
+    produced = await run(n)
+    elapsed = time.perf_counter() - started
+    if produced != n:
+        raise AssertionError(f"expected {n} chunks, got {produced}")
+    return elapsed
+
+
+async def main(n: int, repeats: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = await Store.open(Path(folder) / "bench.db")
+        host = PipeHost(store)
+        library = FunctionLibrary(host)
+        await library.add(SYNC_PIPE, function_id="bench_sync")
+        await library.add(ASYNC_PIPE, function_id="bench_async")
+        cases = {
+            "sync generator": (raw_sync, encode_sync, through_runtime(host, "bench_sync")),
+            "async generator": (raw_async, encode_async, through_runtime(host, "bench_async")),
+        }
+        print(f"{n:,} chunks per run, median of {repeats} runs (interleaved)\n")
+        print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10}")
+        for label, (raw, encoded, runtime) in cases.items():
+            await measure(runtime, 1000)  # load the pipe once, outside the timing
+            times: dict[str, list[float]] = {"raw": [], "raw+encode": [], "tuichat": []}
+            for _ in range(repeats):
+                times["raw"].append(await measure(raw, n))
+                times["raw+encode"].append(await measure(encoded, n))
+                times["tuichat"].append(await measure(runtime, n))
+            medians = {path: statistics.median(values) for path, values in times.items()}
+            for path, seconds in medians.items():
+                print(
+                    f"{label:16} {path:11} {seconds:9.4f} {n / seconds:12,.0f} "
+                    f"{seconds / medians['raw']:7.1f} {seconds / medians['raw+encode']:10.2f}"
+                )
+        await store.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    options = parser.parse_args()
+    asyncio.run(main(options.chunks, options.repeats))

@@ -1,0 +1,52 @@
+"""Errors the runtime raises to its callers, and how pipe exceptions are shown."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+_RUNTIME_DIR = str(Path(__file__).resolve().parent)
+
+
+class RuntimeErrorBase(Exception):
+    """An error with a message meant for the person using tuichat."""
+
+
+class UnknownModel(RuntimeErrorBase):
+    pass
+
+
+class FunctionDisabled(RuntimeErrorBase):
+    pass
+
+
+class FunctionLoadError(RuntimeErrorBase):
+    """Loading a function's source failed; `detail` holds the pipe-side traceback."""
+
+    def __init__(self, function_id: str, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.function_id = function_id
+        self.detail = detail
+
+
+class InvalidValves(RuntimeErrorBase):
+    pass
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming the error, with the line and column of a syntax error."""
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+        source = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
+        return f"{type(exc).__name__}: {exc.msg} ({where}){source}"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def pipe_traceback(exc: BaseException) -> str:
+    """The traceback without tuichat's own runtime frames, so it reads as the pipe's."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_RUNTIME_DIR)]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)

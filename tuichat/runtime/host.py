@@ -1,0 +1,151 @@
+"""The pipe host: stored functions in, models and invocations out.
+
+This is the runtime's front door for the CLI and the TUI. It never imports Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
+from tuichat.runtime.invoke import EventCallHandler, Invocation
+from tuichat.runtime.loader import FunctionCache, LoadedFunction
+from tuichat.runtime.models import FunctionModels, function_models, pipe_id_of
+from tuichat.runtime.request import State
+from tuichat.runtime.valves import apply_valves
+from tuichat.store import FunctionRow, Store
+
+LISTING_TIMEOUT = 30.0  # seconds one function may take to load and list its models
+
+
+@dataclass
+class ModelListing:
+    """Every model, in function order, and what went wrong where."""
+
+    models: list[dict[str, Any]]
+    functions: list[FunctionModels] = field(default_factory=list)
+    inactive: list[FunctionRow] = field(default_factory=list)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        found = {f.function_id: f.error for f in self.functions if f.error}
+        found.update({row.id: row.load_error or "disabled" for row in self.inactive})
+        return found
+
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        return {model["id"]: model for model in self.models}
+
+
+def new_metadata(chat_id: str | None = None, message_id: str | None = None, *, user_id: str, session_id: str) -> dict[str, Any]:
+    """The ids Open WebUI's chat puts in `__metadata__`, which also enable events."""
+    return {
+        "user_id": user_id,
+        "chat_id": chat_id or str(uuid.uuid4()),
+        "message_id": message_id or str(uuid.uuid4()),
+        "session_id": session_id,
+    }
+
+
+def make_body(model_id: str, messages: list[dict[str, Any]], *, stream: bool = True, **extra: Any) -> dict[str, Any]:
+    return {"model": model_id, "messages": messages, "stream": stream, **extra}
+
+
+class PipeHost:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.cache = FunctionCache(on_load_failure=self._deactivate)
+        self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
+        # What `__request__.app.state` shows pipes, as in Open WebUI.
+        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State())
+
+    async def _deactivate(self, function_id: str, error: FunctionLoadError) -> None:
+        """Open WebUI deactivates a function whose load fails; we also keep why."""
+        await self.store.functions.update(function_id, is_active=False, load_error=_error_text(error))
+
+    async def load(self, row: FunctionRow) -> LoadedFunction:
+        loaded = await self.cache.get(row.id, row.content)
+        self.app_state.FUNCTIONS[row.id] = loaded.instance
+        self.app_state.FUNCTION_CONTENTS[row.id] = loaded.content
+        return loaded
+
+    # -- models -------------------------------------------------------------------------
+    async def list_models(self, timeout: float = LISTING_TIMEOUT) -> ModelListing:
+        rows = await self.store.functions.list(type="pipe")
+        active = [row for row in rows if row.is_active]
+        results = await asyncio.gather(*(self._models_of(row, timeout) for row in active))
+        listing = ModelListing([m for r in results for m in r.models], list(results), [r for r in rows if not r.is_active])
+        self.app_state.MODELS = listing.by_id()
+        await self._record_listing_errors(active, results)
+        return listing
+
+    async def _models_of(self, row: FunctionRow, timeout: float) -> FunctionModels:
+        try:
+            return await asyncio.wait_for(self._list_function(row), timeout)
+        except TimeoutError:
+            return FunctionModels(row.id, [], f"listing models took longer than {timeout:g} s; skipped")
+        except FunctionLoadError as error:
+            return FunctionModels(row.id, [], str(error), error.detail)
+        except Exception as exc:  # invalid stored valves, for one: the function is skipped
+            return FunctionModels(row.id, [], describe(exc))
+
+    async def _list_function(self, row: FunctionRow) -> FunctionModels:
+        loaded = await self.load(row)
+        apply_valves(loaded.instance, row.valves)
+        return await function_models(row.id, row.name, row.type, row.created_at, loaded.instance)
+
+    async def _record_listing_errors(self, rows: list[FunctionRow], results: list[FunctionModels]) -> None:
+        for row, result in zip(rows, results):
+            current = await self.store.functions.get(row.id)
+            if current is not None and current.is_active and current.load_error != result.error:
+                await self.store.functions.set_error(row.id, result.error)
+
+    # -- invocation ---------------------------------------------------------------------
+    async def function_for_model(self, model_id: str) -> FunctionRow:
+        pipe_id = pipe_id_of(model_id)
+        row = await self.store.functions.get(pipe_id)
+        if row is None or row.type != "pipe":
+            raise UnknownModel(
+                f"unknown model '{model_id}': no pipe function '{pipe_id}' is stored. "
+                "Run `tuichat models` to see the models there are."
+            )
+        if not row.is_active:
+            why = f" ({row.load_error})" if row.load_error else ""
+            raise FunctionDisabled(
+                f"model '{model_id}' belongs to function '{row.id}', which is disabled{why}. "
+                f"Fix it, then run `tuichat pipes enable {row.id}`."
+            )
+        return row
+
+    async def invoke(
+        self,
+        model_id: str,
+        body: dict[str, Any],
+        *,
+        metadata: dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+        event_call: EventCallHandler | None = None,
+    ) -> Invocation:
+        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs."""
+        row = await self.function_for_model(model_id)
+        body = {**body, "model": model_id}
+        metadata = {**(body.pop("metadata", None) or {}), **(metadata or {})}
+        user = user if user is not None else await self.store.users.local()
+        user_valves = await self.store.functions.get_user_valves(row.id, user["id"])
+        return Invocation(
+            load=lambda: self.load(row),
+            model=model_id,
+            body=body,
+            metadata=metadata,
+            user=user,
+            valves=row.valves,
+            user_valves=user_valves,
+            app_state=self.app_state,
+            event_call=event_call,
+        )
+
+
+def _error_text(error: FunctionLoadError) -> str:
+    return f"{error}\n\n{error.detail}".rstrip() if error.detail else str(error)

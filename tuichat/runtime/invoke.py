@@ -1,0 +1,336 @@
+"""One pipe call as one ordered stream of steps (spec §6.3, §7.1-7.3, §8, §9).
+
+The wire bytes are Open WebUI 0.12.4's, branch for branch. One deliberate
+difference: sync pipes and sync generators run in a worker thread, never on the
+event loop, so a blocking pipe never freezes the caller. Events, event calls and
+output all go through one channel, so they come out in the order the pipe made them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import threading
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from tuichat.runtime import codec
+from tuichat.runtime.channel import Channel, ChannelClosed
+from tuichat.runtime.errors import FunctionLoadError, pipe_traceback
+from tuichat.runtime.loader import LoadedFunction
+from tuichat.runtime.request import Request, State
+from tuichat.runtime.threads import run_in_thread
+from tuichat.runtime.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.valves import apply_valves, user_valves_instance
+
+EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
+Loader = Callable[[], Awaitable[LoadedFunction]]
+
+# The only event calls a terminal can answer; Open WebUI's browser also runs `execute`.
+ANSWERABLE_CALLS = frozenset({"confirmation", "input"})
+NO_HANDLER_ERROR = "No one is there to answer: tuichat is running without an interactive front end."
+EMITTER_KEYS = ("session_id", "chat_id", "message_id")
+
+
+def refused_call_error(kind: object) -> str:
+    return f"tuichat cannot answer a '{kind}' event call: there is no browser to run it."
+
+
+def is_streaming_response(value: object) -> bool:
+    """Starlette/FastAPI `StreamingResponse`, recognised without importing either."""
+    return hasattr(value, "body_iterator") and type(value).__name__.endswith("StreamingResponse")
+
+
+class Invocation:
+    """Iterate it for the steps; `cancel()` stops the pipe and ends the iteration."""
+
+    def __init__(
+        self,
+        *,
+        load: Loader,
+        model: str,
+        body: dict[str, Any],
+        metadata: dict[str, Any],
+        user: dict[str, Any],
+        valves: dict[str, Any],
+        user_valves: dict[str, Any],
+        app_state: State,
+        event_call: EventCallHandler | None = None,
+    ) -> None:
+        self.model = model
+        self.body = body
+        self.metadata = metadata
+        self.stream = bool(body.get("stream"))
+        self._load = load
+        self._user = user
+        self._valves = valves
+        self._user_valves = user_valves
+        self._app_state = app_state
+        self._event_call = event_call
+        self._channel: Channel[Step] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._started = 0.0
+        self.cancelled = False
+
+    # -- consumer API -----------------------------------------------------------------
+    def __aiter__(self) -> AsyncIterator[Step]:
+        return self._steps()
+
+    async def _steps(self) -> AsyncIterator[Step]:
+        self._start()
+        assert self._channel is not None and self._task is not None
+        try:
+            while batch := await self._channel.get_batch():
+                for step in batch:
+                    yield step
+        finally:
+            if not self._task.done():
+                self.cancel()
+
+    def cancel(self) -> None:
+        """Async pipes are cancelled; a sync pipe's thread is told to stop and abandoned."""
+        self.cancelled = True
+        if self._channel is not None:
+            self._channel.abandon()
+            self._channel.close()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    # -- producer ---------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("an Invocation can be iterated only once")
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._channel = Channel(self._loop)
+        self._started = time.monotonic()
+        self._task = self._loop.create_task(self._produce(), name=f"pipe {self.model}")
+
+    async def _produce(self) -> None:
+        assert self._channel is not None
+        try:
+            loaded = await self._loaded()
+            apply_valves(loaded.instance, self._valves)
+            pipe = loaded.instance.pipe
+            params = self._params(loaded.instance, pipe)
+            if self.stream:
+                await self._stream_output(pipe, params)
+            else:
+                await self._nonstream_output(pipe, params)
+        except (ChannelClosed, asyncio.CancelledError):
+            pass
+        except BaseException as exc:  # SystemExit or KeyboardInterrupt from a pipe must not end the app
+            self._channel.put(RaisedStep(type(exc).__name__, str(exc), pipe_traceback(exc), self.elapsed()))
+        finally:
+            self._channel.close()
+
+    async def _loaded(self) -> LoadedFunction:
+        try:
+            return await self._load()
+        except FunctionLoadError as error:
+            # Report what the pipe's own code raised, as Open WebUI would.
+            raise (error.__cause__ or error) from None
+
+    def _params(self, instance: Any, pipe: Callable[..., Any]) -> dict[str, Any]:
+        """`body` by keyword, then the extras the signature names exactly (spec §6.3)."""
+        metadata = self.metadata
+        has_channel = all(key in metadata for key in EMITTER_KEYS)
+        extras: dict[str, Any] = {
+            "__event_emitter__": self._make_emitter() if has_channel else None,
+            "__event_call__": self._make_event_call() if has_channel else None,
+            "__chat_id__": metadata.get("chat_id"),
+            "__session_id__": metadata.get("session_id"),
+            "__message_id__": metadata.get("message_id"),
+            "__task__": metadata.get("task"),
+            "__task_body__": metadata.get("task_body"),
+            "__files__": metadata.get("files") or [],
+            "__user__": copy.deepcopy(self._user),
+            "__metadata__": metadata,
+            "__oauth_token__": None,
+            "__request__": Request(self._app_state, metadata),
+            "__tools__": metadata.get("tools", {}),
+        }
+        declared = inspect.signature(pipe).parameters
+        params = {"body": self.body} | {k: v for k, v in extras.items() if k in declared}
+        if "__user__" in params and hasattr(instance, "UserValves"):
+            params["__user__"]["valves"] = user_valves_instance(instance, self._user_valves)
+        return params
+
+    async def _execute(self, pipe: Callable[..., Any], params: dict[str, Any]) -> Any:
+        if inspect.iscoroutinefunction(pipe):
+            return await pipe(**params)
+        if inspect.isgeneratorfunction(pipe) or inspect.isasyncgenfunction(pipe):
+            return pipe(**params)  # creating a generator runs none of its code
+        return await run_in_thread(lambda: pipe(**params))
+
+    async def _stream_output(self, pipe: Callable[..., Any], params: dict[str, Any]) -> None:
+        model = self.model
+        try:
+            result = await self._execute(pipe, params)
+            if is_streaming_response(result):
+                await self._pass_through(result.body_iterator)
+                return
+            if isinstance(result, dict):
+                self._sse(f"data: {codec.dumps(result)}\n\n")
+                return
+        except (ChannelClosed, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            self._sse(codec.error_line(str(exc)), traceback=pipe_traceback(exc))
+            return
+        if isinstance(result, str):
+            self._sse(codec.chunk_line(model, result))
+        elif isinstance(result, Iterator):
+            await self._pump_sync(result)
+        elif isinstance(result, AsyncGenerator):
+            await self._pump_async(result)
+        else:
+            _discard(result)
+        self._sse(codec.chunk_line(model, None))
+        self._sse(codec.DONE_LINE)
+
+    async def _nonstream_output(self, pipe: Callable[..., Any], params: dict[str, Any]) -> None:
+        try:
+            result = await self._execute(pipe, params)
+        except (ChannelClosed, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            self._respond({"error": {"detail": str(exc)}}, traceback=pipe_traceback(exc))
+            return
+        if is_streaming_response(result):
+            await self._pass_through(result.body_iterator)
+        elif isinstance(result, dict):
+            self._respond(result)
+        elif isinstance(result, BaseModel):
+            self._respond(result.model_dump())
+        else:
+            self._respond(codec.completion(self.model, await self._message_content(result)))
+
+    async def _message_content(self, result: Any) -> str | None:
+        """Open WebUI's `get_message_content`: generators joined with str(), others None."""
+        if isinstance(result, str):
+            return result
+        if isinstance(result, Generator):
+            return await run_in_thread(lambda: "".join(map(str, result)))
+        if isinstance(result, AsyncGenerator):
+            return "".join([str(item) async for item in result])
+        _discard(result)
+        return None
+
+    async def _pump_sync(self, iterator: Iterator[Any]) -> None:
+        channel, model, elapsed = self._channel, self.model, self.elapsed
+        assert channel is not None
+
+        def pump() -> None:
+            try:
+                for line in iterator:
+                    channel.put_blocking(SseStep(codec.process_line(model, line), at=elapsed()))
+            except ChannelClosed:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()
+
+        await run_in_thread(pump)
+
+    async def _pump_async(self, agen: AsyncGenerator[Any, Any]) -> None:
+        channel, model, elapsed = self._channel, self.model, self.elapsed
+        assert channel is not None
+        async for line in agen:
+            await channel.put_async(SseStep(codec.process_line(model, line), at=elapsed()))
+
+    async def _pass_through(self, body_iterator: Any) -> None:
+        """A pipe's own StreamingResponse: every item as is, nothing added."""
+        assert self._channel is not None
+        if hasattr(body_iterator, "__aiter__"):
+            async for item in body_iterator:
+                await self._channel.put_async(self._raw_step(item))
+        else:
+            channel = self._channel
+
+            def pump() -> None:
+                for item in body_iterator:
+                    channel.put_blocking(self._raw_step(item))
+
+            await run_in_thread(pump)
+
+    def _raw_step(self, item: Any) -> SseStep:
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            return SseStep(bytes(item).decode("utf-8", "replace"), is_bytes=True, at=self.elapsed())
+        return SseStep(item if isinstance(item, str) else str(item), at=self.elapsed())
+
+    def _sse(self, text: str, traceback: str | None = None) -> None:
+        assert self._channel is not None
+        self._channel.put(SseStep(text, at=self.elapsed(), traceback=traceback))
+
+    def _respond(self, data: Any, traceback: str | None = None) -> None:
+        assert self._channel is not None
+        self._channel.put(ResponseStep(data, at=self.elapsed(), traceback=traceback))
+
+    # -- what the pipe gets to talk back with ----------------------------------------
+    def _make_emitter(self) -> Callable[[Any], Awaitable[None]]:
+        channel, elapsed, loop_thread = self._channel, self.elapsed, self._loop_thread
+        internal = bool(self.metadata.get("internal"))
+        assert channel is not None
+
+        async def __event_emitter__(event: Any) -> None:
+            if internal and isinstance(event, dict) and event.get("type") == "notification":
+                return
+            step = EventStep(_snapshot(event), elapsed())
+            if threading.get_ident() == loop_thread:
+                await channel.put_async(step)
+            else:  # awaited from a sync pipe's own event loop in its worker thread
+                channel.put(step)
+
+        return __event_emitter__
+
+    def _make_event_call(self) -> Callable[[Any], Awaitable[Any]]:
+        channel, elapsed, handler = self._channel, self.elapsed, self._event_call
+        loop, loop_thread = self._loop, self._loop_thread
+        assert channel is not None and loop is not None
+
+        async def __event_call__(event: Any) -> Any:
+            kind = event.get("type") if isinstance(event, dict) else None
+            if handler is None:
+                reply: Any = {"error": NO_HANDLER_ERROR}
+            elif kind not in ANSWERABLE_CALLS:
+                reply = {"error": refused_call_error(kind)}
+            else:
+                try:
+                    if threading.get_ident() == loop_thread:
+                        reply = await handler(event)
+                    else:
+                        future = asyncio.run_coroutine_threadsafe(handler(event), loop)
+                        reply = await asyncio.wrap_future(future)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    reply = {"error": f"the event call failed: {exc}"}
+            channel.put(CallStep(_snapshot(event), _snapshot(reply), elapsed()))
+            return reply
+
+        return __event_call__
+
+
+def _snapshot(value: Any) -> Any:
+    """Open WebUI serialises an event when it is emitted; a pipe that later mutates
+    and re-emits the same dict must not rewrite what was already sent."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return value
+
+
+def _discard(result: Any) -> None:
+    # A coroutine from a sync pipe is never awaited in Open WebUI either; closing it
+    # just spares the "never awaited" warning.
+    if inspect.iscoroutine(result):
+        result.close()

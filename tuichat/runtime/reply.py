@@ -1,0 +1,469 @@
+"""The reply a person sees, built from the steps of one invocation.
+
+This follows what Open WebUI's chat does with a pipe's output (spec §7.4, §8), with the
+project's deliberate choices (conformance README, "What the TUI shows"): `message` /
+`replace` events edit the visible text in order with streamed content, and a reply that
+fails keeps the text received before the error.
+
+`ReplyBuilder.feed` is on the hot path (one call per SSE line, 100k+ a second), so each
+step costs time proportional to the step alone: text is kept as a list of parts and only
+joined when someone reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Final, Literal, assert_never
+
+import orjson
+
+from tuichat.runtime.reasoning import ReasoningSplitter
+from tuichat.runtime.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+
+ReplyStatus = Literal["streaming", "done", "stopped", "error"]
+ActivityKind = Literal["event", "call", "error"]
+# The request param `reasoning_tags`: None/True for Open WebUI's defaults, False for none,
+# or a (start, end) pair.
+ReasoningTagsParam = bool | Sequence[str] | None
+
+
+@dataclass(slots=True)
+class ActivityEntry:
+    """One line of the activity pane: an event, an event call, or an error."""
+
+    at: float  # seconds since the request started
+    kind: ActivityKind
+    # The event dict as emitted; {"call": E, "reply": R}; or {"message": M, "traceback": T}.
+    data: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "kind": self.kind, "data": json_safe(self.data)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ActivityEntry:
+        return cls(at=float(data.get("at", 0.0)), kind=data.get("kind", "event"), data=data.get("data"))
+
+
+@dataclass(slots=True)
+class Reply:
+    """Everything Open WebUI would show for one assistant message."""
+
+    content: str = ""  # visible text, reasoning removed
+    reasoning: str = ""  # reasoning blocks, separated by a blank line
+    usage: dict[str, Any] | None = None
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # status `data`, in order
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    code_executions: list[dict[str, Any]] = field(default_factory=list)  # upserted by id
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    embeds: list[Any] = field(default_factory=list)
+    follow_ups: list[str] = field(default_factory=list)
+    title: str | None = None
+    error: str | None = None  # exactly the text Open WebUI shows
+    error_detail: Any = None  # the raw error value it came from
+    traceback: str | None = None
+    finish_reason: str | None = None
+    status: ReplyStatus = "streaming"
+    activity: list[ActivityEntry] = field(default_factory=list)
+
+    @property
+    def shown_status(self) -> dict[str, Any] | None:
+        """The status line above the reply: the last status, unless that one is hidden."""
+        if not self.statuses or self.statuses[-1].get("hidden"):
+            return None
+        return self.statuses[-1]
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if f.name != "activity"}
+        out["activity"] = [entry.to_json() for entry in self.activity]
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reply:
+        # Missing keys fall back to the defaults, so replies stored by older versions load.
+        return cls(
+            content=data.get("content") or "",
+            reasoning=data.get("reasoning") or "",
+            usage=data.get("usage"),
+            statuses=list(data.get("statuses") or ()),
+            sources=list(data.get("sources") or ()),
+            code_executions=list(data.get("code_executions") or ()),
+            notifications=list(data.get("notifications") or ()),
+            files=list(data.get("files") or ()),
+            embeds=list(data.get("embeds") or ()),
+            follow_ups=list(data.get("follow_ups") or ()),
+            title=data.get("title"),
+            error=data.get("error"),
+            error_detail=data.get("error_detail"),
+            traceback=data.get("traceback"),
+            finish_reason=data.get("finish_reason"),
+            status=data.get("status", "done"),
+            activity=[ActivityEntry.from_json(entry) for entry in data.get("activity") or ()],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What one step changed, so a front end can render incrementally."""
+
+    text: str = ""  # visible text appended
+    replaced: bool = False  # content replaced wholesale: re-render it from the reply
+    reasoning: str = ""  # reasoning text appended
+    event: ActivityEntry | None = None  # the activity entry this step added
+    error: bool = False  # the step recorded an error
+
+
+NO_CHANGE: Final = Update()
+_ERROR_CHANGE: Final = Update(error=True)
+
+
+class _Text:
+    """Text built by appending: parts are joined only when read, and the join is kept."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def append(self, text: str) -> None:
+        if text:
+            self._parts.append(text)
+
+    def set(self, text: str) -> None:
+        self._parts = [text] if text else []
+
+    def read(self) -> str:
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+
+class ReplyBuilder:
+    """Turns the steps of one invocation into the `Reply` a person sees."""
+
+    def __init__(self, reasoning_tags: ReasoningTagsParam = None) -> None:
+        self._reply = Reply()
+        self._splitter = ReasoningSplitter.for_param(reasoning_tags)
+        self._content = _Text()
+        self._reasoning = _Text()
+        self._streamed = False  # an SSE line was seen: Open WebUI strips the streamed text
+        self._event_handlers: dict[str, Callable[[Any], Update]] = {
+            "status": self._on_status,
+            "message": self._on_message,
+            "chat:message:delta": self._on_message,
+            "replace": self._on_replace,
+            "chat:message": self._on_replace,
+            "source": self._on_source,
+            "citation": self._on_source,
+            "notification": self._on_notification,
+            "files": self._on_files,
+            "chat:message:files": self._on_files,
+            "embeds": self._on_embeds,
+            "chat:message:embeds": self._on_embeds,
+            "chat:title": self._on_title,
+            "chat:message:follow_ups": self._on_follow_ups,
+            "chat:message:error": self._on_message_error,
+            "chat:completion": self._on_completion,
+        }
+
+    @property
+    def reply(self) -> Reply:
+        """The reply so far. Joins the text parts: read it per frame, not per step."""
+        self._reply.content = self._content.read()
+        self._reply.reasoning = self._reasoning.read()
+        return self._reply
+
+    def feed(self, step: Step) -> Update:
+        match step:
+            case SseStep():
+                return self._feed_sse(step)
+            case EventStep():
+                return self._dispatch_event(step.event, step.at)
+            case CallStep():
+                entry = self._log("call", {"call": step.event, "reply": step.reply}, step.at)
+                return Update(event=entry)
+            case ResponseStep():
+                return self._feed_response(step)
+            case RaisedStep():
+                # Open WebUI shows exactly str(e); the text received so far stays.
+                detail = {"type": step.type, "message": step.message}
+                return self._record_error(step.message, detail, step.traceback or None, step.at)
+            case _:
+                assert_never(step)
+
+    def finish(self, status: ReplyStatus | None = None) -> Reply:
+        """End of the invocation: release held-back text and settle the status."""
+        self._add_split(self._splitter.flush())
+        if self._streamed:
+            # Open WebUI strips the last text item of a streamed reply; non-stream text is kept as is.
+            self._content.set(self._content.read().strip())
+        reply = self.reply
+        reply.status = status or ("error" if reply.error is not None else "done")
+        return reply
+
+    # -- the wire ---------------------------------------------------------------------
+    def _feed_sse(self, step: SseStep) -> Update:
+        # Open WebUI treats each item as one SSE line, not as a byte stream to re-frame.
+        self._streamed = True
+        text = step.text
+        if not text.strip():
+            return NO_CHANGE
+        if not text.startswith("data:"):
+            body = _loads(text)
+            if isinstance(body, dict) and body.get("error"):
+                return self._record_error(_error_text(body["error"]), body["error"], step.traceback, step.at)
+            return NO_CHANGE
+        # Lines that are not a JSON object (`data: [DONE]`, `data: hello`) are silently skipped.
+        chunk = _loads(text[len("data:") :].strip())
+        return self._on_chunk(chunk, step) if isinstance(chunk, dict) else NO_CHANGE
+
+    def _on_chunk(self, chunk: dict[str, Any], step: SseStep) -> Update:
+        if "event" in chunk:  # a pipe may yield {"event": ...} to emit through the stream
+            return self._dispatch_event(chunk["event"], step.at)
+        self._merge_usage(chunk.get("usage"), chunk.get("timings"))  # timings: llama.cpp
+        choices = chunk.get("choices")
+        if not choices:
+            error = chunk.get("error")
+            if error:
+                return self._record_error(_error_text(error), error, step.traceback, step.at)
+            return NO_CHANGE
+        choice = _first_choice(choices)
+        if choice is None:
+            return NO_CHANGE
+        self._note_finish_reason(choice)
+        delta = choice.get("delta")  # a `message` in a stream is ignored, as in Open WebUI
+        if not isinstance(delta, dict):
+            return NO_CHANGE
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning") or delta.get("thinking")
+        return self._append(_as_text(delta.get("content")), _as_text(reasoning))
+
+    def _feed_response(self, step: ResponseStep) -> Update:
+        data = step.data
+        if not isinstance(data, dict):
+            return NO_CHANGE
+        if data.get("error"):
+            return self._record_error(_error_text(data["error"]), data["error"], step.traceback, step.at)
+        self._merge_usage(data.get("usage"))
+        choice = _first_choice(data.get("choices"))
+        if choice is None:
+            return NO_CHANGE
+        self._note_finish_reason(choice)
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            return NO_CHANGE
+        reasoning = _as_text(message.get("reasoning_content"))
+        content = _as_text(message.get("content"))
+        # Only a non-empty completion replaces what message events built, as in Open WebUI.
+        return self._replace(content, reasoning) if content else self._append("", reasoning)
+
+    # -- events -----------------------------------------------------------------------
+    def _dispatch_event(self, event: Any, at: float) -> Update:
+        entry = self._log("event", event, at)
+        change = self._apply_event(event)
+        return Update(
+            text=change.text,
+            replaced=change.replaced,
+            reasoning=change.reasoning,
+            event=entry,
+            error=change.error,
+        )
+
+    def _apply_event(self, event: Any) -> Update:
+        # A malformed event is only listed in the activity: a pipe's mistake must not end the reply.
+        if not isinstance(event, dict):
+            return NO_CHANGE
+        kind = event.get("type")
+        handler = self._event_handlers.get(kind) if isinstance(kind, str) else None
+        return handler(event.get("data")) if handler is not None else NO_CHANGE
+
+    def _on_status(self, data: Any) -> Update:
+        if isinstance(data, dict):
+            self._reply.statuses.append(data)
+        return NO_CHANGE
+
+    def _on_message(self, data: Any) -> Update:
+        text = _event_content(data)
+        return self._append(text) if text else NO_CHANGE
+
+    def _on_replace(self, data: Any) -> Update:
+        text = _event_content(data)
+        return self._replace(text) if text is not None else NO_CHANGE
+
+    def _on_source(self, data: Any) -> Update:
+        if not isinstance(data, dict):
+            return NO_CHANGE
+        if data.get("type") != "code_execution":
+            self._reply.sources.append(data)
+            return NO_CHANGE
+        executions = self._reply.code_executions
+        for index, existing in enumerate(executions):
+            if existing.get("id") == data.get("id"):
+                executions[index] = data  # a later event for the same run updates it
+                return NO_CHANGE
+        executions.append(data)
+        return NO_CHANGE
+
+    def _on_notification(self, data: Any) -> Update:
+        if isinstance(data, dict):
+            self._reply.notifications.append(data)
+        return NO_CHANGE
+
+    def _on_files(self, data: Any) -> Update:
+        # Kept in arrival order, like the stored message (the live Open WebUI view shows only the last set).
+        files = data.get("files") if isinstance(data, dict) else None
+        if isinstance(files, list):
+            self._reply.files.extend(item for item in files if isinstance(item, dict))
+        return NO_CHANGE
+
+    def _on_embeds(self, data: Any) -> Update:
+        if not isinstance(data, dict) or not isinstance(data.get("embeds"), list):
+            return NO_CHANGE
+        if data.get("replace"):
+            self._reply.embeds.clear()
+        self._reply.embeds.extend(data["embeds"])
+        return NO_CHANGE
+
+    def _on_title(self, data: Any) -> Update:
+        if isinstance(data, str):
+            self._reply.title = data
+        return NO_CHANGE
+
+    def _on_follow_ups(self, data: Any) -> Update:
+        follow_ups = data.get("follow_ups") if isinstance(data, dict) else None
+        if isinstance(follow_ups, list):
+            self._reply.follow_ups = [item for item in follow_ups if isinstance(item, str)]
+        return NO_CHANGE
+
+    def _on_message_error(self, data: Any) -> Update:
+        error = data.get("error") if isinstance(data, dict) else None
+        if not error:
+            return NO_CHANGE
+        self._set_error(_error_text(error), error, None)
+        return _ERROR_CHANGE
+
+    def _on_completion(self, data: Any) -> Update:
+        # `done` needs nothing here: `finish` settles the status when the invocation ends.
+        if not isinstance(data, dict):
+            return NO_CHANGE
+        self._merge_usage(data.get("usage"))
+        error = data.get("error")
+        if not error:
+            return NO_CHANGE
+        self._set_error(_error_text(error), error, None)
+        return _ERROR_CHANGE
+
+    # -- state ------------------------------------------------------------------------
+    def _append(self, text: str, reasoning: str = "") -> Update:
+        # Out-of-band reasoning first: the text that follows it is what closes its block.
+        reasoning = self._splitter.feed_reasoning(reasoning) if reasoning else ""
+        visible, tagged = self._splitter.feed(text) if text else ("", "")
+        reasoning += tagged
+        if not visible and not reasoning:
+            return NO_CHANGE
+        self._add_split((visible, reasoning))
+        return Update(text=visible, reasoning=reasoning)
+
+    def _replace(self, text: str, reasoning: str = "") -> Update:
+        reasoning = self._splitter.feed_reasoning(reasoning) if reasoning else ""
+        self._splitter.reset()  # a half-seen tag in the old text must not swallow the new one
+        visible, tagged = self._splitter.feed(text)
+        reasoning += tagged
+        self._content.set(visible)
+        self._reasoning.append(reasoning)
+        return Update(replaced=True, reasoning=reasoning)
+
+    def _add_split(self, split: tuple[str, str]) -> None:
+        self._content.append(split[0])
+        self._reasoning.append(split[1])
+
+    def _note_finish_reason(self, choice: dict[str, Any]) -> None:
+        if choice.get("finish_reason") is not None:
+            self._reply.finish_reason = _as_text(choice["finish_reason"])
+
+    def _merge_usage(self, *values: Any) -> None:
+        for value in values:
+            if isinstance(value, dict) and value:
+                if self._reply.usage is None:
+                    self._reply.usage = {}
+                self._reply.usage.update(value)
+
+    def _log(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry:
+        entry = ActivityEntry(at, kind, data)
+        self._reply.activity.append(entry)
+        return entry
+
+    def _set_error(self, text: str, detail: Any, traceback: str | None) -> None:
+        self._reply.error = text
+        self._reply.error_detail = detail
+        self._reply.traceback = traceback
+
+    def _record_error(self, text: str, detail: Any, traceback: str | None, at: float) -> Update:
+        """An error from the wire: shown under the reply and listed in the activity."""
+        self._set_error(text, detail, traceback)
+        entry = self._log("error", {"message": text, "traceback": traceback}, at)
+        return Update(event=entry, error=True)
+
+
+def reply_from_steps(steps: Iterable[Step], reasoning_tags: ReasoningTagsParam = None) -> Reply:
+    """The finished reply for a complete list of steps (a stored trace, a test)."""
+    builder = ReplyBuilder(reasoning_tags)
+    for step in steps:
+        builder.feed(step)
+    return builder.finish()
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with anything JSON cannot hold turned into text, so a reply can always be stored."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {key if isinstance(key, str) else str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return repr(value)
+
+
+def _loads(text: str) -> Any:
+    """Decode like Open WebUI's json.loads; None when it would fail. orjson first, for speed."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    # json.loads also takes NaN, Infinity and huge ints, which orjson refuses.
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _as_text(value: Any) -> str:
+    # Open WebUI skips falsy values and formats the rest with f"{value}".
+    if not value:
+        return ""
+    return value if isinstance(value, str) else f"{value}"
+
+
+def _first_choice(choices: Any) -> dict[str, Any] | None:
+    # Open WebUI drops a chunk whose reading raises; checking the shape first does the same.
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        return choices[0]
+    return None
+
+
+def _event_content(data: Any) -> str | None:
+    content = data.get("content") if isinstance(data, dict) else None
+    return content if isinstance(content, str) else None
+
+
+def _error_text(error: Any) -> str:
+    """The text Open WebUI shows for an error value: its detail, message or content, else str()."""
+    if isinstance(error, dict):
+        for key in ("detail", "message", "content"):
+            if key in error:
+                return f"{error[key]}"
+    return f"{error}"

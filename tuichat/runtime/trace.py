@@ -1,0 +1,80 @@
+"""The steps of one pipe invocation, in the order they happened.
+
+An invocation is one ordered stream of these steps: the wire (SSE items or the
+non-stream response) interleaved with the events the pipe emitted and the event
+calls it made. The same stream feeds the CLI, the TUI and the conformance tests;
+`to_json` gives the conformance trace form of a step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    """The pipe awaited `__event_emitter__(event)`."""
+
+    event: Any
+    at: float = 0.0  # seconds since the request started
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.event}
+
+
+@dataclass(frozen=True, slots=True)
+class CallStep:
+    """The pipe awaited `__event_call__(event)` and got `reply` back."""
+
+    event: Any
+    reply: Any
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"call": self.event, "reply": self.reply}
+
+
+@dataclass(frozen=True, slots=True)
+class SseStep:
+    """One item of the streaming response body, exactly as Open WebUI yields it."""
+
+    text: str
+    is_bytes: bool = False
+    at: float = 0.0
+    # Set on the `data: {"error":...}` line made from an exception raised by the
+    # pipe call, so a front end can show where it came from. Not part of the wire.
+    traceback: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.is_bytes:
+            return {"sse": self.text, "bytes": True}
+        return {"sse": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStep:
+    """The non-streaming result (a completion dict, an error dict, or the pipe's own dict)."""
+
+    data: Any
+    at: float = 0.0
+    traceback: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"response": self.data}
+
+
+@dataclass(frozen=True, slots=True)
+class RaisedStep:
+    """An exception escaped: the stream is cut here (or the non-stream call failed)."""
+
+    type: str
+    message: str
+    traceback: str = ""
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"raised": {"type": self.type, "message": self.message}}
+
+
+Step = EventStep | CallStep | SseStep | ResponseStep | RaisedStep

@@ -1,0 +1,54 @@
+"""SQLite storage for tuichat: functions, chats, the local user and settings.
+
+    async with await Store.open(default_db_path()) as store:
+        chat = await store.chats.create("Hello")
+
+Never imports textual: the CLI and tests use it without the TUI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+
+from tuichat.store.chats import ChatRepo, ChatRow, MessageRow
+from tuichat.store.database import Database, StoreError
+from tuichat.store.functions import FunctionRepo, FunctionRow
+from tuichat.store.ids import (
+    InvalidFunctionId,
+    function_id_from_filename,
+    validate_function_id,
+)
+from tuichat.store.paths import default_db_path
+from tuichat.store.settings import SettingsRepo
+from tuichat.store.users import UserRepo
+
+__all__ = [
+    "ChatRow",
+    "FunctionRow",
+    "InvalidFunctionId",
+    "MessageRow",
+    "Store",
+    "StoreError",
+    "default_db_path",
+    "function_id_from_filename",
+    "validate_function_id",
+]
+
+
+class Store(Database):
+    """The database with its repositories: `functions`, `chats`, `users`, `settings`."""
+
+    def __init__(
+        self, connection: aiosqlite.Connection, path: Path, readonly: bool
+    ) -> None:
+        super().__init__(connection, path, readonly)
+        self.functions = FunctionRepo(self)
+        self.chats = ChatRepo(self)
+        self.users = UserRepo(self)
+        self.settings = SettingsRepo(self)
+
+    async def _after_open(self) -> None:
+        if not self.readonly:
+            await self.users.ensure_local()

@@ -1,0 +1,329 @@
+"""Chats, their messages, and the events each reply received while it streamed."""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final, Literal, get_args
+
+from tuichat.store.database import (
+    Database,
+    StoreError,
+    check_fields,
+    dump_json_lenient,
+    load_json,
+    object_json,
+    optional_str,
+    require_bool,
+    require_choice,
+    require_str,
+)
+
+Role = Literal["user", "assistant", "system"]
+MessageStatus = Literal["streaming", "done", "stopped", "error"]
+# (seconds since the request started, one trace step such as {"event": {...}})
+Event = tuple[float, Any]
+
+_check_role = partial(require_choice, choices=get_args(Role), what="Message role")
+_check_status = partial(
+    require_choice, choices=get_args(MessageStatus), what="Message status"
+)
+
+_UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
+    "title": require_str,
+    "model_id": optional_str,
+    "system_prompt": optional_str,
+    "stream": require_bool,
+    "params": object_json,
+}
+
+# Keeps a chat's messages in insertion order even when the wall clock repeats a
+# value (coarse clocks) or steps back (NTP): see `_created_at`.
+_MIN_STEP: Final = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    id: str
+    title: str
+    model_id: str | None
+    system_prompt: str | None
+    stream: bool
+    params: dict[str, Any]
+    created_at: float  # epoch seconds
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ChatRow:
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            model_id=row["model_id"],
+            system_prompt=row["system_prompt"],
+            stream=bool(row["stream"]),
+            params=load_json(row["params"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: str
+    chat_id: str
+    parent_id: str | None
+    role: Role
+    content: str
+    model_id: str | None
+    created_at: float  # epoch seconds
+    updated_at: float
+    status: MessageStatus
+    error: str | None
+    reasoning: str | None
+    usage: dict[str, Any] | None
+    extra: dict[str, Any]  # statuses, sources, files, ...: whatever the runtime keeps
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MessageRow:
+        return cls(
+            id=row["id"],
+            chat_id=row["chat_id"],
+            parent_id=row["parent_id"],
+            role=row["role"],
+            content=row["content"],
+            model_id=row["model_id"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            status=row["status"],
+            error=row["error"],
+            reasoning=row["reasoning"],
+            usage=load_json(row["usage"]),
+            extra=load_json(row["extra"]),
+        )
+
+
+class ChatRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- chats ----------------------------------------------------------------------
+
+    async def create(
+        self,
+        title: str,
+        model_id: str | None = None,
+        system_prompt: str | None = None,
+        stream: bool = True,
+        params: Mapping[str, Any] | None = None,
+    ) -> ChatRow:
+        chat_id = str(uuid.uuid4())
+        now = time.time()
+        values = (
+            chat_id,
+            require_str(title),
+            optional_str(model_id),
+            optional_str(system_prompt),
+            require_bool(stream),
+            object_json({} if params is None else params),
+            now,
+            now,
+        )
+        async with self._db.transaction():
+            await self._db.execute(
+                "INSERT INTO chat (id, title, model_id, system_prompt, stream, params,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            return await self._require(chat_id)
+
+    async def get(self, id: str) -> ChatRow | None:
+        row = await self._db.fetchone("SELECT * FROM chat WHERE id = ?", (id,))
+        return None if row is None else ChatRow.from_row(row)
+
+    async def list(self, limit: int | None = None) -> builtins.list[ChatRow]:
+        """Chats, most recently updated first."""
+        rows = await self._db.fetchall(
+            # LIMIT -1 means no limit in SQLite.
+            "SELECT * FROM chat ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        return [ChatRow.from_row(row) for row in rows]
+
+    async def rename(self, id: str, title: str) -> ChatRow:
+        return await self.update(id, title=title)
+
+    async def update(self, id: str, **fields: Any) -> ChatRow:
+        """Set any of: title, model_id, system_prompt, stream, params."""
+        values = check_fields(fields, _UPDATABLE)
+        assignments = "".join(f"{name} = :{name}, " for name in values)
+        async with self._db.transaction():
+            changed = await self._db.execute(
+                f"UPDATE chat SET {assignments}updated_at = :now WHERE id = :id",
+                {**values, "now": time.time(), "id": id},
+            )
+            if not changed:
+                raise self._missing("chat", id)
+            return await self._require(id)
+
+    async def delete(self, id: str) -> bool:
+        """Delete a chat with its messages and their events; False if there was none."""
+        return await self._db.execute("DELETE FROM chat WHERE id = ?", (id,)) > 0
+
+    # -- messages -------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        chat_id: str,
+        role: Role,
+        content: str,
+        *,
+        model_id: str | None = None,
+        parent_id: str | None = None,
+        status: MessageStatus = "done",
+    ) -> MessageRow:
+        """Append a message to a chat and mark the chat as updated."""
+        message_id = str(uuid.uuid4())
+        message = {
+            "id": message_id,
+            "chat_id": chat_id,
+            "parent_id": parent_id,
+            "role": _check_role(role),
+            "content": require_str(content),
+            "model_id": optional_str(model_id),
+            "status": _check_status(status),
+        }
+        async with self._db.transaction():
+            now = time.time()
+            # One statement both bumps the chat and proves it exists.
+            if not await self._db.execute(
+                "UPDATE chat SET updated_at = ? WHERE id = ?", (now, chat_id)
+            ):
+                raise self._missing("chat", chat_id)
+            if parent_id is not None:
+                await self._check_parent(chat_id, parent_id)
+            await self._db.execute(
+                "INSERT INTO message (id, chat_id, parent_id, role, content, model_id,"
+                " status, created_at, updated_at) VALUES (:id, :chat_id, :parent_id,"
+                " :role, :content, :model_id, :status, :created_at, :created_at)",
+                {**message, "created_at": await self._created_at(chat_id, now)},
+            )
+            return await self._require_message(message_id)
+
+    async def save_reply(
+        self,
+        message_id: str,
+        *,
+        content: str,
+        reasoning: str | None,
+        status: MessageStatus,
+        error: str | None,
+        usage: Mapping[str, Any] | None,
+        extra: Mapping[str, Any],
+        new_events: Sequence[Event] = (),
+    ) -> bool:
+        """Save a reply's state and append the events it got since the last save.
+
+        Called about once a second while a reply streams, so it costs one UPDATE, one
+        index lookup and the new events, however long the reply already is. Returns
+        False (saving nothing) if the message is gone, e.g. its chat was deleted.
+        """
+        # Encode before taking the write lock, to hold it as briefly as possible.
+        reply = {
+            "id": message_id,
+            "content": require_str(content),
+            "reasoning": optional_str(reasoning),
+            "status": _check_status(status),
+            "error": optional_str(error),
+            "usage": None if usage is None else dump_json_lenient(usage),
+            "extra": dump_json_lenient(extra),
+        }
+        events = [(float(at), dump_json_lenient(data)) for at, data in new_events]
+        async with self._db.transaction():
+            if not await self._db.execute(
+                "UPDATE message SET content = :content, reasoning = :reasoning,"
+                " status = :status, error = :error, usage = :usage, extra = :extra,"
+                " updated_at = :now WHERE id = :id",
+                {**reply, "now": time.time()},
+            ):
+                return False
+            if events:
+                await self._append_events(message_id, events)
+        return True
+
+    async def get_message(self, id: str) -> MessageRow | None:
+        row = await self._db.fetchone("SELECT * FROM message WHERE id = ?", (id,))
+        return None if row is None else MessageRow.from_row(row)
+
+    async def messages(self, chat_id: str) -> builtins.list[MessageRow]:
+        """A chat's messages, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM message WHERE chat_id = ? ORDER BY created_at, rowid",
+            (chat_id,),
+        )
+        return [MessageRow.from_row(row) for row in rows]
+
+    async def events(self, message_id: str) -> builtins.list[Event]:
+        """The events a reply received, in the order they came."""
+        rows = await self._db.fetchall(
+            "SELECT at, data FROM message_event WHERE message_id = ? ORDER BY seq",
+            (message_id,),
+        )
+        return [(row["at"], load_json(row["data"])) for row in rows]
+
+    # -- helpers --------------------------------------------------------------------
+
+    async def _append_events(
+        self, message_id: str, events: Sequence[tuple[float, str]]
+    ) -> None:
+        # The primary key index answers max(seq) directly: no scan of earlier events.
+        first_seq: int = await self._db.fetchvalue(
+            "SELECT coalesce(max(seq) + 1, 0) FROM message_event WHERE message_id = ?",
+            (message_id,),
+        )
+        await self._db.executemany(
+            "INSERT INTO message_event (message_id, seq, at, data) VALUES (?, ?, ?, ?)",
+            [
+                (message_id, first_seq + i, at, data)
+                for i, (at, data) in enumerate(events)
+            ],
+        )
+
+    async def _created_at(self, chat_id: str, now: float) -> float:
+        """`now`, nudged past the chat's latest message: order must not trust clocks."""
+        latest: float | None = await self._db.fetchvalue(
+            "SELECT max(created_at) FROM message WHERE chat_id = ?", (chat_id,)
+        )
+        return now if latest is None else max(now, latest + _MIN_STEP)
+
+    async def _check_parent(self, chat_id: str, parent_id: str) -> None:
+        parent_chat = await self._db.fetchvalue(
+            "SELECT chat_id FROM message WHERE id = ?", (parent_id,)
+        )
+        if parent_chat != chat_id:
+            raise StoreError(
+                f"Message {parent_id!r} is not in chat {chat_id!r} ({self._db.path}), "
+                f"so it cannot be the parent of a new message there.",
+                self._db.path,
+            )
+
+    async def _require(self, id: str) -> ChatRow:
+        row = await self.get(id)
+        if row is None:
+            raise self._missing("chat", id)
+        return row
+
+    async def _require_message(self, id: str) -> MessageRow:
+        row = await self.get_message(id)
+        if row is None:
+            raise self._missing("message", id)
+        return row
+
+    def _missing(self, kind: str, id: str) -> StoreError:
+        return StoreError(
+            f"No {kind} with id {id!r} in {self._db.path}.", self._db.path
+        )

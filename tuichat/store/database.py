@@ -1,0 +1,471 @@
+"""The SQLite connection: opening, migrating, transactions and readable errors.
+
+Concurrency model:
+- Between processes: WAL lets readers run beside one writer; every write runs in a
+  `BEGIN IMMEDIATE` transaction, which takes the write lock up front (waiting up to
+  `busy_timeout`), so a transaction never fails half-way with "database is locked".
+- Within a process: one aiosqlite connection is shared by every asyncio task. An
+  `asyncio.Lock` hands it to one unit of work (a transaction, or a read) at a time,
+  so a task never sees, joins or rolls back another task's transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+import aiosqlite
+
+from tuichat.store.paths import ENV_VAR, default_db_path
+from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
+
+Params = Sequence[Any] | Mapping[str, Any]  # positional (?) or named (:name) parameters
+
+BUSY_TIMEOUT_MS: Final = 30_000
+_CONNECTION_PRAGMAS: Final = (
+    # First, so that the other pragmas wait for locks too.
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys = ON",
+    # Safe in WAL mode (a power cut can lose the last commits, never corrupt), and
+    # commits skip the fsync, which matters for replies saved every second.
+    "PRAGMA synchronous = NORMAL",
+)
+
+
+class StoreError(Exception):
+    """A database problem, with a message that names the file and can be shown as is."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+# The transaction the running task is inside. Tasks started inside a transaction
+# inherit it (contextvars are copied), so `gather` in a transaction joins it too.
+_current_transaction: ContextVar[object | None] = ContextVar(
+    "tuichat_store_transaction", default=None
+)
+
+
+class Database:
+    """One SQLite file: `await Database.open(path)`. `Store` adds the repositories."""
+
+    def __init__(
+        self, connection: aiosqlite.Connection, path: Path, readonly: bool
+    ) -> None:
+        self._conn: aiosqlite.Connection | None = connection
+        self.path = path
+        self.readonly = readonly
+        self._lock = asyncio.Lock()
+        self._active_transaction: object | None = None
+
+    # -- opening and closing ------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls, path: str | os.PathLike[str] | None = None, *, readonly: bool = False
+    ) -> Self:
+        """Open the database at `path` (default: `default_db_path()`), creating and
+        migrating it as needed.
+
+        With `readonly=True` the file is opened with SQLite's `mode=ro`: it must exist
+        and be up to date, and every write raises StoreError.
+        """
+        db_path = Path(path) if path is not None else default_db_path()
+        _check_can_open(db_path, readonly)
+        db = cls(await _connect(db_path, readonly), db_path, readonly)
+        try:
+            await db._prepare()
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close, after any running transaction; closing twice is fine."""
+        async with self._turn():
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                with self._errors():
+                    await conn.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _prepare(self) -> None:
+        for pragma in _CONNECTION_PRAGMAS:
+            await self._run(pragma)
+        # Check before switching to WAL, so a file we refuse is left exactly as it was.
+        version = await self._check_schema()
+        if not self.readonly:
+            await self._run("PRAGMA journal_mode = WAL")
+        await self._migrate(version)
+        await self._after_open()
+
+    async def _after_open(self) -> None:
+        """Hook for subclasses: runs once the schema is current, before `open` ends."""
+
+    # -- schema -------------------------------------------------------------------
+
+    async def _check_schema(self) -> int:
+        """Return the schema version, refusing databases this code must not touch."""
+        version: int = await self._value("PRAGMA user_version")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was made by a newer tuichat (schema v{version}; this one "
+                f"knows up to v{SCHEMA_VERSION}). Upgrade tuichat, or set {ENV_VAR} to "
+                f"use another database file.",
+                self.path,
+            )
+        if version == 0 and await self._value("SELECT count(*) FROM sqlite_master"):
+            raise StoreError(
+                f"{self.path} is an SQLite database, but not a tuichat one; it was "
+                f"left untouched. Set {ENV_VAR} to another file.",
+                self.path,
+            )
+        return version
+
+    async def _migrate(self, version: int) -> None:
+        if version == SCHEMA_VERSION:
+            return
+        if self.readonly:
+            raise StoreError(
+                f"{self.path} needs upgrading from schema v{version} to "
+                f"v{SCHEMA_VERSION}, which needs write access. Open it once without "
+                f"read-only mode.",
+                self.path,
+            )
+        async with self.transaction():
+            # Another process may have migrated while we waited for the write lock.
+            version = await self._check_schema()
+            for script in MIGRATIONS[version:]:
+                for statement in statements(script):
+                    await self._run(statement)
+            await self._run(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- transactions -------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` if the block raises.
+
+        Inside an open transaction of the same task this joins it: the outermost
+        block commits or rolls back everything.
+        """
+        if self._in_transaction():
+            yield
+            return
+        async with self._lock:
+            token = object()
+            self._active_transaction = token
+            reset = _current_transaction.set(token)
+            try:
+                # BEGIN is inside the try: if we are cancelled while it waits for the
+                # write lock, it still runs later and must be rolled back.
+                await self._run("BEGIN IMMEDIATE")
+                yield
+                await self._run("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            finally:
+                _current_transaction.reset(reset)
+                self._active_transaction = None
+
+    def _in_transaction(self) -> bool:
+        return self._active_transaction is not None and (
+            _current_transaction.get() is self._active_transaction
+        )
+
+    async def _rollback(self) -> None:
+        # A failure here means there was nothing left to undo (BEGIN failed, or SQLite
+        # already rolled back after an I/O error); the error in flight is what matters.
+        with contextlib.suppress(StoreError):
+            await self._run("ROLLBACK")
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """Have the connection to ourselves, unless we already do (in a transaction)."""
+        if self._in_transaction():
+            yield
+            return
+        async with self._lock:
+            yield
+
+    # -- statements ---------------------------------------------------------------
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement, in a transaction (its own unless inside one).
+
+        Returns the number of rows changed.
+        """
+        async with self.transaction():
+            return await self._run(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        batch = list(rows)  # consumed here, not lazily on aiosqlite's thread
+        async with self.transaction():
+            with self._errors():
+                async with self._connection.executemany(sql, batch):
+                    pass
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._turn():
+            return await self._row(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._turn():
+            with self._errors():
+                return list(await self._connection.execute_fetchall(sql, params))
+
+    async def fetchvalue(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        async with self._turn():
+            return await self._value(sql, params)
+
+    async def _run(self, sql: str, params: Params = ()) -> int:
+        with self._errors():
+            async with self._connection.execute(sql, params) as cursor:
+                return cursor.rowcount
+
+    async def _row(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        with self._errors():
+            async with self._connection.execute(sql, params) as cursor:
+                row: sqlite3.Row | None = await cursor.fetchone()
+                return row
+
+    async def _value(self, sql: str, params: Params = ()) -> Any:
+        row = await self._row(sql, params)
+        return None if row is None else row[0]
+
+    @property
+    def _connection(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StoreError(f"The database {self.path} is already closed.", self.path)
+        return self._conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path, self.readonly) from exc
+
+
+# -- JSON columns ---------------------------------------------------------------
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def dump_json_lenient(value: Any) -> str:
+    """For data a pipe produced: an object json can't encode is kept as its str()
+    rather than failing the save and losing the reply."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def load_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+# -- checked column values -------------------------------------------------------
+# Used by the repos' `update(**fields)`: wrong types are refused rather than
+# coerced, so e.g. name=None can never be stored as the text "None".
+
+
+def object_json(value: object) -> str:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"Expected a dict, got {type(value).__name__}")
+    return dump_json(dict(value))
+
+
+def require_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"Expected a str, got {type(value).__name__}")
+    return value
+
+
+def optional_str(value: object) -> str | None:
+    return None if value is None else require_str(value)
+
+
+def require_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"Expected a bool, got {type(value).__name__}")
+    return value
+
+
+def require_choice(value: object, choices: Iterable[str], what: str) -> str:
+    allowed = tuple(choices)
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+    return str(value)
+
+
+def check_fields(
+    fields: Mapping[str, object], checkers: Mapping[str, Callable[[object], object]]
+) -> dict[str, object]:
+    """Check `update(**fields)`: known names only, each value checked and encoded."""
+    unknown = fields.keys() - checkers.keys()
+    if unknown:
+        raise TypeError(f"Cannot update field(s): {', '.join(sorted(unknown))}")
+    return {name: checkers[name](value) for name, value in fields.items()}
+
+
+# -- opening --------------------------------------------------------------------
+
+
+def _check_can_open(path: Path, readonly: bool) -> None:
+    """Refuse early, and precisely, what SQLite would report vaguely (or late)."""
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder, not a database file. Set {ENV_VAR} to a file path "
+            f"such as {path / 'tuichat.db'}.",
+            path,
+        )
+    if readonly:
+        if not path.is_file():
+            raise StoreError(
+                f"{path} does not exist, so it cannot be opened read-only.", path
+            )
+        return
+    _make_parent(path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(_read_only_message(path), path)
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"The folder {path.parent} is read-only, but SQLite must create "
+            f"{path.name}-wal and {path.name}-shm files beside {path}. Make the folder "
+            f"writable, set {ENV_VAR} to a writable location, or open it read-only.",
+            path,
+        )
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot create the folder {path.parent} for the database {path}: "
+            f"{exc.strerror or exc}. Create it, or set {ENV_VAR} to a writable "
+            f"location.",
+            path,
+        ) from exc
+
+
+async def _connect(path: Path, readonly: bool) -> aiosqlite.Connection:
+    # isolation_level=None: the sqlite3 module must not open transactions behind our
+    # back; `Database.transaction` issues BEGIN/COMMIT itself.
+    try:
+        if readonly:
+            conn = await aiosqlite.connect(
+                _readonly_uri(path), uri=True, isolation_level=None
+            )
+        else:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _store_error(exc, path, readonly) from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _readonly_uri(path: Path) -> str:
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists():
+        # Even to read a WAL database SQLite creates a -shm file, which this folder
+        # refuses. With no -wal file no one is writing and the main file holds every
+        # commit, so reading it as immutable (no locks, no -shm) is safe.
+        uri += "&immutable=1"
+    return uri
+
+
+# -- errors ---------------------------------------------------------------------
+
+
+def _read_only_message(path: Path) -> str:
+    return (
+        f"{path} is read-only, so tuichat cannot save changes. Make the file and its "
+        f"folder writable, set {ENV_VAR} to a writable location, or open it read-only."
+    )
+
+
+# Matched by prefix against `sqlite3.Error.sqlite_errorname`, which includes the
+# extended code (SQLITE_READONLY_DIRECTORY, SQLITE_CANTOPEN_ISDIR, ...). A failed
+# write has been rolled back by the time the message is shown, hence "unchanged".
+_MESSAGES: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "SQLITE_NOTADB",
+        "{path} is not an SQLite database (file is not a database); it was left "
+        "untouched. Move it aside, or set {env} to another file.",
+    ),
+    (
+        "SQLITE_CANTOPEN",
+        "Cannot open {path} ({error}). Check that the file and its folder exist and "
+        "are readable and writable, or set {env} to another file.",
+    ),
+    (
+        "SQLITE_CORRUPT",
+        "{path} is damaged ({error}). Restore it from a backup, or move it aside to "
+        "start afresh.",
+    ),
+    (
+        "SQLITE_BUSY",
+        "{path} stayed locked by another process for over {busy_s} s ({error}); it was "
+        "left unchanged. Close other tuichat instances and retry.",
+    ),
+    (
+        "SQLITE_LOCKED",
+        "{path} is locked ({error}); it was left unchanged. Close other tuichat "
+        "instances and retry.",
+    ),
+    (
+        "SQLITE_FULL",
+        "The disk holding {path} is full; the database was left unchanged. Free some "
+        "space and retry.",
+    ),
+    (
+        "SQLITE_IOERR",
+        "Reading or writing {path} failed ({error}); the database was left unchanged. "
+        "Check the disk, then retry.",
+    ),
+)
+
+
+def _store_error(exc: sqlite3.Error, path: Path, readonly: bool) -> StoreError:
+    name: str = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_READONLY"):
+        if readonly:
+            return StoreError(f"{path} was opened read-only; nothing was saved.", path)
+        return StoreError(_read_only_message(path), path)
+    for prefix, template in _MESSAGES:
+        if name.startswith(prefix):
+            message = template.format(
+                path=path, error=exc, env=ENV_VAR, busy_s=BUSY_TIMEOUT_MS // 1000
+            )
+            return StoreError(message, path)
+    return StoreError(f"Database error in {path}: {exc}", path)

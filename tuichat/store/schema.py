@@ -1,0 +1,140 @@
+"""The database schema, as forward-only migrations keyed on `PRAGMA user_version`.
+
+`MIGRATIONS[n]` takes a database from version n to n + 1. Never edit a released
+script: append a new one. Scripts are run statement by statement inside the
+caller's transaction (see `statements`), so they must not contain BEGIN/COMMIT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Final
+
+_V1: Final = """
+-- Open WebUI's `function` table, plus `load_error` for the last load failure.
+CREATE TABLE function (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL CHECK (type IN ('pipe', 'filter', 'action')),
+    content     TEXT NOT NULL,
+    meta        TEXT NOT NULL,
+    valves      TEXT NOT NULL DEFAULT '{}',
+    is_active   INTEGER NOT NULL DEFAULT 1,
+    is_global   INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER,
+    updated_at  INTEGER,
+    load_error  TEXT
+);
+
+CREATE TABLE function_user_valves (
+    function_id TEXT NOT NULL REFERENCES function (id) ON DELETE CASCADE,
+    user_id     TEXT NOT NULL,
+    valves      TEXT NOT NULL DEFAULT '{}',
+    updated_at  INTEGER,
+    PRIMARY KEY (function_id, user_id)
+);
+
+-- The single local user, shaped like Open WebUI's UserModel.
+CREATE TABLE user (
+    id                       TEXT PRIMARY KEY,
+    email                    TEXT NOT NULL,
+    username                 TEXT,
+    role                     TEXT NOT NULL,
+    name                     TEXT NOT NULL,
+    profile_image_url        TEXT,
+    profile_banner_image_url TEXT,
+    bio                      TEXT,
+    gender                   TEXT,
+    date_of_birth            TEXT,
+    timezone                 TEXT,
+    presence_state           TEXT,
+    status_emoji             TEXT,
+    status_message           TEXT,
+    status_expires_at        INTEGER,
+    info                     TEXT,
+    settings                 TEXT,
+    oauth                    TEXT,
+    scim                     TEXT,
+    last_active_at           INTEGER NOT NULL,
+    updated_at               INTEGER NOT NULL,
+    created_at               INTEGER NOT NULL
+);
+
+CREATE TABLE chat (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    model_id      TEXT,
+    system_prompt TEXT,
+    stream        INTEGER NOT NULL DEFAULT 1,
+    params        TEXT NOT NULL DEFAULT '{}',
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX chat_by_updated ON chat (updated_at);
+
+CREATE TABLE message (
+    id         TEXT PRIMARY KEY,
+    chat_id    TEXT NOT NULL REFERENCES chat (id) ON DELETE CASCADE,
+    parent_id  TEXT REFERENCES message (id) ON DELETE SET NULL,
+    role       TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+    content    TEXT NOT NULL DEFAULT '',
+    model_id   TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    status     TEXT NOT NULL
+               CHECK (status IN ('streaming', 'done', 'stopped', 'error')),
+    error      TEXT,
+    reasoning  TEXT,
+    usage      TEXT,
+    extra      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX message_by_chat ON message (chat_id, created_at);
+-- Without it every deleted message scans the table to null its children's parent_id.
+CREATE INDEX message_by_parent ON message (parent_id);
+
+-- `at` is seconds since the request started; `data` is one trace step as JSON.
+CREATE TABLE message_event (
+    message_id TEXT NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    at         REAL NOT NULL,
+    data       TEXT NOT NULL,
+    PRIMARY KEY (message_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE setting (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split a script into single statements.
+
+    sqlite3's `executescript` would COMMIT our open transaction first, breaking the
+    all-or-nothing migration, so scripts are run one statement at a time instead.
+    A ';' only ends a statement where `complete_statement` agrees, so semicolons in
+    quotes, comments and trigger bodies are kept.
+    """
+    *pieces, tail = script.split(";")
+    pending = ""
+    for piece in pieces:
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if not _only_comments(pending + tail):
+        raise ValueError(
+            f"Incomplete SQL statement at the end of a migration: {pending + tail!r}"
+        )
+
+
+def _only_comments(text: str) -> bool:
+    return all(
+        not line.strip() or line.strip().startswith("--") for line in text.splitlines()
+    )
