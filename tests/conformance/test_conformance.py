@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.tracing import normalise, oracle_user, trace
+from tests.tracing import normalise, trace
 from tuichat.runtime.frontmatter import extract_frontmatter
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
@@ -54,7 +54,7 @@ async def test_run_matches_recorded_trace(case_name: str, run: dict[str, Any], h
     if run["valves"] is not None:
         await host.store.functions.set_valves(fid, run["valves"])
     if run["user_valves"] is not None:
-        user = await oracle_user(host)
-        await host.store.functions.set_user_valves(fid, user["id"], run["user_valves"])
+        local = await host.store.users.local()
+        await host.store.functions.set_user_valves(fid, local["id"], run["user_valves"])
     steps = await trace(host, run["model"], run["message"], stream=run["stream"], replies=run["call_replies"])
     assert steps == run["expected"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.cli.output import dump_json, first_line, table
+from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary, decode_source
 from tuichat.runtime.valves import describe_fields
@@ -70,7 +71,10 @@ async def pipes_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     content = decode_source(data, str(path))
-    added = await library.add(content, function_id=args.id, name=args.name, stem=path.stem, replace=args.replace)
+    try:
+        added = await library.add(content, function_id=args.id, name=args.name, stem=path.stem, replace=args.replace)
+    except FunctionLoadError as error:
+        raise FunctionLoadError(error.function_id, f"{path}: {error}; nothing was stored", error.detail) from error
     row = added.row
     print(f"{'updated' if added.replaced else 'added'} {row.type} '{row.id}' ({row.name})")
     if row.type == "pipe":

@@ -32,9 +32,9 @@ def describe_event(event: Any) -> str:
     data = event.get("data")
     payload = data if isinstance(data, dict) else {}
     if kind == "status":
-        mark = "" if payload.get("done") else "…"
+        state = "status" if payload.get("done") else "status:running"
         hidden = " (hidden)" if payload.get("hidden") else ""
-        return f"[status] {payload.get('description', '')}{mark}{hidden}"
+        return f"[{state}] {payload.get('description', '')}{hidden}"
     if kind in ("message", "chat:message:delta"):
         return f"[{kind}] +{dump_json(payload.get('content'))}"
     if kind in ("replace", "chat:message"):

@@ -46,7 +46,7 @@ class Pipe:
         await asyncio.sleep(PAUSE)
         await emit("message", {"content": "almost ready…"})
         await asyncio.sleep(PAUSE)
-        await emit("replace", {"content": "Ready."})
+        await emit("replace", {"content": "Ready.\n\n"})
         await asyncio.sleep(PAUSE)
 
         yield "This reply is a tour of the events a pipe can send.\n\n"

@@ -98,6 +98,9 @@ class PipeHost:
 
     async def _record_listing_errors(self, rows: list[FunctionRow], results: list[FunctionModels]) -> None:
         for row, result in zip(rows, results):
+            if result.error == row.load_error:
+                continue
+            # A load failure has already deactivated the row and kept the full traceback.
             current = await self.store.functions.get(row.id)
             if current is not None and current.is_active and current.load_error != result.error:
                 await self.store.functions.set_error(row.id, result.error)
@@ -132,8 +135,11 @@ class PipeHost:
         row = await self.function_for_model(model_id)
         body = {**body, "model": model_id}
         metadata = {**(body.pop("metadata", None) or {}), **(metadata or {})}
-        user = user if user is not None else await self.store.users.local()
-        user_valves = await self.store.functions.get_user_valves(row.id, user["id"])
+        local_user = await self.store.users.local()
+        user = user if user is not None else local_user
+        # tuichat has one user: `user` may change what `__user__` shows, but the
+        # user valves are always the local user's own.
+        user_valves = await self.store.functions.get_user_valves(row.id, local_user["id"])
         return Invocation(
             load=lambda: self.load(row),
             model=model_id,

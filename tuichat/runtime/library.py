@@ -156,8 +156,11 @@ class FunctionLibrary:
         if await self.store.settings.get(EXAMPLES_SEEDED):
             return []
         seeded: list[str] = []
-        if await self.store.functions.count() == 0:
-            async with self.store.transaction():
+        # Checked again inside the write lock: two first runs may race to seed.
+        async with self.store.transaction():
+            if await self.store.settings.get(EXAMPLES_SEEDED):
+                return []
+            if await self.store.functions.count() == 0:
                 for fid in EXAMPLE_IDS:
                     content = replace_imports(example_source(fid))
                     frontmatter = extract_frontmatter(content)
@@ -170,7 +173,7 @@ class FunctionLibrary:
                         is_active=True,
                     )
                     seeded.append(fid)
-        await self.store.settings.set(EXAMPLES_SEEDED, True)
+            await self.store.settings.set(EXAMPLES_SEEDED, True)
         return seeded
 
 

@@ -1,5 +1,8 @@
 """The steps of one pipe invocation, in the order they happened.
 
+Steps are plain slotted dataclasses (not frozen: a frozen one costs twice as much
+to build, and one is built per chunk). Treat them as values.
+
 An invocation is one ordered stream of these steps: the wire (SSE items or the
 non-stream response) interleaved with the events the pipe emitted and the event
 calls it made. The same stream feeds the CLI, the TUI and the conformance tests;
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventStep:
     """The pipe awaited `__event_emitter__(event)`."""
 
@@ -23,7 +26,7 @@ class EventStep:
         return {"event": self.event}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallStep:
     """The pipe awaited `__event_call__(event)` and got `reply` back."""
 
@@ -35,7 +38,7 @@ class CallStep:
         return {"call": self.event, "reply": self.reply}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SseStep:
     """One item of the streaming response body, exactly as Open WebUI yields it."""
 
@@ -52,7 +55,7 @@ class SseStep:
         return {"sse": self.text}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResponseStep:
     """The non-streaming result (a completion dict, an error dict, or the pipe's own dict)."""
 
@@ -64,7 +67,7 @@ class ResponseStep:
         return {"response": self.data}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RaisedStep:
     """An exception escaped: the stream is cut here (or the non-stream call failed)."""
 
