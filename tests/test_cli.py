@@ -634,26 +634,29 @@ def test_db_that_is_not_sqlite_is_left_untouched(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.db"]
 
 
-def test_read_only_db(db: Path) -> None:
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_read_only_db(db: Path, what: str) -> None:
     ok(tuichat(db, "pipes", "list"))
     before = function_rows(db)
-    db.chmod(0o444)
+    locked = db if what == "file" else db.parent
+    mode = locked.stat().st_mode
+    locked.chmod(0o444 if what == "file" else 0o555)
     # Root ignores file modes; setpriv drops that override for the child, as for any user.
     prefix: tuple[str, ...] = ()
-    if os.access(db, os.W_OK):
+    if os.access(locked, os.W_OK):
         setpriv = shutil.which("setpriv")
         if setpriv is None:
-            pytest.skip("running as root without setpriv: chmod does not make the file read-only")
+            pytest.skip("running as root without setpriv: chmod does not make the path read-only")
         prefix = (setpriv, "--inh-caps=-all", "--bounding-set=-all")
     try:
         result = tuichat(db, "pipes", "add", str(PIPES / "cli_report.py"), prefix=prefix)
         assert result.returncode == 2
-        assert f"{db} is read-only" in result.stderr
+        assert str(db) in result.stderr and "read-only" in result.stderr
         run = tuichat(db, "run", "echo", "hi", prefix=prefix)
         assert run.returncode == 2
-        assert f"{db} is read-only" in run.stderr
+        assert str(db) in run.stderr and "read-only" in run.stderr
     finally:
-        db.chmod(0o644)
+        locked.chmod(mode)
     assert function_rows(db) == before
 
 
@@ -692,3 +695,13 @@ def test_console_script() -> None:
     assert helped.stdout.startswith("usage: tuichat")
     for word in ("pipes", "models", "run", "chats", "exit status: 0 success, 1 the pipe failed, 2 the command was wrong"):
         assert word in helped.stdout
+
+
+def test_db_may_follow_the_command_words(tmp_path: Path) -> None:
+    db = tmp_path / "late.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "tuichat", "run", "echo", "late option", "--db", str(db)],
+        capture_output=True, text=True, env=cli_env(), stdin=subprocess.DEVNULL, timeout=TIMEOUT, check=False,
+    )
+    assert (result.returncode, result.stdout) == (0, "late option\n")
+    assert query(db, "SELECT content FROM message WHERE role = 'user'") == [("late option",)]

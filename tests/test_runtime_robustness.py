@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import subprocess
+import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -114,7 +118,24 @@ async def test_sync_pipe_runs_off_the_loop(stream: bool, host: PipeHost, library
     if stream:
         assert steps == [chunk("p", "set"), STOP, DONE]
     else:
-        assert steps[0]["response"]["choices"][0]["message"]["content"] == "set"
+        assert steps == [
+            {
+                "response": {
+                    "id": "p-<uuid>",
+                    "created": 0,
+                    "model": "p",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "logprobs": None,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": "set"},
+                        }
+                    ],
+                    "object": "chat.completion",
+                }
+            }
+        ]
 
 
 async def test_sync_pipes_listing_runs_off_the_loop(host: PipeHost, library: FunctionLibrary) -> None:
@@ -371,8 +392,111 @@ async def test_base_exception_in_init_does_not_end_the_app(store: Store, host: P
         "p", name="p", type="pipe", content="class Pipe:\n    def __init__(self):\n        raise SystemExit('no')\n", is_active=True
     )
     steps = await asyncio.wait_for(collect(await start(host)), GUARD)
-    assert len(steps) == 1 and isinstance(steps[0], RaisedStep)
-    assert steps[0].type == "SystemExit"
+    assert js(steps) == [{"raised": {"type": "SystemExit", "message": "no"}}]
+    row = await store.functions.get("p")
+    assert row is not None and row.is_active is False
+
+
+# A BaseException raised while *loading or listing* must not end the process either.
+# Run in a child process, so a regression kills the child, not the test session.
+_LISTING_SCRIPT = """
+import asyncio, json, sys
+from tuichat.runtime.errors import FunctionLoadError
+from tuichat.runtime.host import PipeHost
+from tuichat.runtime.library import FunctionLibrary
+from tuichat.store import Store
+
+async def main(db, source):
+    store = await Store.open(db)
+    try:
+        host = PipeHost(store)
+        library = FunctionLibrary(host)
+        await library.add("class Pipe:\\n    def pipe(self, body):\\n        return 'ok'\\n", function_id="good")
+        await store.functions.insert("p", name="p", type="pipe", content=source, is_active=True)
+        listing = await host.list_models()
+        print(json.dumps({"models": [m["id"] for m in listing.models], "errors": listing.errors}), flush=True)
+        row = await store.functions.get("p")
+        print(json.dumps({"active": row.is_active}), flush=True)
+        try:
+            await library.add(source, function_id="q")
+            print(json.dumps({"add": "stored"}), flush=True)
+        except FunctionLoadError as error:
+            print(json.dumps({"add": str(error)}), flush=True)
+    finally:
+        await store.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+print(json.dumps({"exit": "normal"}), flush=True)
+"""
+
+
+_BASE_EXCEPTION_CASES = {
+    "sync-pipes-exit": (
+        "class Pipe:\n    def pipes(self):\n        raise SystemExit('x')\n    def pipe(self, body):\n        return 'x'\n",
+        [{"models": ["good"], "errors": {"p": "pipes failed: SystemExit: x"}}, {"active": True}, {"add": "stored"}],
+    ),
+    "async-pipes-kbd": (
+        "class Pipe:\n    async def pipes(self):\n        raise KeyboardInterrupt('x')\n    def pipe(self, body):\n        return 'x'\n",
+        [{"models": ["good"], "errors": {"p": "pipes failed: KeyboardInterrupt: x"}}, {"active": True}, {"add": "stored"}],
+    ),
+    "init-exit": (
+        "class Pipe:\n    def __init__(self):\n        raise SystemExit('x')\n    def pipe(self, body):\n        return 'x'\n",
+        [
+            {"models": ["good"], "errors": {"p": "function 'p' failed to load: SystemExit: x"}},
+            {"active": False},
+            {"add": "function 'q' failed to load: SystemExit: x"},
+        ],
+    ),
+    "module-kbd": (
+        "raise KeyboardInterrupt('x')\nclass Pipe:\n    def pipe(self, body):\n        return 'x'\n",
+        [
+            {"models": ["good"], "errors": {"p": "function 'p' failed to load: KeyboardInterrupt: x"}},
+            {"active": False},
+            {"add": "function 'q' failed to load: KeyboardInterrupt: x"},
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def base_exception_children(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[Any], str]]:
+    """Run every case in its own child process, all at once; a child that hangs is killed."""
+    root = tmp_path_factory.mktemp("children")
+    children = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", _LISTING_SCRIPT, str(root / f"{name}.db"), source],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for name, (source, _) in _BASE_EXCEPTION_CASES.items()
+    }
+    deadline = time.monotonic() + 10  # each child needs about a second when all is well
+    results: dict[str, tuple[list[Any], str]] = {}
+    try:
+        for name, child in children.items():
+            try:
+                out, err = child.communicate(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                out, err = child.communicate()
+                err += "\n[child hung and was killed]"
+            results[name] = ([json.loads(line) for line in out.splitlines() if line.startswith("{")], err)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    return results
+
+
+@pytest.mark.parametrize("case", list(_BASE_EXCEPTION_CASES))
+def test_base_exceptions_while_listing_or_loading_do_not_end_the_app(
+    case: str, base_exception_children: dict[str, tuple[list[Any], str]]
+) -> None:
+    lines, stderr = base_exception_children[case]
+    assert lines == _BASE_EXCEPTION_CASES[case][1] + [{"exit": "normal"}], stderr[-2000:]
 
 
 # -- (d) flooding ---------------------------------------------------------------------
@@ -381,7 +505,7 @@ DEFAULT_LIMIT = inspect.signature(Channel.__init__).parameters["limit"].default
 
 
 class CountingChannel(Channel):  # type: ignore[type-arg]
-    instances: list[CountingChannel] = []
+    instances: ClassVar[list[CountingChannel]] = []
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: int = DEFAULT_LIMIT) -> None:
         super().__init__(loop, limit)

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from tests.tracing import ORACLE_METADATA, collect, normalise, oracle_user, replier, trace
+from tests.tracing import (
+    ORACLE_METADATA,
+    collect,
+    normalise,
+    oracle_user,
+    replier,
+    trace,
+)
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invoke import NO_HANDLER_ERROR, refused_call_error
 from tuichat.runtime.library import FunctionLibrary

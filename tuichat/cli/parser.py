@@ -11,6 +11,22 @@ exit status: 0 success, 1 the pipe failed, 2 the command was wrong
 (bad arguments or JSON, unknown model or function, unusable database).
 The database is --db, else $TUICHAT_DB, else the user data folder."""
 
+Commands = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def _db_option() -> argparse.ArgumentParser:
+    """`--db` is also accepted after the command words (`tuichat run m hi --db x.db`)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the SQLite database to use")
+    return parent
+
+
+DB_OPTION = _db_option()
+
+
+def command(commands: Commands, name: str, help: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help, parents=[DB_OPTION])  # type: ignore[no-any-return]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -22,13 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tuichat {__version__}")
     parser.add_argument("--db", metavar="PATH", help="the SQLite database to use")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
     _add_pipes(commands)
+    _add_models(commands)
+    _add_run(commands)
+    _add_chats(commands)
+    return parser
 
-    models = commands.add_parser("models", help="list every model the stored pipes offer")
+
+def _add_models(commands: Commands) -> None:
+    models = command(commands, "models", "list every model the stored pipes offer")
     models.add_argument("--json", action="store_true", help="print the exact model dicts Open WebUI would build")
 
-    run = commands.add_parser("run", help="send one message to a model and print the reply")
+
+def _add_run(commands: Commands) -> None:
+    run = command(commands, "run", "send one message to a model and print the reply")
     run.add_argument("model", help="a model id from `tuichat models` (a pipe id, or pipe_id.sub_id)")
     run.add_argument("message", nargs="?", help="the user message; read from stdin when omitted")
     run.add_argument("--no-stream", action="store_true", help='call the pipe with "stream": false')
@@ -46,34 +69,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one")
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
 
+
+def _add_chats(commands: Commands) -> None:
     chats = commands.add_parser("chats", help="stored chats").add_subparsers(dest="action", metavar="ACTION", required=True)
-    chats.add_parser("list", help="list chats, newest first").add_argument("--json", action="store_true")
-    show = chats.add_parser("show", help="print a chat's messages")
+    command(chats, "list", "list chats, newest first").add_argument("--json", action="store_true")
+    show = command(chats, "show", "print a chat's messages")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
-    chats.add_parser("rm", help="delete a chat").add_argument("id")
-    return parser
+    command(chats, "rm", "delete a chat").add_argument("id")
 
 
-def _add_pipes(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_pipes(commands: Commands) -> None:
     pipes = commands.add_parser("pipes", help="manage stored pipe functions").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    add = pipes.add_parser("add", help="store a pipe from a .py file (loaded first; a broken file is refused)")
+    add = command(pipes, "add", "store a pipe from a .py file (loaded first; a broken file is refused)")
     add.add_argument("file")
     add.add_argument("--id", help="function id (default: the file name made a valid id)")
     add.add_argument("--name", help="display name (default: the frontmatter title, else the id)")
     add.add_argument("--replace", action="store_true", help="update the function if the id is taken")
-    pipes.add_parser("list", help="list stored functions").add_argument("--json", action="store_true")
-    show = pipes.add_parser("show", help="a function's details, models and errors")
+    command(pipes, "list", "list stored functions").add_argument("--json", action="store_true")
+    show = command(pipes, "show", "a function's details, models and errors")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
-    pipes.add_parser("export", help="print a function's stored source").add_argument("id")
-    pipes.add_parser("rm", help="delete a function").add_argument("id")
-    pipes.add_parser("enable", help="load a function and activate it").add_argument("id")
-    pipes.add_parser("disable", help="deactivate a function").add_argument("id")
+    command(pipes, "export", "print a function's stored source").add_argument("id")
+    command(pipes, "rm", "delete a function").add_argument("id")
+    command(pipes, "enable", "load a function and activate it").add_argument("id")
+    command(pipes, "disable", "deactivate a function").add_argument("id")
     for name, what in (("valves", "admin valves"), ("user-valves", "your user valves")):
-        valves = pipes.add_parser(name, help=f"show or set a function's {what}")
+        valves = command(pipes, name, f"show or set a function's {what}")
         valves.add_argument("id")
         valves.add_argument("--set", metavar="JSON", help='an object of values to set; null resets a field, e.g. {"KEY": "v"}')
         valves.add_argument("--reset", action="store_true", help="clear every stored value (back to defaults)")

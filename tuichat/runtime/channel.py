@@ -103,8 +103,12 @@ class Channel(Generic[T]):
                 await self._waiter
             finally:
                 self._waiter = None
-        batch = list(self._items)
-        self._items.clear()
+        items = self._items
+        if len(items) <= self._limit:
+            batch = list(items)
+            items.clear()
+        else:  # steps put from the loop side (events, the final lines) may overshoot
+            batch = [items.popleft() for _ in range(self._limit)]
         self._has_room.set()
         if self._loop_room is not None:
             self._loop_room.set()

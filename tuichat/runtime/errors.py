@@ -33,8 +33,23 @@ class InvalidValves(RuntimeErrorBase):
     pass
 
 
+class EscapedBaseException(Exception):
+    """A SystemExit or KeyboardInterrupt that pipe code raised, carried as an ordinary
+    error so it fails the call instead of ending the app."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+        self.__traceback__ = original.__traceback__
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    return exc.original if isinstance(exc, EscapedBaseException) else exc
+
+
 def describe(exc: BaseException) -> str:
     """One line naming the error, with the line and column of a syntax error."""
+    exc = unwrap(exc)
     if isinstance(exc, SyntaxError):
         where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
         source = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
@@ -45,6 +60,7 @@ def describe(exc: BaseException) -> str:
 
 def pipe_traceback(exc: BaseException) -> str:
     """The traceback without tuichat's own runtime frames, so it reads as the pipe's."""
+    exc = unwrap(exc)
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_RUNTIME_DIR)]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)

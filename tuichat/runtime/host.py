@@ -88,7 +88,9 @@ class PipeHost:
             return FunctionModels(row.id, [], f"listing models took longer than {timeout:g} s; skipped")
         except FunctionLoadError as error:
             return FunctionModels(row.id, [], str(error), error.detail)
-        except Exception as exc:  # invalid stored valves, for one: the function is skipped
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # invalid stored valves, for one: the function is skipped
             return FunctionModels(row.id, [], describe(exc))
 
     async def _list_function(self, row: FunctionRow) -> FunctionModels:

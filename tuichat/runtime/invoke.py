@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from tuichat.runtime import codec
 from tuichat.runtime.channel import Channel, ChannelClosed
-from tuichat.runtime.errors import FunctionLoadError, pipe_traceback
+from tuichat.runtime.errors import EscapedBaseException, FunctionLoadError, pipe_traceback, unwrap
 from tuichat.runtime.loader import LoadedFunction
 from tuichat.runtime.request import Request, State
 from tuichat.runtime.threads import run_in_thread
@@ -88,6 +88,8 @@ class Invocation:
         try:
             while batch := await self._channel.get_batch():
                 for step in batch:
+                    if self.cancelled:
+                        return
                     yield step
         finally:
             if not self._task.done():
@@ -129,7 +131,8 @@ class Invocation:
         except (ChannelClosed, asyncio.CancelledError):
             pass
         except BaseException as exc:  # SystemExit or KeyboardInterrupt from a pipe must not end the app
-            self._channel.put(RaisedStep(type(exc).__name__, str(exc), pipe_traceback(exc), self.elapsed()))
+            original = unwrap(exc)
+            self._channel.put(RaisedStep(type(original).__name__, str(original), pipe_traceback(exc), self.elapsed()))
         finally:
             self._channel.close()
 
@@ -138,7 +141,7 @@ class Invocation:
             return await self._load()
         except FunctionLoadError as error:
             # Report what the pipe's own code raised, as Open WebUI would.
-            raise (error.__cause__ or error) from None
+            raise unwrap(error.__cause__ or error) from None
 
     def _params(self, instance: Any, pipe: Callable[..., Any]) -> dict[str, Any]:
         """`body` by keyword, then the extras the signature names exactly (spec §6.3)."""
@@ -182,8 +185,8 @@ class Invocation:
             if isinstance(result, dict):
                 self._sse(f"data: {codec.dumps(result)}\n\n")
                 return
-        except (ChannelClosed, asyncio.CancelledError):
-            raise
+        except (ChannelClosed, asyncio.CancelledError, EscapedBaseException):
+            raise  # a SystemExit is no Exception to Open WebUI either: it escapes
         except Exception as exc:
             self._sse(codec.error_line(str(exc)), traceback=pipe_traceback(exc))
             return
@@ -201,8 +204,8 @@ class Invocation:
     async def _nonstream_output(self, pipe: Callable[..., Any], params: dict[str, Any]) -> None:
         try:
             result = await self._execute(pipe, params)
-        except (ChannelClosed, asyncio.CancelledError):
-            raise
+        except (ChannelClosed, asyncio.CancelledError, EscapedBaseException):
+            raise  # a SystemExit is no Exception to Open WebUI either: it escapes
         except Exception as exc:
             self._respond({"error": {"detail": str(exc)}}, traceback=pipe_traceback(exc))
             return

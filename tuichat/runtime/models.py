@@ -54,7 +54,9 @@ async def function_models(
             # Direct concatenation, no separator: authors write prefixes like "Anthropic/".
             sub_name = f"{instance.name}{sub['name']}" if hasattr(instance, "name") else sub["name"]
             models.append(model_dict(f"{function_id}.{sub['id']}", sub_name, created_at, function_type, has_user_valves))
-    except Exception as exc:
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:  # SystemExit from pipes() must not end the app either
         # Entries made before the failure stay, as in Open WebUI.
         return FunctionModels(function_id, models, f"pipes failed: {describe(exc)}", pipe_traceback(exc))
     return FunctionModels(function_id, models)

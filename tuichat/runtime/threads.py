@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from tuichat.runtime.errors import EscapedBaseException
+
 T = TypeVar("T")
 
 
@@ -29,8 +31,12 @@ def run_in_thread(func: Callable[..., T], *args: object) -> asyncio.Future[T]:
     def worker() -> None:
         try:
             result = context.run(func, *args)
-        except BaseException as exc:  # delivered to the awaiting coroutine, never lost
+        except Exception as exc:
             _call_soon(loop, deliver, future.set_exception, exc)
+        except BaseException as exc:
+            # SystemExit or KeyboardInterrupt from pipe code: an asyncio task that sees
+            # one re-raises it out of the event loop and ends the app, so wrap it.
+            _call_soon(loop, deliver, future.set_exception, EscapedBaseException(exc))
         else:
             _call_soon(loop, deliver, future.set_result, result)
 

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -33,6 +34,9 @@ from typing import Any, Final, Self
 import aiosqlite
 
 from tuichat.store.paths import ENV_VAR, default_db_path
+
+# How a user points tuichat at another database file, named in every hint.
+CHOOSE = f"--db PATH or {ENV_VAR}"
 from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 Params = Sequence[Any] | Mapping[str, Any]  # positional (?) or named (:name) parameters
@@ -122,9 +126,28 @@ class Database:
         # Check before switching to WAL, so a file we refuse is left exactly as it was.
         version = await self._check_schema()
         if not self.readonly:
-            await self._run("PRAGMA journal_mode = WAL")
+            await self._enable_wal()
         await self._migrate(version)
         await self._after_open()
+
+    async def _enable_wal(self) -> None:
+        """Switch to WAL. SQLite answers "locked" at once, without its busy handler,
+        when another process holds a lock during the switch (two first runs on a new
+        file), so wait and retry here, up to the same busy timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                async with self._connection.execute("PRAGMA journal_mode = WAL") as cursor:
+                    await cursor.fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise _store_error(exc, self.path, self.readonly) from exc
+                if time.monotonic() >= deadline:
+                    raise _store_error(exc, self.path, self.readonly) from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
     async def _after_open(self) -> None:
         """Hook for subclasses: runs once the schema is current, before `open` ends."""
@@ -137,14 +160,14 @@ class Database:
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was made by a newer tuichat (schema v{version}; this one "
-                f"knows up to v{SCHEMA_VERSION}). Upgrade tuichat, or set {ENV_VAR} to "
-                f"use another database file.",
+                f"knows up to v{SCHEMA_VERSION}). Upgrade tuichat, or use {CHOOSE} to "
+                f"pick another database file.",
                 self.path,
             )
         if version == 0 and await self._value("SELECT count(*) FROM sqlite_master"):
             raise StoreError(
                 f"{self.path} is an SQLite database, but not a tuichat one; it was "
-                f"left untouched. Set {ENV_VAR} to another file.",
+                f"left untouched. Use {CHOOSE} to pick another file.",
                 self.path,
             )
         return version
@@ -344,7 +367,7 @@ def _check_can_open(path: Path, readonly: bool) -> None:
     """Refuse early, and precisely, what SQLite would report vaguely (or late)."""
     if path.is_dir():
         raise StoreError(
-            f"{path} is a folder, not a database file. Set {ENV_VAR} to a file path "
+            f"{path} is a folder, not a database file. Use {CHOOSE} with a file path "
             f"such as {path / 'tuichat.db'}.",
             path,
         )
@@ -361,7 +384,7 @@ def _check_can_open(path: Path, readonly: bool) -> None:
         raise StoreError(
             f"The folder {path.parent} is read-only, but SQLite must create "
             f"{path.name}-wal and {path.name}-shm files beside {path}. Make the folder "
-            f"writable, set {ENV_VAR} to a writable location, or open it read-only.",
+            f"writable, or use {CHOOSE} to pick a writable location.",
             path,
         )
 
@@ -372,7 +395,7 @@ def _make_parent(path: Path) -> None:
     except OSError as exc:
         raise StoreError(
             f"Cannot create the folder {path.parent} for the database {path}: "
-            f"{exc.strerror or exc}. Create it, or set {ENV_VAR} to a writable "
+            f"{exc.strerror or exc}. Create it, or use {CHOOSE} to pick a writable "
             f"location.",
             path,
         ) from exc
@@ -410,7 +433,7 @@ def _readonly_uri(path: Path) -> str:
 def _read_only_message(path: Path) -> str:
     return (
         f"{path} is read-only, so tuichat cannot save changes. Make the file and its "
-        f"folder writable, set {ENV_VAR} to a writable location, or open it read-only."
+        f"folder writable, or use {CHOOSE} to pick a writable location."
     )
 
 
@@ -421,12 +444,12 @@ _MESSAGES: Final[tuple[tuple[str, str], ...]] = (
     (
         "SQLITE_NOTADB",
         "{path} is not an SQLite database (file is not a database); it was left "
-        "untouched. Move it aside, or set {env} to another file.",
+        "untouched. Move it aside, or use {env} to pick another file.",
     ),
     (
         "SQLITE_CANTOPEN",
         "Cannot open {path} ({error}). Check that the file and its folder exist and "
-        "are readable and writable, or set {env} to another file.",
+        "are readable and writable, or use {env} to pick another file.",
     ),
     (
         "SQLITE_CORRUPT",
@@ -465,7 +488,7 @@ def _store_error(exc: sqlite3.Error, path: Path, readonly: bool) -> StoreError:
     for prefix, template in _MESSAGES:
         if name.startswith(prefix):
             message = template.format(
-                path=path, error=exc, env=ENV_VAR, busy_s=BUSY_TIMEOUT_MS // 1000
+                path=path, error=exc, env=CHOOSE, busy_s=BUSY_TIMEOUT_MS // 1000
             )
             return StoreError(message, path)
     return StoreError(f"Database error in {path}: {exc}", path)
