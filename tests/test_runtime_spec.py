@@ -742,22 +742,10 @@ class Pipe:
 """
 
 
-async def test_48_streaming_response_async_body(host: PipeHost, library: FunctionLibrary) -> None:
+@pytest.mark.parametrize("kind", ["async def", "def"])
+async def test_48_streaming_response_body(kind: str, host: PipeHost, library: FunctionLibrary) -> None:
     iterator = (
-        "async def gen():\n"
-        "            yield b'data: {\"choices\":[{\"delta\":{\"content\":\"sr\"}}]}\\n\\n'\n"
-        "            yield 'data: [DONE]\\n\\n'"
-    )
-    await add(library, STREAMING_RESPONSE.format(iterator=iterator))
-    assert await run(host, stream=True) == [
-        {"sse": 'data: {"choices":[{"delta":{"content":"sr"}}]}\n\n', "bytes": True},
-        SSE("data: [DONE]\n\n"),
-    ]
-
-
-async def test_48_streaming_response_sync_body(host: PipeHost, library: FunctionLibrary) -> None:
-    iterator = (
-        "def gen():\n"
+        f"{kind} gen():\n"
         "            yield b'data: {\"choices\":[{\"delta\":{\"content\":\"sr\"}}]}\\n\\n'\n"
         "            yield 'data: [DONE]\\n\\n'"
     )

@@ -7,7 +7,6 @@ The CLI and the TUI both drive turns through this module.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 from tuichat.runtime.host import PipeHost, make_body, new_metadata
 from tuichat.runtime.invoke import EventCallHandler, Invocation
-from tuichat.runtime.reply import Reply, ReplyBuilder, Update
+from tuichat.runtime.reply import Reply, ReplyBuilder, Update, json_safe
 from tuichat.runtime.trace import Step
 from tuichat.store import ChatRow, MessageRow
 
@@ -26,11 +25,6 @@ TITLE_LENGTH = 60
 def default_title(text: str) -> str:
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "") or "New chat"
     return first_line if len(first_line) <= TITLE_LENGTH else first_line[: TITLE_LENGTH - 1].rstrip() + "…"
-
-
-def json_safe(value: Any) -> Any:
-    """Events come from pipe code and may hold anything; store what JSON can say."""
-    return json.loads(json.dumps(value, default=repr, ensure_ascii=False))
 
 
 @dataclass
