@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,26 @@ def host(store: Store) -> PipeHost:
 @pytest.fixture
 def library(host: PipeHost) -> FunctionLibrary:
     return FunctionLibrary(host)
+
+
+@pytest.fixture
+def package_name() -> str:
+    return f"tuichat_testpkg_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def local_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make pip look only at tmp_path for packages."""
+    monkeypatch.setenv("PIP_PACKAGE_INDEX_OPTIONS", f"--no-index --find-links {tmp_path}")
+    monkeypatch.delenv("PIP_OPTIONS", raising=False)
+    monkeypatch.delenv("TUICHAT_OFFLINE", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"pip must not run: {args}")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", refuse)
+    yield

@@ -341,11 +341,6 @@ async def test_stored_content_is_the_rewritten_text(store: Store, host: PipeHost
     assert await answer(host) == "loaded from open_webui.config file"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FunctionLoadError,
-    reason="needs the open_webui compatibility package (issue 3); the rewrite itself is tested above",
-)
 async def test_from_utils_misc_import_works(host: PipeHost, library: FunctionLibrary) -> None:
     """Spec test 6: the rewritten `open_webui.utils.misc` import must resolve."""
     source = src(

@@ -12,7 +12,7 @@ from typing import Any
 from tuichat.cli.output import dump_json, first_line, table
 from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.library import FunctionLibrary, decode_source
+from tuichat.runtime.library import FunctionLibrary, InstallPolicy, NewFunction, decode_source
 from tuichat.runtime.valves import describe_fields
 from tuichat.store import Store, default_db_path
 
@@ -64,19 +64,45 @@ async def models_command(args: argparse.Namespace, host: PipeHost) -> int:
 
 
 # -- pipes ------------------------------------------------------------------------------
-async def pipes_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    path = Path(args.file)
+def install_policy(args: argparse.Namespace) -> InstallPolicy:
+    """pip's output goes to stderr as it arrives, so a long install is visibly alive."""
+    return InstallPolicy(
+        install_missing=getattr(args, "install_missing", False),
+        offline=bool(getattr(args, "offline", False)),
+        on_line=lambda line: print(f"  pip: {line}", file=sys.stderr, flush=True),
+    )
+
+
+def read_file(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    content = decode_source(data, str(path))
+
+
+async def pipes_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    path = Path(args.file)
+    content = decode_source(read_file(path), str(path))
     try:
-        added = await library.add(content, function_id=args.id, name=args.name, stem=path.stem, replace=args.replace)
+        added = await library.add(
+            content, function_id=args.id, name=args.name, stem=path.stem, replace=args.replace,
+            policy=install_policy(args), source=str(path),
+        )
     except FunctionLoadError as error:
-        raise FunctionLoadError(error.function_id, f"{path}: {error}; nothing was stored", error.detail) from error
+        stop = "" if str(error).endswith(".") else "."
+        raise FunctionLoadError(error.function_id, f"{path}: {error}{stop} Nothing was stored.", error.detail) from error
+    return await report_added(added, library)
+
+
+async def report_added(added: NewFunction, library: FunctionLibrary) -> int:
     row = added.row
     print(f"{'updated' if added.replaced else 'added'} {row.type} '{row.id}' ({row.name})")
+    if added.installed:
+        print("installed: " + ", ".join(added.installed))
+    if added.problem is not None:
+        print(f"tuichat: '{row.id}' is stored but disabled: {added.problem}", file=sys.stderr)
+        print(f"tuichat: once that is fixed, run `tuichat pipes enable {row.id}`", file=sys.stderr)
+        return 1
     if row.type == "pipe":
         listing = await library.host.list_models()
         models = [m["id"] for m in listing.models if m["id"].split(".", 1)[0] == row.id]
@@ -84,6 +110,20 @@ async def pipes_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
         if error := listing.errors.get(row.id):
             print(f"tuichat: warning: {error}", file=sys.stderr)
     return 0
+
+
+async def pipes_import(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    path = Path(args.file)
+    text = decode_source(read_file(path), str(path))
+    functions = parse_json(text, str(path))
+    failed = 0
+    for label, outcome in await library.import_all(functions, replace=args.replace, policy=install_policy(args)):
+        if isinstance(outcome, Exception):
+            failed += 1
+            print(f"tuichat: {path}: {label}: {outcome}", file=sys.stderr)
+        elif await report_added(outcome, library):
+            failed += 1
+    return 1 if failed else 0
 
 
 async def pipes_list(args: argparse.Namespace, library: FunctionLibrary) -> int:
@@ -126,6 +166,11 @@ async def pipes_show(args: argparse.Namespace, library: FunctionLibrary) -> int:
 
 
 async def pipes_export(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    if args.all == (args.id is not None):
+        raise UsageError("give a function id to print its source, or --all for the export JSON")
+    if args.all:
+        print(dump_json(await library.export_all(), indent=2))
+        return 0
     row = await library.get(args.id)
     sys.stdout.write(row.content if row.content.endswith("\n") else row.content + "\n")
     return 0
@@ -138,7 +183,7 @@ async def pipes_rm(args: argparse.Namespace, library: FunctionLibrary) -> int:
 
 
 async def pipes_enable(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.enable(args.id)
+    row = await library.enable(args.id, install_policy(args))
     print(f"enabled '{row.id}'")
     return 0
 
@@ -172,6 +217,7 @@ async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> in
 
 PIPE_ACTIONS = {
     "add": pipes_add,
+    "import": pipes_import,
     "list": pipes_list,
     "show": pipes_show,
     "export": pipes_export,

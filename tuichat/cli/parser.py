@@ -9,7 +9,9 @@ from tuichat import __version__
 EPILOG = """\
 exit status: 0 success, 1 the pipe failed, 2 the command was wrong
 (bad arguments or JSON, unknown model or function, unusable database).
-The database is --db, else $TUICHAT_DB, else the user data folder."""
+The database is --db, else $TUICHAT_DB, else the user data folder.
+A pipe's frontmatter `requirements` are pip-installed into tuichat's own
+environment when it is added, unless --offline or TUICHAT_OFFLINE=1."""
 
 Commands = argparse._SubParsersAction  # type: ignore[type-arg]
 
@@ -18,6 +20,9 @@ def _db_option() -> argparse.ArgumentParser:
     """`--db` is also accepted after the command words (`tuichat run m hi --db x.db`)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="the SQLite database to use")
+    parent.add_argument(
+        "--offline", action="store_true", default=argparse.SUPPRESS, help="install no packages (also TUICHAT_OFFLINE=1)"
+    )
     return parent
 
 
@@ -37,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tuichat {__version__}")
     parser.add_argument("--db", metavar="PATH", help="the SQLite database to use")
+    parser.add_argument("--offline", action="store_true", help="install no packages (also TUICHAT_OFFLINE=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_pipes(commands)
     _add_models(commands)
@@ -88,16 +94,25 @@ def _add_pipes(commands: Commands) -> None:
     add.add_argument("--id", help="function id (default: the file name made a valid id)")
     add.add_argument("--name", help="display name (default: the frontmatter title, else the id)")
     add.add_argument("--replace", action="store_true", help="update the function if the id is taken")
+    add.add_argument("--install-missing", action="store_true", help="also pip-install modules the code imports but lacks")
+    imported = command(pipes, "import", "add every function of an Open WebUI functions export (.json)")
+    imported.add_argument("file")
+    imported.add_argument("--replace", action="store_true", help="update functions whose ids are taken")
+    imported.add_argument("--install-missing", action="store_true", help="also pip-install modules the code lacks")
     command(pipes, "list", "list stored functions").add_argument("--json", action="store_true")
     show = command(pipes, "show", "a function's details, models and errors")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
-    command(pipes, "export", "print a function's stored source").add_argument("id")
+    export = command(pipes, "export", "print a function's stored source, or --all as Open WebUI's export JSON")
+    export.add_argument("id", nargs="?")
+    export.add_argument("--all", action="store_true", help="every function, in Open WebUI's functions export format")
     command(pipes, "rm", "delete a function").add_argument("id")
-    command(pipes, "enable", "load a function and activate it").add_argument("id")
+    enable = command(pipes, "enable", "install what it needs, load it, and activate it")
+    enable.add_argument("id")
+    enable.add_argument("--install-missing", action="store_true", help="also pip-install modules the code lacks")
     command(pipes, "disable", "deactivate a function").add_argument("id")
-    for name, what in (("valves", "admin valves"), ("user-valves", "your user valves")):
-        valves = command(pipes, name, f"show or set a function's {what}")
+    for name, what in (("valves", "show or set a function's admin valves"), ("user-valves", "show or set your own valves for a function")):
+        valves = command(pipes, name, what)
         valves.add_argument("id")
         valves.add_argument("--set", metavar="JSON", help='an object of values to set; null resets a field, e.g. {"KEY": "v"}')
         valves.add_argument("--reset", action="store_true", help="clear every stored value (back to defaults)")

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
 from tuichat.runtime.invoke import EventCallHandler, Invocation
 from tuichat.runtime.loader import FunctionCache, LoadedFunction
@@ -56,10 +57,13 @@ def make_body(model_id: str, messages: list[dict[str, Any]], *, stream: bool = T
 class PipeHost:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # Published pipes import `open_webui`; point its stand-ins at this store.
+        compat.configure(store.path, store.path.parent)
+        compat.install()
         self.cache = FunctionCache(on_load_failure=self._deactivate)
         self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
         # What `__request__.app.state` shows pipes, as in Open WebUI.
-        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State())
+        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State(), tuichat_host=self)
 
     async def _deactivate(self, function_id: str, error: FunctionLoadError) -> None:
         """Open WebUI deactivates a function whose load fails; we also keep why."""

@@ -107,6 +107,16 @@ class Invocation:
     def elapsed(self) -> float:
         return time.monotonic() - self._started
 
+    @property
+    def event_call_handler(self) -> EventCallHandler | None:
+        return self._event_call
+
+    def relay(self, step: EventStep | CallStep) -> None:
+        """Add a step made elsewhere (a nested call's event) in order with this call's own."""
+        if self._channel is not None:
+            step.at = self.elapsed()
+            self._channel.put(step)
+
     # -- producer ---------------------------------------------------------------------
     def _start(self) -> None:
         if self._task is not None:
@@ -159,7 +169,7 @@ class Invocation:
             "__user__": copy.deepcopy(self._user),
             "__metadata__": metadata,
             "__oauth_token__": None,
-            "__request__": Request(self._app_state, metadata),
+            "__request__": Request(self._app_state, metadata, relay=Relay(self) if has_channel else None),
             "__tools__": metadata.get("tools", {}),
         }
         declared = inspect.signature(pipe).parameters
@@ -321,6 +331,21 @@ class Invocation:
             return reply
 
         return __event_call__
+
+
+class Relay:
+    """What a nested `generate_chat_completion` needs from the call it runs inside:
+    Open WebUI shares the chat's ids with it, so its events reach the same chat."""
+
+    def __init__(self, invocation: Invocation) -> None:
+        self._invocation = invocation
+
+    @property
+    def event_call(self) -> EventCallHandler | None:
+        return self._invocation.event_call_handler
+
+    def forward(self, step: EventStep | CallStep) -> None:
+        self._invocation.relay(step)
 
 
 def _snapshot(value: Any) -> Any:

@@ -88,9 +88,11 @@ class App:
 
 
 class Request:
-    def __init__(self, app_state: State, metadata: dict[str, Any]) -> None:
+    def __init__(self, app_state: State, metadata: dict[str, Any], relay: Any = None) -> None:
         self.app = App(app_state)
         self.state = State(metadata=metadata)
+        # For `open_webui.utils.chat.generate_chat_completion` called with this request.
+        self.tuichat_relay = relay
         self.method = "POST"
         self.base_url = URL(BASE_URL)
         self.url = URL(BASE_URL + "api/chat/completions")

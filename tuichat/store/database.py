@@ -156,7 +156,12 @@ class Database:
 
     async def _check_schema(self) -> int:
         """Return the schema version, refusing databases this code must not touch."""
-        version: int = await self._value("PRAGMA user_version")
+        # One statement, one snapshot: another process may commit its migration between
+        # two separate reads, and its tables with our stale version 0 look foreign.
+        row = await self._row("SELECT user_version, (SELECT count(*) FROM sqlite_master) FROM pragma_user_version")
+        assert row is not None
+        version: int = row[0]
+        has_tables: int = row[1]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was made by a newer tuichat (schema v{version}; this one "
@@ -164,7 +169,7 @@ class Database:
                 f"pick another database file.",
                 self.path,
             )
-        if version == 0 and await self._value("SELECT count(*) FROM sqlite_master"):
+        if version == 0 and has_tables:
             raise StoreError(
                 f"{self.path} is an SQLite database, but not a tuichat one; it was "
                 f"left untouched. Use {CHOOSE} to pick another file.",
