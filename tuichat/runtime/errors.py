@@ -5,7 +5,8 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-_RUNTIME_DIR = str(Path(__file__).resolve().parent)
+# Frames from tuichat itself (the runtime, the open_webui stand-ins) are noise to a pipe author.
+_TUICHAT_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class RuntimeErrorBase(Exception):
@@ -59,9 +60,9 @@ def describe(exc: BaseException) -> str:
 
 
 def pipe_traceback(exc: BaseException) -> str:
-    """The traceback without tuichat's own runtime frames, so it reads as the pipe's."""
+    """The traceback without tuichat's own frames, so it reads as the pipe's."""
     exc = unwrap(exc)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_RUNTIME_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_TUICHAT_DIR)]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
