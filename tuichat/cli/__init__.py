@@ -18,8 +18,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        from pathlib import Path
+
+        from tuichat.store import default_db_path
+        from tuichat.ui.app import run_app
+
+        return run_app(Path(args.db) if args.db else default_db_path())
     try:
         return asyncio.run(dispatch(args))
     except FunctionLoadError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 import sqlite3
 import time
 import uuid
@@ -105,6 +106,34 @@ class MessageRow:
             usage=load_json(row["usage"]),
             extra=load_json(row["extra"]),
         )
+
+
+# Marks around the matched words in `SearchHit.snippet`: control characters, which
+# chat text practically never holds, so a front end can split on them safely.
+MATCH_START: Final = "\x02"
+MATCH_END: Final = "\x03"
+_SNIPPET_TOKENS: Final = 16  # words of context in a snippet
+# A word to FTS5's unicode61 tokenizer: a letter or digit (`_` separates words).
+_HAS_WORD: Final = re.compile(r"[^\W_]")
+_MARKS: Final = re.compile(f"({MATCH_START}.*?{MATCH_END})", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    chat_id: str
+    chat_title: str
+    message_id: str | None  # None when the hit is the chat's title
+    snippet: str  # the text around the match, matches between MATCH_START/MATCH_END
+    rank: float  # FTS5 bm25: lower is better
+
+    def parts(self) -> builtins.list[tuple[str, bool]]:
+        """The snippet as (text, is_match) pieces, without the marks."""
+        pieces = _MARKS.split(self.snippet)
+        return [
+            (piece[1:-1], True) if _MARKS.fullmatch(piece) else (piece, False)
+            for piece in pieces
+            if piece
+        ]
 
 
 class ChatRepo:
@@ -275,7 +304,87 @@ class ChatRepo:
         )
         return [(row["at"], load_json(row["data"])) for row in rows]
 
+    async def update_message_content(self, message_id: str, content: str) -> MessageRow:
+        """Replace a message's text (an edit), marking it and its chat as updated."""
+        text = require_str(content)
+        async with self._db.transaction():
+            chat_id = await self._chat_of(message_id)
+            now = time.time()
+            await self._db.execute(
+                "UPDATE message SET content = ?, updated_at = ? WHERE id = ?",
+                (text, now, message_id),
+            )
+            await self._touch(chat_id, now)
+            return await self._require_message(message_id)
+
+    async def delete_messages_after(self, message_id: str) -> int:
+        """Delete every message that comes after `message_id` in its chat, with their
+        events (to regenerate a reply, or to resend an edited message).
+
+        Returns how many were deleted. Raises StoreError if the message is gone.
+        """
+        async with self._db.transaction():
+            anchor = await self._db.fetchone(
+                "SELECT chat_id, created_at, rowid FROM message WHERE id = ?",
+                (message_id,),
+            )
+            if anchor is None:
+                raise self._missing("message", message_id)
+            # The order `messages()` gives: created_at, then rowid for equal times.
+            deleted = await self._db.execute(
+                "DELETE FROM message WHERE chat_id = ? AND (created_at, rowid) > (?, ?)",
+                (anchor["chat_id"], anchor["created_at"], anchor["rowid"]),
+            )
+            if deleted:
+                await self._touch(anchor["chat_id"], time.time())
+            return deleted
+
+    # -- search ---------------------------------------------------------------------
+
+    async def search(self, query: str, limit: int = 50) -> builtins.list[SearchHit]:
+        """Messages and chat titles matching every word of `query`, best match first
+        (then newest). Any text is a valid query: words are matched literally, never
+        as FTS5 syntax, and the last word also matches as a prefix (search as you type).
+        """
+        match = match_expression(query)
+        if match is None or limit <= 0:
+            return []
+        rows = await self._db.fetchall(
+            _SEARCH_SQL,
+            {
+                "match": match,
+                "limit": limit,
+                "start": MATCH_START,
+                "end": MATCH_END,
+                "tokens": _SNIPPET_TOKENS,
+            },
+        )
+        return [
+            SearchHit(
+                chat_id=row["chat_id"],
+                chat_title=row["chat_title"],
+                message_id=row["message_id"],
+                snippet=row["snippet"],
+                rank=row["rank"],
+            )
+            for row in rows
+        ]
+
     # -- helpers --------------------------------------------------------------------
+
+    async def _touch(self, chat_id: str, now: float) -> None:
+        # The chat list is ordered by updated_at: an edit counts as activity.
+        await self._db.execute(
+            "UPDATE chat SET updated_at = ? WHERE id = ?", (now, chat_id)
+        )
+
+    async def _chat_of(self, message_id: str) -> str:
+        chat_id: str | None = await self._db.fetchvalue(
+            "SELECT chat_id FROM message WHERE id = ?", (message_id,)
+        )
+        if chat_id is None:
+            raise self._missing("message", message_id)
+        return chat_id
 
     async def _append_events(
         self, message_id: str, events: Sequence[tuple[float, str]]
@@ -327,3 +436,52 @@ class ChatRepo:
         return StoreError(
             f"No {kind} with id {id!r} in {self._db.path}.", self._db.path
         )
+
+
+# Each side keeps its own best `limit` hits, in the final order, before the merge:
+# nothing past them could make the cut. `rank` is bm25(): lower is better.
+# The two sides' scores are merged as they are, though each is computed over its own
+# table: a title is short, so a title hit tends to rank above a message hit.
+_SEARCH_SQL: Final = """
+SELECT * FROM (
+    SELECT chat.id AS chat_id, chat.title AS chat_title, message.id AS message_id,
+           snippet(message_search, 0, :start, :end, '…', :tokens) AS snippet,
+           message_search.rank AS rank, message.created_at AS at
+    FROM message_search
+    JOIN message ON message.rowid = message_search.rowid
+    JOIN chat ON chat.id = message.chat_id
+    WHERE message_search MATCH :match
+    ORDER BY message_search.rank, message.created_at DESC
+    LIMIT :limit
+)
+UNION ALL
+SELECT * FROM (
+    SELECT chat.id, chat.title, NULL,
+           snippet(chat_search, 0, :start, :end, '…', :tokens),
+           chat_search.rank, chat.updated_at
+    FROM chat_search
+    JOIN chat ON chat.rowid = chat_search.rowid
+    WHERE chat_search MATCH :match
+    ORDER BY chat_search.rank, chat.updated_at DESC
+    LIMIT :limit
+)
+ORDER BY rank, at DESC
+LIMIT :limit
+"""
+
+
+def match_expression(query: str) -> str | None:
+    """`query` as an FTS5 MATCH expression that means its words, literally.
+
+    Each whitespace-separated chunk becomes a quoted string (inner quotes doubled),
+    so `"`, `*`, `-`, `:`, `^`, parentheses and the words AND/OR/NOT/NEAR are plain
+    text; the tokenizer then splits a chunk such as `e-mail` into a phrase. Chunks
+    with no letter or digit are dropped: as empty phrases they would match nothing.
+    The last chunk is a prefix (`"wor"*`). None when nothing is left to search for.
+    """
+    chunks = [chunk for chunk in query.split() if _HAS_WORD.search(chunk)]
+    if not chunks:
+        return None
+    phrases = ['"' + chunk.replace('"', '""') + '"' for chunk in chunks]
+    phrases[-1] += "*"
+    return " ".join(phrases)

@@ -109,7 +109,90 @@ CREATE TABLE setting (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+# Full-text search over message text and chat titles.
+#
+# External-content FTS5 tables: the index holds only tokens, and the text is read
+# back from `message` / `chat` by rowid when a hit needs a snippet. A content-less
+# table (content='') would save nothing more, since neither stores a second copy
+# of the text, but it cannot give snippets at all.
+#
+# The index is keyed on the implicit rowids of `message` and `chat`. VACUUM may
+# renumber those (neither table has an INTEGER PRIMARY KEY), so anything that
+# runs VACUUM must run `INSERT INTO t(t) VALUES ('rebuild')` on both tables after.
+#
+# A streaming reply is saved about once a second and would be re-tokenised, whole,
+# at every save; instead it is indexed once, when its status leaves 'streaming'.
+# The FTS content is the `searchable_message` view, so the index and its content
+# agree row for row: 'rebuild' and 'integrity-check' stay correct.
+#
+# Each trigger's statements run in order, so an update first removes the old
+# tokens and then adds the new ones (separate triggers fire in no defined order).
+_V2: Final = """
+CREATE VIEW searchable_message AS
+    SELECT rowid AS message_rowid, content FROM message WHERE status <> 'streaming';
+
+CREATE VIRTUAL TABLE message_search USING fts5(
+    content,
+    content = 'searchable_message',
+    content_rowid = 'message_rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER message_search_insert AFTER INSERT ON message
+WHEN new.status <> 'streaming'
+BEGIN
+    INSERT INTO message_search (rowid, content) VALUES (new.rowid, new.content);
+END;
+
+CREATE TRIGGER message_search_delete AFTER DELETE ON message
+WHEN old.status <> 'streaming'
+BEGIN
+    INSERT INTO message_search (message_search, rowid, content)
+    VALUES ('delete', old.rowid, old.content);
+END;
+
+CREATE TRIGGER message_search_update AFTER UPDATE OF content, status ON message
+WHEN old.content IS NOT new.content
+    OR (old.status = 'streaming') IS NOT (new.status = 'streaming')
+BEGIN
+    INSERT INTO message_search (message_search, rowid, content)
+    SELECT 'delete', old.rowid, old.content WHERE old.status <> 'streaming';
+    INSERT INTO message_search (rowid, content)
+    SELECT new.rowid, new.content WHERE new.status <> 'streaming';
+END;
+
+CREATE VIRTUAL TABLE chat_search USING fts5(
+    title,
+    content = 'chat',
+    content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER chat_search_insert AFTER INSERT ON chat
+BEGIN
+    INSERT INTO chat_search (rowid, title) VALUES (new.rowid, new.title);
+END;
+
+CREATE TRIGGER chat_search_delete AFTER DELETE ON chat
+BEGIN
+    INSERT INTO chat_search (chat_search, rowid, title)
+    VALUES ('delete', old.rowid, old.title);
+END;
+
+CREATE TRIGGER chat_search_update AFTER UPDATE OF title ON chat
+WHEN old.title IS NOT new.title
+BEGIN
+    INSERT INTO chat_search (chat_search, rowid, title)
+    VALUES ('delete', old.rowid, old.title);
+    INSERT INTO chat_search (rowid, title) VALUES (new.rowid, new.title);
+END;
+
+-- Index what a v1 database already holds.
+INSERT INTO message_search (message_search) VALUES ('rebuild');
+INSERT INTO chat_search (chat_search) VALUES ('rebuild');
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -1,0 +1,234 @@
+"""Streaming a long Markdown reply into the TUI: `python bench/tui_stream.py`.
+
+A ~12,000-character LLM-like reply (headings, paragraphs, lists, code fences, tables),
+cut into 4-character tokens, goes through the path the app uses: each token is an SSE
+line fed to a `ReplyBuilder`, and each step's update reaches the view. The view sits in
+a bottom-anchored `layout: stream` scroll, like the conversation, in a headless 100x40 app.
+
+- tuichat: `ReplyView.apply(update, reply)` per step, then `await ReplyView.finish(reply)`;
+- naive:   every token straight into `MarkdownStream.write`, then the same finish
+           (`stream.stop()` and one full `update()` because the reply has fences), so the
+           ratio shows what the coalescing alone buys.
+
+Printed as medians of several runs, with the targets:
+- paced at 60 tokens/s: process CPU time / wall time from the first token until the
+  view has fully rendered (% of one core), event-loop stalls (how late a 10 ms heartbeat
+  wakes: p95 and max, while tokens stream and over the whole run, finish included),
+  and how long after the last token the view has fully rendered;
+- unpaced: time from the first token until the view has fully rendered.
+
+Headless, so the final write to the terminal is skipped; layout and rendering are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.containers import VerticalScroll  # noqa: E402
+from textual.widgets import Markdown  # noqa: E402
+
+from tuichat.runtime.codec import chunk_line  # noqa: E402
+from tuichat.runtime.reply import ReplyBuilder  # noqa: E402
+from tuichat.runtime.trace import SseStep  # noqa: E402
+from tuichat.ui.widgets.reply import ReplyView  # noqa: E402
+
+RATE = 60.0  # tokens per second for the paced run
+TOKEN_CHARS = 4
+HEARTBEAT = 0.010
+TARGET_CPU = 15.0  # % of one core at 60 tokens/s
+TARGET_STALL_P95 = 0.025
+TARGET_STALL_MAX = 0.100
+TARGET_FAST = 2.0  # seconds to render the whole reply when tokens come as fast as possible
+
+WORDS = (
+    "the model streams tokens into a widget that parses markdown blocks and mounts them while "
+    "the user keeps typing so every frame must stay cheap on a small machine over ssh with a "
+    "slow terminal and a long conversation above it"
+).split()
+
+
+def make_reply(sections: int = 20, seed: int = 7) -> str:
+    """An LLM-like Markdown answer: per section a heading, paragraphs, a list, a fence, a table."""
+    rng = random.Random(seed)
+
+    def sentence() -> str:
+        words = rng.choices(WORDS, k=rng.randint(5, 11))
+        if rng.random() < 0.3:
+            words[rng.randrange(len(words))] = f"**{rng.choice(WORDS)}**"
+        if rng.random() < 0.3:
+            words[rng.randrange(len(words))] = f"`{rng.choice(WORDS)}()`"
+        return " ".join(words).capitalize() + "."
+
+    out = ["Here is a detailed answer, step by step.\n"]
+    for n in range(1, sections + 1):
+        out.append(f"## {n}. {' '.join(rng.choices(WORDS, k=3)).title()}\n")
+        out += [" ".join(sentence() for _ in range(2)) + "\n" for _ in range(2)]
+        out.append("\n".join(f"- {sentence()}" for _ in range(3)) + "\n")
+        out.append(
+            f"```python\ndef step_{n}(items: list[str]) -> int:\n"
+            f"    total = 0\n    for item in items:\n        total += len(item) * {n}\n    return total\n```\n"
+        )
+        rows = "\n".join(f"| `{rng.choice(WORDS)}` | {rng.randint(1, 999)} | {rng.choice(WORDS)} |" for _ in range(3))
+        out.append(f"| Name | Count | Note |\n|------|------:|------|\n{rows}\n")
+    return "\n".join(out)
+
+
+def sse_steps(text: str) -> list[SseStep]:
+    return [SseStep(chunk_line("bench", text[i : i + TOKEN_CHARS])) for i in range(0, len(text), TOKEN_CHARS)]
+
+
+class BenchApp(App[None]):
+    CSS = "VerticalScroll { layout: stream; }"
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll()
+
+
+@dataclass
+class Figures:
+    cpu: float  # % of one core, first token to fully rendered
+    stall_p95: float  # heartbeat lateness while tokens stream, seconds
+    stall_max: float
+    stall_max_all: float  # including the finish (the one full re-render)
+    lag: float  # last token to fully rendered, seconds
+    total: float  # first token to fully rendered, seconds
+
+
+# A variant mounts its widget into the scroll and returns (feed one step, finish).
+Variant = Callable[[VerticalScroll, ReplyBuilder], Awaitable[tuple[Callable[[SseStep], Awaitable[None]], Callable[[], Awaitable[None]]]]]
+
+
+async def tuichat_variant(log: VerticalScroll, builder: ReplyBuilder):  # type: ignore[no-untyped-def]
+    view = ReplyView(streaming=True, model_name="bench")
+    await log.mount(view)
+
+    async def feed(step: SseStep) -> None:
+        view.apply(builder.feed(step), builder.reply)
+        await asyncio.sleep(0)  # the app's worker awaits the next step
+
+    async def finish() -> None:
+        await view.finish(builder.finish())
+
+    return feed, finish
+
+
+async def naive_variant(log: VerticalScroll, builder: ReplyBuilder):  # type: ignore[no-untyped-def]
+    markdown = Markdown()
+    await log.mount(markdown)
+    stream = Markdown.get_stream(markdown)
+
+    async def feed(step: SseStep) -> None:
+        await stream.write(builder.feed(step).text)
+
+    async def finish() -> None:
+        await stream.stop()
+        await markdown.update(builder.finish().content)
+
+    return feed, finish
+
+
+async def run_once(variant: Variant, steps: list[SseStep], rate: float | None) -> Figures:
+    app = BenchApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        log = app.query_one(VerticalScroll)
+        feed, finish = await variant(log, ReplyBuilder())
+        log.anchor()
+        await pilot.pause()
+
+        lateness: list[tuple[float, float]] = []
+        running = True
+
+        async def heartbeat() -> None:
+            while running:
+                before = time.perf_counter()
+                await asyncio.sleep(HEARTBEAT)
+                lateness.append((before, time.perf_counter() - before - HEARTBEAT))
+
+        beat = asyncio.create_task(heartbeat())
+        cpu_start, start = time.process_time(), time.perf_counter()
+        for index, step in enumerate(steps):
+            if rate is not None:
+                await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
+            await feed(step)
+        last_token = time.perf_counter()
+        await finish()
+        await pilot.pause()
+        done = time.perf_counter()
+        cpu = time.process_time() - cpu_start
+        running = False
+        await beat
+
+    streaming = sorted(late for at, late in lateness if at < last_token) or [0.0]
+    return Figures(
+        cpu=100 * cpu / (done - start),
+        stall_p95=streaming[int(0.95 * (len(streaming) - 1))],
+        stall_max=streaming[-1],
+        stall_max_all=max(late for _, late in lateness),
+        lag=done - last_token,
+        total=done - start,
+    )
+
+
+def median(runs: list[Figures], name: str) -> float:
+    return statistics.median(getattr(run, name) for run in runs)
+
+
+def check(value: float, target: float) -> str:
+    return "ok" if value <= target else "MISSED"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sections", type=int, default=20, help="20 sections are about 12,000 characters")
+    parser.add_argument("--interval", type=float, help="override ReplyView.FLUSH_INTERVAL (seconds)")
+    args = parser.parse_args()
+    if args.interval is not None:
+        ReplyView.FLUSH_INTERVAL = args.interval
+
+    text = make_reply(args.sections)
+    steps = sse_steps(text)
+    print(f"reply: {len(text):,} chars, {len(steps):,} tokens of {TOKEN_CHARS} chars, "
+          f"{text.count('```') // 2} fences; flush interval {ReplyView.FLUSH_INTERVAL * 1000:.0f} ms; "
+          f"medians of {args.runs} runs")
+    variants: dict[str, Variant] = {"tuichat": tuichat_variant, "naive": naive_variant}
+    paced = {name: [await run_once(v, steps, RATE) for _ in range(args.runs)] for name, v in variants.items()}
+    fast = {name: [await run_once(v, steps, None) for _ in range(args.runs)] for name, v in variants.items()}
+
+    print(f"\nat {RATE:.0f} tokens/s ({len(steps) / RATE:.1f} s of tokens):")
+    print(f"{'':10}{'CPU %core':>11}{'stall p95':>11}{'stall max':>11}{'max w/ finish':>15}{'render lag':>12}")
+    for name, runs in paced.items():
+        print(f"{name:10}{median(runs, 'cpu'):10.1f}%{median(runs, 'stall_p95') * 1000:9.0f}ms"
+              f"{median(runs, 'stall_max') * 1000:9.0f}ms{median(runs, 'stall_max_all') * 1000:13.0f}ms"
+              f"{median(runs, 'lag'):11.2f}s")
+    print(f"{'target':10}{TARGET_CPU:10.0f}%{TARGET_STALL_P95 * 1000:9.0f}ms{TARGET_STALL_MAX * 1000:9.0f}ms")
+    print("\nas fast as possible (first token to fully rendered):")
+    for name, runs in fast.items():
+        print(f"{name:10}{median(runs, 'total'):7.2f}s   (CPU {median(runs, 'cpu'):.0f}% of a core)")
+    print(f"{'target':10}{TARGET_FAST:7.2f}s")
+
+    ours, naive = paced["tuichat"], paced["naive"]
+    print("\ntuichat vs targets: "
+          f"CPU {check(median(ours, 'cpu'), TARGET_CPU)}, "
+          f"stall p95 {check(median(ours, 'stall_p95'), TARGET_STALL_P95)}, "
+          f"stall max {check(median(ours, 'stall_max'), TARGET_STALL_MAX)} "
+          f"(with finish {check(median(ours, 'stall_max_all'), TARGET_STALL_MAX)}), "
+          f"fast render {check(median(fast['tuichat'], 'total'), TARGET_FAST)}")
+    print(f"naive / tuichat: CPU x{median(naive, 'cpu') / median(ours, 'cpu'):.1f}, "
+          f"stall p95 x{median(naive, 'stall_p95') / max(median(ours, 'stall_p95'), 1e-4):.1f}, "
+          f"fast render x{median(fast['naive'], 'total') / median(fast['tuichat'], 'total'):.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,256 @@
+"""The chat app's flows, driven with Pilot against a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tuichat.runtime.host import PipeHost
+from tuichat.runtime.library import FunctionLibrary
+from tuichat.store import Store
+from tuichat.ui.app import TuichatApp
+from tuichat.ui.chat_screen import ACTIVITY_OPEN, ChatScreen
+from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog
+from tuichat.ui.screens.model_picker import ModelPicker
+from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
+from tuichat.ui.widgets.activity import ActivityPane
+from tuichat.ui.widgets.chat_list import ChatList
+from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
+from tuichat.ui.widgets.reply import ReplyView
+
+SIZE = (100, 30)
+
+HANGS = """
+import asyncio
+
+class Pipe:
+    async def pipe(self, body):
+        yield "partial answer"
+        await asyncio.sleep(3600)
+"""
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait for the app to reach a state, giving it turns to run."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the app did not get there in time")
+        await pilot.pause(0.02)
+
+
+def chat_screen(app: TuichatApp) -> ChatScreen:
+    screen = next(s for s in app.screen_stack if isinstance(s, ChatScreen))
+    return screen
+
+
+async def ready(pilot: Pilot[int]) -> ChatScreen:
+    await until(pilot, lambda: any(isinstance(s, ChatScreen) for s in pilot.app.screen_stack))
+    screen = chat_screen(pilot.app)  # type: ignore[arg-type]
+    await until(pilot, lambda: screen.listing is not None)
+    return screen
+
+
+async def pick(pilot: Pilot[int], query: str) -> None:
+    await pilot.press("ctrl+o")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ModelPicker))
+    await pilot.press(*query)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen))
+
+
+async def send(pilot: Pilot[int], screen: ChatScreen, text: str) -> None:
+    """Type and send a message; returns once its reply has started (it may have finished)."""
+    before = len(screen.query_one(Conversation).replies())
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await until(pilot, lambda: len(screen.query_one(Conversation).replies()) > before)
+
+
+async def finished(pilot: Pilot[int], screen: ChatScreen) -> ReplyView:
+    await until(pilot, lambda: screen.turn is None)
+    return screen.query_one(Conversation).replies()[-1]
+
+
+async def stored(db_path: Path) -> Store:
+    return await Store.open(db_path)
+
+
+async def test_send_streams_and_saves(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "echo")
+        assert screen.sub_title == "Echo"
+        await send(pilot, screen, "hello there")
+        view = await finished(pilot, screen)
+        assert view.reply.content == "hello there" and view.reply.status == "done"
+        assert [w.render() for w in screen.query(UserMessage)][-1].plain == "hello there"  # type: ignore[union-attr]
+        assert screen.query_one(ChatList).option_count == 1
+        assert screen.title == "hello there"
+    async with await stored(db_path) as store:
+        [chat] = await store.chats.list()
+        messages = await store.chats.messages(chat.id)
+        assert [(m.role, m.content, m.status) for m in messages] == [("user", "hello there", "done"), ("assistant", "hello there", "done")]
+        assert await store.settings.get("last_model") == "echo"
+
+
+async def test_events_fill_the_activity_pane(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "events")
+        await send(pilot, screen, "tour")
+        view = await finished(pilot, screen)
+        lines = [strip.text for strip in screen.query_one(ActivityPane).lines]
+        text = "\n".join(lines)
+        assert "[status] Starting the tour" in text and "[notification] warning: And this is a warning." in text
+        assert all(line.startswith("+") for line in lines if line.startswith("+"))
+        assert len(view.reply.sources) == 2 and view.reply.statuses[-1]["done"] is True
+
+
+async def test_event_calls_open_dialogs_and_answer_the_pipe(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "ask")
+        await send(pilot, screen, "hi")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmationDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, InputDialog))
+        app.screen.query_one("Input").value = ""  # type: ignore[attr-defined]
+        await pilot.press(*"Zoe", "enter")
+
+        def asks_for_password() -> bool:
+            inputs = app.screen.query("Input") if isinstance(app.screen, InputDialog) else []
+            return bool(inputs) and bool(inputs[0].password)  # type: ignore[attr-defined]
+
+        await until(pilot, asks_for_password)
+        await pilot.press(*"hunter2", "enter")
+        await until(pilot, lambda: isinstance(app.screen, InputDialog) and bool(app.screen.query("Select")))
+        await pilot.press("escape")
+        view = await finished(pilot, screen)
+        assert "Zoe" in view.reply.content and "7 characters" in view.reply.content
+        calls = [e.data for e in view.reply.activity if e.kind == "call"]
+        assert [c["reply"] for c in calls] == [True, "Zoe", "hunter2", False]
+
+
+async def test_escape_stops_a_hanging_reply_and_keeps_its_text(db_path: Path) -> None:
+    async with await stored(db_path) as store:
+        await FunctionLibrary(PipeHost(store)).add(HANGS, function_id="hangs")
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "hangs")
+        await send(pilot, screen, "go")
+        await until(pilot, lambda: screen.turn is not None and "partial" in screen.turn.builder.reply.content)
+        await pilot.press("escape")
+        view = await finished(pilot, screen)
+        assert view.reply.status == "stopped" and view.reply.content == "partial answer"
+    async with await stored(db_path) as store:
+        [chat] = await store.chats.list()
+        reply = (await store.chats.messages(chat.id))[-1]
+        assert (reply.content, reply.status) == ("partial answer", "stopped")
+
+
+async def test_stopping_closes_an_open_dialog(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "ask")
+        await send(pilot, screen, "hi")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmationDialog))
+        screen.action_stop()
+        view = await finished(pilot, screen)
+        assert view.reply.status == "stopped"
+        assert not any(isinstance(s, (ConfirmationDialog, InputDialog)) for s in app.screen_stack)
+
+
+async def test_chats_new_switch_rename_delete(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "echo")
+        await send(pilot, screen, "first chat")
+        await finished(pilot, screen)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: screen.chat is None)
+        await send(pilot, screen, "second chat")
+        await finished(pilot, screen)
+        chats = screen.query_one(ChatList)
+        assert chats.option_count == 2
+        chats.focus()
+        await pilot.press("end", "enter")  # the oldest chat is last
+        await until(pilot, lambda: screen.chat is not None and screen.chat.title == "first chat")
+        assert [u.message_id is not None for u in screen.query(UserMessage)] == [True]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        app.screen.query_one("Input").value = ""  # type: ignore[attr-defined]
+        await pilot.press(*"Renamed", "enter")
+        await until(pilot, lambda: screen.chat is not None and screen.chat.title == "Renamed")
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: screen.chat is None and chats.option_count == 1)
+    async with await stored(db_path) as store:
+        assert [c.title for c in await store.chats.list()] == ["second chat"]
+
+
+async def test_panes_toggle_and_are_remembered(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert screen.has_class("-no-activity") and not screen.query_one(ActivityPane).display
+        await pilot.press("f2")
+        assert screen.has_class("-no-sidebar")
+    async with await stored(db_path) as store:
+        assert await store.settings.get(ACTIVITY_OPEN) is False
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert screen.has_class("-no-activity") and screen.has_class("-no-sidebar")
+
+
+async def test_copy_reply_uses_the_clipboard(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "manifold.reverse")
+        await send(pilot, screen, "abc")
+        await finished(pilot, screen)
+        await pilot.press("f5")
+        assert app.clipboard == "cba"
+
+
+async def test_a_long_chat_mounts_only_its_last_window(db_path: Path) -> None:
+    async with await stored(db_path) as store:
+        chat = await store.chats.create("long", model_id="echo")
+        async with store.transaction():
+            parent = None
+            for n in range(1000):
+                user = await store.chats.add_message(chat.id, "user", f"question {n}", parent_id=parent)
+                reply = await store.chats.add_message(chat.id, "assistant", f"answer {n}", model_id="echo", parent_id=user.id)
+                parent = reply.id
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await screen.open_chat(chat.id)
+        conversation = screen.query_one(Conversation)
+        assert len(conversation.children) == WINDOW
+        assert conversation.replies()[-1].reply.content == "answer 999"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_fits_small_and_large_terminals(db_path: Path, size: tuple[int, int]) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        for widget in (screen.query_one(Conversation), screen.query_one("Prompt"), screen.query_one(ActivityPane)):
+            assert widget.region.width > 0 and widget.region.height > 0
+            assert widget.region.right <= size[0] and widget.region.bottom <= size[1]

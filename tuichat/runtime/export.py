@@ -1,0 +1,149 @@
+"""A chat as Markdown (to read or share) or as JSON (everything stored, to keep).
+
+Both are pure functions of stored rows, so the same chat always exports to the same
+text: times come from the rows (in UTC), never from the clock or the local zone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from tuichat.runtime.reply import Reply
+from tuichat.store import ChatRow, MessageRow
+from tuichat.store.chats import Event
+
+EXPORT_FORMAT: Final = "tuichat.chat"
+EXPORT_VERSION: Final = 1  # bump when the JSON shape changes, for a future import
+
+_ROLE_HEADINGS: Final = {"user": "User", "assistant": "Assistant", "system": "System"}
+# Said under a message whose status is not "done" (an error with text quotes the text).
+_STATUS_NOTES: Final = {
+    "streaming": "_Still streaming when exported._",
+    "stopped": "_Stopped before the end._",
+    "error": "_The reply failed._",
+}
+
+
+def chat_to_markdown(chat: ChatRow, messages: Sequence[MessageRow]) -> str:
+    # A heading is one line: a title with line breaks would end it early.
+    title = " ".join(chat.title.split()) or "Untitled chat"
+    blocks = [f"# {title}", _chat_facts(chat)]
+    blocks += [_message_markdown(message) for message in messages]
+    return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+def chat_to_json(
+    chat: ChatRow,
+    messages: Sequence[MessageRow],
+    events_by_message: Mapping[str, Sequence[Event]],
+) -> dict[str, Any]:
+    """Every stored field of the chat and its messages, each message with its events
+    in the order they came. JSON-ready: the stored values came from JSON already."""
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "chat": dataclasses.asdict(chat),
+        "messages": [
+            {
+                **dataclasses.asdict(message),
+                "events": [
+                    {"at": at, "data": data}
+                    for at, data in events_by_message.get(message.id, ())
+                ],
+            }
+            for message in messages
+        ],
+    }
+
+
+# -- Markdown pieces -----------------------------------------------------------------
+
+
+def _chat_facts(chat: ChatRow) -> str:
+    facts = [f"- Created: {_utc(chat.created_at)}"]
+    if chat.model_id:
+        facts.append(f"- Model: `{chat.model_id}`")
+    if chat.system_prompt:
+        facts.append("- System prompt:\n\n" + _quote(chat.system_prompt))
+    return "\n".join(facts)
+
+
+def _message_markdown(message: MessageRow) -> str:
+    reply = Reply.from_json(message.extra)  # statuses and sources, as the runtime kept them
+    blocks = [
+        _heading(message),
+        _shown_status(reply),
+        _reasoning(message.reasoning),
+        # Leading spaces may be Markdown (an indented code block): keep them.
+        message.content.strip("\n").rstrip(),
+        _outcome(message),
+        _sources(reply.sources),
+    ]
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _heading(message: MessageRow) -> str:
+    role = _ROLE_HEADINGS.get(message.role, message.role.capitalize())
+    model = f" · `{message.model_id}`" if message.model_id else ""
+    return f"## {role}{model}"
+
+
+def _outcome(message: MessageRow) -> str:
+    if message.error:
+        return _quote(f"**Error:** {message.error}")
+    return _STATUS_NOTES.get(message.status, "")
+
+
+def _shown_status(reply: Reply) -> str:
+    # The status line Open WebUI shows above a reply: the last one, unless hidden.
+    status = reply.shown_status
+    description = status.get("description") if status else None
+    return f"_{description}_" if isinstance(description, str) and description else ""
+
+
+def _reasoning(reasoning: str | None) -> str:
+    if not reasoning or not reasoning.strip():
+        return ""
+    # Blank lines around the text let Markdown inside the HTML block render.
+    return f"<details>\n<summary>Reasoning</summary>\n\n{reasoning.strip()}\n\n</details>"
+
+
+def _sources(sources: Sequence[Any]) -> str:
+    lines = [_source_line(source) for source in sources if isinstance(source, dict)]
+    return "**Sources**\n\n" + "\n".join(lines) if lines else ""
+
+
+def _source_line(source: Mapping[str, Any]) -> str:
+    """A citation event's data (`source`, `metadata`, `document`) as one list item."""
+    origin = _dict(source.get("source"))
+    metadata = next((_dict(m) for m in _list(source.get("metadata")) if _dict(m)), {})
+    url = next(
+        (
+            link
+            for link in (metadata.get("source"), origin.get("url"), origin.get("id"))
+            if isinstance(link, str) and link.startswith(("http://", "https://"))
+        ),
+        None,
+    )
+    name = metadata.get("name") or origin.get("name") or url or origin.get("id")
+    label = str(name) if name else "Source"
+    return f"- [{label}]({url})" if url else f"- {label}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

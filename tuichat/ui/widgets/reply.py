@@ -1,0 +1,239 @@
+"""One assistant reply: its Markdown text, thought, status, sources, usage and error.
+
+A stored reply renders once. A streaming reply is fed by the app's worker: `apply` for
+every step (it only buffers) and `finish` at the end. Every FLUSH_INTERVAL a timer writes
+the buffered text into the Markdown through one `MarkdownStream.write`, so the widget
+re-parses its last block a few times a second, not once per token (bench/tui_stream.py).
+The full text lives in `reply`; nothing is ever read back from the widgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from textual import getters
+from textual.app import ComposeResult
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Collapsible, Label, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from tuichat.runtime.reply import Reply, Update
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPINNER_FPS = 10
+
+
+class _Feed:
+    """Text buffered between flushes, then written to a Markdown through one stream."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self._stream: MarkdownStream | None = None
+
+    async def flush(self, markdown: Markdown) -> None:
+        if self.pending:
+            text = "".join(self.pending)
+            self.pending.clear()
+            if self._stream is None:
+                self._stream = Markdown.get_stream(markdown)
+            await self._stream.write(text)
+
+    async def stop(self) -> None:
+        """Wait until everything written so far is in the Markdown."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+
+class ReplyView(Widget):
+    """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
+
+    FLUSH_INTERVAL = 0.05  # seconds between writes to the Markdown while streaming
+
+    DEFAULT_CSS = """
+    ReplyView {
+        height: auto;
+        & > .model { color: $text-accent; text-style: bold; padding: 0 2; }
+        & > #content { margin: 0; layout: stream; }
+        & > #error {
+            margin: 0 2;
+            padding: 0 1;
+            color: $text-error;
+            background: $error-muted;
+            border-left: outer $error;
+            text-style: bold;
+            &.-stopped { color: $text-warning; background: $warning-muted; border-left: outer $warning; }
+        }
+        & > #status, & > #sources, & > #usage { padding: 0 2; color: $text-muted; }
+        & > #status.-busy { color: $text; }
+    }
+    """
+
+    body = getters.child_by_id("content", Markdown)
+
+    def __init__(
+        self,
+        reply: Reply | None = None,
+        *,
+        model_name: str = "",
+        streaming: bool = False,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.reply = reply if reply is not None else Reply()
+        self.model_name = model_name
+        self.streaming = streaming
+        self._text = _Feed()
+        self._thinking = _Feed()
+        self._replaced = False  # the content was replaced: re-render it whole at the next flush
+        self._parts_changed = False  # an event or error may have changed status/sources/usage/error
+        self._flush_lock = asyncio.Lock()
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        # A streaming reply composes every part, hidden until it has something to show;
+        # a stored one only the parts it has (widget count is what slows long chats).
+        reply, live = self.reply, self.streaming
+        if self.model_name:
+            yield Label(self.model_name, classes="model", markup=False)
+        if live or reply.reasoning:
+            with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
+                thought.display = bool(reply.reasoning)
+                yield Markdown(reply.reasoning)
+        yield Markdown(reply.content, id="content")
+        for part, text in self._parts().items():
+            if live or text:
+                yield Static(id=part, markup=False)
+
+    def on_mount(self) -> None:
+        self._show_parts()
+        if self.streaming:
+            self._timer = self.set_interval(self.FLUSH_INTERVAL, self._flush)
+
+    # -- streaming --------------------------------------------------------------------
+    def apply(self, update: Update, reply: Reply) -> None:
+        """Take one step's change (`reply` is the reply so far). Only buffers: no widget work."""
+        self.reply = reply
+        if update.replaced:
+            self._replaced = True  # the next flush renders reply.content, which has any later text too
+        elif update.text:
+            self._text.pending.append(update.text)
+        if update.reasoning:
+            self._thinking.pending.append(update.reasoning)
+        if update.event is not None or update.error:
+            self._parts_changed = True
+
+    async def finish(self, reply: Reply) -> None:
+        """Show the finished reply: the last text, fences re-rendered, final status/usage/error."""
+        self.reply = reply
+        async with self._flush_lock:  # a running flush ends before its timer is stopped
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+        await self._flush()
+        self.streaming = False
+        await self._text.stop()
+        await self._thinking.stop()
+        body = self.body
+        # A fence opened and closed while streaming can leave the last block wrong (oterm #308),
+        # and the builder strips a streamed reply's surrounding whitespace: render it once, whole.
+        if "```" in reply.content or "~~~" in reply.content or body.source != reply.content:
+            await body.update(reply.content)
+        if reply.reasoning:
+            self.query_one("#thought", Collapsible).title = "Thought"
+        self._show_parts()
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            if self._replaced:
+                self._replaced = False
+                self._text.pending.clear()
+                content = self.reply.content  # read with the clear: later text stays pending
+                await self._text.stop()
+                await self.body.update(content)
+            await self._text.flush(self.body)
+            if self._thinking.pending:
+                thought = self.query_one("#thought", Collapsible)
+                thought.display = True
+                await self._thinking.flush(thought.query_one(Markdown))
+            if self._parts_changed or self._spinning:
+                self._parts_changed = False
+                self._show_parts()
+
+    # -- status, sources, usage, error -------------------------------------------------
+    @property
+    def _spinning(self) -> bool:
+        status = self.reply.shown_status
+        return self.streaming and status is not None and status.get("done") is False
+
+    def _parts(self) -> dict[str, str]:
+        """The text of each part under the reply, by widget id, in display order."""
+        reply = self.reply
+        status = reply.shown_status
+        status_line = status_text(status) if status is not None else ""
+        if self._spinning:
+            status_line = f"{SPINNER[int(time.monotonic() * SPINNER_FPS) % len(SPINNER)]} {status_line}"
+        stopped = "Stopped" if reply.status == "stopped" else ""
+        return {
+            "error": "\n".join(text for text in (reply.error, stopped) if text),
+            "status": status_line,
+            "sources": sources_text(reply.sources),
+            "usage": usage_line(reply.usage),
+        }
+
+    def _show_parts(self) -> None:
+        for part, text in self._parts().items():
+            for widget in self.query_children(f"#{part}").results(Static):
+                widget.update(text)
+                widget.display = bool(text)
+                widget.set_class(part == "error" and self.reply.error is None, "-stopped")
+                widget.set_class(part == "status" and self._spinning, "-busy")
+
+
+def status_text(status: dict[str, Any]) -> str:
+    """A status line as Open WebUI words it, with its `{{count}}`/`{{searchQuery}}` filled in."""
+    text = str(status.get("description") or status.get("action") or "")
+    count = status.get("count", len(status.get("urls") or status.get("items") or ()))
+    return text.replace("{{count}}", str(count)).replace("{{searchQuery}}", str(status.get("query", "")))
+
+
+def citations(sources: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """`(name, url)` per citation, grouped as Open WebUI's Citations.svelte groups documents:
+    by `metadata[i].source`, else `source.id`, else "N/A"; `metadata[i].name` names it and an
+    http(s) id is both its name and url. The first document of a group names it."""
+    grouped: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        origin = source.get("source") if isinstance(source.get("source"), dict) else {}
+        metadata = source.get("metadata") if isinstance(source.get("metadata"), list) else []
+        documents = source.get("document") if isinstance(source.get("document"), list) else []
+        for index in range(len(documents)):
+            meta = metadata[index] if index < len(metadata) and isinstance(metadata[index], dict) else {}
+            key = next((str(v) for v in (meta.get("source"), origin.get("id")) if v is not None), "N/A")
+            if key in grouped:
+                continue
+            name, url = str(meta.get("name") or origin.get("name") or key), str(origin.get("url") or "")
+            if key.startswith(("http://", "https://")):
+                name = url = key
+            grouped[key] = (name, url)
+    return list(grouped.values())
+
+
+def sources_text(sources: list[dict[str, Any]]) -> str:
+    """One line per citation: `[1] name  url` (the url only when it is not the name)."""
+    return "\n".join(
+        f"[{n}] {name}" + (f"  {url}" if url and url != name else "")
+        for n, (name, url) in enumerate(citations(sources), 1)
+    )
+
+
+def usage_line(usage: dict[str, Any] | None) -> str:
+    """The usage numbers on one line: `prompt_tokens 12 · completion_tokens 40 · …`."""
+    if not usage:
+        return ""
+    numbers = [(k, v) for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return " · ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in numbers)
