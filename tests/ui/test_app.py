@@ -254,3 +254,128 @@ async def test_fits_small_and_large_terminals(db_path: Path, size: tuple[int, in
         for widget in (screen.query_one(Conversation), screen.query_one("Prompt"), screen.query_one(ActivityPane)):
             assert widget.region.width > 0 and widget.region.height > 0
             assert widget.region.right <= size[0] and widget.region.bottom <= size[1]
+
+
+SHOWS_REQUEST = """
+import json
+
+class Pipe:
+    def pipe(self, body, __task__=None):
+        if __task__ == "title_generation":
+            return '{"title": "Named by the pipe"}'
+        seen = [[m["role"], m["content"]] for m in body["messages"]]
+        return json.dumps({"stream": body["stream"], "messages": seen})
+"""
+
+
+async def with_pipe(db_path: Path, source: str, function_id: str) -> None:
+    async with await stored(db_path) as store:
+        await FunctionLibrary(PipeHost(store)).add(source, function_id=function_id)
+
+
+def seen(view: ReplyView) -> dict[str, object]:
+    import json
+
+    return json.loads(view.reply.content)  # type: ignore[no-any-return]
+
+
+async def test_system_prompt_stream_toggle_and_title(db_path: Path) -> None:
+    await with_pipe(db_path, SHOWS_REQUEST, "shows")
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "shows")
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        await pilot.press(*"Be brief.", "ctrl+j")
+        await pilot.press("ctrl+t")
+        await send(pilot, screen, "hi")
+        view = await finished(pilot, screen)
+        assert seen(view) == {"stream": False, "messages": [["system", "Be brief."], ["user", "hi"]]}
+        await until(pilot, lambda: screen.chat is not None and screen.chat.title == "Named by the pipe")
+        assert screen.title == "Named by the pipe"
+    async with await stored(db_path) as store:
+        [chat] = await store.chats.list()
+        assert (chat.title, chat.system_prompt, chat.stream) == ("Named by the pipe", "Be brief.", False)
+
+
+async def test_regenerate_and_edit_resend(db_path: Path) -> None:
+    await with_pipe(db_path, SHOWS_REQUEST, "shows")
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "shows")
+        await send(pilot, screen, "one")
+        await finished(pilot, screen)
+        await send(pilot, screen, "two")
+        await finished(pilot, screen)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: screen.turn is not None or len(screen.query(UserMessage)) == 2)
+        view = await finished(pilot, screen)
+        assert [m[1] for m in seen(view)["messages"]][-1] == "two"  # type: ignore[index]
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        app.screen.query_one("TextArea").text = "two, edited"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: any(u.render().plain == "two, edited" for u in screen.query(UserMessage)))  # type: ignore[union-attr]
+        view = await finished(pilot, screen)
+        assert seen(view)["messages"][-1] == ["user", "two, edited"]  # type: ignore[index]
+    async with await stored(db_path) as store:
+        [chat] = await store.chats.list()
+        messages = await store.chats.messages(chat.id)
+        assert [(m.role, m.content) for m in messages][::2] == [("user", "one"), ("user", "two, edited")]
+        assert len(messages) == 4
+
+
+async def test_search_opens_the_matching_chat(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "echo")
+        await send(pilot, screen, "pelicans fly south")
+        await finished(pilot, screen)
+        await pilot.press("ctrl+n")
+        await send(pilot, screen, "something else")
+        await finished(pilot, screen)
+        await pilot.press("ctrl+f")
+        from tuichat.ui.screens.search import SearchScreen
+
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"pelic")
+        await until(pilot, lambda: bool(app.screen.hits))  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.chat is not None and "pelicans" in screen.chat.title)
+
+
+async def test_export_writes_markdown(db_path: Path, tmp_path: Path) -> None:
+    app = TuichatApp(db_path)
+    target = tmp_path / "out.md"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pick(pilot, "echo")
+        await send(pilot, screen, "export me")
+        await finished(pilot, screen)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        app.screen.query_one("Input").value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, target.exists)
+    text = target.read_text()
+    assert "export me" in text and text.startswith("# ")
+
+
+async def test_keymap_remaps_by_binding_id(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUICHAT_KEYMAP", "model.pick=f1")
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+
+
+async def test_every_action_is_in_the_command_palette(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        titles = {command.title for command in app.get_system_commands(screen)}
+        assert {"Regenerate", "Search", "Export", "System prompt", "Stream on/off", "Model", "Stop"} <= titles

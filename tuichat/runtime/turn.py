@@ -50,7 +50,10 @@ class Turn:
         metadata: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
+        again: MessageRow | None = None,
     ) -> None:
+        """`again`: a stored user message to answer anew (regenerate, or edit and resend);
+        it must be the chat's last message, and no new user message is stored."""
         self.host = host
         self.model_id = model_id
         self.text = text
@@ -61,6 +64,7 @@ class Turn:
         self.extra_metadata = metadata or {}
         self.user = user
         self.event_call = event_call
+        self.again = again
         self.builder = ReplyBuilder()
         self.context = TurnContext(None, None, None)
         self.invocation: Invocation | None = None
@@ -107,9 +111,12 @@ class Turn:
         if chat is None:
             raise LookupError(f"no chat '{self.chat_id}' is stored. Run `tuichat chats list` to see them.")
         self.context.chat = chat
+        earlier = await chats.messages(chat.id)
+        if self.again is not None:
+            earlier = earlier[: next(i for i, m in enumerate(earlier) if m.id == self.again.id)]
         return [
             {"role": m.role, "content": m.content}
-            for m in await chats.messages(chat.id)
+            for m in earlier
             if m.role in ("user", "assistant") and (m.role == "user" or m.content)
         ]
 
@@ -119,9 +126,12 @@ class Turn:
             chat = self.context.chat
             if chat is None:
                 chat = await chats.create(default_title(self.text), model_id=self.model_id, system_prompt=self.system, stream=self.stream)
-            previous = await chats.messages(chat.id)
-            parent = previous[-1].id if previous else None
-            user_message = await chats.add_message(chat.id, "user", self.text, parent_id=parent)
+            if self.again is not None:
+                user_message = self.again
+            else:
+                previous = await chats.messages(chat.id)
+                parent = previous[-1].id if previous else None
+                user_message = await chats.add_message(chat.id, "user", self.text, parent_id=parent)
             reply_message = await chats.add_message(
                 chat.id, "assistant", "", model_id=self.model_id, parent_id=user_message.id, status="streaming"
             )

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header
 
-from tuichat.store import ChatRow, Store
+from tuichat.store import ChatRow, MessageRow, Store
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation, UserMessage
@@ -54,6 +54,12 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_sidebar", "Chats", id="view.sidebar"),
         Binding("f3", "toggle_activity", "Activity", id="view.activity"),
         Binding("f5", "copy_reply", "Copy reply", id="reply.copy"),
+        Binding("ctrl+f", "search", "Search", id="chat.search"),
+        Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate"),
+        Binding("ctrl+l", "edit_last", "Edit last", id="message.edit"),
+        Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt"),
+        Binding("ctrl+t", "toggle_stream", "Stream on/off", id="chat.stream", show=False),
+        Binding("f9", "export", "Export", id="chat.export"),
         Binding("ctrl+up", "select_reply(-1)", "Older reply", id="reply.previous", show=False),
         Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
     ]
@@ -68,6 +74,9 @@ class ChatScreen(Screen[None]):
         self.turn: Turn | None = None
         self._dialog: ModalScreen[Any] | None = None
         self._selected_reply: ReplyView | None = None
+        # Settings chosen before the first message creates the chat.
+        self._new_system: str | None = None
+        self._new_stream = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -140,6 +149,7 @@ class ChatScreen(Screen[None]):
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
         self.chat = await self.store.chats.get(chat_id) if chat_id else None
+        self._new_system, self._new_stream = None, True
         messages = await self.store.chats.messages(chat_id) if chat_id else []
         if self.chat is not None and self.chat.model_id:
             self.model_id = self.chat.model_id
@@ -225,33 +235,46 @@ class ChatScreen(Screen[None]):
         self._reply(event.text)
 
     @work(group="reply", exclusive=True)
-    async def _reply(self, text: str) -> None:
+    async def _reply(self, text: str, again: MessageRow | None = None) -> None:
         from tuichat.runtime.errors import RuntimeErrorBase
         from tuichat.runtime.turn import Turn
 
         assert self.host is not None and self.model_id is not None
-        turn = Turn(self.host, self.model_id, text, chat_id=self.chat.id if self.chat else None, event_call=self._ask)
+        new_chat = self.chat is None
+        turn = Turn(
+            self.host,
+            self.model_id,
+            text,
+            chat_id=self.chat.id if self.chat else None,
+            system=self._new_system if new_chat else None,
+            stream=self.chat.stream if self.chat else self._new_stream,
+            event_call=self._ask,
+            again=again,
+        )
         try:
             await turn.prepare()
-        except RuntimeErrorBase as error:
+        except (RuntimeErrorBase, LookupError) as error:
             self.notify(str(error), severity="error", timeout=10)
-            self.query_one(Prompt).text = text
+            if again is None:
+                self.query_one(Prompt).text = text
             return
         self.turn = turn
         conversation = self.query_one(Conversation)
-        if self.chat is None:
+        if new_chat:
             self.chat = turn.context.chat
             await self._refresh_chats()
             self._show_title()
-        await conversation.add(UserMessage(text, turn.context.user_message.id if turn.context.user_message else None))
+        if again is None:
+            await conversation.add(UserMessage(text, turn.context.user_message.id if turn.context.user_message else None))
         view = ReplyView(None, model_name=self._model_name(self.model_id), streaming=True)
         view.message_id = turn.context.reply_message.id if turn.context.reply_message else None  # type: ignore[attr-defined]
         await conversation.add(view)
         await self._select_reply(view)
         activity = self.query_one(ActivityPane)
+        view.follow(turn.builder)
         try:
             async for _step, update in turn.run():
-                view.apply(update, turn.reply)
+                view.apply(update)
                 if update.event is not None:
                     activity.add(update.event)
                     self._toast(update.event)
@@ -259,6 +282,25 @@ class ChatScreen(Screen[None]):
             self._close_dialog()
             await view.finish(turn.reply)
             self.turn = None
+            await self._refresh_chats()
+        if new_chat and turn.reply.status == "done":
+            self._name_chat(turn)
+
+    @work(group="title")
+    async def _name_chat(self, turn: Turn) -> None:
+        """Titles come from the chat's own pipe, as Open WebUI asks for them (spec §10.3)."""
+        from tuichat.runtime.titles import generate_title, task_messages
+
+        chat, host = turn.context.chat, self.host
+        if chat is None or host is None:
+            return
+        messages = task_messages(await self.store.chats.messages(chat.id))
+        title = await generate_title(host, chat.id, turn.model_id, messages)
+        if title:
+            renamed = await self.store.chats.rename(chat.id, title)
+            if self.chat is not None and self.chat.id == chat.id:
+                self.chat = renamed
+                self._show_title()
             await self._refresh_chats()
 
     def _toast(self, entry: Any) -> None:
@@ -299,6 +341,124 @@ class ChatScreen(Screen[None]):
         if self.turn is not None:
             self.turn.cancel()
             self._close_dialog()
+
+    # -- regenerate, edit, search, export, chat settings ----------------------------------
+    async def _last_exchange(self) -> tuple[MessageRow, MessageRow | None] | None:
+        """The chat's last user message and the reply after it, if any."""
+        if self.chat is None:
+            return None
+        messages = await self.store.chats.messages(self.chat.id)
+        users = [i for i, m in enumerate(messages) if m.role == "user"]
+        if not users:
+            return None
+        last = users[-1]
+        return messages[last], messages[last + 1] if last + 1 < len(messages) else None
+
+    async def _answer_again(self, user_message: MessageRow) -> None:
+        assert self.chat is not None
+        await self.store.chats.delete_messages_after(user_message.id)
+        await self.open_chat(self.chat.id)
+        self._reply(user_message.content, again=user_message)
+
+    async def action_regenerate(self) -> None:
+        exchange = await self._last_exchange() if self.turn is None and self.host else None
+        if exchange is None:
+            self.notify("Nothing to regenerate yet.")
+            return
+        await self._answer_again(exchange[0])
+
+    async def action_edit_last(self) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        exchange = await self._last_exchange() if self.turn is None and self.host else None
+        if exchange is None:
+            self.notify("No message to edit yet.")
+            return
+        user_message = exchange[0]
+
+        async def resend(text: str | None) -> None:
+            if text is None or not text.strip() or text == user_message.content:
+                return
+            edited = await self.store.chats.update_message_content(user_message.id, text)
+            await self._answer_again(edited)
+
+        self.app.push_screen(
+            TextPromptScreen("Edit and resend", user_message.content, multiline=True, allow_empty=False), resend
+        )
+
+    def action_search(self) -> None:
+        from tuichat.ui.screens.search import SearchScreen
+
+        async def opened(chat_id: str | None) -> None:
+            if chat_id is not None:
+                await self.open_chat(chat_id)
+
+        self.app.push_screen(SearchScreen(self.store), opened)
+
+    def action_export(self) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        chat = self.chat
+        if chat is None:
+            self.notify("Nothing to export yet.")
+            return
+
+        async def export(path: str | None) -> None:
+            if path and path.strip():
+                await self._export(chat, path.strip())
+
+        default = "".join(c if c.isalnum() else "-" for c in chat.title.lower()).strip("-")[:40] or "chat"
+        self.app.push_screen(
+            TextPromptScreen("Export chat (.md for Markdown, .json for everything)", f"{default}.md"), export
+        )
+
+    async def _export(self, chat: ChatRow, path: str) -> None:
+        import json
+        from pathlib import Path
+
+        from tuichat.runtime.export import chat_to_json, chat_to_markdown
+
+        messages = await self.store.chats.messages(chat.id)
+        target = Path(path).expanduser()
+        if target.suffix.lower() == ".json":
+            events = {m.id: await self.store.chats.events(m.id) for m in messages}
+            text = json.dumps(chat_to_json(chat, messages, events), ensure_ascii=False, indent=2)
+        else:
+            text = chat_to_markdown(chat, messages)
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {target}: {error.strerror}. Pick another path.", severity="error", timeout=10)
+            return
+        self.notify(f"Exported to {target.resolve()}")
+
+    def action_system_prompt(self) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        current = self.chat.system_prompt if self.chat else self._new_system
+
+        async def save(text: str | None) -> None:
+            if text is None:
+                return
+            value = text.strip() or None
+            if self.chat is None:
+                self._new_system = value
+            else:
+                self.chat = await self.store.chats.update(self.chat.id, system_prompt=value)
+            self.notify("System prompt set." if value else "System prompt removed.")
+
+        self.app.push_screen(
+            TextPromptScreen("System prompt for this chat", current or "", multiline=True, placeholder="None"), save
+        )
+
+    async def action_toggle_stream(self) -> None:
+        if self.chat is None:
+            self._new_stream = not self._new_stream
+            stream = self._new_stream
+        else:
+            self.chat = await self.store.chats.update(self.chat.id, stream=not self.chat.stream)
+            stream = self.chat.stream
+        self.notify("Replies stream in this chat." if stream else "Replies arrive whole in this chat (stream off).")
 
     # -- replies -------------------------------------------------------------------------
     async def _select_reply(self, view: ReplyView) -> None:

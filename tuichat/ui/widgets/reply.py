@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from tuichat.runtime.reply import Reply, Update
+from tuichat.runtime.reply import Reply, ReplyBuilder, Update
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_FPS = 10
@@ -37,9 +37,8 @@ class _Feed:
         if self.pending:
             text = "".join(self.pending)
             self.pending.clear()
-            if self._stream is None:
-                self._stream = Markdown.get_stream(markdown)
-            await self._stream.write(text)
+            with markdown.app.batch_update():
+                await markdown.append(text)
 
     async def stop(self) -> None:
         """Wait until everything written so far is in the Markdown."""
@@ -94,6 +93,7 @@ class ReplyView(Widget):
         self._parts_changed = False  # an event or error may have changed status/sources/usage/error
         self._flush_lock = asyncio.Lock()
         self._timer: Timer | None = None
+        self._source: ReplyBuilder | None = None
 
     def compose(self) -> ComposeResult:
         # A streaming reply composes every part, hidden until it has something to show;
@@ -116,9 +116,16 @@ class ReplyView(Widget):
             self._timer = self.set_interval(self.FLUSH_INTERVAL, self._flush)
 
     # -- streaming --------------------------------------------------------------------
-    def apply(self, update: Update, reply: Reply) -> None:
-        """Take one step's change (`reply` is the reply so far). Only buffers: no widget work."""
-        self.reply = reply
+    def follow(self, builder: ReplyBuilder) -> None:
+        """Read the reply from `builder` once per flush: reading it joins the text so far,
+        which per step would make a long reply cost quadratic time."""
+        self._source = builder
+
+    def apply(self, update: Update, reply: Reply | None = None) -> None:
+        """Take one step's change (`reply`, the reply so far, unless following a builder).
+        Only buffers: no widget work."""
+        if reply is not None:
+            self.reply = reply
         if update.replaced:
             self._replaced = True  # the next flush renders reply.content, which has any later text too
         elif update.text:
@@ -150,6 +157,8 @@ class ReplyView(Widget):
 
     async def _flush(self) -> None:
         async with self._flush_lock:
+            if self._source is not None:
+                self.reply = self._source.reply
             if self._replaced:
                 self._replaced = False
                 self._text.pending.clear()

@@ -1,0 +1,92 @@
+"""Search every chat's text (SQLite FTS5) and open the chat a hit belongs to."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tuichat.store import Store
+from tuichat.store.chats import SearchHit
+from tuichat.ui.screens.prompts import DialogScreen
+
+
+def hit_label(hit: SearchHit) -> Text:
+    label = Text(hit.chat_title or "New chat", style="bold")
+    label.append("\n")
+    for piece, is_match in hit.parts():
+        label.append(" ".join(piece.split()), style="reverse" if is_match else "")
+    return label
+
+
+class SearchScreen(DialogScreen[str | None]):
+    """Returns the id of the chat to open, or None."""
+
+    DEFAULT_CSS = """
+    SearchScreen > .dialog {
+        width: 90;
+        height: 80%;
+    }
+    SearchScreen OptionList {
+        height: 1fr;
+        border: none;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="search.cancel"),
+        Binding("down", "move(1)", "Next", id="search.next", show=False),
+        Binding("up", "move(-1)", "Previous", id="search.previous", show=False),
+        Binding("enter", "open", "Open", id="search.open", show=False),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.hits: list[SearchHit] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Search chats"
+            yield Input(placeholder="Words to find in any chat")
+            yield OptionList()
+            yield Static("↑↓ move  ·  Enter open  ·  Esc cancel", classes="dialog--hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).can_focus = False
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    @work(exclusive=True, group="search")
+    async def _search(self, query: str) -> None:
+        self.hits = await self.store.chats.search(query) if query.strip() else []
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(hit_label(hit), id=str(n)) for n, hit in enumerate(self.hits)])
+        if self.hits:
+            options.highlighted = 0
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_open()
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    def action_open(self) -> None:
+        highlighted = self.query_one(OptionList).highlighted
+        if highlighted is not None and highlighted < len(self.hits):
+            self.dismiss(self.hits[highlighted].chat_id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
