@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -188,23 +190,49 @@ def check(value: float, target: float) -> str:
     return "ok" if value <= target else "MISSED"
 
 
-async def main() -> None:
+def measure(variant: str, paced: bool, args: argparse.Namespace) -> Figures:
+    """One run in a fresh process: Textual keeps every finished test app alive (through its
+    print capture), so runs sharing a process would each pay for a bigger heap than the last."""
+    command = [sys.executable, __file__, "--child", variant, "--sections", str(args.sections)]
+    command += ["--interval", str(ReplyView.FLUSH_INTERVAL)] + (["--paced"] if paced else [])
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return Figures(**json.loads(output.splitlines()[-1]))
+
+
+async def child(args: argparse.Namespace) -> None:
+    steps = sse_steps(make_reply(args.sections))
+    variant = VARIANTS[args.child]
+    # Warm up as a second reply of a session would be: imports, CSS, and Pygments' first
+    # unknown-lexer lookup (a half-streamed fence info string), which scans plugins once.
+    await run_once(variant, steps[:200], RATE)
+    figures = await run_once(variant, steps, RATE if args.paced else None)
+    print(json.dumps(asdict(figures)))
+
+
+VARIANTS: dict[str, Variant] = {"tuichat": tuichat_variant, "naive": naive_variant}
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sections", type=int, default=20, help="20 sections are about 12,000 characters")
     parser.add_argument("--interval", type=float, help="override ReplyView.FLUSH_INTERVAL (seconds)")
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--paced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.interval is not None:
         ReplyView.FLUSH_INTERVAL = args.interval
+    if args.child:
+        asyncio.run(child(args))
+        return
 
     text = make_reply(args.sections)
     steps = sse_steps(text)
     print(f"reply: {len(text):,} chars, {len(steps):,} tokens of {TOKEN_CHARS} chars, "
           f"{text.count('```') // 2} fences; flush interval {ReplyView.FLUSH_INTERVAL * 1000:.0f} ms; "
-          f"medians of {args.runs} runs")
-    variants: dict[str, Variant] = {"tuichat": tuichat_variant, "naive": naive_variant}
-    paced = {name: [await run_once(v, steps, RATE) for _ in range(args.runs)] for name, v in variants.items()}
-    fast = {name: [await run_once(v, steps, None) for _ in range(args.runs)] for name, v in variants.items()}
+          f"medians of {args.runs} runs, each in a fresh process", flush=True)
+    paced = {name: [measure(name, True, args) for _ in range(args.runs)] for name in VARIANTS}
+    fast = {name: [measure(name, False, args) for _ in range(args.runs)] for name in VARIANTS}
 
     print(f"\nat {RATE:.0f} tokens/s ({len(steps) / RATE:.1f} s of tokens):")
     print(f"{'':10}{'CPU %core':>11}{'stall p95':>11}{'stall max':>11}{'max w/ finish':>15}{'render lag':>12}")
@@ -231,4 +259,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

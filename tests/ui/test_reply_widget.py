@@ -47,8 +47,8 @@ def text_of(view: ReplyView, part: str) -> str:
     return str(widget.render()) if widget.display else ""
 
 
-def status(description: str, done: bool, **more: object) -> EventStep:
-    return EventStep({"type": "status", "data": {"description": description, "done": done, **more}})
+def status(description: str, done: bool) -> EventStep:
+    return EventStep({"type": "status", "data": {"description": description, "done": done}})
 
 
 def sse(pieces: Iterable[str]) -> list[Step]:
@@ -191,3 +191,24 @@ async def test_fences_render_with_no_color_and_an_ansi_theme(monkeypatch: pytest
         await pilot.pause()
         assert app.no_color
         assert "print" in app.export_screenshot() and "bad" in app.export_screenshot()
+
+
+async def test_text_held_back_until_the_end_is_shown() -> None:
+    view = ReplyView(streaming=True)
+    builder = ReplyBuilder()
+    async with Host(view).run_test(size=(80, 24)):
+        feed(view, builder, sse(["Hello <thi"]))  # might be a reasoning tag: held back
+        await view.finish(builder.finish())
+        assert view.body.source == builder.reply.content == "Hello <thi"
+
+
+async def test_finish_after_the_view_was_removed() -> None:
+    view = ReplyView(streaming=True)
+    builder = ReplyBuilder()
+    async with Host(view).run_test(size=(80, 24)) as pilot:
+        feed(view, builder, sse(["Some ", "text"]))
+        await wait_until(pilot, lambda: view.body.source == "Some text")
+        feed(view, builder, sse([" more"]))
+        await view.remove()
+        await view.finish(builder.finish())  # the app's worker always finishes
+        assert view.reply.content == "Some text more"

@@ -46,20 +46,20 @@ class ChatScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop", id="reply.stop", show=False),
+        Binding("escape", "stop", "Stop", id="reply.stop"),
         Binding("ctrl+o", "pick_model", "Model", id="model.pick"),
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
-        Binding("ctrl+r", "rename_chat", "Rename", id="chat.rename"),
-        Binding("f8", "delete_chat", "Delete", id="chat.delete"),
+        Binding("ctrl+r", "rename_chat", "Rename", id="chat.rename", show=False),
+        Binding("f8", "delete_chat", "Delete", id="chat.delete", show=False),
         Binding("f2", "toggle_sidebar", "Chats", id="view.sidebar"),
         Binding("f3", "toggle_activity", "Activity", id="view.activity"),
-        Binding("f5", "copy_reply", "Copy reply", id="reply.copy"),
+        Binding("f5", "copy_reply", "Copy reply", id="reply.copy", show=False),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
-        Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate"),
-        Binding("ctrl+l", "edit_last", "Edit last", id="message.edit"),
-        Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt"),
+        Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate", show=False),
+        Binding("ctrl+l", "edit_last", "Edit last", id="message.edit", show=False),
+        Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt", show=False),
         Binding("ctrl+t", "toggle_stream", "Stream on/off", id="chat.stream", show=False),
-        Binding("f9", "export", "Export", id="chat.export"),
+        Binding("f9", "export", "Export", id="chat.export", show=False),
         Binding("ctrl+up", "select_reply(-1)", "Older reply", id="reply.previous", show=False),
         Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
     ]
@@ -96,7 +96,8 @@ class ChatScreen(Screen[None]):
         await self._refresh_chats()
         self._show_title()
         self.query_one(Prompt).focus()
-        self._start_runtime()
+        # After the first frame: importing the runtime (pydantic, packaging) costs ~90 ms.
+        self.call_after_refresh(self._start_runtime)
 
     # -- runtime, started after the first frame ------------------------------------------
     @work(group="runtime", exclusive=True)
@@ -259,6 +260,7 @@ class ChatScreen(Screen[None]):
                 self.query_one(Prompt).text = text
             return
         self.turn = turn
+        self.refresh_bindings()
         conversation = self.query_one(Conversation)
         if new_chat:
             self.chat = turn.context.chat
@@ -282,6 +284,7 @@ class ChatScreen(Screen[None]):
             self._close_dialog()
             await view.finish(turn.reply)
             self.turn = None
+            self.refresh_bindings()
             await self._refresh_chats()
         if new_chat and turn.reply.status == "done":
             self._name_chat(turn)
@@ -336,6 +339,12 @@ class ChatScreen(Screen[None]):
         dialog = self._dialog
         if dialog is not None and dialog.is_attached:
             dialog.dismiss(False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop is offered (and shown in the footer) only while a reply streams."""
+        if action == "stop":
+            return self.turn is not None
+        return True
 
     def action_stop(self) -> None:
         if self.turn is not None:

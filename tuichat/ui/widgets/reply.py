@@ -1,17 +1,16 @@
 """One assistant reply: its Markdown text, thought, status, sources, usage and error.
 
 A stored reply renders once. A streaming reply is fed by the app's worker: `apply` for
-every step (it only buffers) and `finish` at the end. Every FLUSH_INTERVAL a timer writes
-the buffered text into the Markdown through one `MarkdownStream.write`, so the widget
-re-parses its last block a few times a second, not once per token (bench/tui_stream.py).
-The full text lives in `reply`; nothing is ever read back from the widgets.
+every step (it only buffers) and `finish` at the end. A timer writes what was buffered
+into the Markdown every FLUSH_INTERVAL, with one `MarkdownStream.write`. Each write costs
+Textual a re-layout and a repaint, so the interval, not the token rate, sets the cost
+(bench/tui_stream.py). The full text lives in `reply`; nothing is read back from widgets.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import getters
 from textual.app import ComposeResult
@@ -23,7 +22,7 @@ from textual.widgets.markdown import MarkdownStream
 from tuichat.runtime.reply import Reply, ReplyBuilder, Update
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-SPINNER_FPS = 10
+T = TypeVar("T")
 
 
 class _Feed:
@@ -37,8 +36,9 @@ class _Feed:
         if self.pending:
             text = "".join(self.pending)
             self.pending.clear()
-            with markdown.app.batch_update():
-                await markdown.append(text)
+            if self._stream is None:
+                self._stream = Markdown.get_stream(markdown)
+            await self._stream.write(text)
 
     async def stop(self) -> None:
         """Wait until everything written so far is in the Markdown."""
@@ -50,13 +50,17 @@ class _Feed:
 class ReplyView(Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
-    FLUSH_INTERVAL = 0.05  # seconds between writes to the Markdown while streaming
+    # Measured on a 2-core box (bench/tui_stream.py, 12k-char reply at 60 tokens/s): every
+    # flush costs one or two full layouts and repaints, 15-45 ms each. At 50 ms the app used
+    # 70%+ of a core, as much as writing every token; 0.3 s keeps input latency (p95) under 25 ms.
+    FLUSH_INTERVAL = 0.3  # seconds between writes to the Markdown while streaming
 
     DEFAULT_CSS = """
     ReplyView {
         height: auto;
-        & > .model { color: $text-accent; text-style: bold; padding: 0 2; }
-        & > #content { margin: 0; layout: stream; }
+        & > .model { padding: 0 2; color: $text-accent; text-style: bold; }
+        /* A stream layout keeps the placements of the blocks above the one that changed. */
+        & > #content { layout: stream; }
         & > #error {
             margin: 0 2;
             padding: 0 1;
@@ -80,7 +84,7 @@ class ReplyView(Widget):
         model_name: str = "",
         streaming: bool = False,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -89,8 +93,9 @@ class ReplyView(Widget):
         self.streaming = streaming
         self._text = _Feed()
         self._thinking = _Feed()
-        self._replaced = False  # the content was replaced: re-render it whole at the next flush
-        self._parts_changed = False  # an event or error may have changed status/sources/usage/error
+        self._replaced = False  # the content was replaced: render it whole at the next flush
+        self._parts_changed = False  # an event or error may have changed what is under the text
+        self._spin = 0
         self._flush_lock = asyncio.Lock()
         self._timer: Timer | None = None
         self._source: ReplyBuilder | None = None
@@ -127,7 +132,7 @@ class ReplyView(Widget):
         if reply is not None:
             self.reply = reply
         if update.replaced:
-            self._replaced = True  # the next flush renders reply.content, which has any later text too
+            self._replaced = True  # the flush renders reply.content, which has any later text too
         elif update.text:
             self._text.pending.append(update.text)
         if update.reasoning:
@@ -136,23 +141,39 @@ class ReplyView(Widget):
             self._parts_changed = True
 
     async def finish(self, reply: Reply) -> None:
-        """Show the finished reply: the last text, fences re-rendered, final status/usage/error."""
+        """End the stream: show the last text, fences rendered whole, the final status/usage/error."""
         self.reply = reply
         async with self._flush_lock:  # a running flush ends before its timer is stopped
             if self._timer is not None:
                 self._timer.stop()
                 self._timer = None
-        await self._flush()
+        attached = self.is_attached
+        if attached:
+            await self._flush()
+        else:  # removed mid-stream (another chat was opened): only end the streams
+            self._text.pending.clear()
+            self._thinking.pending.clear()
         self.streaming = False
         await self._text.stop()
         await self._thinking.stop()
-        body = self.body
+        if attached:
+            await self._show_final()
+
+    async def _show_final(self) -> None:
+        reply = self.reply
         # A fence opened and closed while streaming can leave the last block wrong (oterm #308),
-        # and the builder strips a streamed reply's surrounding whitespace: render it once, whole.
-        if "```" in reply.content or "~~~" in reply.content or body.source != reply.content:
-            await body.update(reply.content)
+        # so a reply with fences is rendered once more, whole. So is text that `ReplyBuilder.finish`
+        # released (a half tag it held back); the whitespace it strips changes nothing shown.
+        content = reply.content
+        if "```" in content or "~~~" in content or self.body.source.strip() != content.strip():
+            await self.body.update(content)
         if reply.reasoning:
-            self.query_one("#thought", Collapsible).title = "Thought"
+            thought = self.query_one("#thought", Collapsible)
+            thought.display = True
+            thought.title = "Thought"
+            reasoning = thought.query_one(Markdown)
+            if reasoning.source.strip() != reply.reasoning.strip():
+                await reasoning.update(reply.reasoning)
         self._show_parts()
 
     async def _flush(self) -> None:
@@ -162,7 +183,7 @@ class ReplyView(Widget):
             if self._replaced:
                 self._replaced = False
                 self._text.pending.clear()
-                content = self.reply.content  # read with the clear: later text stays pending
+                content = self.reply.content  # read together with the clear: later text stays pending
                 await self._text.stop()
                 await self.body.update(content)
             await self._text.flush(self.body)
@@ -172,9 +193,10 @@ class ReplyView(Widget):
                 await self._thinking.flush(thought.query_one(Markdown))
             if self._parts_changed or self._spinning:
                 self._parts_changed = False
+                self._spin += 1
                 self._show_parts()
 
-    # -- status, sources, usage, error -------------------------------------------------
+    # -- what is under the text ----------------------------------------------------------
     @property
     def _spinning(self) -> bool:
         status = self.reply.shown_status
@@ -186,7 +208,7 @@ class ReplyView(Widget):
         status = reply.shown_status
         status_line = status_text(status) if status is not None else ""
         if self._spinning:
-            status_line = f"{SPINNER[int(time.monotonic() * SPINNER_FPS) % len(SPINNER)]} {status_line}"
+            status_line = f"{SPINNER[self._spin % len(SPINNER)]} {status_line}"
         stopped = "Stopped" if reply.status == "stopped" else ""
         return {
             "error": "\n".join(text for text in (reply.error, stopped) if text),
@@ -198,14 +220,16 @@ class ReplyView(Widget):
     def _show_parts(self) -> None:
         for part, text in self._parts().items():
             for widget in self.query_children(f"#{part}").results(Static):
-                widget.update(text)
+                shown = str(widget.content)
+                if text != shown:
+                    widget.update(text, layout=text[1:] != shown[1:])  # a new spinner frame needs no layout
                 widget.display = bool(text)
                 widget.set_class(part == "error" and self.reply.error is None, "-stopped")
                 widget.set_class(part == "status" and self._spinning, "-busy")
 
 
 def status_text(status: dict[str, Any]) -> str:
-    """A status line as Open WebUI words it, with its `{{count}}`/`{{searchQuery}}` filled in."""
+    """A status line as Open WebUI words it, with `{{count}}` and `{{searchQuery}}` filled in."""
     text = str(status.get("description") or status.get("action") or "")
     count = status.get("count", len(status.get("urls") or status.get("items") or ()))
     return text.replace("{{count}}", str(count)).replace("{{searchQuery}}", str(status.get("query", "")))
@@ -213,14 +237,12 @@ def status_text(status: dict[str, Any]) -> str:
 
 def citations(sources: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """`(name, url)` per citation, grouped as Open WebUI's Citations.svelte groups documents:
-    by `metadata[i].source`, else `source.id`, else "N/A"; `metadata[i].name` names it and an
-    http(s) id is both its name and url. The first document of a group names it."""
+    by `metadata[i].source`, else `source.id`, else "N/A". The group's first document names
+    it (`metadata[i].name`, else `source.name`), and an http(s) id is its name and url."""
     grouped: dict[str, tuple[str, str]] = {}
     for source in sources:
-        origin = source.get("source") if isinstance(source.get("source"), dict) else {}
-        metadata = source.get("metadata") if isinstance(source.get("metadata"), list) else []
-        documents = source.get("document") if isinstance(source.get("document"), list) else []
-        for index in range(len(documents)):
+        origin, metadata = _field(source, "source", dict), _field(source, "metadata", list)
+        for index in range(len(_field(source, "document", list))):
             meta = metadata[index] if index < len(metadata) and isinstance(metadata[index], dict) else {}
             key = next((str(v) for v in (meta.get("source"), origin.get("id")) if v is not None), "N/A")
             if key in grouped:
@@ -230,6 +252,12 @@ def citations(sources: list[dict[str, Any]]) -> list[tuple[str, str]]:
                 name = url = key
             grouped[key] = (name, url)
     return list(grouped.values())
+
+
+def _field(data: dict[str, Any], key: str, kind: type[T]) -> T:
+    """`data[key]` if it is a `kind`, else an empty one: pipes send what they like."""
+    value = data.get(key)
+    return value if isinstance(value, kind) else kind()
 
 
 def sources_text(sources: list[dict[str, Any]]) -> str:
@@ -242,7 +270,5 @@ def sources_text(sources: list[dict[str, Any]]) -> str:
 
 def usage_line(usage: dict[str, Any] | None) -> str:
     """The usage numbers on one line: `prompt_tokens 12 · completion_tokens 40 · …`."""
-    if not usage:
-        return ""
-    numbers = [(k, v) for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    numbers = [(k, v) for k, v in (usage or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return " · ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in numbers)
