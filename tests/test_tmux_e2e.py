@@ -103,14 +103,11 @@ def test_tuichat_in_a_real_terminal_streams_a_reply_and_quits(terminal: Terminal
     env = {"TUICHAT_DB": str(db), "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
     exit_file = tmp_path / "exit-status"
     partial = shlex.quote(str(exit_file) + ".part")
-    tuichat = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.quote(TUICHAT)
-    # tmux sets a new pane's terminal size a moment after starting its command. A program that
-    # reads it before then sees 0x0 (Textual falls back to 80x24), and if the SIGWINCH comes
-    # before its handler is in place it stays 80x24. So wait (up to 5 s) for the real size.
-    command = (
-        f'n=0; while [ "$(stty size 2>/dev/null)" != "{HEIGHT} {WIDTH}" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; '
-        f"{tuichat}; echo $? > {partial} && mv {partial} {shlex.quote(str(exit_file))}"
-    )
+    # `env -u`: started from pytest, the tmux server's global environment holds COLUMNS=80 and
+    # LINES=24, and Textual takes those over the terminal's real size (shutil.get_terminal_size).
+    tuichat = "env -u COLUMNS -u LINES " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    tuichat += " " + shlex.quote(TUICHAT)
+    command = f"{tuichat}; echo $? > {partial} && mv {partial} {shlex.quote(str(exit_file))}"
     terminal.start(command, tmp_path / "tmux.conf")
 
     # The first frame, then the models listed by the runtime worker (the subtitle names one).

@@ -72,7 +72,8 @@ class ActivityPane(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id, wrap=True, markup=False, max_lines=5000)
+        # min_width=1: RichLog otherwise wraps at 78 columns, wider than the pane, and clips.
+        super().__init__(id=id, wrap=True, markup=False, max_lines=5000, min_width=1)
         self.border_title = "Activity"
 
     def show(self, entries: list[ActivityEntry]) -> None:
