@@ -5,10 +5,11 @@ cut into 4-character tokens, goes through the path the app uses: each token is a
 line fed to a `ReplyBuilder`, and each step's update reaches the view. The view sits in
 a bottom-anchored `layout: stream` scroll, like the conversation, in a headless 100x40 app.
 
-- tuichat: `ReplyView.apply(update, reply)` per step, then `await ReplyView.finish(reply)`;
-- naive:   every token straight into `MarkdownStream.write`, then the same finish
-           (`stream.stop()` and one full `update()` because the reply has fences), so the
-           ratio shows what the coalescing alone buys.
+- tuichat: `ReplyView.follow(builder)`, `ReplyView.apply(update)` per step, then
+           `await ReplyView.finish(reply)`, as the chat screen does;
+- naive:   every token straight into `MarkdownStream.write`, then `stream.stop()` and
+           the one full `update()` that tuichat also does for a reply with fences, so the
+           ratio shows what the coalescing buys.
 
 Printed as medians of several runs, with the targets:
 - paced at 60 tokens/s: process CPU time / wall time from the first token until the
@@ -25,12 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -107,44 +108,53 @@ class Figures:
     total: float  # first token to fully rendered, seconds
 
 
-# A variant mounts its widget into the scroll and returns (feed one step, finish).
-Variant = Callable[[VerticalScroll, ReplyBuilder], Awaitable[tuple[Callable[[SseStep], Awaitable[None]], Callable[[], Awaitable[None]]]]]
+class Tuichat:
+    """The app's path: the view follows the builder, `apply` every step's update, `finish`."""
 
+    def __init__(self, builder: ReplyBuilder) -> None:
+        self.builder = builder
+        self.view = ReplyView(streaming=True, model_name="bench")
+        self.view.follow(builder)
 
-async def tuichat_variant(log: VerticalScroll, builder: ReplyBuilder):  # type: ignore[no-untyped-def]
-    view = ReplyView(streaming=True, model_name="bench")
-    await log.mount(view)
+    async def mount(self, log: VerticalScroll) -> None:
+        await log.mount(self.view)
 
-    async def feed(step: SseStep) -> None:
-        view.apply(builder.feed(step), builder.reply)
+    async def feed(self, step: SseStep) -> None:
+        self.view.apply(self.builder.feed(step))
         await asyncio.sleep(0)  # the app's worker awaits the next step
 
-    async def finish() -> None:
-        await view.finish(builder.finish())
-
-    return feed, finish
+    async def finish(self) -> None:
+        await self.view.finish(self.builder.finish())
 
 
-async def naive_variant(log: VerticalScroll, builder: ReplyBuilder):  # type: ignore[no-untyped-def]
-    markdown = Markdown()
-    await log.mount(markdown)
-    stream = Markdown.get_stream(markdown)
+class Naive:
+    """Every token straight into `MarkdownStream.write`; then the same full re-render for fences."""
 
-    async def feed(step: SseStep) -> None:
-        await stream.write(builder.feed(step).text)
+    def __init__(self, builder: ReplyBuilder) -> None:
+        self.builder = builder
+        self.markdown = Markdown()
+        self.stream = Markdown.get_stream(self.markdown)
 
-    async def finish() -> None:
-        await stream.stop()
-        await markdown.update(builder.finish().content)
+    async def mount(self, log: VerticalScroll) -> None:
+        await log.mount(self.markdown)
 
-    return feed, finish
+    async def feed(self, step: SseStep) -> None:
+        await self.stream.write(self.builder.feed(step).text)
+
+    async def finish(self) -> None:
+        await self.stream.stop()
+        await self.markdown.update(self.builder.finish().content)
 
 
-async def run_once(variant: Variant, steps: list[SseStep], rate: float | None) -> Figures:
+VARIANTS: dict[str, type[Tuichat | Naive]] = {"tuichat": Tuichat, "naive": Naive}
+
+
+async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Figures:
     app = BenchApp()
     async with app.run_test(size=(100, 40)) as pilot:
         log = app.query_one(VerticalScroll)
-        feed, finish = await variant(log, ReplyBuilder())
+        sink = VARIANTS[variant](ReplyBuilder())
+        await sink.mount(log)
         log.anchor()
         await pilot.pause()
 
@@ -162,9 +172,9 @@ async def run_once(variant: Variant, steps: list[SseStep], rate: float | None) -
         for index, step in enumerate(steps):
             if rate is not None:
                 await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
-            await feed(step)
+            await sink.feed(step)
         last_token = time.perf_counter()
-        await finish()
+        await sink.finish()
         await pilot.pause()
         done = time.perf_counter()
         cpu = time.process_time() - cpu_start
@@ -201,15 +211,11 @@ def measure(variant: str, paced: bool, args: argparse.Namespace) -> Figures:
 
 async def child(args: argparse.Namespace) -> None:
     steps = sse_steps(make_reply(args.sections))
-    variant = VARIANTS[args.child]
     # Warm up as a second reply of a session would be: imports, CSS, and Pygments' first
     # unknown-lexer lookup (a half-streamed fence info string), which scans plugins once.
-    await run_once(variant, steps[:200], RATE)
-    figures = await run_once(variant, steps, RATE if args.paced else None)
+    await run_once(args.child, steps[:200], RATE)
+    figures = await run_once(args.child, steps, RATE if args.paced else None)
     print(json.dumps(asdict(figures)))
-
-
-VARIANTS: dict[str, Variant] = {"tuichat": tuichat_variant, "naive": naive_variant}
 
 
 def main() -> None:
@@ -230,7 +236,8 @@ def main() -> None:
     steps = sse_steps(text)
     print(f"reply: {len(text):,} chars, {len(steps):,} tokens of {TOKEN_CHARS} chars, "
           f"{text.count('```') // 2} fences; flush interval {ReplyView.FLUSH_INTERVAL * 1000:.0f} ms; "
-          f"medians of {args.runs} runs, each in a fresh process", flush=True)
+          f"medians of {args.runs} runs, each in a fresh process; {os.cpu_count()} CPUs", flush=True)
+    load_before = os.getloadavg()[0]
     paced = {name: [measure(name, True, args) for _ in range(args.runs)] for name in VARIANTS}
     fast = {name: [measure(name, False, args) for _ in range(args.runs)] for name in VARIANTS}
 
@@ -253,6 +260,8 @@ def main() -> None:
           f"stall max {check(median(ours, 'stall_max'), TARGET_STALL_MAX)} "
           f"(with finish {check(median(ours, 'stall_max_all'), TARGET_STALL_MAX)}), "
           f"fast render {check(median(fast['tuichat'], 'total'), TARGET_FAST)}")
+    print(f"load average (1 min) before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f} "
+          "(other processes' load skews every figure)")
     print(f"naive / tuichat: CPU x{median(naive, 'cpu') / median(ours, 'cpu'):.1f}, "
           f"stall p95 x{median(naive, 'stall_p95') / max(median(ours, 'stall_p95'), 1e-4):.1f}, "
           f"fast render x{median(fast['naive'], 'total') / median(fast['tuichat'], 'total'):.1f}")

@@ -55,10 +55,17 @@ def sse(pieces: Iterable[str]) -> list[Step]:
     return [SseStep(chunk_line("m", piece)) for piece in pieces]
 
 
+def streaming() -> tuple[ReplyView, ReplyBuilder]:
+    """A streaming view following its builder, as the chat screen sets it up."""
+    view, builder = ReplyView(streaming=True), ReplyBuilder()
+    view.follow(builder)
+    return view, builder
+
+
 def feed(view: ReplyView, builder: ReplyBuilder, steps: Iterable[Step]) -> None:
     """What the app's worker does for each step."""
     for step in steps:
-        view.apply(builder.feed(step), builder.reply)
+        view.apply(builder.feed(step))
 
 
 async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool]) -> None:
@@ -108,8 +115,7 @@ def test_citations_group_like_open_webui() -> None:
 
 
 async def test_streamed_markdown_ends_equal_to_the_reply() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         feed(view, builder, sse(chunks(ANSWER)))
         assert view.body.source == ""  # apply only buffers
@@ -126,8 +132,7 @@ async def test_streamed_markdown_ends_equal_to_the_reply() -> None:
 
 
 async def test_replace_rerenders_the_content() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         feed(view, builder, sse(["Draft ", "text"]))
         await wait_until(pilot, lambda: view.body.source == "Draft text")
@@ -140,8 +145,7 @@ async def test_replace_rerenders_the_content() -> None:
 
 
 async def test_spinner_only_while_a_status_is_not_done() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         status_line = view.get_child_by_id("status")
         feed(view, builder, [status("Searching", done=False)])
@@ -158,11 +162,10 @@ async def test_spinner_only_while_a_status_is_not_done() -> None:
 
 
 async def test_error_after_partial_text_keeps_the_text() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = ReplyView(streaming=True), ReplyBuilder()
     async with Host(view).run_test(size=(80, 24)) as pilot:
-        feed(view, builder, sse(["Half an ", "answer"]))
-        feed(view, builder, [RaisedStep("ValueError", "boom")])
+        for step in [*sse(["Half an ", "answer"]), RaisedStep("ValueError", "boom")]:
+            view.apply(builder.feed(step), builder.reply)  # the reply passed with each step
         await wait_until(pilot, lambda: text_of(view, "error") == "boom")
         reply = builder.finish()
         await view.finish(reply)
@@ -172,8 +175,7 @@ async def test_error_after_partial_text_keeps_the_text() -> None:
 
 
 async def test_stopped_reply_shows_the_marker() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)):
         feed(view, builder, sse(["Some text"]))
         await view.finish(builder.finish("stopped"))
@@ -194,8 +196,7 @@ async def test_fences_render_with_no_color_and_an_ansi_theme(monkeypatch: pytest
 
 
 async def test_text_held_back_until_the_end_is_shown() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)):
         feed(view, builder, sse(["Hello <thi"]))  # might be a reasoning tag: held back
         await view.finish(builder.finish())
@@ -203,8 +204,7 @@ async def test_text_held_back_until_the_end_is_shown() -> None:
 
 
 async def test_finish_after_the_view_was_removed() -> None:
-    view = ReplyView(streaming=True)
-    builder = ReplyBuilder()
+    view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         feed(view, builder, sse(["Some ", "text"]))
         await wait_until(pilot, lambda: view.body.source == "Some text")

@@ -50,10 +50,11 @@ class _Feed:
 class ReplyView(Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
-    # Measured on a 2-core box (bench/tui_stream.py, 12k-char reply at 60 tokens/s): every
-    # flush costs one or two full layouts and repaints, 15-45 ms each. At 50 ms the app used
-    # 70%+ of a core, as much as writing every token; 0.3 s keeps input latency (p95) under 25 ms.
-    FLUSH_INTERVAL = 0.3  # seconds between writes to the Markdown while streaming
+    # Each flush costs Textual one or two layouts and full repaints (15-45 ms each on a 2-core
+    # box), whatever the token rate. bench/tui_stream.py, a 12k-char reply at 60 tokens/s: at
+    # 50 ms the app used ~70% of a core, as much as writing every token; at 0.4 s about 34%,
+    # with event-loop stalls (p95) under 20 ms.
+    FLUSH_INTERVAL = 0.4  # seconds between writes to the Markdown while streaming
 
     DEFAULT_CSS = """
     ReplyView {
@@ -147,25 +148,28 @@ class ReplyView(Widget):
             if self._timer is not None:
                 self._timer.stop()
                 self._timer = None
-        attached = self.is_attached
-        if attached:
-            await self._flush()
-        else:  # removed mid-stream (another chat was opened): only end the streams
-            self._text.pending.clear()
-            self._thinking.pending.clear()
-        self.streaming = False
-        await self._text.stop()
-        await self._thinking.stop()
-        if attached:
+            self.streaming = False
+        if self.is_attached:
             await self._show_final()
+        else:  # removed mid-stream (another chat was opened): just end the streams
+            await self._text.stop()
+            await self._thinking.stop()
 
     async def _show_final(self) -> None:
         reply = self.reply
-        # A fence opened and closed while streaming can leave the last block wrong (oterm #308),
-        # so a reply with fences is rendered once more, whole. So is text that `ReplyBuilder.finish`
-        # released (a half tag it held back); the whitespace it strips changes nothing shown.
         content = reply.content
-        if "```" in content or "~~~" in content or self.body.source.strip() != content.strip():
+        # A fence opened and closed while streaming can leave the last block wrong (oterm #308),
+        # so a reply with fences is rendered once more, whole: the text still buffered needn't
+        # be streamed first. So is text that `ReplyBuilder.finish` released (a half tag it held
+        # back); the whitespace it strips changes nothing shown.
+        whole = "```" in content or "~~~" in content
+        if whole:
+            self._text.pending.clear()
+            self._replaced = False
+        await self._flush()
+        await self._text.stop()
+        await self._thinking.stop()
+        if whole or self.body.source.strip() != content.strip():
             await self.body.update(content)
         if reply.reasoning:
             thought = self.query_one("#thought", Collapsible)
