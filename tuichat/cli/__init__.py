@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tuichat.store import default_db_path
         from tuichat.ui.app import run_app
 
-        return run_app(Path(args.db) if args.db else default_db_path())
+        return run_app(Path(args.db) if args.db else default_db_path(), watch=[Path(p) for p in args.watch])
     try:
         return asyncio.run(dispatch(args))
     except FunctionLoadError as error:

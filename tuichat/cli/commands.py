@@ -14,6 +14,7 @@ from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary, InstallPolicy, NewFunction, decode_source
 from tuichat.runtime.valves import describe_fields
+from tuichat.runtime.watch import FileWatch, WatchReport, link_file
 from tuichat.store import Store, default_db_path
 
 
@@ -215,6 +216,72 @@ async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> in
     return 0
 
 
+async def pipes_new(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    row = await library.create(args.id, template=args.template, name=args.name)
+    print(f"created {row.type} '{row.id}' ({row.name}) from the {args.template} template")
+    return 0
+
+
+async def pipes_duplicate(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    row = await library.duplicate(args.id, args.new_id)
+    print(f"copied '{args.id}' to '{row.id}' ({row.name})")
+    return 0
+
+
+async def pipes_versions(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    versions = await library.versions(args.id)
+    if args.json:
+        print(dump_json([{"version": v.id, "origin": v.origin, "error": v.error, "created_at": v.created_at,
+                          "lines": v.content.count("\n") + 1} for v in versions], indent=2))
+        return 0
+    current = (await library.get(args.id)).content
+    table(
+        ("VERSION", "SAVED", "ORIGIN", "LINES", "STATE"),
+        [(str(v.id), _when(v.created_at), v.origin, str(v.content.count("\n") + 1),
+          "current" if v.content == current and not v.error else first_line(f"refused: {v.error}", 60) if v.error else "")
+         for v in versions],
+    )
+    return 0
+
+
+async def pipes_restore(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    saved = await library.restore(args.id, args.version, install_policy(args))
+    print(f"restored version {args.version} of '{args.id}'" if saved.changed else f"version {args.version} is already the current source")
+    return 1 if saved.problem else 0
+
+
+async def pipes_link(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    row, report = await link_file(library, Path(args.file), args.id)
+    print(f"linked '{row.id}' to {row.linked_path}")
+    print(report.message if report.ok else f"tuichat: {report.message}", file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+async def pipes_unlink(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    row = await library.link(args.id, None)
+    print(f"'{row.id}' is no longer linked to a file")
+    return 0
+
+
+async def pipes_watch(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    row, report = await link_file(library, Path(args.file), args.id)
+    print(f"watching {row.linked_path} for '{row.id}' (ctrl+c to stop)", flush=True)
+    _print_report(report)
+    watch = FileWatch(library, row.id, Path(row.linked_path or args.file), _print_report, args.interval)
+    await watch.run()
+    return 0
+
+
+def _print_report(report: WatchReport) -> None:
+    stamp = dt.datetime.fromtimestamp(report.at or dt.datetime.now().timestamp()).strftime("%H:%M:%S")
+    if report.ok:
+        print(f"{stamp} {report.message}", flush=True)
+    else:
+        print(f"{stamp} error: {report.message}", flush=True)
+        if report.detail:
+            print(report.detail.rstrip(), flush=True)
+
+
 PIPE_ACTIONS = {
     "add": pipes_add,
     "import": pipes_import,
@@ -226,6 +293,13 @@ PIPE_ACTIONS = {
     "disable": pipes_disable,
     "valves": pipes_valves,
     "user-valves": pipes_valves,
+    "new": pipes_new,
+    "duplicate": pipes_duplicate,
+    "versions": pipes_versions,
+    "restore": pipes_restore,
+    "link": pipes_link,
+    "unlink": pipes_unlink,
+    "watch": pipes_watch,
 }
 
 

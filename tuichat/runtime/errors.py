@@ -24,10 +24,22 @@ class FunctionDisabled(RuntimeErrorBase):
 class FunctionLoadError(RuntimeErrorBase):
     """Loading a function's source failed; `detail` holds the pipe-side traceback."""
 
-    def __init__(self, function_id: str, message: str, detail: str = "") -> None:
+    def __init__(
+        self,
+        function_id: str,
+        message: str,
+        detail: str = "",
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        missing: object | None = None,
+    ) -> None:
         super().__init__(message)
         self.function_id = function_id
         self.detail = detail
+        self.line = line  # where in the pipe's source it failed, 1-based, when known
+        self.column = column
+        self.missing = missing  # a runtime.missing.MissingModule the source imports but lacks
 
 
 class InvalidValves(RuntimeErrorBase):
@@ -67,3 +79,14 @@ def pipe_traceback(exc: BaseException) -> str:
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
+
+
+def error_position(exc: BaseException, filename: str) -> tuple[int, int] | None:
+    """(line, column), 1-based, of the innermost place in `filename` that raised `exc`."""
+    exc = unwrap(exc)
+    if isinstance(exc, SyntaxError) and exc.filename == filename and exc.lineno:
+        return exc.lineno, max(exc.offset or 1, 1)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == filename and frame.lineno:
+            return frame.lineno, (frame.colno or 0) + 1
+    return None

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase, pipe_traceback
+from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
 from tuichat.runtime.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.loader import LoadedFunction, load_error_message, load_function, source_filename
+from tuichat.runtime.loader import LoadedFunction, load_error, load_function, source_filename
 from tuichat.runtime.missing import diagnose
-from tuichat.runtime.requirements import check_requirements, install
+from tuichat.runtime.requirements import RequirementError, check_requirements, install, missing_requirements
 from tuichat.runtime.valves import validate_for_storage, valves_class
-from tuichat.store import FunctionRow, function_id_from_filename, validate_function_id
+from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename, validate_function_id
+from tuichat.store.functions import VersionOrigin
 
 EXAMPLES_SEEDED = "examples_seeded"
 EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown")
+TEMPLATES = ("pipe", "manifold")  # sources in tuichat/templates/ a new function starts from
 MAX_MISSING_MODULE_ROUNDS = 8  # a pipe may import several missing packages, one per load
 # The function fields of Open WebUI's functions export JSON, in its order.
 EXPORT_FIELDS = ("id", "user_id", "name", "type", "content", "meta", "is_active", "is_global", "updated_at", "created_at")
@@ -48,6 +50,16 @@ class NewFunction:
     replaced: bool
     installed: list[str] = field(default_factory=list)  # packages pip installed for it
     problem: str | None = None  # why it is stored but inactive (a failed or skipped install)
+
+
+@dataclass
+class Saved:
+    """The outcome of saving new source over a stored function."""
+
+    row: FunctionRow
+    changed: bool  # False when the source was already stored as it is
+    installed: list[str] = field(default_factory=list)
+    problem: str | None = None  # stored, but inactive until this is fixed (a failed install)
 
 
 @dataclass
@@ -97,6 +109,7 @@ class FunctionLibrary:
         replace: bool = False,
         policy: InstallPolicy | None = None,
         source: str | None = None,
+        origin: VersionOrigin | None = None,
     ) -> NewFunction:
         """Validate, install what it needs, load and store a function.
 
@@ -119,21 +132,129 @@ class FunctionLibrary:
         fields: dict[str, Any] = {"name": name or frontmatter.get("title") or fid, "content": content, "meta": function_meta(frontmatter)}
         result = await install(requirements, on_line=policy.on_line, offline=policy.offline)
         installed = list(result.requested) if result.ran_pip and result.ok else []
+        origin = origin or ("saved" if existing else "created")
         if not result.ok:
             problem = f"requirements not installed: {result.message}"
-            row = await self._save(fid, existing, fields | {"type": guess_type(content), "is_active": False, "load_error": problem})
+            fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
+            row = await self._save(fid, existing, fields, origin)
             return NewFunction(row, existing is not None, installed, problem)
         loaded = await self._load(fid, content, policy, installed, source)
-        row = await self._save(fid, existing, fields | {"type": loaded.type, "is_active": True, "load_error": None})
+        row = await self._save(fid, existing, fields | {"type": loaded.type, "is_active": True, "load_error": None}, origin)
+        self.host.cache.put(loaded)
         return NewFunction(row, existing is not None, installed)
 
-    async def _save(self, fid: str, existing: FunctionRow | None, fields: dict[str, Any]) -> FunctionRow:
+    async def _save(self, fid: str, existing: FunctionRow | None, fields: dict[str, Any], origin: VersionOrigin) -> FunctionRow:
         if existing is None:
-            row = await self.store.functions.insert(id=fid, **fields)
+            row = await self.store.functions.insert(id=fid, origin=origin, **fields)
         else:
-            row = await self.store.functions.update(fid, **fields)
+            row = await self.store.functions.update(fid, origin=origin, **fields)
         self.host.cache.forget(fid)
         return row
+
+    # -- the workshop: saving edits, versions, templates, linked files --------------------
+    async def save_source(
+        self, function_id: str, content: str, *, origin: VersionOrigin = "saved", policy: InstallPolicy | None = None
+    ) -> Saved:
+        """Store new source for a function, as Open WebUI's update does: it must compile and
+        load, and the instance it built serves from then on.
+
+        A source that is refused (syntax, load or requirement error) is still kept as a
+        version, with its error, so nothing typed is lost; the last good source keeps
+        serving. A failed install stores the source but leaves the function inactive.
+        """
+        policy = policy or InstallPolicy()
+        row = await self.get(function_id)
+        content = replace_imports(content.removeprefix("\ufeff"))
+        if content == row.content and row.load_error is None:
+            return Saved(row, changed=False)
+        installed: list[str] = []
+        try:
+            if not content.strip():
+                raise SourceError(f"the source of '{function_id}' is empty: a pipe needs a `class Pipe` with a `pipe` method.")
+            _check_syntax(row.id, content)
+            frontmatter = extract_frontmatter(content)
+            requirements = check_requirements(frontmatter.get("requirements", ""))
+            fields: dict[str, Any] = {
+                "content": content,
+                "meta": function_meta(frontmatter),
+                "name": frontmatter.get("title") or row.name,
+            }
+            result = await install(requirements, on_line=policy.on_line, offline=policy.offline)
+            if result.ran_pip and result.ok:
+                installed = list(result.requested)
+            if not result.ok:
+                problem = f"requirements not installed: {result.message}"
+                fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
+                row = await self.store.functions.update(row.id, origin=origin, **fields)
+                self.host.cache.forget(row.id)
+                return Saved(row, True, installed, problem)
+            loaded = await self._load(row.id, content, policy, installed, None)
+        except (FunctionLoadError, RequirementError, SourceError) as error:
+            await self.store.functions.add_version(row.id, content, origin, error=str(error))
+            raise
+        # A function switched off by an error comes back on; one the user switched off stays off.
+        active = True if row.load_error else row.is_active
+        row = await self.store.functions.update(
+            row.id, origin=origin, **fields, type=loaded.type, is_active=active, load_error=None
+        )
+        self.host.cache.put(loaded)
+        return Saved(row, True, installed)
+
+    async def versions(self, function_id: str) -> list[FunctionVersion]:
+        """Every version of a function's source, newest first."""
+        row = await self.get(function_id)
+        return await self.store.functions.versions(row.id)
+
+    async def restore(self, function_id: str, version_id: int, policy: InstallPolicy | None = None) -> Saved:
+        """Save an earlier version again; it is checked and loaded like any save."""
+        version = await self.store.functions.get_version(version_id)
+        if version is None or version.function_id != function_id:
+            raise FunctionNotFound(
+                f"'{function_id}' has no version #{version_id}. Run `tuichat pipes versions {function_id}` to list them."
+            )
+        return await self.save_source(function_id, version.content, origin="restored", policy=policy)
+
+    async def create(self, function_id: str, *, template: str = "pipe", name: str | None = None) -> FunctionRow:
+        """A new function from one of TEMPLATES; it loads, so it is stored active."""
+        if template not in TEMPLATES:
+            raise SourceError(f"there is no template '{template}'; the templates are: {', '.join(TEMPLATES)}.")
+        content = template_source(template)
+        if name:
+            content = content.replace("title: New Pipe", f"title: {name.strip()}", 1)
+        return (await self.add(content, function_id=function_id, name=name or None, origin="created")).row
+
+    async def duplicate(self, function_id: str, new_id: str | None = None) -> FunctionRow:
+        """A copy under a new id (`<id>_clone` by default, as Open WebUI's Clone); valves are not copied."""
+        row = await self.get(function_id)
+        if new_id is None:
+            new_id = await self._free_id(f"{row.id}_clone")
+        new_id = validate_function_id(new_id)
+        if await self.store.functions.get(new_id) is not None:
+            raise FunctionExists(f"a function with id '{new_id}' is already stored; choose another id for the copy.")
+        return await self.store.functions.insert(
+            id=new_id, name=f"{row.name} (Clone)", type=row.type, content=row.content, meta=row.meta,
+            is_active=row.is_active, load_error=row.load_error, origin="duplicated",
+        )
+
+    async def _free_id(self, base: str) -> str:
+        candidate, number = base, 1
+        while await self.store.functions.get(candidate) is not None:
+            number += 1
+            candidate = f"{base}_{number}"
+        return candidate
+
+    async def link(self, function_id: str, path: str | None) -> FunctionRow:
+        """Keep a function in step with a file (None unlinks); the file is read by `watch`."""
+        row = await self.get(function_id)
+        return await self.store.functions.update(row.id, linked_path=path)
+
+    async def missing_for(self, content: str) -> list[str]:
+        """The `requirements` of a source not yet installed, to ask before installing them.
+
+        A malformed entry raises RequirementError, the same error a save would give.
+        """
+        requirements = check_requirements(extract_frontmatter(replace_imports(content)).get("requirements", ""))
+        return [str(req) for req in missing_requirements(requirements)]
 
     async def _load(
         self, fid: str, content: str, policy: InstallPolicy, installed: list[str], source: str | None
@@ -148,11 +269,17 @@ class FunctionLibrary:
                 if missing is None:
                     raise
                 if not policy.install_missing or not missing.distribution or missing.module in tried:
-                    raise FunctionLoadError(fid, f"{error}. {_capitalised(missing.message)}", error.detail) from error.__cause__
+                    raise FunctionLoadError(
+                        fid, f"{error}. {_capitalised(missing.message)}", error.detail,
+                        line=error.line, column=error.column, missing=missing,
+                    ) from error.__cause__
                 tried.add(missing.module)
                 result = await install(missing.pip_args, on_line=policy.on_line, offline=policy.offline)
                 if not result.ok:
-                    raise FunctionLoadError(fid, f"{error}; installing {missing.distribution} failed: {result.message}", error.detail) from None
+                    raise FunctionLoadError(
+                        fid, f"{error}; installing {missing.distribution} failed: {result.message}", error.detail,
+                        line=error.line, column=error.column, missing=missing,
+                    ) from None
                 installed.extend(result.requested)
         raise FunctionLoadError(fid, f"function '{fid}' still misses modules after {MAX_MISSING_MODULE_ROUNDS} installs")
 
@@ -176,7 +303,7 @@ class FunctionLibrary:
         except FunctionLoadError as error:
             await self.store.functions.update(row.id, is_active=False, load_error=f"{error}\n\n{error.detail}".rstrip())
             raise
-        self.host.cache.forget(row.id)
+        self.host.cache.put(loaded)
         return await self.store.functions.update(row.id, type=loaded.type, is_active=True, load_error=None)
 
     async def disable(self, function_id: str) -> FunctionRow:
@@ -234,7 +361,9 @@ class FunctionLibrary:
     async def _import_one(self, item: Any, position: int, replace: bool, policy: InstallPolicy | None) -> NewFunction:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("content"), str):
             raise SourceError(f"item {position} is not a function: it needs a string `id` and `content`")
-        added = await self.add(item["content"], function_id=item["id"], name=item.get("name") or None, replace=replace, policy=policy)
+        added = await self.add(
+            item["content"], function_id=item["id"], name=item.get("name") or None, replace=replace, policy=policy, origin="imported"
+        )
         keep = {"is_global": bool(item.get("is_global", False))}
         if added.problem is None:
             keep["is_active"] = bool(item.get("is_active", True))
@@ -279,7 +408,7 @@ def _check_syntax(function_id: str, content: str) -> None:
     try:
         compile(content, source_filename(function_id), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise FunctionLoadError(function_id, load_error_message(function_id, exc), pipe_traceback(exc)) from exc
+        raise load_error(function_id, exc) from exc
 
 
 def _capitalised(text: str) -> str:
@@ -288,3 +417,7 @@ def _capitalised(text: str) -> str:
 
 def example_source(function_id: str) -> str:
     return resources.files("tuichat.examples").joinpath(f"{function_id}.py").read_text(encoding="utf-8")
+
+
+def template_source(template: str) -> str:
+    return resources.files("tuichat.templates").joinpath(f"{template}.py").read_text(encoding="utf-8")

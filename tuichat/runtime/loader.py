@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuichat.runtime.errors import FunctionLoadError, describe, pipe_traceback
+from tuichat.runtime.errors import FunctionLoadError, describe, error_position, pipe_traceback
 from tuichat.runtime.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.threads import run_in_thread
 
@@ -83,12 +83,18 @@ def load_error_message(function_id: str, exc: BaseException) -> str:
     return f"function '{function_id}' failed to load: {describe(exc)}"
 
 
+def load_error(function_id: str, exc: BaseException) -> FunctionLoadError:
+    """The error for a source that failed to compile or load, with where it failed."""
+    line, column = error_position(exc, source_filename(function_id)) or (None, None)
+    return FunctionLoadError(function_id, load_error_message(function_id, exc), pipe_traceback(exc), line=line, column=column)
+
+
 async def load_function(function_id: str, content: str) -> LoadedFunction:
     """Load in a worker thread; failures become FunctionLoadError with the pipe's traceback."""
     try:
         instance, function_type, frontmatter, module = await run_in_thread(load_module, function_id, content)
     except Exception as exc:
-        raise FunctionLoadError(function_id, load_error_message(function_id, exc), pipe_traceback(exc)) from exc
+        raise load_error(function_id, exc) from exc
     return LoadedFunction(function_id, replace_imports(content), instance, function_type, frontmatter, module)
 
 
@@ -127,6 +133,12 @@ class FunctionCache:
             _install_module(function_id, loaded.module, current)
             self._loaded[function_id] = loaded
             return loaded
+
+    def put(self, loaded: LoadedFunction) -> None:
+        """Serve an instance loaded elsewhere (a save that just loaded it), as Open WebUI
+        keeps the instance its update built."""
+        _install_module(loaded.id, loaded.module, self._loaded.get(loaded.id))
+        self._loaded[loaded.id] = loaded
 
     def forget(self, function_id: str) -> None:
         loaded = self._loaded.pop(function_id, None)

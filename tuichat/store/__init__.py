@@ -14,7 +14,7 @@ import aiosqlite
 
 from tuichat.store.chats import ChatRepo, ChatRow, MessageRow
 from tuichat.store.database import Database, StoreError
-from tuichat.store.functions import FunctionRepo, FunctionRow
+from tuichat.store.functions import FunctionRepo, FunctionRow, FunctionVersion
 from tuichat.store.ids import (
     InvalidFunctionId,
     function_id_from_filename,
@@ -27,6 +27,7 @@ from tuichat.store.users import UserRepo
 __all__ = [
     "ChatRow",
     "FunctionRow",
+    "FunctionVersion",
     "InvalidFunctionId",
     "MessageRow",
     "Store",

@@ -37,7 +37,25 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "is_active": require_bool,
     "is_global": require_bool,
     "load_error": optional_str,
+    "linked_path": optional_str,
 }
+
+# Why a version was recorded; shown in the editor's history.
+VersionOrigin = Literal["created", "saved", "imported", "restored", "watched", "stored", "duplicated"]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionVersion:
+    id: int
+    function_id: str
+    content: str
+    origin: str
+    error: str | None  # why this source was refused; None when it loaded and was kept
+    created_at: float  # epoch seconds
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> FunctionVersion:
+        return cls(row["id"], row["function_id"], row["content"], row["origin"], row["error"], row["created_at"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,7 @@ class FunctionRow:
     created_at: int  # epoch seconds, as Open WebUI
     updated_at: int
     load_error: str | None  # last load/listing error, for display; None when fine
+    linked_path: str | None = None  # a file kept in step with this function (live reload)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FunctionRow:
@@ -70,6 +89,7 @@ class FunctionRow:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             load_error=row["load_error"],
+            linked_path=row["linked_path"],
         )
 
 
@@ -110,8 +130,10 @@ class FunctionRepo:
         is_global: bool = False,
         user_id: str | None = None,
         load_error: str | None = None,
+        origin: VersionOrigin = "created",
     ) -> FunctionRow:
-        """Add a function; `id` is validated and lower-cased as Open WebUI does."""
+        """Add a function, and its source as its first version; `id` is validated and
+        lower-cased as Open WebUI does."""
         function_id = validate_function_id(id)
         now = int(time.time())
         values = (
@@ -143,11 +165,13 @@ class FunctionRepo:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
+            await self._add_version(function_id, content, origin, None)
             return await self._require(function_id)
 
-    async def update(self, id: str, **fields: Any) -> FunctionRow:
+    async def update(self, id: str, *, origin: VersionOrigin = "saved", **fields: Any) -> FunctionRow:
         """Set any of: content, name, type, meta, valves, is_active, is_global,
-        load_error. Bumps updated_at."""
+        load_error, linked_path. Bumps updated_at. New content is also kept as a
+        version, recorded with `origin`."""
         values = check_fields(fields, _UPDATABLE)
         assignments = "".join(f"{name} = :{name}, " for name in values)
         async with self._db.transaction():
@@ -157,7 +181,50 @@ class FunctionRepo:
             )
             if not changed:
                 raise self._missing(id)
+            if "content" in values:
+                await self._add_version(id, values["content"], origin, None)
             return await self._require(id)
+
+    # -- versions -----------------------------------------------------------------------
+    async def add_version(self, id: str, content: str, origin: VersionOrigin, error: str | None = None) -> FunctionVersion:
+        """Keep a source that was not stored as the function's content (a refused save)."""
+        async with self._db.transaction():
+            if not await self._exists(id):
+                raise self._missing(id)
+            return await self._add_version(id, require_str(content), origin, optional_str(error))
+
+    async def _add_version(self, id: str, content: str, origin: str, error: str | None) -> FunctionVersion:
+        """Record a version unless it repeats the newest one exactly (saving twice adds nothing)."""
+        latest = await self._db.fetchone(
+            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,)
+        )
+        if latest is not None and latest["content"] == content and latest["error"] == error:
+            return FunctionVersion.from_row(latest)
+        await self._db.execute(
+            "INSERT INTO function_version (function_id, content, origin, error, created_at) VALUES (?, ?, ?, ?, ?)",
+            (id, content, origin, error, time.time()),
+        )
+        row = await self._db.fetchone(
+            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,)
+        )
+        assert row is not None
+        return FunctionVersion.from_row(row)
+
+    async def versions(self, id: str) -> builtins.list[FunctionVersion]:
+        """Every version of a function, newest first."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC", (id,)
+        )
+        return [FunctionVersion.from_row(row) for row in rows]
+
+    async def get_version(self, version_id: int) -> FunctionVersion | None:
+        row = await self._db.fetchone("SELECT * FROM function_version WHERE id = ?", (version_id,))
+        return None if row is None else FunctionVersion.from_row(row)
+
+    async def linked(self) -> builtins.list[FunctionRow]:
+        """Functions kept in step with a file on disk."""
+        rows = await self._db.fetchall("SELECT * FROM function WHERE linked_path IS NOT NULL ORDER BY created_at, rowid")
+        return [FunctionRow.from_row(row) for row in rows]
 
     async def delete(self, id: str) -> bool:
         """Delete a function and its per-user valves; False if there was none."""

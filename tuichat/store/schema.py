@@ -192,7 +192,29 @@ INSERT INTO message_search (message_search) VALUES ('rebuild');
 INSERT INTO chat_search (chat_search) VALUES ('rebuild');
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+# Every source a function has had, so an edit is never a loss: each save (kept or
+# refused with its `error`), import, restore and watched-file change adds a row.
+# `linked_path` is a file on disk the function is kept in step with (live reload).
+_V3: Final = """
+CREATE TABLE function_version (
+    id          INTEGER PRIMARY KEY,
+    function_id TEXT NOT NULL REFERENCES function (id) ON DELETE CASCADE,
+    content     TEXT NOT NULL,
+    origin      TEXT NOT NULL,
+    error       TEXT,
+    created_at  REAL NOT NULL
+);
+
+CREATE INDEX function_version_by_function ON function_version (function_id, id);
+
+ALTER TABLE function ADD COLUMN linked_path TEXT;
+
+-- What a v2 database holds becomes each function's first version.
+INSERT INTO function_version (function_id, content, origin, created_at)
+SELECT id, content, 'stored', coalesce(updated_at, CAST(strftime('%s', 'now') AS INTEGER)) FROM function ORDER BY rowid;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

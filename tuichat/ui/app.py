@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 
 from tuichat.store import Store, StoreError
 from tuichat.ui.chat_screen import ChatScreen
+
+if TYPE_CHECKING:
+    from tuichat.runtime.host import PipeHost
+    from tuichat.runtime.library import FunctionLibrary
+    from tuichat.runtime.watch import Watcher, WatchReport
 
 KEYMAP_ENV = "TUICHAT_KEYMAP"
 KEYMAP_SETTING = "keymap"
@@ -27,10 +35,20 @@ class TuichatApp(App[int]):
     TITLE = "tuichat"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True)]
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, watch: list[Path] | None = None) -> None:
         super().__init__()
         self.db_path = db_path
+        self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
         self.store: Store | None = None
+        self.host: PipeHost | None = None
+        self.library: FunctionLibrary | None = None
+        self.watcher: Watcher | None = None
+        self._runtime_lock = asyncio.Lock()
+        # Published after anything changes stored functions (a save, import, valves, a watched
+        # file), so the model picker and open screens refresh at once.
+        self.functions_changed: Signal[str] = Signal(self, "functions-changed")
+        # Every live-reload result, for the pipes screen and editor to show.
+        self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
 
     async def on_mount(self) -> None:
         try:
@@ -45,6 +63,43 @@ class TuichatApp(App[int]):
             self.set_keymap(keymap)
         await self.push_screen(ChatScreen(self.store))
 
+    async def start_runtime(self) -> PipeHost:
+        """The pipe runtime, started once: imported only when first needed, after the first
+        frame (pydantic and the loader cost ~90 ms), then the examples and watched files."""
+        async with self._runtime_lock:
+            if self.host is not None:
+                return self.host
+            from tuichat.runtime.host import PipeHost
+            from tuichat.runtime.library import FunctionLibrary
+            from tuichat.runtime.watch import Watcher, link_file
+
+            assert self.store is not None
+            host = PipeHost(self.store)
+            library = FunctionLibrary(host)
+            await library.seed_examples()
+            for path in self.watch_paths:
+                try:
+                    row, report = await link_file(library, path)
+                except Exception as error:  # a bad path must not stop the app; say what it was
+                    self.notify(f"--watch {path}: {error}", title="Cannot watch", severity="error", timeout=15)
+                    continue
+                self.notify(f"Watching {row.linked_path} for '{row.id}'", title="Live reload")
+                self.report_watch(report)
+            self.watcher = Watcher(library, self.report_watch)
+            await self.watcher.refresh()
+            self.host, self.library = host, library
+            return host
+
+    def report_watch(self, report: WatchReport) -> None:
+        if report.message.startswith("unchanged"):
+            return
+        self.watch_reported.publish(report)
+        if report.ok:
+            self.notify(report.message, title="Live reload", timeout=4)
+        else:
+            self.notify(report.message, title="Live reload failed", severity="error", timeout=12)
+        self.functions_changed.publish(report.function_id)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every screen action in the command palette (ctrl+p), with its key."""
         yield from super().get_system_commands(screen)
@@ -58,11 +113,13 @@ class TuichatApp(App[int]):
                 yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run)
 
     async def on_unmount(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.close()
         if self.store is not None:
             await self.store.close()
 
 
-def run_app(db_path: Path) -> int:
-    app = TuichatApp(db_path)
+def run_app(db_path: Path, watch: list[Path] | None = None) -> int:
+    app = TuichatApp(db_path, watch=watch)
     code = app.run()
     return code if isinstance(code, int) else 0
