@@ -11,6 +11,7 @@ never touched and the example pipes are freshly seeded. It writes:
     model-picker             ctrl+o with the example models
     event-call-confirm       the ask example's first `__event_call__`: a confirmation dialog
     event-call-input         its next question: an input dialog
+    pipes-screen             F7: every stored function, its models, and the manifold's details
 
 The "streaming" picture is taken while the pipe is paused at a known point (a gate wraps
 `Turn.run` and holds the next step until the picture is taken), so it shows the same moment
@@ -185,7 +186,17 @@ async def event_call(pilot: Pilot[Any], out: Path) -> None:
     await until(pilot, lambda: screen.turn is None)
 
 
-VIEWS = [streaming, markdown, picker, event_call]
+async def pipes(pilot: Pilot[Any], out: Path) -> None:
+    from tuichat.ui.screens.pipes import PipesScreen
+
+    await ready(pilot)
+    await pilot.press("f7")
+    await until(pilot, lambda: isinstance(pilot.app.screen, PipesScreen) and pilot.app.screen.loaded)
+    await pilot.press("down")  # the manifold: three models in the detail panel
+    await snap(pilot, out, "pipes-screen")
+
+
+VIEWS = [streaming, markdown, picker, event_call, pipes]
 
 
 async def take(view: Callable[[Pilot[Any], Path], Any], out: Path, size: tuple[int, int]) -> None:

@@ -246,16 +246,6 @@ async def test_a_long_chat_mounts_only_its_last_window(db_path: Path) -> None:
         assert conversation.replies()[-1].reply.content == "answer 999"
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_fits_small_and_large_terminals(db_path: Path, size: tuple[int, int]) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=size) as pilot:
-        screen = await ready(pilot)
-        for widget in (screen.query_one(Conversation), screen.query_one("Prompt"), screen.query_one(ActivityPane)):
-            assert widget.region.width > 0 and widget.region.height > 0
-            assert widget.region.right <= size[0] and widget.region.bottom <= size[1]
-
-
 SHOWS_REQUEST = """
 import json
 

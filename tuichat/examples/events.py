@@ -39,9 +39,14 @@ class Pipe:
         await emit("status", {"description": "Starting the tour…", "done": False})
         await asyncio.sleep(PAUSE)
 
-        # `message` appends to the reply and `replace` overwrites it. Open WebUI
-        # 0.12 shows them only until the first streamed text arrives (streamed
-        # output takes over the message), so they come before any yield.
+        # `message` appends to the reply's content and `replace` overwrites it.
+        # Open WebUI 0.12 shows that content only while the reply has no
+        # streamed output: the first yield below hides it, and the final
+        # completion sets the content to the streamed text, so in the browser
+        # "Ready." is gone when the reply ends (it was the displayed content up
+        # to 0.6, which many published pipes still expect). tuichat keeps the
+        # 0.6 behaviour: these events edit the text in order with what is
+        # streamed, so "Ready." stays at the top of this reply.
         await emit("message", {"content": "Warming up… "})
         await asyncio.sleep(PAUSE)
         await emit("message", {"content": "almost ready…"})

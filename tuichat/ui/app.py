@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -33,7 +34,13 @@ def parse_keymap(text: str) -> dict[str, str]:
 
 class TuichatApp(App[int]):
     TITLE = "tuichat"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # F7 reaches every terminal and no chat screen binding uses it. Priority, as the prompt
+        # (a TextArea) binds F7 to select-all; where the pipes screen cannot open, the key
+        # goes on to the focused widget (see action_open_pipes).
+        Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
+    ]
 
     def __init__(self, db_path: Path, watch: list[Path] | None = None) -> None:
         super().__init__()
@@ -100,9 +107,49 @@ class TuichatApp(App[int]):
             self.notify(report.message, title="Live reload failed", severity="error", timeout=12)
         self.functions_changed.publish(report.function_id)
 
+    def _can_open_pipes(self) -> bool:
+        """Not over a dialog, and only once (the editor it opens keeps F7 for select-all)."""
+        from textual.screen import ModalScreen
+
+        from tuichat.ui.screens.pipes import PipesScreen
+
+        if self.store is None or not self.screen_stack or isinstance(self.screen, ModalScreen):
+            return False
+        return not any(isinstance(s, PipesScreen) for s in self.screen_stack)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_pipes":
+            # Hidden from the footer once the pipes screen is open (under a dialog the key is
+            # shown but passed on to the dialog: see action_open_pipes).
+            from tuichat.ui.screens.pipes import PipesScreen
+
+            return not any(isinstance(s, PipesScreen) for s in self.screen_stack)
+        return True
+
+    async def action_open_pipes(self) -> None:
+        """Show the pipes screen (F7) over the chat."""
+        from tuichat.ui.screens.pipes import PipesScreen
+
+        if not self._can_open_pipes():
+            raise SkipAction()  # not here: let the focused widget have the key
+        await self.push_screen(PipesScreen())
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every screen action in the command palette (ctrl+p), with its key."""
         yield from super().get_system_commands(screen)
+        from tuichat.ui.screens.pipes import PipesScreen
+
+        pipes_open = any(isinstance(s, PipesScreen) for s in self.screen_stack)
+        for binding in self.BINDINGS:  # the app's own (quit is already among Textual's)
+            if not isinstance(binding, Binding) or not binding.description or binding.action == "quit":
+                continue
+            if binding.action == "open_pipes" and pipes_open:
+                continue
+
+            def run_app_action(action: str = binding.action) -> None:
+                self.run_worker(self.run_action(action))
+
+            yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run_app_action)
         for binding in screen.BINDINGS:
             if isinstance(binding, Binding) and binding.description:
                 action = binding.action

@@ -2,6 +2,10 @@
 
 The runtime (pipe loading, model listing) is imported and started in a worker
 after the first frame, so start-up costs only Textual and SQLite.
+
+Small terminals hide the side panes so the conversation keeps its room: the chat list
+below NARROW columns, the activity pane below SHORT rows. f2/f3 still show them (for this
+session, while the terminal stays that small); the stored preference is for larger terminals.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header
 
 from tuichat.store import ChatRow, MessageRow, Store
-from tuichat.ui.widgets.activity import ActivityPane
+from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation, UserMessage
 from tuichat.ui.widgets.prompt import Prompt
@@ -30,6 +34,11 @@ if TYPE_CHECKING:
 LAST_MODEL = "last_model"
 ACTIVITY_OPEN = "activity_open"
 SIDEBAR_OPEN = "sidebar_open"
+NARROW = 100  # columns: a narrower terminal hides the chat list (28 columns) unless f2 shows it
+SHORT = 30  # rows: a shorter terminal hides the activity pane (8 rows) unless f3 shows it
+# pane -> (the screen class that hides it, its stored setting)
+PANES = {"sidebar": ("-no-sidebar", SIDEBAR_OPEN), "activity": ("-no-activity", ACTIVITY_OPEN)}
+WARM_LANGUAGES = ("python", "bash", "json", "javascript")  # the fences replies use most
 
 
 class ChatScreen(Screen[None]):
@@ -42,6 +51,16 @@ class ChatScreen(Screen[None]):
     }
     ChatScreen.-no-activity ActivityPane {
         display: none;
+    }
+    ChatScreen.-short ActivityPane {
+        height: 6;
+    }
+    /* Without colour the focused pane's border would look like the others: a heavier one. */
+    ChatScreen ChatList:nocolor:focus, ChatScreen ActivityPane:nocolor:focus, ChatScreen Prompt:nocolor:focus {
+        border: heavy $border;
+    }
+    ChatScreen Conversation:nocolor:focus {
+        outline-left: heavy $border;  /* drawn over its left padding: the layout stays */
     }
     """
 
@@ -77,6 +96,12 @@ class ChatScreen(Screen[None]):
         # Settings chosen before the first message creates the chat.
         self._new_system: str | None = None
         self._new_stream = True
+        # Titles a pipe set with `chat:title`: shown for this session, never stored (spec §8).
+        self._shown_titles: dict[str, str] = {}
+        # Pane layout: the stored preferences, and f2/f3 choices made while the terminal is small.
+        self._pane_prefs = {pane: True for pane in PANES}
+        self._pane_choices: dict[str, bool] = {}
+        self._compact: dict[str, bool] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,8 +114,9 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.set_class(not await self.store.settings.get(SIDEBAR_OPEN, True), "-no-sidebar")
-        self.set_class(not await self.store.settings.get(ACTIVITY_OPEN, True), "-no-activity")
+        for pane, (_, setting) in PANES.items():
+            self._pane_prefs[pane] = bool(await self.store.settings.get(setting, True))
+        self._layout_panes()
         self.model_id = await self.store.settings.get(LAST_MODEL)
         self.query_one(Conversation).model_names = self._model_name
         await self._refresh_chats()
@@ -102,12 +128,25 @@ class ChatScreen(Screen[None]):
     # -- runtime, started after the first frame ------------------------------------------
     @work(group="runtime", exclusive=True)
     async def _start_runtime(self) -> None:
-        from tuichat.runtime.host import PipeHost
-        from tuichat.runtime.library import FunctionLibrary
+        from tuichat.ui.app import TuichatApp
 
-        host = PipeHost(self.store)
-        await FunctionLibrary(host).seed_examples()
-        self.host = host
+        app = self.app
+        assert isinstance(app, TuichatApp)
+        self.host = await app.start_runtime()
+        app.functions_changed.subscribe(self, self._functions_changed)
+        await self._refresh_models()
+        self._warm_highlighting()
+
+    @work(thread=True, group="warm", exit_on_error=False)
+    def _warm_highlighting(self) -> None:
+        """Pygments loads a lexer (and compiles its rules) on the first fence of its language,
+        which stalled a streaming reply: do it now, in a thread, once the app is up."""
+        from textual.highlight import highlight
+
+        for language in WARM_LANGUAGES:
+            highlight("x = 1\n", language=language)
+
+    async def _functions_changed(self, function_id: str) -> None:
         await self._refresh_models()
 
     async def _refresh_models(self) -> None:
@@ -134,12 +173,30 @@ class ChatScreen(Screen[None]):
         return model_id or ""
 
     def _show_title(self) -> None:
-        self.title = self.chat.title if self.chat else "New chat"
+        chat = self.chat
+        self.title = self._shown_titles.get(chat.id, chat.title) if chat else "New chat"
         self.sub_title = self._model_name(self.model_id) or "no model: ctrl+o"
 
     # -- chats ---------------------------------------------------------------------------
     async def _refresh_chats(self) -> None:
-        self.query_one(ChatList).show_chats(await self.store.chats.list(), self.chat.id if self.chat else None)
+        chats = await self.store.chats.list()
+        self.query_one(ChatList).show_chats(chats, self.chat.id if self.chat else None, self._shown_titles)
+
+    def _set_shown_title(self, chat_id: str, title: str) -> None:
+        """A pipe's `chat:title`: the header and the chat list show it, as Open WebUI's UI does;
+        the stored title stays (Open WebUI's emitter does not save it either)."""
+        self._shown_titles[chat_id] = title
+        self.query_one(ChatList).set_title(chat_id, title)
+        if self.chat is not None and self.chat.id == chat_id:
+            self._show_title()
+
+    async def _renamed(self, chat: ChatRow) -> None:
+        """A stored rename (by the user or a generated title) replaces a pipe's shown title."""
+        self._shown_titles.pop(chat.id, None)
+        if self.chat is not None and self.chat.id == chat.id:
+            self.chat = chat
+            self._show_title()
+        await self._refresh_chats()
 
     @on(ChatList.Opened)
     async def _open_chat(self, event: ChatList.Opened) -> None:
@@ -155,10 +212,17 @@ class ChatScreen(Screen[None]):
         if self.chat is not None and self.chat.model_id:
             self.model_id = self.chat.model_id
         await self.query_one(Conversation).show(messages)
-        self.query_one(ActivityPane).clear()
+        chats = self.query_one(ChatList)
+        if self.chat is not None:  # also when opened from search or after a delete
+            chats.select(self.chat.id)
+        else:
+            chats.highlighted = None
         replies = self.query_one(Conversation).replies()
         if replies:
             await self._select_reply(replies[-1])
+        else:
+            self._selected_reply = None
+            self.query_one(ActivityPane).show([], NO_EVENTS)
         self._show_title()
         self.query_one(Prompt).focus()
 
@@ -175,11 +239,9 @@ class ChatScreen(Screen[None]):
 
         async def rename(title: str | None) -> None:
             if title and title.strip():
-                self.chat = await self.store.chats.rename(chat.id, title.strip())
-                await self._refresh_chats()
-                self._show_title()
+                await self._renamed(await self.store.chats.rename(chat.id, title.strip()))
 
-        self.app.push_screen(TextPromptScreen("Rename chat", chat.title), rename)
+        self.app.push_screen(TextPromptScreen("Rename chat", self._shown_titles.get(chat.id, chat.title)), rename)
 
     def action_delete_chat(self) -> None:
         from tuichat.ui.screens.prompts import ConfirmScreen
@@ -187,23 +249,53 @@ class ChatScreen(Screen[None]):
         chat = self.chat
         if chat is None or self.turn is not None:
             return
+        name = self._shown_titles.get(chat.id, chat.title)  # the title on screen
 
         async def delete(sure: bool | None) -> None:
             if sure:
                 await self.store.chats.delete(chat.id)
+                self._shown_titles.pop(chat.id, None)
                 await self._refresh_chats()
                 await self.open_chat(None)
-                self.notify(f"Deleted “{chat.title}”")
+                self.notify(f"Deleted “{name}”")
 
-        self.app.push_screen(ConfirmScreen(f"Delete the chat “{chat.title}”? This cannot be undone."), delete)
+        self.app.push_screen(ConfirmScreen(f"Delete the chat “{name}”? This cannot be undone."), delete)
 
     async def action_toggle_sidebar(self) -> None:
-        self.toggle_class("-no-sidebar")
-        await self.store.settings.set(SIDEBAR_OPEN, not self.has_class("-no-sidebar"))
+        await self._toggle_pane("sidebar")
 
     async def action_toggle_activity(self) -> None:
-        self.toggle_class("-no-activity")
-        await self.store.settings.set(ACTIVITY_OPEN, not self.has_class("-no-activity"))
+        await self._toggle_pane("activity")
+
+    # -- pane layout ---------------------------------------------------------------------
+    def _is_compact(self, pane: str) -> bool:
+        width, height = self.app.size
+        return width < NARROW if pane == "sidebar" else height < SHORT
+
+    def _layout_panes(self) -> None:
+        """Show each pane as stored, except in a small terminal: hidden there unless f2/f3
+        showed it. A choice made while small lasts until the terminal stops being small."""
+        for pane, (hidden_class, _) in PANES.items():
+            compact = self._is_compact(pane)
+            if compact != self._compact.get(pane, compact):
+                self._pane_choices.pop(pane, None)
+            self._compact[pane] = compact
+            shown = self._pane_choices.get(pane, False) if compact else self._pane_prefs[pane]
+            self.set_class(not shown, hidden_class)
+        self.set_class(self._is_compact("activity"), "-short")
+
+    async def _toggle_pane(self, pane: str) -> None:
+        hidden_class, setting = PANES[pane]
+        shown = self.has_class(hidden_class)  # it is hidden now: show it
+        if self._is_compact(pane):
+            self._pane_choices[pane] = shown  # only for now: the stored choice is for larger terminals
+        else:
+            self._pane_prefs[pane] = shown
+            await self.store.settings.set(setting, shown)
+        self._layout_panes()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_panes()
 
     # -- models --------------------------------------------------------------------------
     def action_pick_model(self) -> None:
@@ -266,6 +358,7 @@ class ChatScreen(Screen[None]):
             self.chat = turn.context.chat
             await self._refresh_chats()
             self._show_title()
+        chat_id = turn.context.chat.id if turn.context.chat else None
         if again is None:
             await conversation.add(UserMessage(text, turn.context.user_message.id if turn.context.user_message else None))
         view = ReplyView(None, model_name=self._model_name(self.model_id), streaming=True)
@@ -280,6 +373,10 @@ class ChatScreen(Screen[None]):
                 if update.event is not None:
                     activity.add(update.event)
                     self._toast(update.event)
+                    if chat_id is not None and _is_title_event(update.event):
+                        title = (turn.builder.reply.title or "").strip()
+                        if title:
+                            self._set_shown_title(chat_id, title)
         finally:
             self._close_dialog()
             await view.finish(turn.reply)
@@ -300,11 +397,7 @@ class ChatScreen(Screen[None]):
         messages = task_messages(await self.store.chats.messages(chat.id))
         title = await generate_title(host, chat.id, turn.model_id, messages)
         if title:
-            renamed = await self.store.chats.rename(chat.id, title)
-            if self.chat is not None and self.chat.id == chat.id:
-                self.chat = renamed
-                self._show_title()
-            await self._refresh_chats()
+            await self._renamed(await self.store.chats.rename(chat.id, title))
 
     def _toast(self, entry: Any) -> None:
         """Notifications also show as toasts, as in Open WebUI."""
@@ -484,7 +577,7 @@ class ChatScreen(Screen[None]):
         elif message_id is not None:
             activity.show(activity_of(await self.store.chats.events(message_id)))
         else:
-            activity.clear()
+            activity.show([])
 
     async def action_select_reply(self, step: int) -> None:
         replies = self.query_one(Conversation).replies()
@@ -502,3 +595,8 @@ class ChatScreen(Screen[None]):
             return
         self.app.copy_to_clipboard(view.reply.content)
         self.notify("Reply copied (OSC 52).")
+
+
+def _is_title_event(entry: Any) -> bool:
+    data = entry.data if entry.kind == "event" and isinstance(entry.data, dict) else {}
+    return data.get("type") == "chat:title"

@@ -104,6 +104,9 @@ class ModelPicker(DialogScreen[str | None]):
         background: $block-cursor-background;
         text-style: $block-cursor-text-style;
     }
+    /* Without colour the cursor row is only a shade of grey (or nothing, with an ANSI theme),
+       and headings are bold too: underline it. Textual drops `reverse` from option styles. */
+    ModelPicker ModelList:nocolor > .option-list--option-highlighted,
     ModelPicker.-no-color ModelList > .option-list--option-highlighted {
         text-style: bold underline;
     }

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.message import Message
 from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from tuichat.store import ChatRow
 
 
 class ChatList(OptionList):
+    # The open chat is bold, not only coloured, and with NO_COLOR the cursor of the focused list
+    # is underlined too (Textual drops `reverse` from option styles): both stay visible in 16
+    # colours and in monochrome.
     DEFAULT_CSS = """
     ChatList {
         width: 28;
         height: 1fr;
         border: tall $border-blurred;
+        border-title-color: $text-muted;
+        & > .option-list--option-highlighted { text-style: bold; }
+        &:focus > .option-list--option-highlighted { text-style: bold; }
+        &:nocolor:focus > .option-list--option-highlighted { text-style: bold underline; }
     }
     ChatList:focus {
         border: tall $border;
+        border-title-color: $text;
+        border-title-style: bold;
     }
     """
 
@@ -26,11 +37,23 @@ class ChatList(OptionList):
             super().__init__()
             self.chat_id = chat_id
 
-    def show_chats(self, chats: list[ChatRow], current: str | None) -> None:
+    def on_mount(self) -> None:
+        self.border_title = "Chats"
+
+    def show_chats(self, chats: list[ChatRow], current: str | None, titles: Mapping[str, str] | None = None) -> None:
+        """List `chats`; `titles` are shown instead of the stored ones (a pipe's `chat:title`)."""
+        titles = titles or {}
         self.clear_options()
-        self.add_options([Option(chat.title or "New chat", id=chat.id) for chat in chats])
+        self.add_options([Option(titles.get(chat.id) or chat.title or "New chat", id=chat.id) for chat in chats])
         if current is not None:
             self.select(current)
+
+    def set_title(self, chat_id: str, title: str) -> None:
+        """Show `title` for one chat, in place (the list is not reloaded)."""
+        try:
+            self.replace_option_prompt(chat_id, title)
+        except OptionDoesNotExist:  # an unsaved chat is not listed yet
+            pass
 
     def select(self, chat_id: str) -> None:
         try:
