@@ -12,6 +12,8 @@ never touched and the example pipes are freshly seeded. It writes:
     event-call-confirm       the ask example's first `__event_call__`: a confirmation dialog
     event-call-input         its next question: an input dialog
     pipes-screen             F7: every stored function, its models, and the manifold's details
+    editor-error             the echo pipe in the editor after a save refused for a syntax error
+    valves-form              the echo pipe's admin valves form
 
 The "streaming" picture is taken while the pipe is paused at a known point (a gate wraps
 `Turn.run` and holds the next step until the picture is taken), so it shows the same moment
@@ -196,7 +198,38 @@ async def pipes(pilot: Pilot[Any], out: Path) -> None:
     await snap(pilot, out, "pipes-screen")
 
 
-VIEWS = [streaming, markdown, picker, event_call, pipes]
+async def editor_error(pilot: Pilot[Any], out: Path) -> None:
+    from tuichat.ui.screens.editor import EditorScreen
+    from tuichat.ui.screens.pipes import PipesScreen
+
+    await ready(pilot)
+    await pilot.press("f7")
+    await until(pilot, lambda: isinstance(pilot.app.screen, PipesScreen) and pilot.app.screen.loaded)
+    await pilot.press("e")  # the first row: echo
+    await until(pilot, lambda: isinstance(pilot.app.screen, EditorScreen) and pilot.app.screen.saved_text is not None)
+    editor = pilot.app.screen
+    assert isinstance(editor, EditorScreen)
+    line = next(n for n, text in enumerate(editor.editor.text.splitlines()) if "def pipe(" in text)
+    editor.editor.move_cursor((line + 1, 0))
+    editor.editor.insert("        words = body[\"messages\"][-1][\"content\"].split(\n")
+    await pilot.press("f2")
+    await until(pilot, lambda: editor.saves_finished == 1 and editor.error_shown)
+    await snap(pilot, out, "editor-error")
+
+
+async def valves_form(pilot: Pilot[Any], out: Path) -> None:
+    from tuichat.ui.screens.pipes import PipesScreen
+    from tuichat.ui.screens.valves_form import ValvesScreen
+
+    await ready(pilot)
+    await pilot.press("f7")
+    await until(pilot, lambda: isinstance(pilot.app.screen, PipesScreen) and pilot.app.screen.loaded)
+    await pilot.press("v")  # the first row: echo
+    await until(pilot, lambda: isinstance(pilot.app.screen, ValvesScreen) and pilot.app.screen.loaded)
+    await snap(pilot, out, "valves-form")
+
+
+VIEWS = [streaming, markdown, picker, event_call, pipes, editor_error, valves_form]
 
 
 async def take(view: Callable[[Pilot[Any], Path], Any], out: Path, size: tuple[int, int]) -> None:

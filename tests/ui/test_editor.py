@@ -460,3 +460,21 @@ def test_editor_with_an_error_80x24(snap_compare: Any, db_path: Path, monkeypatc
         assert not app._notifications, "a toast would make the snapshot time-dependent"
 
     assert snap_compare(TuichatApp(db_path), terminal_size=(80, 24), run_before=refused_save)
+
+
+async def test_undoing_a_refused_edit_clears_its_error_and_centres_without_scrolling_sideways(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        # A line wider than the view gives the editor a horizontal scrollbar.
+        source = GREETER.replace('"hello"', '"hello" + ", what every answer says first"') + "# " + "x" * 150 + "\n"
+        screen = await open_editor(pilot, "wide", source)
+        editor = screen.editor
+        editor.move_cursor(line_end(editor, GREETING_LINE))
+        await pilot.press("space", "(")
+        await saved(pilot, screen)
+        assert screen.error_shown and screen.modified
+        await pilot.pause()
+        assert editor.scroll_offset.x == 0  # the error's line fits, so the view stays at column 0
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: not screen.modified)
+        assert not screen.error_shown and screen.last_error is None

@@ -350,6 +350,13 @@ class EditorScreen(Screen[None]):
     def _text_moved(self) -> None:
         self._refresh_status()
 
+    @on(TextArea.Changed, "#code")
+    def _text_changed(self) -> None:
+        # A refused save's error is about text that is gone once its edits are undone.
+        if self.last_error is not None and not self.modified and self.error_shown:
+            self._hide_error()
+            self.last_error = None
+
     def _refresh_status(self) -> None:
         row = self.row
         name = f" · {row.name}" if row is not None and row.name != row.id else ""
@@ -427,7 +434,7 @@ class EditorScreen(Screen[None]):
         editor.move_cursor(location)
         editor.focus()
         # The error panel just appeared and took rows from the editor: centre after layout.
-        self.call_after_refresh(editor.scroll_cursor_visible, center=True)
+        self.call_after_refresh(centre_cursor_line, editor)
 
     # -- saving -----------------------------------------------------------------------------
     def action_save(self) -> None:
@@ -677,7 +684,7 @@ class EditorScreen(Screen[None]):
         editor.selection = Selection(
             document.get_location_from_index(match.start()), document.get_location_from_index(match.end())
         )
-        editor.scroll_cursor_visible(center=True)
+        centre_cursor_line(editor)
         positions = [m.start() for m in pattern.finditer(text)]
         number = positions.index(match.start()) + 1 if match.start() in positions else 1
         status.update(f"{number}/{len(positions)}" + (" (wrapped)" if wrapped else ""))
@@ -753,3 +760,11 @@ class EditorScreen(Screen[None]):
             self._leave()
         elif answer == "save" and not self.saving:
             self._start_save(self.editor.text, close_after=True)
+
+
+def centre_cursor_line(editor: TextArea) -> None:
+    """Scroll the cursor's line to the middle of the view. TextArea's own `center=True` also
+    centres sideways, scrolling a line that fits half a screen to the right."""
+    editor.scroll_cursor_visible()
+    row = editor.cursor_location[0]
+    editor.scroll_to(y=max(row - editor.scrollable_content_region.height // 2, 0), animate=False, immediate=True)
