@@ -188,23 +188,26 @@ async def event_call(pilot: Pilot[Any], out: Path) -> None:
     await until(pilot, lambda: screen.turn is None)
 
 
-async def pipes(pilot: Pilot[Any], out: Path) -> None:
+async def open_pipes(pilot: Pilot[Any]) -> None:
+    """F7 from the chat screen once the models are listed; returns when the pipes screen has
+    loaded, with its first row (echo) selected."""
     from tuichat.ui.screens.pipes import PipesScreen
 
     await ready(pilot)
     await pilot.press("f7")
     await until(pilot, lambda: isinstance(pilot.app.screen, PipesScreen) and pilot.app.screen.loaded)
+
+
+async def pipes(pilot: Pilot[Any], out: Path) -> None:
+    await open_pipes(pilot)
     await pilot.press("down")  # the manifold: three models in the detail panel
     await snap(pilot, out, "pipes-screen")
 
 
 async def editor_error(pilot: Pilot[Any], out: Path) -> None:
     from tuichat.ui.screens.editor import EditorScreen
-    from tuichat.ui.screens.pipes import PipesScreen
 
-    await ready(pilot)
-    await pilot.press("f7")
-    await until(pilot, lambda: isinstance(pilot.app.screen, PipesScreen) and pilot.app.screen.loaded)
+    await open_pipes(pilot)
     await pilot.press("e")  # the first row: echo
     await until(pilot, lambda: isinstance(pilot.app.screen, EditorScreen) and pilot.app.screen.saved_text is not None)
     editor = pilot.app.screen
@@ -218,12 +221,9 @@ async def editor_error(pilot: Pilot[Any], out: Path) -> None:
 
 
 async def valves_form(pilot: Pilot[Any], out: Path) -> None:
-    from tuichat.ui.screens.pipes import PipesScreen
     from tuichat.ui.screens.valves_form import ValvesScreen
 
-    await ready(pilot)
-    await pilot.press("f7")
-    await until(pilot, lambda: isinstance(pilot.app.screen, PipesScreen) and pilot.app.screen.loaded)
+    await open_pipes(pilot)
     await pilot.press("v")  # the first row: echo
     await until(pilot, lambda: isinstance(pilot.app.screen, ValvesScreen) and pilot.app.screen.loaded)
     await snap(pilot, out, "valves-form")

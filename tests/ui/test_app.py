@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
-from tuichat.runtime.host import PipeHost
-from tuichat.runtime.library import FunctionLibrary
-from tuichat.store import Store
-from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ACTIVITY_OPEN, ChatScreen
+from tests.ui.helpers import (
+    chat_app,
+    chat_with,
+    finished,
+    pick,
+    send,
+    stored,
+    until,
+    with_pipe,
+)
+from tuichat.ui.chat_screen import ACTIVITY_OPEN
 from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog
 from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
@@ -34,56 +37,8 @@ class Pipe:
 """
 
 
-async def until(pilot: Pilot[int], condition: Callable[[], object], timeout: float = 10.0) -> None:
-    """Wait for the app to reach a state, giving it turns to run."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.02)
-
-
-def chat_screen(app: TuichatApp) -> ChatScreen:
-    screen = next(s for s in app.screen_stack if isinstance(s, ChatScreen))
-    return screen
-
-
-async def ready(pilot: Pilot[int]) -> ChatScreen:
-    await until(pilot, lambda: any(isinstance(s, ChatScreen) for s in pilot.app.screen_stack))
-    screen = chat_screen(pilot.app)  # type: ignore[arg-type]
-    await until(pilot, lambda: screen.listing is not None)
-    return screen
-
-
-async def pick(pilot: Pilot[int], query: str) -> None:
-    await pilot.press("ctrl+o")
-    await until(pilot, lambda: isinstance(pilot.app.screen, ModelPicker))
-    await pilot.press(*query)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen))
-
-
-async def send(pilot: Pilot[int], screen: ChatScreen, text: str) -> None:
-    """Type and send a message; returns once its reply has started (it may have finished)."""
-    before = len(screen.query_one(Conversation).replies())
-    await pilot.press(*text)
-    await pilot.press("enter")
-    await until(pilot, lambda: len(screen.query_one(Conversation).replies()) > before)
-
-
-async def finished(pilot: Pilot[int], screen: ChatScreen) -> ReplyView:
-    await until(pilot, lambda: screen.turn is None)
-    return screen.query_one(Conversation).replies()[-1]
-
-
-async def stored(db_path: Path) -> Store:
-    return await Store.open(db_path)
-
-
 async def test_send_streams_and_saves(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         await pick(pilot, "echo")
         assert screen.sub_title == "Echo"
         await send(pilot, screen, "hello there")
@@ -100,12 +55,8 @@ async def test_send_streams_and_saves(db_path: Path) -> None:
 
 
 async def test_events_fill_the_activity_pane(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "events")
-        await send(pilot, screen, "tour")
-        view = await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
+        view = await chat_with(pilot, screen, "events", "tour")
         lines = [strip.text for strip in screen.query_one(ActivityPane).lines]
         text = "\n".join(lines)
         assert "[status] Starting the tour" in text and "[notification] warning: And this is a warning." in text
@@ -114,9 +65,7 @@ async def test_events_fill_the_activity_pane(db_path: Path) -> None:
 
 
 async def test_event_calls_open_dialogs_and_answer_the_pipe(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await pick(pilot, "ask")
         await send(pilot, screen, "hi")
         await until(pilot, lambda: isinstance(app.screen, ConfirmationDialog))
@@ -140,11 +89,8 @@ async def test_event_calls_open_dialogs_and_answer_the_pipe(db_path: Path) -> No
 
 
 async def test_escape_stops_a_hanging_reply_and_keeps_its_text(db_path: Path) -> None:
-    async with await stored(db_path) as store:
-        await FunctionLibrary(PipeHost(store)).add(HANGS, function_id="hangs")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    await with_pipe(db_path, HANGS, "hangs")
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         await pick(pilot, "hangs")
         await send(pilot, screen, "go")
         await until(pilot, lambda: screen.turn is not None and "partial" in screen.turn.builder.reply.content)
@@ -158,9 +104,7 @@ async def test_escape_stops_a_hanging_reply_and_keeps_its_text(db_path: Path) ->
 
 
 async def test_stopping_closes_an_open_dialog(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await pick(pilot, "ask")
         await send(pilot, screen, "hi")
         await until(pilot, lambda: isinstance(app.screen, ConfirmationDialog))
@@ -171,12 +115,8 @@ async def test_stopping_closes_an_open_dialog(db_path: Path) -> None:
 
 
 async def test_chats_new_switch_rename_delete(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "echo")
-        await send(pilot, screen, "first chat")
-        await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "echo", "first chat")
         await pilot.press("ctrl+n")
         await until(pilot, lambda: screen.chat is None)
         await send(pilot, screen, "second chat")
@@ -201,9 +141,7 @@ async def test_chats_new_switch_rename_delete(db_path: Path) -> None:
 
 
 async def test_panes_toggle_and_are_remembered(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         await pilot.press("f3")
         await pilot.pause()
         assert screen.has_class("-no-activity") and not screen.query_one(ActivityPane).display
@@ -211,19 +149,13 @@ async def test_panes_toggle_and_are_remembered(db_path: Path) -> None:
         assert screen.has_class("-no-sidebar")
     async with await stored(db_path) as store:
         assert await store.settings.get(ACTIVITY_OPEN) is False
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         assert screen.has_class("-no-activity") and screen.has_class("-no-sidebar")
 
 
 async def test_copy_reply_uses_the_clipboard(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "manifold.reverse")
-        await send(pilot, screen, "abc")
-        await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "manifold.reverse", "abc")
         await pilot.press("f5")
         assert app.clipboard == "cba"
 
@@ -237,9 +169,7 @@ async def test_a_long_chat_mounts_only_its_last_window(db_path: Path) -> None:
                 user = await store.chats.add_message(chat.id, "user", f"question {n}", parent_id=parent)
                 reply = await store.chats.add_message(chat.id, "assistant", f"answer {n}", model_id="echo", parent_id=user.id)
                 parent = reply.id
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (_app, _pilot, screen):
         await screen.open_chat(chat.id)
         conversation = screen.query_one(Conversation)
         assert len(conversation.children) == WINDOW
@@ -258,11 +188,6 @@ class Pipe:
 """
 
 
-async def with_pipe(db_path: Path, source: str, function_id: str) -> None:
-    async with await stored(db_path) as store:
-        await FunctionLibrary(PipeHost(store)).add(source, function_id=function_id)
-
-
 def seen(view: ReplyView) -> dict[str, object]:
     import json
 
@@ -271,9 +196,7 @@ def seen(view: ReplyView) -> dict[str, object]:
 
 async def test_system_prompt_stream_toggle_and_title(db_path: Path) -> None:
     await with_pipe(db_path, SHOWS_REQUEST, "shows")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await pick(pilot, "shows")
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
@@ -291,12 +214,8 @@ async def test_system_prompt_stream_toggle_and_title(db_path: Path) -> None:
 
 async def test_regenerate_and_edit_resend(db_path: Path) -> None:
     await with_pipe(db_path, SHOWS_REQUEST, "shows")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "shows")
-        await send(pilot, screen, "one")
-        await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "shows", "one")
         await send(pilot, screen, "two")
         await finished(pilot, screen)
         await pilot.press("ctrl+g")
@@ -318,12 +237,8 @@ async def test_regenerate_and_edit_resend(db_path: Path) -> None:
 
 
 async def test_search_opens_the_matching_chat(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "echo")
-        await send(pilot, screen, "pelicans fly south")
-        await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "echo", "pelicans fly south")
         await pilot.press("ctrl+n")
         await send(pilot, screen, "something else")
         await finished(pilot, screen)
@@ -338,13 +253,9 @@ async def test_search_opens_the_matching_chat(db_path: Path) -> None:
 
 
 async def test_export_writes_markdown(db_path: Path, tmp_path: Path) -> None:
-    app = TuichatApp(db_path)
     target = tmp_path / "out.md"
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "echo")
-        await send(pilot, screen, "export me")
-        await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "echo", "export me")
         await pilot.press("f9")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
         app.screen.query_one("Input").value = str(target)  # type: ignore[attr-defined]
@@ -356,16 +267,12 @@ async def test_export_writes_markdown(db_path: Path, tmp_path: Path) -> None:
 
 async def test_keymap_remaps_by_binding_id(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUICHAT_KEYMAP", "model.pick=f1")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
+    async with chat_app(db_path, SIZE) as (app, pilot, _screen):
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
 
 
 async def test_every_action_is_in_the_command_palette(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (app, _pilot, screen):
         titles = {command.title for command in app.get_system_commands(screen)}
         assert {"Regenerate", "Search", "Export", "System prompt", "Stream on/off", "Model", "Stop"} <= titles

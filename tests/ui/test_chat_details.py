@@ -5,18 +5,27 @@ and the highlighter warmed in the background."""
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.ui.test_app import finished, pick, ready, send, stored, until, with_pipe
+from tests.ui.helpers import chat_app, chat_with, stored, until, with_pipe
 from tuichat.runtime.reply import ActivityEntry
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ACTIVITY_OPEN, SIDEBAR_OPEN
+from tuichat.ui.chat_screen import ACTIVITY_OPEN, SIDEBAR_OPEN, ChatScreen
 from tuichat.ui.screens.prompts import TextPromptScreen
-from tuichat.ui.widgets.activity import NO_EVENTS, NO_REPLY_EVENTS, ActivityPane, describe
+from tuichat.ui.widgets.activity import (
+    NO_EVENTS,
+    NO_REPLY_EVENTS,
+    ActivityPane,
+    describe,
+)
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
@@ -58,14 +67,17 @@ def chat_list_prompts(screen: object) -> list[str]:
 
 
 # -- 1. chat:title -----------------------------------------------------------------------
-async def test_a_chat_title_event_renames_the_chat_on_screen_but_not_in_the_database(db_path: Path) -> None:
+@asynccontextmanager
+async def titled_chat(db_path: Path) -> AsyncIterator[tuple[TuichatApp, Pilot[Any], ChatScreen]]:
+    """The app after "hello" was answered by the pipe that titles its chat with an event."""
     await with_pipe(db_path, TITLED, "titled")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "titled")
-        await send(pilot, screen, "hello")
-        await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "titled", "hello")
+        yield app, pilot, screen
+
+
+async def test_a_chat_title_event_renames_the_chat_on_screen_but_not_in_the_database(db_path: Path) -> None:
+    async with titled_chat(db_path) as (app, pilot, screen):
         await pilot.pause()
         assert screen.title == "Named by an event"
         assert chat_list_prompts(screen) == ["Named by an event"]
@@ -90,13 +102,7 @@ async def test_a_chat_title_event_renames_the_chat_on_screen_but_not_in_the_data
 
 
 async def test_the_stored_title_stays_when_a_pipe_sets_one(db_path: Path) -> None:
-    await with_pipe(db_path, TITLED, "titled")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "titled")
-        await send(pilot, screen, "hello")
-        await finished(pilot, screen)
+    async with titled_chat(db_path) as (_app, pilot, screen):
         await until(pilot, lambda: screen.title == "Named by an event")
     async with await stored(db_path) as store:
         [chat] = await store.chats.list()
@@ -105,12 +111,8 @@ async def test_the_stored_title_stays_when_a_pipe_sets_one(db_path: Path) -> Non
 
 # -- 2. follow-ups -------------------------------------------------------------------------
 async def test_follow_ups_show_under_the_reply_live_and_stored(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "events")
-        await send(pilot, screen, "tour")
-        view = await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
+        view = await chat_with(pilot, screen, "events", "tour")
         expected = "Follow-ups:\n  › What does a hidden status do?\n  › How do I ask the user a question?"
         live = view.query_one("#follow_ups", Static)
         assert str(live.content) == expected and live.display
@@ -123,24 +125,16 @@ async def test_follow_ups_show_under_the_reply_live_and_stored(db_path: Path) ->
 
 
 async def test_a_reply_without_follow_ups_has_no_follow_up_line(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "echo")
-        await send(pilot, screen, "hi")
-        view = await finished(pilot, screen)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
+        view = await chat_with(pilot, screen, "echo", "hi")
         assert not any(w.display for w in view.query("#follow_ups"))
 
 
 # -- 3. activity summaries -------------------------------------------------------------------
 async def test_the_activity_pane_summarises_sources_statuses_and_files(db_path: Path) -> None:
     await with_pipe(db_path, DETAILS, "details")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=WIDE) as pilot:
-        screen = await ready(pilot)
-        await pick(pilot, "details")
-        await send(pilot, screen, "owls")
-        await finished(pilot, screen)
+    async with chat_app(db_path, WIDE) as (_app, pilot, screen):
+        await chat_with(pilot, screen, "details", "owls")
         lines = [line.split("s ", 1)[1] for line in pane_text(screen)]  # without the "+  0.01s" time
         assert lines == [
             "[status] Found 3 pages for owls (done)",
@@ -168,17 +162,13 @@ async def test_an_empty_activity_pane_says_so(db_path: Path) -> None:
         chat = await store.chats.create("quiet", model_id="echo")
         question = await store.chats.add_message(chat.id, "user", "hi")
         await store.chats.add_message(chat.id, "assistant", "hi", model_id="echo", parent_id=question.id)
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         pane = screen.query_one(ActivityPane)
         assert pane_text(screen) == [NO_EVENTS]
         assert pane.styles.overflow_y == "auto"
         await screen.open_chat(chat.id)
         assert pane_text(screen) == [NO_REPLY_EVENTS]
-        await pick(pilot, "events")
-        await send(pilot, screen, "tour")
-        await finished(pilot, screen)
+        await chat_with(pilot, screen, "events", "tour")
         lines = pane_text(screen)
         assert lines[0].startswith("+") and NO_REPLY_EVENTS not in lines
         await pilot.pause()
@@ -191,9 +181,7 @@ async def test_an_empty_activity_pane_says_so(db_path: Path) -> None:
 
 # -- 5. panes in small terminals ------------------------------------------------------------------
 async def test_a_small_terminal_hides_the_side_panes_until_asked(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, (80, 24)) as (_app, pilot, screen):
         await pilot.pause()
         chats, activity = screen.query_one(ChatList), screen.query_one(ActivityPane)
         conversation = screen.query_one(Conversation)
@@ -214,9 +202,7 @@ async def test_a_small_terminal_hides_the_side_panes_until_asked(db_path: Path) 
 
 
 async def test_a_large_terminal_shows_the_panes_as_stored(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, (120, 40)) as (_app, pilot, screen):
         await pilot.pause()
         chats, activity = screen.query_one(ChatList), screen.query_one(ActivityPane)
         assert chats.display and activity.display and activity.region.height == 8
@@ -225,16 +211,12 @@ async def test_a_large_terminal_shows_the_panes_as_stored(db_path: Path) -> None
         assert not chats.display
     async with await stored(db_path) as store:
         assert await store.settings.get(SIDEBAR_OPEN) is False
-    app = TuichatApp(db_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, (120, 40)) as (_app, pilot, screen):
         assert not screen.query_one(ChatList).display and screen.query_one(ActivityPane).display
 
 
 async def test_resizing_hides_and_restores_the_panes(db_path: Path) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, (120, 40)) as (_app, pilot, screen):
         chats, activity = screen.query_one(ChatList), screen.query_one(ActivityPane)
         await pilot.resize_terminal(80, 24)
         await until(pilot, lambda: not chats.display and not activity.display)
@@ -248,9 +230,7 @@ async def test_resizing_hides_and_restores_the_panes(db_path: Path) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_conversation_and_prompt_fit(db_path: Path, size: tuple[int, int]) -> None:
-    app = TuichatApp(db_path)
-    async with app.run_test(size=size) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, size) as (_app, pilot, screen):
         await pilot.pause()
         for widget in screen.query("Conversation, Prompt, ChatList, ActivityPane"):
             if widget.display:
@@ -268,10 +248,8 @@ async def test_the_open_chat_and_the_focused_list_are_marked_without_colour(
     async with await Store.open(db_path) as store:
         await store.chats.create("older", model_id="echo")
         newer = await store.chats.create("newer", model_id="echo")
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
         assert app.no_color
-        screen = await ready(pilot)
         await screen.open_chat(newer.id)
         await pilot.pause()
         chats = screen.query_one(ChatList)
@@ -304,9 +282,7 @@ async def test_code_highlighting_is_warmed_in_a_thread_after_start(
         return real(code, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(textual.highlight, "highlight", spy)
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+    async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         await until(pilot, lambda: ("python", False) in warmed)
         assert all(not on_main for _, on_main in warmed)
         assert screen.listing is not None  # the models were listed first

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from tests.ui.helpers import chat_screen, confirm, ready, until
 from tuichat.store import FunctionVersion
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ChatScreen
 from tuichat.ui.screens.editor import EditorScreen, UnsavedChangesScreen
 from tuichat.ui.screens.history import HistoryScreen
-from tuichat.ui.screens.prompts import ConfirmScreen
 
 SIZE = (80, 24)
 
@@ -51,15 +50,6 @@ class Pipe:
 '''
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 10.0) -> None:
-    """Wait for the app to reach a state, giving it turns to run."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.02)
-
-
 async def open_editor(pilot: Pilot[Any], function_id: str = "greeter", source: str | None = GREETER) -> EditorScreen:
     """Start the app's runtime, add `source` as `function_id` (unless None), open the editor on it."""
     app = pilot.app
@@ -69,8 +59,13 @@ async def open_editor(pilot: Pilot[Any], function_id: str = "greeter", source: s
     assert app.library is not None
     if source is not None:
         await app.library.add(source, function_id=function_id)
+    return await show_editor(pilot, function_id)
+
+
+async def show_editor(pilot: Pilot[Any], function_id: str) -> EditorScreen:
+    """Push the editor on `function_id` and wait until its code is loaded and editable."""
     screen = EditorScreen(function_id)
-    await app.push_screen(screen)
+    await pilot.app.push_screen(screen)
     await until(pilot, lambda: screen.row is not None and not screen.editor.read_only)
     return screen
 
@@ -113,7 +108,7 @@ async def test_a_syntax_error_is_shown_at_its_line_and_nothing_typed_is_lost(db_
         assert app.library is not None
         published: list[str] = []
         app.functions_changed.subscribe(screen, published.append)
-        chat = next(s for s in app.screen_stack if isinstance(s, ChatScreen))
+        chat = chat_screen(app)
         editor = screen.editor
         assert editor.text == GREETER and not screen.modified
 
@@ -272,9 +267,7 @@ async def test_closing_can_save_first_and_an_unmodified_editor_just_closes(db_pa
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
         assert app.library is not None
         assert (await app.library.get("greeter")).content == GREETER + "# x"
-        screen = EditorScreen("greeter")
-        await app.push_screen(screen)
-        await until(pilot, lambda: screen.row is not None)
+        await show_editor(pilot, "greeter")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
 
@@ -335,9 +328,7 @@ async def test_declining_an_install_stores_the_function_inactive(db_path: Path, 
         screen = await open_editor(pilot)
         screen.editor.text = needs
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "tuichat-no-such-package-xyz" in app.screen.question  # type: ignore[attr-defined]
-        await pilot.press("n")
+        assert "tuichat-no-such-package-xyz" in await confirm(pilot, False)
         await until(pilot, lambda: app.screen is screen and not screen.saving)
         assert app.library is not None
         row = await app.library.get("greeter")
@@ -360,9 +351,7 @@ async def test_a_missing_import_offers_to_install_it_and_saves_again(
             screen.editor.text = source
             before = screen.saves_finished
             await pilot.press("f2")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            assert f"imports {package_name}" in app.screen.question  # type: ignore[attr-defined]
-            await pilot.press("y")
+            assert f"imports {package_name}" in await confirm(pilot, True)
             await until(pilot, lambda: isinstance(app.screen, InstallScreen) and app.screen.finished, timeout=60)
             install = app.screen
             assert isinstance(install, InstallScreen) and install.outcome is not None and install.outcome.ok
@@ -443,13 +432,8 @@ def test_editor_with_an_error_80x24(snap_compare: Any, db_path: Path, monkeypatc
 
     async def refused_save(pilot: Pilot[Any]) -> None:
         app = pilot.app
-        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
-        await until(pilot, lambda: chat.listing is not None)
-        screen = EditorScreen("greeter")
-        await app.push_screen(screen)
-        await until(pilot, lambda: screen.row is not None and not screen.editor.read_only)
+        await ready(pilot)
+        screen = await show_editor(pilot, "greeter")
         editor = screen.editor
         editor.cursor_blink = False
         editor.move_cursor(line_end(editor, GREETING_LINE))

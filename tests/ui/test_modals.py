@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Markdown, OptionList, Select, TextArea
 
+from tests.ui.helpers import ScreenHost
 from tuichat.runtime.host import ModelListing
 from tuichat.runtime.models import FunctionModels
 from tuichat.store import FunctionRow
@@ -25,21 +26,9 @@ from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
 SIZE = (80, 24)
 
 
-class Host(App[None]):
-    """Pushes one screen on mount and records every result its callback gets."""
-
-    def __init__(self, dialog: Screen[Any]) -> None:
-        super().__init__()
-        self.dialog = dialog
-        self.results: list[Any] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.dialog, self.results.append)
-
-
 @asynccontextmanager
-async def hosted(dialog: Screen[Any]) -> AsyncIterator[tuple[Host, Pilot[None]]]:
-    app = Host(dialog)
+async def hosted(dialog: Screen[Any]) -> AsyncIterator[tuple[ScreenHost, Pilot[None]]]:
+    app = ScreenHost(dialog)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         yield app, pilot
@@ -83,7 +72,7 @@ def make_listing() -> ModelListing:
     return ModelListing([m for f in functions for m in f.models], functions, [inactive])
 
 
-def picker_of(app: Host) -> ModelPicker:
+def picker_of(app: ScreenHost) -> ModelPicker:
     assert isinstance(app.dialog, ModelPicker)
     return app.dialog
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,18 @@ from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, RichLog, Static
 
+from tests.ui import helpers
+from tests.ui.helpers import (
+    ScreenHost,
+    answer_prompt,
+    cell,
+    chat_screen,
+    confirm,
+    open_pipes,
+    opens,
+    ready,
+    select,
+)
 from tests.wheels import build_wheel, uninstall
 from tuichat.runtime.library import EXAMPLE_IDS
 from tuichat.store import Store
@@ -22,7 +36,7 @@ from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ChatScreen
 from tuichat.ui.screens.install import InstallScreen, pip_stage
 from tuichat.ui.screens.pipes import NewFunctionScreen, PipesScreen
-from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
+from tuichat.ui.screens.prompts import TextPromptScreen
 
 SIZE = (100, 30)
 
@@ -51,50 +65,14 @@ def needs(package: str) -> str:
     )
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 20.0) -> None:
-    """Wait for the app to reach a state, giving it turns to run."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.02)
-
-
-def chat_screen(app: TuichatApp) -> ChatScreen:
-    return next(s for s in app.screen_stack if isinstance(s, ChatScreen))
-
-
-async def open_pipes(pilot: Pilot[Any]) -> PipesScreen:
-    """From the chat screen, once it has listed the models, press F7."""
-    app = pilot.app
-    await until(pilot, lambda: any(isinstance(s, ChatScreen) for s in app.screen_stack))
-    await until(pilot, lambda: chat_screen(app).listing is not None)  # type: ignore[arg-type]
-    await pilot.press("f7")
-    await until(pilot, lambda: isinstance(app.screen, PipesScreen) and app.screen.loaded)
-    screen = app.screen
-    assert isinstance(screen, PipesScreen)
-    return screen
+# Loading functions and installing packages can take longer than the chat flows: wait up to 20 s.
+until = partial(helpers.until, timeout=20.0)
 
 
 async def idle(pilot: Pilot[Any], screen: PipesScreen) -> None:
     """The last action (its dialogs, the library call and the refresh) has finished."""
     await until(pilot, lambda: not screen.busy and pilot.app.screen is screen)
     await pilot.pause()
-
-
-async def answer_prompt(pilot: Pilot[Any], text: str) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, TextPromptScreen))
-    pilot.app.screen.query_one(Input).value = text
-    await pilot.press("enter")
-
-
-async def confirm(pilot: Pilot[Any], yes: bool) -> str:
-    """Answer the ConfirmScreen that opens; returns its question."""
-    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
-    dialog = pilot.app.screen
-    assert isinstance(dialog, ConfirmScreen)
-    await pilot.press("y" if yes else "n")
-    return dialog.question
 
 
 def ids(screen: PipesScreen) -> list[str]:
@@ -110,13 +88,48 @@ def notes(app: TuichatApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-def select(screen: PipesScreen, function_id: str) -> None:
-    table = screen.query_one(DataTable)
-    table.move_cursor(row=table.get_row_index(function_id))
-
-
 def detail(screen: PipesScreen) -> str:
     return "\n".join(str(w.render()) for w in screen.query("#pipe-detail Static") if w.display)
+
+
+async def import_file(pilot: Pilot[Any], path: Path) -> None:
+    """Press i and give the path of the .py file to import."""
+    await pilot.press("i")
+    await answer_prompt(pilot, str(path))
+
+
+@asynccontextmanager
+async def importing(db_path: Path, path: Path) -> AsyncIterator[tuple[TuichatApp, Pilot[Any], PipesScreen]]:
+    """The app on the pipes screen, importing the file `path` (its prompt answered)."""
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pipes(pilot)
+        await import_file(pilot, path)
+        yield app, pilot, screen
+
+
+def needy(folder: Path, package: str, name: str = "needy", *, declared: bool = True) -> Path:
+    """`name`.py: a pipe that imports `package`, which its requirements line names if `declared`."""
+    source = needs(package) if declared else needs(package).replace(f"requirements: {package}\n", "")
+    path = folder / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def package(package_name: str) -> Iterator[str]:
+    """A fresh package name for a test that installs it; uninstalled again afterwards."""
+    yield package_name
+    uninstall(package_name)
+
+
+async def install_done(pilot: Pilot[Any]) -> InstallScreen:
+    """The install dialog that opens, once pip has finished (its result stays until a key)."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, InstallScreen))
+    install = pilot.app.screen
+    assert isinstance(install, InstallScreen)
+    await until(pilot, lambda: install.finished, timeout=90)
+    return install
 
 
 async def test_f7_lists_the_examples_with_their_models_and_escape_goes_back(db_path: Path) -> None:
@@ -128,9 +141,9 @@ async def test_f7_lists_the_examples_with_their_models_and_escape_goes_back(db_p
         assert [m["id"] for m in screen.models["echo"]] == ["echo"]
         table = screen.query_one(DataTable)
         assert table.cursor_type == "row"
-        first = [str(cell) for cell in table.get_row_at(0)]
+        first = [str(value) for value in table.get_row_at(0)]
         assert first[:6] == ["● on", "echo", "Echo", "pipe", "echo", "ok"]
-        assert str(table.get_row_at(table.get_row_index("manifold"))[4]).startswith("3: .reverse")
+        assert cell(screen, "manifold", 4).startswith("3: .reverse")
         assert "Version" in [str(c.label) for c in table.columns.values()]  # wide enough here
         assert "Streams your last message back" in detail(screen) and "v0.1.0" in detail(screen)
         await pilot.press("down")
@@ -142,8 +155,7 @@ async def test_f7_lists_the_examples_with_their_models_and_escape_goes_back(db_p
 async def test_the_binding_is_in_the_command_palette_and_fits_80x24(db_path: Path) -> None:
     app = TuichatApp(db_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: any(isinstance(s, ChatScreen) for s in app.screen_stack))
-        await until(pilot, lambda: chat_screen(app).listing is not None)
+        await ready(pilot)
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
         assert "Pipes" in commands and "pipes.open" in commands["Pipes"].help
         commands["Pipes"].callback()
@@ -165,13 +177,13 @@ async def test_new_from_a_template_loads_and_reaches_the_model_picker(db_path: P
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_pipes(pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewFunctionScreen))
+        dialog = await opens(pilot, "n", NewFunctionScreen)
         await pilot.press(*"echo", "enter")  # taken: the dialog says so and stays
-        await until(pilot, lambda: "taken" in str(app.screen.query_one("#new-error", Static).render()))
-        app.screen.query_one(Input).value = "My_Multi"
+        await until(pilot, lambda: "taken" in str(dialog.query_one("#new-error", Static).render()))
+        assert app.screen is dialog
+        dialog.query_one(Input).value = "My_Multi"
         await pilot.press("tab", "down")  # the manifold template
-        assert "(•) manifold" in str(app.screen.query_one("#new-template", OptionList).get_option_at_index(1).prompt)
+        assert "(•) manifold" in str(dialog.query_one("#new-template", OptionList).get_option_at_index(1).prompt)
         await pilot.press("enter")  # creates it
         await idle(pilot, screen)
         assert ids(screen)[-1] == "my_multi"
@@ -182,8 +194,7 @@ async def test_new_from_a_template_loads_and_reaches_the_model_picker(db_path: P
         chat = chat_screen(app)
         await until(pilot, lambda: chat.listing is not None and "my_multi.small" in chat.listing.by_id())
         # The plain pipe template, with Enter from the id field.
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewFunctionScreen))
+        await opens(pilot, "n", NewFunctionScreen)
         await pilot.press(*"solo", "enter")
         await idle(pilot, screen)
         assert [m["id"] for m in screen.models["solo"]] == ["solo"]
@@ -198,8 +209,7 @@ async def test_import_a_py_file_and_a_broken_one(db_path: Path, tmp_path: Path) 
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_pipes(pilot)
-        await pilot.press("i")
-        await answer_prompt(pilot, str(good))
+        await import_file(pilot, good)
         await idle(pilot, screen)
         row = screen.row("hello_pipe")
         assert row is not None and row.is_active and row.name == "Imported Pipe"
@@ -208,8 +218,7 @@ async def test_import_a_py_file_and_a_broken_one(db_path: Path, tmp_path: Path) 
         assert "v1.2.3" in text and "by tester" in text and "Says hello from a file." in text
         assert any("Imported pipe 'hello_pipe'" in n for n in notes(app))
 
-        await pilot.press("i")
-        await answer_prompt(pilot, str(broken))
+        await import_file(pilot, broken)
         await idle(pilot, screen)
         assert "broken" not in ids(screen)
         problem = screen.problem or ""
@@ -254,9 +263,8 @@ async def test_export_and_import_open_webui_json_round_trip(db_path: Path, tmp_p
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_pipes(pilot)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
-        assert app.screen.query_one(Input).value.startswith("./functions-export-")  # the default
+        prompt = await opens(pilot, "x", TextPromptScreen)
+        assert prompt.query_one(Input).value.startswith("./functions-export-")  # the default
         await answer_prompt(pilot, str(target))
         await idle(pilot, screen)
         exported = json.loads(target.read_text(encoding="utf-8"))
@@ -301,9 +309,8 @@ async def test_duplicate_delete_with_confirm_and_toggle(db_path: Path) -> None:
         screen = await open_pipes(pilot)
         chat = chat_screen(app)
         select(screen, "echo")
-        await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
-        assert app.screen.query_one(Input).value == "echo_clone"
+        prompt = await opens(pilot, "d", TextPromptScreen)
+        assert prompt.query_one(Input).value == "echo_clone"
         await pilot.press("enter")
         await idle(pilot, screen)
         copy = screen.row("echo_clone")
@@ -329,7 +336,7 @@ async def test_duplicate_delete_with_confirm_and_toggle(db_path: Path) -> None:
         await idle(pilot, screen)
         row = screen.row("events")
         assert row is not None and not row.is_active
-        assert str(screen.query_one(DataTable).get_row_at(screen.query_one(DataTable).get_row_index("events"))[0]) == "○ off"
+        assert cell(screen, "events", 0) == "○ off"
         assert "events" not in screen.models
         await until(pilot, lambda: chat.listing is not None and "events" not in chat.listing.by_id())
         await pilot.press("t")
@@ -340,104 +347,72 @@ async def test_duplicate_delete_with_confirm_and_toggle(db_path: Path) -> None:
 
 
 async def test_a_missing_requirement_is_installed_with_pip_shown(
-    db_path: Path, tmp_path: Path, local_index: Path, package_name: str
+    db_path: Path, tmp_path: Path, local_index: Path, package: str
 ) -> None:
-    build_wheel(local_index, package_name)
-    source = tmp_path / "needy.py"
-    source.write_text(needs(package_name), encoding="utf-8")
-    app = TuichatApp(db_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_pipes(pilot)
-            await pilot.press("i")
-            await answer_prompt(pilot, str(source))
-            question = await confirm(pilot, True)
-            assert package_name in question
-            await until(pilot, lambda: isinstance(app.screen, InstallScreen))
-            install = app.screen
-            assert isinstance(install, InstallScreen)
-            assert install.packages == [package_name]
-            await until(pilot, lambda: install.finished, timeout=90)
-            assert install.outcome is not None and install.outcome.ok
-            assert any(line.startswith("Successfully installed") for line in install.lines)
-            assert install.stage == 3
-            assert install.query_one(RichLog).lines, "pip's output is shown"
-            assert "is loaded and on" in str(install.query_one("#install-result", Static).render())
-            await pilot.press("enter")  # the result stays until a key
-            await idle(pilot, screen)
-            row = screen.row("needy")
-            assert row is not None and row.is_active and row.load_error is None
-            assert [m["id"] for m in screen.models["needy"]] == ["needy"]
-            invocation = await app.host.invoke(  # type: ignore[union-attr]
-                "needy", {"messages": [{"role": "user", "content": "hi"}], "stream": False}
-            )
-            from tests.tracing import collect
-            from tuichat.runtime.reply import reply_from_steps
+    build_wheel(local_index, package)
+    async with importing(db_path, needy(tmp_path, package)) as (app, pilot, screen):
+        question = await confirm(pilot, True)
+        assert package in question
+        install = await install_done(pilot)
+        assert install.packages == [package]
+        assert install.outcome is not None and install.outcome.ok
+        assert any(line.startswith("Successfully installed") for line in install.lines)
+        assert install.stage == 3
+        assert install.query_one(RichLog).lines, "pip's output is shown"
+        assert "is loaded and on" in str(install.query_one("#install-result", Static).render())
+        await pilot.press("enter")  # the result stays until a key
+        await idle(pilot, screen)
+        row = screen.row("needy")
+        assert row is not None and row.is_active and row.load_error is None
+        assert [m["id"] for m in screen.models["needy"]] == ["needy"]
+        invocation = await app.host.invoke(  # type: ignore[union-attr]
+            "needy", {"messages": [{"role": "user", "content": "hi"}], "stream": False}
+        )
+        from tests.tracing import collect
+        from tuichat.runtime.reply import reply_from_steps
 
-            assert reply_from_steps(await collect(invocation)).content == "value=42"
-    finally:
-        uninstall(package_name)
+        assert reply_from_steps(await collect(invocation)).content == "value=42"
 
 
 async def test_declining_the_install_stores_it_off_then_space_installs(
-    db_path: Path, tmp_path: Path, local_index: Path, package_name: str
+    db_path: Path, tmp_path: Path, local_index: Path, package: str
 ) -> None:
-    source = tmp_path / "needy.py"
-    source.write_text(needs(package_name), encoding="utf-8")
-    app = TuichatApp(db_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_pipes(pilot)
-            await pilot.press("i")
-            await answer_prompt(pilot, str(source))
-            await confirm(pilot, False)
-            await idle(pilot, screen)
-            row = screen.row("needy")
-            assert row is not None and not row.is_active
-            assert row.load_error is not None and "requirements not installed" in row.load_error
-            assert str(screen.query_one(DataTable).get_row_at(screen.query_one(DataTable).get_row_index("needy"))[5]) == "needs pip"
-            assert "requirements not installed" in detail(screen) and f"Needs:   {package_name}" in detail(screen)
-            assert "needy" not in screen.models
+    async with importing(db_path, needy(tmp_path, package)) as (_app, pilot, screen):
+        await confirm(pilot, False)
+        await idle(pilot, screen)
+        row = screen.row("needy")
+        assert row is not None and not row.is_active
+        assert row.load_error is not None and "requirements not installed" in row.load_error
+        assert cell(screen, "needy", 5) == "needs pip"
+        assert "requirements not installed" in detail(screen) and f"Needs:   {package}" in detail(screen)
+        assert "needy" not in screen.models
 
-            # Switching it on asks again; declining keeps it off.
-            select(screen, "needy")
-            await pilot.press("space")
-            await confirm(pilot, False)
-            await idle(pilot, screen)
-            assert not screen.row("needy").is_active  # type: ignore[union-attr]
+        # Switching it on asks again; declining keeps it off.
+        select(screen, "needy")
+        await pilot.press("space")
+        await confirm(pilot, False)
+        await idle(pilot, screen)
+        assert not screen.row("needy").is_active  # type: ignore[union-attr]
 
-            # With the package on the index now, yes installs it and switches it on.
-            build_wheel(local_index, package_name)
-            await pilot.press("space")
-            await confirm(pilot, True)
-            await until(pilot, lambda: isinstance(app.screen, InstallScreen))
-            install = app.screen
-            assert isinstance(install, InstallScreen)
-            await until(pilot, lambda: install.finished, timeout=90)
-            assert install.outcome is not None and install.outcome.ok
-            await pilot.press("escape")
-            await idle(pilot, screen)
-            row = screen.row("needy")
-            assert row is not None and row.is_active and row.load_error is None
-    finally:
-        uninstall(package_name)
+        # With the package on the index now, yes installs it and switches it on.
+        build_wheel(local_index, package)
+        await pilot.press("space")
+        await confirm(pilot, True)
+        install = await install_done(pilot)
+        assert install.outcome is not None and install.outcome.ok
+        await pilot.press("escape")
+        await idle(pilot, screen)
+        row = screen.row("needy")
+        assert row is not None and row.is_active and row.load_error is None
 
 
 async def test_a_failed_install_keeps_pips_error_on_screen(
     db_path: Path, tmp_path: Path, local_index: Path, package_name: str
 ) -> None:
-    source = tmp_path / "needy.py"
-    source.write_text(needs(package_name), encoding="utf-8")  # no wheel: pip cannot find it
-    app = TuichatApp(db_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_pipes(pilot)
-        await pilot.press("i")
-        await answer_prompt(pilot, str(source))
+    # No wheel on the index: pip cannot find it.
+    async with importing(db_path, needy(tmp_path, package_name)) as (app, pilot, screen):
         await confirm(pilot, True)
-        await until(pilot, lambda: isinstance(app.screen, InstallScreen))
-        install = app.screen
-        assert isinstance(install, InstallScreen)
-        await until(pilot, lambda: install.finished, timeout=90)
+        install = await install_done(pilot)
         assert install.outcome is not None and not install.outcome.ok
         result = str(install.query_one("#install-result", Static).render())
         assert result.startswith("✗") and "switched off" in result
@@ -450,30 +425,18 @@ async def test_a_failed_install_keeps_pips_error_on_screen(
 
 
 async def test_an_undeclared_missing_module_is_offered_for_install(
-    db_path: Path, tmp_path: Path, local_index: Path, package_name: str
+    db_path: Path, tmp_path: Path, local_index: Path, package: str
 ) -> None:
-    build_wheel(local_index, package_name)
-    source = tmp_path / "sneaky.py"
-    source.write_text(needs(package_name).replace(f"requirements: {package_name}\n", ""), encoding="utf-8")
-    app = TuichatApp(db_path)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await open_pipes(pilot)
-            await pilot.press("i")
-            await answer_prompt(pilot, str(source))
-            question = await confirm(pilot, True)
-            assert f"imports '{package_name}'" in question
-            await until(pilot, lambda: isinstance(app.screen, InstallScreen))
-            install = app.screen
-            assert isinstance(install, InstallScreen)
-            await until(pilot, lambda: install.finished, timeout=90)
-            assert install.outcome is not None and install.outcome.ok, install.lines
-            await pilot.press("enter")
-            await idle(pilot, screen)
-            row = screen.row("sneaky")
-            assert row is not None and row.is_active
-    finally:
-        uninstall(package_name)
+    build_wheel(local_index, package)
+    async with importing(db_path, needy(tmp_path, package, "sneaky", declared=False)) as (_app, pilot, screen):
+        question = await confirm(pilot, True)
+        assert f"imports '{package}'" in question
+        install = await install_done(pilot)
+        assert install.outcome is not None and install.outcome.ok, install.lines
+        await pilot.press("enter")
+        await idle(pilot, screen)
+        row = screen.row("sneaky")
+        assert row is not None and row.is_active
 
 
 async def test_escape_cancels_a_running_install(db_path: Path) -> None:
@@ -484,18 +447,7 @@ async def test_escape_cancels_a_running_install(db_path: Path) -> None:
         started.set()
         await asyncio.sleep(3600)
 
-    from textual.app import App
-
-    class Host(App[None]):
-        outcome: Any = None
-
-        def on_mount(self) -> None:
-            def done(outcome: Any) -> None:
-                self.outcome = outcome
-
-            self.push_screen(InstallScreen("Installing", ["slowpkg"], job), done)
-
-    app = Host()
+    app = ScreenHost(InstallScreen("Installing", ["slowpkg"], job))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, started.is_set)
         install = app.screen
@@ -504,8 +456,9 @@ async def test_escape_cancels_a_running_install(db_path: Path) -> None:
         await until(pilot, lambda: install.finished)
         assert install.outcome is not None and install.outcome.cancelled
         await pilot.press("escape")
-        await until(pilot, lambda: app.outcome is not None)
-        assert app.outcome.cancelled
+        await until(pilot, lambda: app.results != [])
+        [outcome] = app.results
+        assert outcome is not None and outcome.cancelled
 
 
 def test_pip_stages() -> None:
@@ -541,25 +494,19 @@ async def test_edit_and_valves_open_their_screens(db_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_pipes(pilot)
         select(screen, "echo")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, EditorScreen))
-        assert app.screen.function_id == "echo"  # type: ignore[attr-defined]
-        await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen)
-        await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, EditorScreen))
-        await pilot.press("escape")
-        await until(pilot, lambda: app.screen is screen)
+        for key in ("enter", "e"):
+            editor = await opens(pilot, key, EditorScreen)
+            assert editor.function_id == "echo"
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen)
 
-        await pilot.press("v")
-        await until(pilot, lambda: isinstance(app.screen, ValvesScreen))
-        assert app.screen.user_id is None and app.screen.function_id == "echo"  # type: ignore[attr-defined]
+        valves = await opens(pilot, "v", ValvesScreen)
+        assert valves.user_id is None and valves.function_id == "echo"
         await pilot.press("escape")
         await idle(pilot, screen)
-        await pilot.press("u")
-        await until(pilot, lambda: isinstance(app.screen, ValvesScreen))
-        assert app.screen.user_id is not None  # type: ignore[attr-defined]
+        valves = await opens(pilot, "u", ValvesScreen)
+        assert valves.user_id is not None
         async with await Store.open(db_path) as store:
-            assert app.screen.user_id == (await store.users.local())["id"]  # type: ignore[attr-defined]
+            assert valves.user_id == (await store.users.local())["id"]
         await pilot.press("escape")
         await idle(pilot, screen)

@@ -25,6 +25,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
+from tests.ui.helpers import ready, until
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ChatScreen
@@ -110,14 +111,6 @@ def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
-async def until(pilot: Pilot[Any], condition: Any, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.02)
-
-
 def _still(screen: Screen[Any]) -> None:
     """Stop every cursor on `screen` blinking, so the picture does not depend on timing."""
     for widget in screen.query("Input, TextArea"):
@@ -135,10 +128,7 @@ async def _settle(pilot: Pilot[Any]) -> None:
 
 async def _chat_screen(pilot: Pilot[Any]) -> ChatScreen:
     """The main screen once the runtime has listed the models (the subtitle shows a model name)."""
-    await until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen))
-    screen = pilot.app.screen
-    assert isinstance(screen, ChatScreen)
-    await until(pilot, lambda: screen.listing is not None)
+    screen = await ready(pilot)
     await pilot.app.workers.wait_for_complete()
     return screen
 

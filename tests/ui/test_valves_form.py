@@ -19,11 +19,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from tests.tracing import collect
+from tests.ui.helpers import ScreenHost, confirm, until
 from tuichat.runtime.host import PipeHost, make_body
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.runtime.reply import reply_from_steps
 from tuichat.store import Store
-from tuichat.ui.screens.prompts import ConfirmScreen
 from tuichat.ui.screens.valves_form import ValveRow, ValvesScreen
 
 SIZE = (80, 24)
@@ -31,36 +31,15 @@ PIPE_FILE = Path(__file__).parent.parent / "pipes" / "valves_form_pipe.py"
 FID = "valves_form"
 
 
-class Host(App[None]):
-    """Pushes the form on mount and records what it dismisses with."""
-
-    def __init__(self, make_screen: Callable[[], Any]) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.results: list[Any] = []
-        self.form: ValvesScreen | None = None
-
-    async def on_mount(self) -> None:
-        self.form = await self.make_screen()
-        self.push_screen(self.form, self.results.append)
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the form did not get there in time")
-        await pilot.pause(0.02)
-
-
 @asynccontextmanager
-async def opened(make_screen: Callable[[], Any]) -> AsyncIterator[tuple[Host, Pilot[None], ValvesScreen]]:
-    app = Host(make_screen)
+async def opened(make_screen: Callable[[], Any]) -> AsyncIterator[tuple[ScreenHost, Pilot[None], ValvesScreen]]:
+    """Push the form `make_screen` makes on a bare app, once it has loaded."""
+    app = ScreenHost(make_screen)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.form is not None and app.form.loaded)
+        await until(pilot, lambda: isinstance(app.dialog, ValvesScreen) and app.dialog.loaded)
         await pilot.pause()
-        assert app.form is not None
-        yield app, pilot, app.form
+        assert isinstance(app.dialog, ValvesScreen)
+        yield app, pilot, app.dialog
 
 
 def admin_form(library: FunctionLibrary, fid: str = FID) -> Callable[[], Any]:
@@ -223,13 +202,11 @@ async def test_escape_asks_before_dropping_changes(pipe: FunctionLibrary, store:
         assert app.results == [None]
     async with opened(admin_form(pipe)) as (app, pilot, form):
         await pilot.press("x", "escape")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("n")  # keep editing
+        await confirm(pilot, False)  # keep editing
         await until(pilot, lambda: app.screen is form)
         assert form.editor("PREFIX").value == "x"  # type: ignore[attr-defined]
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")
+        await confirm(pilot, True)
         await until(pilot, lambda: app.results != [])
         assert app.results == [None]
     assert (await store.functions.get(FID)).valves == {}

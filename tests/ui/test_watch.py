@@ -7,22 +7,19 @@ panel) and the last good version keeps serving.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from tests.tracing import collect
+from tests.ui import helpers
+from tests.ui.helpers import answer_prompt, cell, confirm, open_pipes, ready, select
 from tuichat.runtime.host import make_body
 from tuichat.runtime.reply import reply_from_steps
 from tuichat.runtime.watch import WatchReport
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ChatScreen
-from tuichat.ui.screens.pipes import PipesScreen
-from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
+from tuichat.ui.screens.prompts import TextPromptScreen
 
 SIZE = (100, 30)
 
@@ -39,22 +36,14 @@ def manifold(names: list[str]) -> str:
     return f"class Pipe:\n    def pipes(self):\n        return [{listed}]\n\n    def pipe(self, body):\n        return body['model']\n"
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.05)
+# A reload waits for the watcher to notice the file: allow up to 20 s.
+until = partial(helpers.until, timeout=20.0)
 
 
 async def reply(app: TuichatApp, model: str) -> str:
     assert app.host is not None
     invocation = await app.host.invoke(model, make_body(model, [{"role": "user", "content": "hi"}], stream=False))
     return reply_from_steps(await collect(invocation)).content
-
-
-def chat_screen(app: TuichatApp) -> ChatScreen:
-    return next(s for s in app.screen_stack if isinstance(s, ChatScreen))
 
 
 def write(path: Path, text: str) -> None:
@@ -92,17 +81,13 @@ async def test_a_watched_file_reloads_under_the_running_app(db_path: Path, tmp_p
         assert await reply(app, "live") == "two, from the new code"
 
         # The pipes screen shows the last report of the function.
-        await pilot.press("f7")
-        await until(pilot, lambda: isinstance(app.screen, PipesScreen) and app.screen.loaded)
-        screen = app.screen
-        assert isinstance(screen, PipesScreen)
-        table = screen.query_one(DataTable)
-        table.move_cursor(row=table.get_row_index("live"))
+        screen = await open_pipes(pilot)
+        select(screen, "live")
         await pilot.pause()
         report = str(screen.query_one("#detail-report").render())
         assert report.startswith("Reload:") and " failed" in report and "line 2" in report and "SyntaxError" in report
         assert "(watching for changes)" in str(screen.query_one("#detail-file").render())
-        assert str(table.get_row_at(table.get_row_index("live"))[5]) == "reload err"
+        assert cell(screen, "live", 5) == "reload err"
 
         # Fixed again while the screen is open: the panel follows.
         write(path, answers("three"))
@@ -115,8 +100,7 @@ async def test_a_watched_manifold_changes_its_models_in_the_picker(db_path: Path
     write(path, manifold(["alpha"]))
     app = TuichatApp(db_path, watch=[path])
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: any(isinstance(s, ChatScreen) for s in app.screen_stack))
-        chat = chat_screen(app)
+        chat = await ready(pilot)
         await until(pilot, lambda: chat.listing is not None and "multi.alpha" in chat.listing.by_id())
         write(path, manifold(["alpha", "beta", "gamma"]))
         await until(pilot, lambda: chat.listing is not None and "multi.gamma" in chat.listing.by_id())
@@ -130,27 +114,18 @@ async def test_link_and_unlink_from_the_pipes_screen(db_path: Path, tmp_path: Pa
     path = tmp_path / "echo_copy.py"
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: any(isinstance(s, ChatScreen) for s in app.screen_stack))
-        await until(pilot, lambda: chat_screen(app).listing is not None)
-        await pilot.press("f7")
-        await until(pilot, lambda: isinstance(app.screen, PipesScreen) and app.screen.loaded)
-        screen = app.screen
-        assert isinstance(screen, PipesScreen)
-        table = screen.query_one(DataTable)
-        table.move_cursor(row=table.get_row_index("echo"))
+        screen = await open_pipes(pilot)
+        select(screen, "echo")
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
         assert app.screen.query_one(Input).value == "./echo.py"
-        app.screen.query_one(Input).value = str(path)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "does not exist" in app.screen.question  # type: ignore[attr-defined]
-        await pilot.press("y")  # create it with the current code
+        await answer_prompt(pilot, str(path))
+        assert "does not exist" in await confirm(pilot, True)  # create it with the current code
         await until(pilot, lambda: not screen.busy and app.watcher is not None and "echo" in app.watcher.watched)
         assert app.library is not None
         echo = await app.library.get("echo")
         assert path.read_text(encoding="utf-8") == echo.content and echo.linked_path == str(path.resolve())
-        await until(pilot, lambda: str(table.get_row_at(table.get_row_index("echo"))[5]) == "linked")
+        await until(pilot, lambda: cell(screen, "echo", 5) == "linked")
         assert "watching for changes" in str(screen.query_one("#detail-file").render())
 
         # Edit the file: the echo pipe now shouts, the screen reports the reload.
@@ -160,9 +135,7 @@ async def test_link_and_unlink_from_the_pipes_screen(db_path: Path, tmp_path: Pa
 
         # l again offers to unlink.
         await pilot.press("l")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Unlink" in app.screen.question  # type: ignore[attr-defined]
-        await pilot.press("y")
+        assert "Unlink" in await confirm(pilot, True)
         await until(pilot, lambda: not screen.busy and "echo" not in app.watcher.watched)  # type: ignore[union-attr]
         assert (await app.library.get("echo")).linked_path is None
         assert "not linked" in str(screen.query_one("#detail-file").render())

@@ -616,6 +616,22 @@ class PipesScreen(Screen[None]):
             self.notify("No function is selected: press n to create one.")
         return row
 
+    def _run_on_selected(
+        self, what: Callable[[FunctionRow], str], flow: Callable[[FunctionRow], Awaitable[None]]
+    ) -> None:
+        """Run `flow` on the selected function (see `_run`); `what(row)` heads its error."""
+        row = self._selected_or_bell()
+        if row is not None:
+            self._run(what(row), lambda: flow(row))
+
+    async def _show_changed(self, function_id: str, message: str | None = None) -> None:
+        """After a change to `function_id`: show it selected in the table, tell the rest of
+        the app, and say what was done."""
+        await self.refresh_table(select=function_id)
+        self._changed(function_id)
+        if message is not None:
+            self.notify(message)
+
     # -- installs ------------------------------------------------------------------------
     async def _install(
         self, title: str, packages: list[str], job: Callable[[LineSink], Awaitable[T]], describe: Callable[[T], tuple[bool, str]]
@@ -703,22 +719,20 @@ class PipesScreen(Screen[None]):
             return
         function_id, template = answer
         row = await self.library.create(function_id, template=template)
-        await self.refresh_table(select=row.id)
-        self._changed(row.id)
-        self.notify(f"Created {row.type} '{row.id}' from the {template} template. Press e to edit it.")
+        await self._show_changed(
+            row.id, f"Created {row.type} '{row.id}' from the {template} template. Press e to edit it."
+        )
 
     def action_switch(self) -> None:
-        row = self._selected_or_bell()
-        if row is not None:
-            self._run(f"Could not switch '{row.id}' {'off' if row.is_active else 'on'}", lambda: self._toggle_flow(row))
+        self._run_on_selected(
+            lambda row: f"Could not switch '{row.id}' {'off' if row.is_active else 'on'}", self._toggle_flow
+        )
 
     async def _toggle_flow(self, row: FunctionRow) -> None:
         library = self.library
         if row.is_active:
             await library.disable(row.id)
-            await self.refresh_table(select=row.id)
-            self._changed(row.id)
-            self.notify(f"'{row.id}' is off: its models are gone from the model picker.")
+            await self._show_changed(row.id, f"'{row.id}' is off: its models are gone from the model picker.")
             return
         missing = await library.missing_for(row.content)
         if missing and not await self._confirm(
@@ -739,9 +753,7 @@ class PipesScreen(Screen[None]):
         self.notify(f"'{enabled.id}' is on.")
 
     def action_delete(self) -> None:
-        row = self._selected_or_bell()
-        if row is not None:
-            self._run(f"Could not delete '{row.id}'", lambda: self._delete_flow(row))
+        self._run_on_selected(lambda row: f"Could not delete '{row.id}'", self._delete_flow)
 
     async def _delete_flow(self, row: FunctionRow) -> None:
         linked = f"\n\nIts file {row.linked_path} stays on disk and is no longer watched." if row.linked_path else ""
@@ -760,9 +772,7 @@ class PipesScreen(Screen[None]):
         self.notify(f"Deleted '{row.id}'.")
 
     def action_duplicate(self) -> None:
-        row = self._selected_or_bell()
-        if row is not None:
-            self._run(f"Could not duplicate '{row.id}'", lambda: self._duplicate_flow(row))
+        self._run_on_selected(lambda row: f"Could not duplicate '{row.id}'", self._duplicate_flow)
 
     async def _duplicate_flow(self, row: FunctionRow) -> None:
         taken = {r.id for r in self.rows}
@@ -776,9 +786,7 @@ class PipesScreen(Screen[None]):
         if new_id is None:
             return
         copy = await self.library.duplicate(row.id, new_id)
-        await self.refresh_table(select=copy.id)
-        self._changed(copy.id)
-        self.notify(f"Copied '{row.id}' to '{copy.id}'.")
+        await self._show_changed(copy.id, f"Copied '{row.id}' to '{copy.id}'.")
 
     def action_valves(self) -> None:
         self._open_valves(user=False)
@@ -787,9 +795,10 @@ class PipesScreen(Screen[None]):
         self._open_valves(user=True)
 
     def _open_valves(self, *, user: bool) -> None:
-        row = self._selected_or_bell()
-        if row is not None:
-            self._run(f"Could not open the {'user ' if user else ''}valves of '{row.id}'", lambda: self._valves_flow(row, user))
+        self._run_on_selected(
+            lambda row: f"Could not open the {'user ' if user else ''}valves of '{row.id}'",
+            lambda row: self._valves_flow(row, user),
+        )
 
     async def _valves_flow(self, row: FunctionRow, user: bool) -> None:
         try:
@@ -860,8 +869,7 @@ class PipesScreen(Screen[None]):
 
     async def _after_add(self, added: NewFunction, path: Path) -> None:
         row = added.row
-        await self.refresh_table(select=row.id)
-        self._changed(row.id)
+        await self._show_changed(row.id)
         verb = "Replaced" if added.replaced else "Imported"
         if added.problem:
             self.notify(
@@ -979,9 +987,7 @@ class PipesScreen(Screen[None]):
 
     # -- linking to a file ---------------------------------------------------------------
     def action_link(self) -> None:
-        row = self._selected_or_bell()
-        if row is not None:
-            self._run(f"Could not link '{row.id}'", lambda: self._link_flow(row))
+        self._run_on_selected(lambda row: f"Could not link '{row.id}'", self._link_flow)
 
     async def _link_flow(self, row: FunctionRow) -> None:
         from tuichat.runtime.watch import link_file
@@ -998,9 +1004,7 @@ class PipesScreen(Screen[None]):
             if app.watcher is not None:
                 await app.watcher.refresh()
             self.reports.pop(row.id, None)
-            await self.refresh_table(select=row.id)
-            self._changed(row.id)
-            self.notify(f"'{row.id}' is no longer linked to a file.")
+            await self._show_changed(row.id, f"'{row.id}' is no longer linked to a file.")
             return
         answer = await self._prompt(
             f"Link '{row.id}' to a file", f"./{row.id}.py",
@@ -1040,8 +1044,7 @@ class PipesScreen(Screen[None]):
             self.notify(f"Linked '{linked.id}' to {path}: saving the file reloads it.")
         else:
             app.report_watch(report)
-        await self.refresh_table(select=linked.id)
-        self._changed(linked.id)
+        await self._show_changed(linked.id)
 
 
 def _read(path: Path) -> bytes:
