@@ -10,14 +10,10 @@ Textual a re-layout and a repaint, so the interval, not the token rate, sets the
 from __future__ import annotations
 
 import asyncio
-import gc
-import re
-from functools import cache
 from typing import Any, TypeVar
 
-from markdown_it import MarkdownIt
+from textual import getters
 from textual.app import ComposeResult
-from textual.containers import ScrollableContainer
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
@@ -51,193 +47,6 @@ class _Feed:
             self._stream = None
 
 
-class _GcHold:
-    """The garbage collector's settings while replies stream.
-
-    Each flush builds and drops thousands of objects (widgets, strips, geometry), so with
-    the default thresholds the collector ran ~75 times a second, and its full passes over
-    the whole app took 0.1-0.5 s each: most of the stream's stalls. While a reply streams,
-    young collections are rarer and full ones are off; when the last stream ends the young
-    generations are collected and everything left is frozen (`gc.freeze`), as the conversation
-    does with a chat's history: it lives as long as the chat is open, and later full passes
-    needn't walk it."""
-
-    THRESHOLD0 = 5000  # allocations between young collections (Python's default is 700)
-
-    def __init__(self) -> None:
-        self.holders = 0
-        self.saved: tuple[int, int, int] | None = None
-
-    def hold(self) -> None:
-        self.holders += 1
-        if self.holders == 1:
-            self.saved = gc.get_threshold()
-            gc.set_threshold(max(self.THRESHOLD0, self.saved[0]), self.saved[1], 1_000_000)
-
-    def release(self) -> None:
-        self.holders -= 1
-        if self.holders == 0 and self.saved is not None:
-            gc.set_threshold(*self.saved)
-            self.saved = None
-            gc.collect(1)
-            gc.freeze()
-
-
-_gc_hold = _GcHold()
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
-
-
-@cache
-def _parser() -> MarkdownIt:
-    return MarkdownIt("gfm-like")  # the parser Textual's Markdown uses
-
-
-def last_block_start(text: str) -> int:
-    """Where the last top-level Markdown block of `text` starts (0 if it has only one).
-
-    Every block above it is complete: no text appended later can change it (the rule
-    Textual's own Markdown streaming relies on), so a Markdown of `text[:cut]` renders
-    those blocks as the whole text would."""
-    starts = [t.map[0] for t in _parser().parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
-    if len(starts) < 2 or starts[-1] <= starts[0]:
-        return 0
-    breaks = _LINE_BREAK.finditer(text)
-    match = None
-    for _ in range(starts[-1]):
-        match = next(breaks)
-    return match.end() if match is not None else 0
-
-
-class ReplyText(Widget):
-    """A streaming reply's text, as a column of Markdown segments.
-
-    Each segment ends at a top-level block boundary. Only the last one (live) is rendered
-    again by a write, whole, from its text, so each write costs as much as its last block,
-    and what is shown is always a fresh render: never the stale fence or table row that
-    Textual's incremental `Markdown.append` can leave behind (oterm #308; still seen with
-    8.2.8), so the stream needs no repairing re-render at its end. A segment's outer block
-    margins move to the segment, so that they collapse between segments as between the
-    blocks of one Markdown, and the column renders as one Markdown of the whole text would.
-
-    Widget count is what each layout costs, so while the conversation follows the stream,
-    segments well above the viewport are folded: hidden behind one blank spacer of their
-    height (`fold`); `unfold` shows them again.
-    """
-
-    DEFAULT_CSS = """
-    ReplyText {
-        height: auto;
-        layout: stream;
-        & > .-spacer { height: 0; }
-    }
-    """
-
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
-        self._live = Markdown()
-        self._live_text = ""
-        self._spacer: Widget | None = None
-        self._folded: list[Markdown] = []
-        self._folded_width = 0
-
-    def compose(self) -> ComposeResult:
-        yield self._live
-
-    @property
-    def markdowns(self) -> list[Markdown]:
-        return list(self.query_children(Markdown))
-
-    @property
-    def source(self) -> str:
-        """The Markdown shown, all segments joined."""
-        return "".join(markdown.source for markdown in self.markdowns)
-
-    async def write(self, text: str) -> None:
-        """Show `text` after what is shown."""
-        if not text:
-            return
-        live = self._live_text + text
-        cut = last_block_start(live)
-        if cut:  # seal the live segment with its complete blocks; the rest starts the next
-            await self._render_segment(self._live, live[:cut])
-            self._live = Markdown()
-            await self.mount(self._live)
-            live = live[cut:]
-        self._live_text = live
-        await self._render_segment(self._live, live)
-
-    async def replace(self, text: str) -> None:
-        """Show `text` instead of what is shown."""
-        self.unfold()
-        self._live, self._live_text = Markdown(), ""
-        with self.app.batch_update():
-            await self.remove_children()
-            await self.mount(self._live)
-        await self.write(text)
-
-    @staticmethod
-    async def _render_segment(markdown: Markdown, text: str) -> None:
-        await markdown.update(text)
-        # Move the outer margins of the segment's blocks to the segment (see the class doc).
-        blocks = [block for block in markdown.children if block.display]
-        if not blocks:
-            markdown.styles.margin = (0, 0, 0, 0)
-            return
-        first, last = blocks[0], blocks[-1]
-        top, bottom = first.styles.margin.top, last.styles.margin.bottom
-        for block in {first, last}:
-            t, r, b, l = block.styles.margin
-            block.styles.margin = (0 if block is first else t, r, 0 if block is last else b, l)
-        markdown.styles.margin = (top, 0, bottom, 0)
-
-    # -- folding --------------------------------------------------------------------------
-    def fold(self, above: int) -> None:
-        """Fold the sealed segments that end above screen row `above`."""
-        if self.size.width != self._folded_width:
-            self.unfold()
-        candidates = [child for child in self.children if child.display and child is not self._spacer]
-        folding: list[Widget] = []
-        for segment, after in zip(candidates, candidates[1:]):  # never the live (last) one
-            region = segment.region
-            if not region or region.bottom >= above or not after.region:
-                break
-            folding.append(segment)
-        if not folding:
-            return
-        keep = candidates[len(folding)]
-        # The spacer's height puts `keep` where it is: the stream layout places it below the
-        # spacer (no margin) after its own top margin.
-        height = keep.region.y - self.content_region.y - keep.styles.margin.top
-        if self._spacer is None:
-            self._spacer = Widget(classes="-spacer")
-            self.mount(self._spacer, before=0)
-        self._spacer.styles.height = height
-        for segment in folding:
-            segment.display = False
-        self._folded += folding  # type: ignore[arg-type]
-        self._folded_width = self.size.width
-
-    def unfold(self) -> None:
-        """Show every folded segment again."""
-        if self._folded:
-            for segment in self._folded:
-                segment.display = True
-            self._folded.clear()
-        if self._spacer is not None:
-            self._spacer.styles.height = 0
-
-    @property
-    def folded(self) -> int:
-        """How many segments are folded."""
-        return len(self._folded)
-
-    def on_resize(self) -> None:
-        if self._folded and self.size.width != self._folded_width:
-            self.unfold()
-
-
 class ReplyView(Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
@@ -252,7 +61,7 @@ class ReplyView(Widget):
         height: auto;
         & > .model { padding: 0 2; color: $text-accent; text-style: bold; }
         /* A stream layout keeps the placements of the blocks above the one that changed. */
-        & > Markdown#content { layout: stream; }
+        & > #content { layout: stream; }
         & > #error {
             margin: 0 2;
             padding: 0 1;
@@ -268,6 +77,8 @@ class ReplyView(Widget):
     }
     """
 
+    body = getters.child_by_id("content", Markdown)
+
     def __init__(
         self,
         reply: Reply | None = None,
@@ -282,7 +93,7 @@ class ReplyView(Widget):
         self.reply = reply if reply is not None else Reply()
         self.model_name = model_name
         self.streaming = streaming
-        self._pending: list[str] = []  # text buffered since the last flush
+        self._text = _Feed()
         self._thinking = _Feed()
         self._replaced = False  # the content was replaced: render it whole at the next flush
         self._parts_changed = False  # an event or error may have changed what is under the text
@@ -290,8 +101,6 @@ class ReplyView(Widget):
         self._flush_lock = asyncio.Lock()
         self._timer: Timer | None = None
         self._source: ReplyBuilder | None = None
-        self._scroller: ScrollableContainer | None = None
-        self._holds_gc = False
 
     def compose(self) -> ComposeResult:
         # A streaming reply composes every part, hidden until it has something to show;
@@ -303,7 +112,7 @@ class ReplyView(Widget):
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
                 yield Markdown(reply.reasoning)
-        yield ReplyText(id="content") if live else Markdown(reply.content, id="content")
+        yield Markdown(reply.content, id="content")
         for part, text in self._parts().items():
             if live or text:
                 yield Static(id=part, markup=False)
@@ -312,25 +121,6 @@ class ReplyView(Widget):
         self._show_parts()
         if self.streaming:
             self._timer = self.set_interval(self.FLUSH_INTERVAL, self._flush)
-            self._holds_gc = True
-            _gc_hold.hold()
-            self._scroller = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
-            if self._scroller is not None:
-                self.watch(self._scroller, "scroll_y", self._scrolled, init=False)
-
-    def on_unmount(self) -> None:
-        self._release_gc()
-
-    @property
-    def markdowns(self) -> list[Markdown]:
-        """The Markdown widgets showing the reply's text, top to bottom."""
-        content = self.get_child_by_id("content")
-        return content.markdowns if isinstance(content, ReplyText) else [content]  # type: ignore[list-item]
-
-    @property
-    def shown_text(self) -> str:
-        """The Markdown source the text widgets show."""
-        return "".join(markdown.source for markdown in self.markdowns)
 
     # -- streaming --------------------------------------------------------------------
     def follow(self, builder: ReplyBuilder) -> None:
@@ -346,7 +136,7 @@ class ReplyView(Widget):
         if update.replaced:
             self._replaced = True  # the flush renders reply.content, which has any later text too
         elif update.text:
-            self._pending.append(update.text)
+            self._text.pending.append(update.text)
         if update.reasoning:
             self._thinking.pending.append(update.reasoning)
         if update.event is not None or update.error:
@@ -362,24 +152,26 @@ class ReplyView(Widget):
             self.streaming = False
         if self.is_attached:
             await self._show_final()
-        else:  # removed mid-stream (another chat was opened): just end the stream
+        else:  # removed mid-stream (another chat was opened): just end the streams
+            await self._text.stop()
             await self._thinking.stop()
-        self._release_gc()
 
     async def _show_final(self) -> None:
         reply = self.reply
+        content = reply.content
+        # A fence opened and closed while streaming can leave the last block wrong (oterm #308),
+        # so a reply with fences is rendered once more, whole: the text still buffered needn't
+        # be streamed first. So is text that `ReplyBuilder.finish` released (a half tag it held
+        # back); the whitespace it strips changes nothing shown.
+        whole = "```" in content or "~~~" in content
+        if whole:
+            self._text.pending.clear()
+            self._replaced = False
         await self._flush()
+        await self._text.stop()
         await self._thinking.stop()
-        # The segments are fresh renders: no fence or table to repair (see ReplyText). What is
-        # left is text that `ReplyBuilder.finish` released (a half tag it held back); the
-        # whitespace it strips changes nothing shown.
-        text = self.query_one("#content", ReplyText)
-        text.unfold()
-        shown, content = text.source, reply.content
-        if content.startswith(shown):
-            await text.write(content[len(shown) :])
-        elif shown.strip() != content.strip():
-            await text.replace(content)
+        if whole or self.body.source.strip() != content.strip():
+            await self.body.update(content)
         if reply.reasoning:
             thought = self.query_one("#thought", Collapsible)
             thought.display = True
@@ -393,16 +185,13 @@ class ReplyView(Widget):
         async with self._flush_lock:
             if self._source is not None:
                 self.reply = self._source.reply
-            text = self.query_one("#content", ReplyText)
             if self._replaced:
                 self._replaced = False
-                self._pending.clear()
-                await text.replace(self.reply.content)  # read with the clear: later text stays pending
-            elif self._pending:
-                chunk = "".join(self._pending)
-                self._pending.clear()
-                await text.write(chunk)
-                self._fold(text)
+                self._text.pending.clear()
+                content = self.reply.content  # read together with the clear: later text stays pending
+                await self._text.stop()
+                await self.body.update(content)
+            await self._text.flush(self.body)
             if self._thinking.pending:
                 thought = self.query_one("#thought", Collapsible)
                 thought.display = True
@@ -411,25 +200,6 @@ class ReplyView(Widget):
                 self._parts_changed = False
                 self._spin += 1
                 self._show_parts()
-
-    # -- folding and garbage collection while streaming --------------------------------------
-    def _fold(self, text: ReplyText) -> None:
-        """Fold the segments more than a screen above the viewport while the conversation
-        follows the stream (at the bottom, anchored)."""
-        scroller = self._scroller
-        if self.streaming and scroller is not None and scroller.is_anchored:
-            if scroller.scroll_y >= scroller.max_scroll_y:
-                text.fold(scroller.region.y - scroller.region.height)
-
-    def _scrolled(self, old: float, new: float) -> None:
-        if new < old:  # the user scrolls up: show everything (the anchor only moves down)
-            for text in self.query_children(ReplyText):
-                text.unfold()
-
-    def _release_gc(self) -> None:
-        if self._holds_gc:
-            self._holds_gc = False
-            _gc_hold.release()
 
     # -- what is under the text ----------------------------------------------------------
     @property
