@@ -372,3 +372,17 @@ def test_cli_watch_prints_each_reload(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=10)
     assert ok(tuichat(db, "run", "watched", "hi", "--no-save")).stdout.strip() == "v2 longer"
+
+
+async def test_a_save_just_before_the_watch_starts_is_not_missed(host: PipeHost, library: FunctionLibrary, tmp_path: Path) -> None:
+    path = tmp_path / "early.py"
+    path.write_text(ANSWER.format("v1"))
+    row, _ = await link_file(library, path)
+    path.write_text(ANSWER.format("saved before watching"))  # after the sync, before the watch
+    reports: list[WatchReport] = []
+    watch = FileWatch(library, row.id, path, reports.append, interval=0.02)
+    await watch.check()
+    assert [r.ok for r in reports] == [True]
+    assert (await ask(host, "early", "hi")).content == "saved before watching"
+    await watch.check()  # nothing new: no second report
+    assert len(reports) == 1

@@ -47,6 +47,7 @@ class WatchReport:
 
 Reporter = Callable[[WatchReport], None]
 Signature = tuple[int, int, int] | None
+_UNSEEN = object()
 
 
 def _signature(path: Path) -> Signature:
@@ -124,13 +125,15 @@ class FileWatch:
         self.path = path
         self.report = report
         self.interval = interval
-        self._seen: Signature = _signature(path)
+        # Unknown until the first look, which syncs: a save made between an earlier sync and
+        # this watch starting would otherwise be taken as already seen.
+        self._seen: Signature | object = _UNSEEN
         self._missing_reported = False
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
             await self.check()
+            await asyncio.sleep(self.interval)
 
     async def check(self) -> None:
         signature = _signature(self.path)
