@@ -7,9 +7,10 @@ a bottom-anchored `layout: stream` scroll, like the conversation, in a headless 
 
 - tuichat: `ReplyView.follow(builder)`, `ReplyView.apply(update)` per step, then
            `await ReplyView.finish(reply)`, as the chat screen does;
-- naive:   every token straight into `MarkdownStream.write`, then `stream.stop()` and
-           the one full `update()` that tuichat also does for a reply with fences, so the
-           ratio shows what the coalescing buys.
+- naive:   every token straight into `MarkdownStream.write`, then `stream.stop()` and one
+           full `update()`, which a reply with fences needs to be shown right (Textual's
+           incremental append can leave a stale fence); tuichat's segments need none. The
+           ratio shows what coalescing, segments and folding buy.
 
 Printed as medians of several runs, with the targets:
 - paced at 60 tokens/s: process CPU time / wall time from the first token until the
@@ -103,7 +104,7 @@ class Figures:
     cpu: float  # % of one core, first token to fully rendered
     stall_p95: float  # heartbeat lateness while tokens stream, seconds
     stall_max: float
-    stall_max_all: float  # including the finish (the one full re-render)
+    stall_max_all: float  # including the finish
     lag: float  # last token to fully rendered, seconds
     total: float  # first token to fully rendered, seconds
 
@@ -128,7 +129,7 @@ class Tuichat:
 
 
 class Naive:
-    """Every token straight into `MarkdownStream.write`; then the same full re-render for fences."""
+    """Every token straight into `MarkdownStream.write`; then a full re-render for the fences."""
 
     def __init__(self, builder: ReplyBuilder) -> None:
         self.builder = builder

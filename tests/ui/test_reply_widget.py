@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import random
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
@@ -14,7 +18,9 @@ from tuichat.examples.markdown import ANSWER, chunks
 from tuichat.runtime.codec import chunk_line
 from tuichat.runtime.reply import Reply, ReplyBuilder
 from tuichat.runtime.trace import EventStep, RaisedStep, SseStep, Step
-from tuichat.ui.widgets.reply import SPINNER, ReplyView, citations
+from tuichat.ui.widgets.reply import SPINNER, ReplyText, ReplyView, citations, segment_cut
+
+T = TypeVar("T")
 
 SOURCES = [
     {
@@ -88,7 +94,7 @@ async def test_stored_reply_renders_every_part() -> None:
     )
     view = ReplyView(reply, model_name="Echo")
     async with Host(view).run_test(size=(80, 24)):
-        assert view.body.source == reply.content
+        assert view.shown_text == reply.content
         thought = view.query_one("#thought", Collapsible)
         assert thought.collapsed and thought.title == "Thought"
         assert thought.query_one(Markdown).source == "Let me think."
@@ -118,13 +124,13 @@ async def test_streamed_markdown_ends_equal_to_the_reply() -> None:
     view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         feed(view, builder, sse(chunks(ANSWER)))
-        assert view.body.source == ""  # apply only buffers
+        assert view.shown_text == ""  # apply only buffers
         await wait_until(pilot, lambda: view.query_one("#thought").display)
         assert view.query_one("#thought", Collapsible).title == "Thinking…"
         reply = builder.finish()
         await view.finish(reply)
-        assert view.body.source == reply.content
-        fence = view.body.query_one(MarkdownFence)
+        assert view.shown_text.strip() == reply.content  # the builder strips the end's whitespace
+        fence = view.query_one(MarkdownFence)
         assert "def greet(name: str) -> str:" in fence.code and fence.lexer == "python"
         thought = view.query_one("#thought", Collapsible)
         assert thought.title == "Thought" and thought.collapsed
@@ -135,13 +141,13 @@ async def test_replace_rerenders_the_content() -> None:
     view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         feed(view, builder, sse(["Draft ", "text"]))
-        await wait_until(pilot, lambda: view.body.source == "Draft text")
+        await wait_until(pilot, lambda: view.shown_text == "Draft text")
         feed(view, builder, [EventStep({"type": "replace", "data": {"content": "Final. "}})])
         feed(view, builder, [EventStep({"type": "message", "data": {"content": "More."}})])
-        await wait_until(pilot, lambda: view.body.source == "Final. More.")
+        await wait_until(pilot, lambda: view.shown_text == "Final. More.")
         feed(view, builder, sse([" And the end."]))
         await view.finish(builder.finish())
-        assert view.body.source == builder.reply.content == "Final. More. And the end."
+        assert view.shown_text == builder.reply.content == "Final. More. And the end."
 
 
 async def test_spinner_only_while_a_status_is_not_done() -> None:
@@ -170,7 +176,7 @@ async def test_error_after_partial_text_keeps_the_text() -> None:
         reply = builder.finish()
         await view.finish(reply)
         assert reply.status == "error"
-        assert view.body.source == "Half an answer"
+        assert view.shown_text == "Half an answer"
         assert text_of(view, "error") == "boom"
 
 
@@ -179,7 +185,7 @@ async def test_stopped_reply_shows_the_marker() -> None:
     async with Host(view).run_test(size=(80, 24)):
         feed(view, builder, sse(["Some text"]))
         await view.finish(builder.finish("stopped"))
-        assert view.body.source == "Some text"
+        assert view.shown_text == "Some text"
         assert text_of(view, "error") == "Stopped"
         assert view.get_child_by_id("error").has_class("-stopped")
 
@@ -200,15 +206,248 @@ async def test_text_held_back_until_the_end_is_shown() -> None:
     async with Host(view).run_test(size=(80, 24)):
         feed(view, builder, sse(["Hello <thi"]))  # might be a reasoning tag: held back
         await view.finish(builder.finish())
-        assert view.body.source == builder.reply.content == "Hello <thi"
+        assert view.shown_text == builder.reply.content == "Hello <thi"
 
 
 async def test_finish_after_the_view_was_removed() -> None:
     view, builder = streaming()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         feed(view, builder, sse(["Some ", "text"]))
-        await wait_until(pilot, lambda: view.body.source == "Some text")
+        await wait_until(pilot, lambda: view.shown_text == "Some text")
         feed(view, builder, sse([" more"]))
         await view.remove()
         await view.finish(builder.finish())  # the app's worker always finishes
         assert view.reply.content == "Some text more"
+
+
+# -- a streamed reply renders as the stored one ------------------------------------------------
+
+TRICKY = """Intro paragraph
+Setext heading
+---
+
+```python
+def f():
+    return 1
+```
+Text right after a fence.
+~~~
+tilde fence with ``` inside
+~~~
+
+````markdown
+```python
+nested
+```
+````
+
+- item one
+- item two
+continued lazily
+
+1. first
+2. second
+
+> quote line
+still quote
+
+| a | b |
+|---|---|
+| 1 | 2 |
+After the table: a row.
+
+    indented code
+    more
+
+<div>an HTML block, which Markdown doesn't show</div>
+
+Last paragraph
+===
+
+```js
+an unclosed fence at the end
+let x = 1;
+"""
+
+# Headings, fences, quotes and rules with no paragraph between: segments must end before
+# blocks with a top margin, and mend the gap.
+RUN = "".join(f"## Part {n}\n\n```python\nx = {n}\n```\n\n### Sub {n}\n\n> quote {n}\n\n---\n\n" for n in range(4))
+
+SECTIONS = "".join(
+    f"## Section {n}\n\nA paragraph with **bold** and `code()`, then a list:\n\n- one\n- two\n\n"
+    f"```python\ndef step_{n}(items: list[str]) -> int:\n    return len(items) * {n}\n```\n\n"
+    f"| Name | Count |\n|------|------:|\n| `a` | {n} |\n| b | {n + 1} |\n\n"
+    for n in range(3)
+)
+
+DOCUMENTS = {"answer": ANSWER.split("</think>")[1].strip(), "tricky": TRICKY, "run": RUN, "sections": SECTIONS}
+
+
+class Page(App[None]):
+    """A reply alone on a screen tall enough to show all of it."""
+
+    CSS = "Screen { overflow-y: hidden; }"
+
+    def __init__(self, widget: ReplyView | ReplyText | Markdown, theme: str | None = None) -> None:
+        super().__init__()
+        self.widget = widget
+        self.start_theme = theme
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+    def on_mount(self) -> None:
+        if self.start_theme:
+            self.theme = self.start_theme
+
+
+def screen_lines(app: App[None]) -> list[str]:
+    """The text the compositor paints, line by line."""
+    return ["".join(segment.text for segment in strip).rstrip() for strip in app.screen._compositor.render_strips()]
+
+
+async def painted(widget: ReplyView | ReplyText | Markdown, write: Callable[[Pilot[None]], object] | None = None,
+                  theme: str | None = None) -> list[str]:
+    app = Page(widget, theme)
+    async with app.run_test(size=(100, 160)) as pilot:
+        if write is not None:
+            await write(pilot)  # type: ignore[misc]
+        await pilot.pause()
+        await pilot.pause()
+        return screen_lines(app)
+
+
+def test_segments_end_before_a_block_with_no_top_margin() -> None:
+    assert segment_cut("One.\n\nTwo", 6) == len("One.\n\n")
+    assert segment_cut("One", 6) == 0
+    assert segment_cut("One.\n\n## Two", 6) == 0  # a heading's top margin would need mending
+    assert segment_cut("## A\n\n## B\n\n## C", 2) == len("## A\n\n## B\n\n")  # unless too many
+    assert segment_cut("```py\ncode\n\nmore\n```\nafter", 6) == len("```py\ncode\n\nmore\n```\n")
+    assert segment_cut("a\r\n\r\nb", 6) == len("a\r\n\r\n")
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+@pytest.mark.parametrize("seed", [0, 1])
+async def test_streamed_text_renders_as_one_markdown(name: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the chunks and however long the segments, the column of segments paints the
+    same lines as one Markdown of the whole text (fences, tables and margins included)."""
+    text = DOCUMENTS[name]
+    monkeypatch.setattr(ReplyText, "MOST_BLOCKS", [1, 6][seed])
+    rng = random.Random(seed)
+    column = ReplyText()
+
+    async def write(pilot: Pilot[None]) -> None:
+        start = 0
+        while start < len(text):
+            size = rng.choice([1, 3, 7, 20, 60, 200])
+            await column.write(text[start : start + size])
+            start += size
+            if rng.random() < 0.3:
+                await pilot.pause()
+        await column.write("", final=True)
+
+    stored = Markdown(text)
+    stored.styles.layout = "stream"  # as ReplyView lays out a stored reply's text
+    assert await painted(column, write) == await painted(stored)
+    assert column.text == text
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark"])
+async def test_a_streamed_reply_renders_as_the_stored_one(theme: str) -> None:
+    view, builder = streaming()
+
+    async def stream(pilot: Pilot[None]) -> None:
+        for piece in chunks(SECTIONS + TRICKY):
+            view.apply(builder.feed(SseStep(chunk_line("m", piece))))
+            if len(view._pending) > 30:  # as if tokens came while the flush timer runs
+                await pilot.pause(ReplyView.FLUSH_INTERVAL)
+        await view.finish(builder.finish())
+
+    streamed = await painted(view, stream, theme)
+    assert streamed == await painted(ReplyView(builder.reply), theme=theme)
+
+
+# -- folding ------------------------------------------------------------------------------------
+
+
+class Log(App[None]):
+    """A streaming reply in a bottom-anchored scroll, like the conversation."""
+
+    CSS = "VerticalScroll { layout: stream; }"
+
+    def __init__(self, view: ReplyView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll(self.view)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).anchor()
+
+
+async def settled(pilot: Pilot[None], state: Callable[[], T]) -> T:
+    """`state()` once it has stopped changing (layouts come a refresh or two after a change)."""
+    last = None
+    for _ in range(50):
+        await pilot.pause(0.05)
+        now = state()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("never settled")
+
+
+async def test_what_the_stream_scrolled_past_is_folded_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ReplyView, "FLUSH_INTERVAL", 0.05)
+    view, builder = streaming()
+    app = Log(view)
+    async with app.run_test(size=(80, 20)) as pilot:
+        log, column = app.query_one(VerticalScroll), view.query_one(ReplyText)
+        for piece in chunks(SECTIONS * 2):
+            feed(view, builder, sse([piece]))
+            if len(view._pending) > 20:
+                await pilot.pause(0.06)
+        await wait_until(pilot, lambda: column.folding.folded > 0 and not view._pending)
+        folded = await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app)))
+        shown = len(column.markdowns)
+        column.folding.unfold()
+        unfolded = await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app)))
+        assert unfolded == folded  # nothing moved
+        assert len(column.markdowns) == shown  # folded segments are hidden, not removed
+
+        await wait_until(pilot, lambda: column.folding.folded > 0 or not view._pending)
+        feed(view, builder, sse(chunks(SECTIONS)))
+        await wait_until(pilot, lambda: column.folding.folded > 0)
+        log.scroll_up(animate=False)  # the user scrolls up: everything is shown at once
+        await pilot.pause()
+        assert column.folding.folded == 0
+
+        await view.finish(builder.finish())
+        assert view.shown_text.strip() == builder.reply.content
+
+
+async def test_finish_unfolds_step_by_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ReplyView, "FLUSH_INTERVAL", 0.05)
+    view, builder = streaming()
+    app = Log(view)
+    async with app.run_test(size=(80, 20)) as pilot:
+        column = view.query_one(ReplyText)
+        for piece in chunks(SECTIONS * 3):
+            feed(view, builder, sse([piece]))
+            if len(view._pending) > 20:
+                await pilot.pause(0.06)
+        await wait_until(pilot, lambda: column.folding.folded > 0)
+        await view.finish(builder.finish())
+        await wait_until(pilot, lambda: column.folding.folded == 0)
+        assert all(child.display for child in column.query_children(Markdown))
+
+
+async def test_streaming_holds_the_garbage_collector_and_gives_it_back() -> None:
+    before = gc.get_threshold()
+    view, builder = streaming()
+    async with Host(view).run_test(size=(80, 24)):
+        assert gc.get_threshold()[2] > before[2]  # no full collections while streaming
+        feed(view, builder, sse(["Some text"]))
+        await view.finish(builder.finish())
+        assert gc.get_threshold() == before

@@ -1,11 +1,15 @@
 """The messages of one chat, newest at the bottom.
 
-Widget count is what makes long chats slow, so only the last WINDOW messages are
-mounted; scrolling to the top mounts the previous window.
+Widget count is what makes long chats slow: every layout walks every widget shown. So only
+the last WINDOW messages are mounted at first; scrolling to the top mounts the previous
+window, a few messages per frame; and what the user scrolled up past, far below the
+viewport, is folded (hidden behind one blank spacer of its height) until they scroll back
+down to it. A stored reply mounts only the parts it has, and renders its Markdown once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Callable
 
@@ -15,9 +19,10 @@ from textual.widgets import Static
 
 from tuichat.runtime.history import reply_of
 from tuichat.store import MessageRow
-from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.reply import FoldSpacer, ReplyView, gc_hold
 
-WINDOW = 20  # each stored reply is a Markdown widget tree: ~6 widgets a message
+WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
+BATCH = 4  # messages of an earlier window mounted per frame
 
 
 class UserMessage(Static):
@@ -33,6 +38,83 @@ class UserMessage(Static):
     def __init__(self, text: str, message_id: str | None = None) -> None:
         super().__init__(text, markup=False)
         self.message_id = message_id
+
+
+class _FoldBelow:
+    """Hides the children far below the viewport behind a spacer of their height.
+
+    Runs are folded bottom first, as the user scrolls up, so they stack: the last one folded
+    is the nearest, and unfolds first. The spacer sits before the top run, no margins: it
+    starts below the bottom margin of the child above (where the run's first child's top
+    margin, collapsed with that one, started it) and ends where the conversation ended.
+    A new height is a new spacer (a stream layout could keep a changed one's old height
+    for a frame)."""
+
+    def __init__(self, container: Widget) -> None:
+        self.container = container
+        self.spacer: FoldSpacer | None = None
+        self.folds: list[tuple[list[Widget], int]] = []  # (children, spacer lines before)
+        self.width = 0
+
+    @property
+    def folded(self) -> int:
+        return sum(len(children) for children, _ in self.folds)
+
+    def fold(self, below: int) -> None:
+        """Fold the shown children from the first one whose top is below screen row `below`
+        down to the spacer (or the end), unless a reply there is still streaming."""
+        container = self.container
+        if self.folds and container.size.width != self.width:
+            self.unfold()
+        children = list(container.children)
+        end = children.index(self.spacer) if self.spacer is not None else len(children)
+        run: list[Widget] = []
+        for child in reversed(children[:end]):
+            if not child.display:
+                continue
+            if not child.region or child.region.y < below or getattr(child, "streaming", False):
+                break
+            run.insert(0, child)
+        if not run or (self.spacer is None and getattr(children[-1], "streaming", False)):
+            return
+        first, last = run[0], run[-1]
+        above = next((c for c in reversed(children[: children.index(first)]) if c.display), None)
+        margin = above.styles.margin.bottom if above is not None else 0
+        top = first.region.y - max(margin, first.styles.margin.top) + margin
+        if self.spacer is not None:
+            if not self.spacer.region:
+                return  # not laid out yet: fold at the next call
+            bottom, lines_before = self.spacer.region.bottom, self.spacer.lines
+        else:
+            bottom, lines_before = last.region.bottom + last.styles.margin.bottom, 0
+        self._respace(bottom - top, before=first)
+        for child in run:
+            child.display = False
+        self.folds.append((run, lines_before))
+        self.width = container.size.width
+
+    def unfold(self, *, one: bool = False) -> None:
+        """Show the nearest fold (`one`) or all of them."""
+        while self.folds:
+            run, lines = self.folds.pop()
+            for child in run:
+                child.display = True
+            after = self.folds[-1][0][0] if self.folds else None
+            self._respace(lines if self.folds else 0, before=after)
+            if one:
+                break
+
+    def forget(self) -> None:
+        self.spacer, self.folds = None, []
+
+    def _respace(self, lines: int, before: Widget | None) -> None:
+        old, self.spacer = self.spacer, None
+        if lines and before is not None:
+            self.spacer = FoldSpacer(lines)
+            self.container.mount(self.spacer, before=before)
+        if old is not None:
+            old.display = False
+            old.remove()
 
 
 class Conversation(VerticalScroll):
@@ -51,13 +133,32 @@ class Conversation(VerticalScroll):
         super().__init__(id=id, can_focus=True)
         self._messages: list[MessageRow] = []
         self._first_mounted = 0
+        self._mounting = False
+        self._below = _FoldBelow(self)
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
+
+    @property
+    def first_mounted(self) -> int:
+        """The index of the earliest stored message mounted (0: all the earlier ones are)."""
+        return self._first_mounted
+
+    @property
+    def folded(self) -> int:
+        """How many messages are folded below the viewport."""
+        return self._below.folded
 
     async def show(self, messages: list[MessageRow]) -> None:
         """Replace what is shown with a stored chat's messages (only the last window is mounted)."""
         self._messages = messages
         self._first_mounted = max(0, len(messages) - WINDOW)
-        await self.remove_children()
+        # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
+        # removed, are garbage the collector can free; collect them now, while the new chat
+        # isn't mounted yet (a frozen chat would never be freed: ~20k objects a chat).
+        gc.unfreeze()
+        if self.children:
+            await self.remove_children()
+            gc.collect()
+        self._below.forget()
         await self.mount_all([self._widget_for(m) for m in messages[self._first_mounted :]])
         self.anchor()
         # The mounted history lives as long as the chat is open: keep it out of every
@@ -72,6 +173,7 @@ class Conversation(VerticalScroll):
         return UserMessage(message.content, message.id)
 
     async def add(self, widget: Widget) -> None:
+        self._below.unfold()
         await self.mount(widget)
         self.anchor()
 
@@ -79,17 +181,57 @@ class Conversation(VerticalScroll):
         return list(self.query(ReplyView))
 
     async def _mount_earlier(self) -> None:
-        if self._first_mounted == 0:
+        """Mount the previous window above the first message, BATCH messages a frame (each
+        batch's compose, styles and layout in one frame), keeping what is shown in place;
+        then fold what is now far below the viewport."""
+        if self._first_mounted == 0 or self._mounting:
             return
+        self._mounting = True
+        gc_hold.hold()  # full passes would walk every widget (see _GcHold); it freezes them after
+        try:
+            # A held key keeps scrolling while a window mounts: at the top, go on to the next.
+            while self._first_mounted and self.scroll_y <= 0:
+                await self._mount_window()
+        finally:
+            self._mounting = False
+            gc_hold.release()
+
+    async def _mount_window(self) -> None:
         start = max(0, self._first_mounted - WINDOW)
-        earlier = [self._widget_for(m) for m in self._messages[start : self._first_mounted]]
-        self._first_mounted = start
-        first = self.children[0] if self.children else None
-        await self.mount_all(earlier, before=first)
-        if first is not None:
-            self.scroll_to_widget(first, animate=False, top=True)
+        for end in range(self._first_mounted, start, -BATCH):
+            begin = max(start, end - BATCH)
+            earlier = [self._widget_for(m) for m in self._messages[begin:end]]
+            first = self.children[0] if self.children else None
+            # Where the view is, from the message at the top: regions are only right once a
+            # layout has placed what was mounted, so the view is put back then, moved by as
+            # much as the user scrolled meanwhile.
+            before = self.scroll_y
+            offset = before - first.virtual_region.y if first is not None else 0
+            await self.mount_all(earlier, before=first)
+            self._first_mounted = begin
+            await self._refreshed()
+            if first is not None:
+                moved = self.scroll_y - before
+                self.scroll_to(y=first.virtual_region.y + offset + moved, animate=False, immediate=True)
+                await self._refreshed()
+            self._below.fold(self.region.bottom + self.region.height)
+
+    async def _refreshed(self) -> None:
+        """Wait for the next refresh of the screen (layout and paint)."""
+        refreshed = asyncio.get_running_loop().create_future()
+        self.call_after_refresh(lambda: refreshed.done() or refreshed.set_result(None))
+        await refreshed
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if new <= 0 and old > 0:
-            self.run_worker(self._mount_earlier(), group="history", exclusive=True)
+            self.run_worker(self._mount_earlier(), group="history", exclusive=False)
+        spacer = self._below.spacer
+        if new > old and spacer is not None and spacer.region:
+            # Where the spacer starts below the top of the view (screen regions are placed for
+            # the scroll of the last layout; virtual ones don't depend on it).
+            below, height = spacer.virtual_region.y - new, self.scrollable_content_region.height
+            if below < height:  # a jump (end, a click) onto what is folded: show it all now
+                self._below.unfold()
+            elif below <= 2 * height:  # scrolling down, a screen from what was folded
+                self._below.unfold(one=True)

@@ -2,18 +2,25 @@
 
 A stored reply renders once. A streaming reply is fed by the app's worker: `apply` for
 every step (it only buffers) and `finish` at the end. A timer writes what was buffered
-into the Markdown every FLUSH_INTERVAL, with one `MarkdownStream.write`. Each write costs
-Textual a re-layout and a repaint, so the interval, not the token rate, sets the cost
+every FLUSH_INTERVAL into a `ReplyText`: a column of Markdown segments of which only the
+last is rendered again, so a write costs about one block, not the whole reply; what the
+conversation scrolled past is folded (`Fold`) so layouts skip it. Each write still costs
+Textual a layout and a repaint, so the interval, not the token rate, sets the cost
 (bench/tui_stream.py). The full text lives in `reply`; nothing is read back from widgets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import re
+from functools import cache
 from typing import Any, TypeVar
 
-from textual import getters
+from markdown_it import MarkdownIt
 from textual.app import ComposeResult
+from textual.containers import ScrollableContainer
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
@@ -47,21 +54,342 @@ class _Feed:
             self._stream = None
 
 
+class _GcHold:
+    """The garbage collector's full passes are off while replies stream (and while a long
+    chat's earlier messages mount).
+
+    Each flush builds and drops thousands of objects (widgets, strips, geometry), so full
+    passes came every few seconds, and each walked the whole app: 0.1-0.5 s, the stream's
+    worst stalls (bench/tui_stream.py). Young collections go on as usual (rarer ones took
+    longer each, for no less work). When the last stream ends, the young generations are
+    collected and everything left is frozen (`gc.freeze`), as the conversation does with a
+    chat's history: it lives as long as the chat is open, and later full passes needn't
+    walk it."""
+
+    def __init__(self) -> None:
+        self.holders = 0
+        self.saved: tuple[int, int, int] | None = None
+
+    def hold(self) -> None:
+        self.holders += 1
+        if self.holders == 1:
+            self.saved = gc.get_threshold()
+            gc.set_threshold(self.saved[0], self.saved[1], 1_000_000)
+
+    def release(self) -> None:
+        self.holders -= 1
+        if self.holders == 0 and self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
+            gc.collect(1)
+            gc.freeze()
+
+
+gc_hold = _GcHold()
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
+_HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
+
+
+@cache
+def _parser() -> MarkdownIt:
+    return MarkdownIt("gfm-like")  # the parser Textual's Markdown uses
+
+
+# The blocks Textual's Markdown gives no top margin. A segment of a streaming reply best
+# starts with one: its gap to the block above is then that block's bottom margin alone,
+# which the segment above has (a Markdown's height counts its first block's top margin and
+# its last block's bottom margin), so the margins between segments add up as they collapse
+# in one Markdown. Before any other block the gap needs mending (see ReplyText).
+_NO_TOP_MARGIN = frozenset({"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open"})
+
+
+def segment_cut(text: str, most: int) -> int:
+    """Where a segment of a streaming reply's `text` can end (0: not yet): before its last
+    top-level block that starts with no top margin, not before its first block; failing
+    one, once more than `most` blocks have gathered, before its last block.
+
+    Every block above the last is complete: no text appended later can change it (the rule
+    Textual's own Markdown streaming relies on), so a Markdown of `text[:cut]` renders
+    those blocks as the whole text would. (The last block's kind may still change: "``"
+    is a paragraph until a third backtick makes it a fence.)"""
+    starts = [(t.map[0], t.type) for t in _parser().parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
+    line = next((start for start, kind in reversed(starts[1:]) if kind in _NO_TOP_MARGIN), 0)
+    if not line and len(starts) > most:
+        line = starts[-1][0]
+    if line <= (starts[0][0] if starts else 0):
+        return 0
+    breaks = _LINE_BREAK.finditer(text)
+    for _ in range(line - 1):
+        next(breaks)
+    return next(breaks).end()
+
+
+_MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS
+
+
+class FoldSpacer(Widget):
+    """Blank lines standing in for folded widgets (a stream layout ignores a set height)."""
+
+    DEFAULT_CSS = "FoldSpacer { height: auto; }"
+
+    def __init__(self, lines: int) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.lines
+
+
+class Fold:
+    """Folds a run of a stream-layout container's children that ends above the viewport:
+    hides them (`display: none`, so layouts skip their widgets) behind one blank spacer of
+    their height, so nothing below moves. Widget count is what each layout costs, so while a
+    reply streams, with the conversation at its end, the widgets it scrolled past are folded.
+
+    The spacer has no margins: it starts below the bottom margin of the child above (where
+    the first folded child's top margin, collapsed with that one, started it) and ends where
+    the first child left shown starts, less that child's top margin. A new height is a new
+    spacer: a stream layout keeps the placements of the children before the first one that
+    asked for a layout, so a spacer whose height changed could keep its old one for a frame.
+
+    Folds stack; `unfold` shows everything at once (a scroll up, a new width, where content
+    must be there now), `unfold(gradually=True)` one fold per step, nearest first, so that
+    no single layout has to take every widget back at once."""
+
+    STEP = 0.05  # seconds between the steps of a gradual unfold
+
+    def __init__(self, container: Widget) -> None:
+        self.container = container
+        self.spacer: FoldSpacer | None = None
+        self.folds: list[tuple[list[Widget], int]] = []  # (children, spacer height before)
+        self.width = 0
+        self._timer: Timer | None = None
+
+    @property
+    def folded(self) -> int:
+        """How many children are folded."""
+        return sum(len(children) for children, _ in self.folds)
+
+    def fold(self, above: int, least: int = 0) -> None:
+        """Fold the children shown after the spacer that end above screen row `above`, if
+        they are `least` lines tall or more (each fold costs a layout or two); never the last
+        child, nor one whose next sibling has not been laid out yet."""
+        container = self.container
+        if self.folds and container.size.width != self.width:
+            self.unfold()
+        self._stop()
+        spacer = self.spacer
+        children = list(container.children)
+        start = children.index(spacer) + 1 if spacer is not None else 0
+        shown = [child for child in children[start:] if child.display]
+        folding: list[Widget] = []
+        for child, after in zip(shown, shown[1:]):
+            if not child.region or child.region.bottom > above or not after.region:
+                break
+            folding.append(child)
+        if not folding or folding[-1].region.bottom - folding[0].region.y < least:
+            return
+        keep = shown[len(folding)]
+        if spacer is not None:
+            if not spacer.region:
+                return  # not laid out yet: fold at the next call
+            top, height_before = spacer.region.y, spacer.lines
+        else:
+            # Where the spacer (no margins) will start: below the margin of the child above.
+            first = folding[0]
+            above_child = next((c for c in reversed(children[: children.index(first)]) if c.display), None)
+            top = first.region.y - first.styles.margin.top
+            if above_child is not None:
+                margin = above_child.styles.margin.bottom
+                top = first.region.y - max(margin, first.styles.margin.top) + margin
+            height_before = 0
+        # The stream and vertical layouts collapse margins between siblings: `keep` follows
+        # the spacer after its own top margin.
+        self._respace(keep.region.y - keep.styles.margin.top - top, before=folding[0])
+        for child in folding:
+            child.display = False
+        self.folds.append((folding, height_before))
+        self.width = container.size.width
+
+    def unfold(self, *, gradually: bool = False) -> None:
+        """Show the folded children: now, or one fold per STEP, nearest first."""
+        if gradually:
+            if self.folds and self._timer is None:
+                self._timer = self.container.set_interval(self.STEP, self._step)
+            return
+        self._stop()
+        while self.folds:
+            self._pop()
+
+    def forget(self) -> None:
+        """The container's children were all removed."""
+        self._stop()
+        self.spacer, self.folds = None, []
+
+    def _step(self) -> None:
+        if self.container.size.width != self.width:
+            self.unfold()  # the spacer's height is stale: show everything
+        elif self.folds:
+            self._pop()
+        if not self.folds:
+            self._stop()
+
+    def _pop(self) -> None:
+        children, height = self.folds.pop()
+        for child in children:
+            child.display = True
+        self._respace(height if self.folds else 0)
+
+    def _respace(self, lines: int, before: Widget | None = None) -> None:
+        """A spacer of `lines` (none if 0) where the spacer is, or before `before`."""
+        old, self.spacer = self.spacer, None
+        if lines:
+            self.spacer = FoldSpacer(lines)
+            self.container.mount(self.spacer, before=old if old is not None else before)
+        if old is not None:
+            old.display = False
+            old.remove()
+
+    def _stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+
+class ReplyText(Widget):
+    """A streaming reply's text, as a column of Markdown segments.
+
+    Each segment ends at a top-level block boundary (`segment_cut`). Only the last one (live)
+    is rendered again by a write, whole, from its text, so a write costs about as much as the
+    last block, and what is shown is always a fresh render: never the stale fence or table
+    row that Textual's incremental `Markdown.append` can leave behind (oterm #308; still seen
+    with 8.2.8), so the stream needs no repairing re-render at its end. The column renders
+    as one Markdown of the whole text would, margins included.
+
+    While the conversation follows the stream, the segments it scrolled past are folded
+    (`folding`, a `Fold`).
+    """
+
+    # Blocks a live segment may gather before it ends where its gap needs mending (a run of
+    # headings and fences with no paragraph, list or table between them).
+    MOST_BLOCKS = 6
+    APPEND = True
+
+    DEFAULT_CSS = """
+    ReplyText {
+        height: auto;
+        /* Like a stored reply's Markdown; and a stream layout measures its children at the
+           width alone, so a segment's measure stays cached while the column grows. */
+        layout: stream;
+        & > Markdown {
+            layout: stream;
+            /* The first block of a segment after a mended gap: top margin less the overlap
+               with the bottom margin above (margins set in code don't count in a stream). */
+            & > .-m00 { margin: 0 0 0 0; }
+            & > .-m01 { margin: 0 0 1 0; }
+            & > .-m10 { margin: 1 0 0 0; }
+            & > .-m11 { margin: 1 0 1 0; }
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._live = Markdown()
+        self._live_text = ""  # the text of the live segment
+        self._sealed_text = ""  # the text of the segments above it
+        self.folding = Fold(self)
+
+    def compose(self) -> ComposeResult:
+        yield self._live
+
+    @property
+    def markdowns(self) -> list[Markdown]:
+        return list(self.query_children(Markdown))
+
+    @property
+    def text(self) -> str:
+        """Everything written (a fence's opening line is shown once it is complete)."""
+        return self._sealed_text + self._live_text
+
+    async def write(self, text: str, *, final: bool = False) -> None:
+        """Add `text` to what is shown (`final`: nothing more will come)."""
+        live = self._live_text + text
+        cut = segment_cut(live, self.MOST_BLOCKS) if text else 0
+        if cut:  # seal the live segment with its complete blocks; the rest starts the next
+            await self._render_segment(self._live, live[:cut])
+            self._sealed_text += live[:cut]
+            self._live = Markdown()
+            await self.mount(self._live)
+            live = live[cut:]
+        self._live_text = live
+        # A fence's opening line waits for its end: a half info string ("pyt") would make
+        # Pygments look for a lexer it hasn't got, which loads every lexer plugin once (~0.3 s).
+        opener = None if final else _HALF_FENCE.search(live)
+        shown = live[: opener.start()] if opener else live
+        source = self._live.source
+        if shown == source and not final:
+            return
+        if self.APPEND and not final and not cut and source and shown.startswith(source):
+            await self._live.append(shown[len(source) :])
+            self._mend(self._live)
+        else:
+            await self._render_segment(self._live, shown)
+
+    async def replace(self, text: str) -> None:
+        """Show `text` instead of what is shown."""
+        self._live, self._live_text, self._sealed_text = Markdown(), "", ""
+        with self.app.batch_update():
+            await self.remove_children()
+            self.folding.forget()
+            await self.mount(self._live)
+        await self.write(text)
+
+    async def _render_segment(self, markdown: Markdown, text: str) -> None:
+        await markdown.update(text)
+        self._mend(markdown)
+
+    def _mend(self, markdown: Markdown) -> None:
+        """Mend the gap above a segment whose first block has a top margin: the segment
+        above counts its last block's bottom margin, which one Markdown would have collapsed
+        with that top margin, so the first block takes a class with a top margin less their
+        overlap. (The class stays if the theme changes margins later: a fence's, to none
+        with an ANSI theme, leaves its gap a line too tall till the chat is opened again.)"""
+        first = markdown.children[0] if markdown.children else None
+        if first is None or any(first.has_class(name) for name in _MENDS):
+            return
+        segments = [child for child in self.children if isinstance(child, Markdown)]
+        # The last block above: segments of HTML alone have none (Markdown shows no HTML).
+        above = next((s.children[-1] for s in reversed(segments[: segments.index(markdown)]) if s.children), None)
+        top, right, bottom, left = first.styles.margin
+        overlap = min(top, above.styles.margin.bottom if above is not None else 0)
+        mended = f"-m{top - overlap}{bottom}"
+        if overlap and not (right or left) and mended in _MENDS:
+            first.add_class(mended)
+
+    def on_resize(self) -> None:
+        if self.folding.folds and self.size.width != self.folding.width:
+            self.folding.unfold()
+
+
 class ReplyView(Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
-    # Each flush costs Textual one or two layouts and full repaints (15-45 ms each on a 2-core
-    # box), whatever the token rate. bench/tui_stream.py, a 12k-char reply at 60 tokens/s: at
-    # 50 ms the app used ~70% of a core, as much as writing every token; at 0.4 s about 34%,
-    # with event-loop stalls (p95) under 20 ms.
+    # Each flush costs Textual a layout and a repaint, whatever the token rate.
+    # bench/tui_stream.py, a 12k-char reply at 60 tokens/s: with one MarkdownStream a 50 ms
+    # interval used ~70% of a core, as much as writing every token, and 0.4 s about 30%;
+    # with segments and folding, 0.4 s uses about 12%, stalls p95 2 ms, max under 100 ms.
     FLUSH_INTERVAL = 0.4  # seconds between writes to the Markdown while streaming
+    FOLD_LEAST = 1.0  # fold what the stream scrolled past in runs of this many screens or more
 
     DEFAULT_CSS = """
     ReplyView {
         height: auto;
         & > .model { padding: 0 2; color: $text-accent; text-style: bold; }
         /* A stream layout keeps the placements of the blocks above the one that changed. */
-        & > #content { layout: stream; }
+        & > Markdown#content { layout: stream; }
         & > #error {
             margin: 0 2;
             padding: 0 1;
@@ -77,8 +405,6 @@ class ReplyView(Widget):
     }
     """
 
-    body = getters.child_by_id("content", Markdown)
-
     def __init__(
         self,
         reply: Reply | None = None,
@@ -93,7 +419,7 @@ class ReplyView(Widget):
         self.reply = reply if reply is not None else Reply()
         self.model_name = model_name
         self.streaming = streaming
-        self._text = _Feed()
+        self._pending: list[str] = []  # text buffered since the last flush
         self._thinking = _Feed()
         self._replaced = False  # the content was replaced: render it whole at the next flush
         self._parts_changed = False  # an event or error may have changed what is under the text
@@ -101,6 +427,8 @@ class ReplyView(Widget):
         self._flush_lock = asyncio.Lock()
         self._timer: Timer | None = None
         self._source: ReplyBuilder | None = None
+        self._scroller: ScrollableContainer | None = None
+        self._holds_gc = False
 
     def compose(self) -> ComposeResult:
         # A streaming reply composes every part, hidden until it has something to show;
@@ -112,7 +440,7 @@ class ReplyView(Widget):
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
                 yield Markdown(reply.reasoning)
-        yield Markdown(reply.content, id="content")
+        yield ReplyText(id="content") if live else Markdown(reply.content, id="content")
         for part, text in self._parts().items():
             if live or text:
                 yield Static(id=part, markup=False)
@@ -121,6 +449,25 @@ class ReplyView(Widget):
         self._show_parts()
         if self.streaming:
             self._timer = self.set_interval(self.FLUSH_INTERVAL, self._flush)
+            self._holds_gc = True
+            gc_hold.hold()
+            self._scroller = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
+            if self._scroller is not None:
+                self.watch(self._scroller, "scroll_y", self._scrolled, init=False)
+
+    def on_unmount(self) -> None:
+        self._release_gc()
+
+    @property
+    def markdowns(self) -> list[Markdown]:
+        """The Markdown widgets showing the reply's text, top to bottom."""
+        content = self.get_child_by_id("content")
+        return content.markdowns if isinstance(content, ReplyText) else [content]  # type: ignore[list-item]
+
+    @property
+    def shown_text(self) -> str:
+        """The Markdown source the text widgets show."""
+        return "".join(markdown.source for markdown in self.markdowns)
 
     # -- streaming --------------------------------------------------------------------
     def follow(self, builder: ReplyBuilder) -> None:
@@ -136,7 +483,7 @@ class ReplyView(Widget):
         if update.replaced:
             self._replaced = True  # the flush renders reply.content, which has any later text too
         elif update.text:
-            self._text.pending.append(update.text)
+            self._pending.append(update.text)
         if update.reasoning:
             self._thinking.pending.append(update.reasoning)
         if update.event is not None or update.error:
@@ -152,26 +499,27 @@ class ReplyView(Widget):
             self.streaming = False
         if self.is_attached:
             await self._show_final()
-        else:  # removed mid-stream (another chat was opened): just end the streams
-            await self._text.stop()
+        else:  # removed mid-stream (another chat was opened): just end the stream
             await self._thinking.stop()
+        self._release_gc()
 
     async def _show_final(self) -> None:
         reply = self.reply
-        content = reply.content
-        # A fence opened and closed while streaming can leave the last block wrong (oterm #308),
-        # so a reply with fences is rendered once more, whole: the text still buffered needn't
-        # be streamed first. So is text that `ReplyBuilder.finish` released (a half tag it held
-        # back); the whitespace it strips changes nothing shown.
-        whole = "```" in content or "~~~" in content
-        if whole:
-            self._text.pending.clear()
-            self._replaced = False
         await self._flush()
-        await self._text.stop()
         await self._thinking.stop()
-        if whole or self.body.source.strip() != content.strip():
-            await self.body.update(content)
+        # The segments are fresh renders: no fence or table to repair (see ReplyText). What is
+        # left is text that `ReplyBuilder.finish` released (a half tag it held back); the
+        # whitespace it strips changes nothing shown.
+        text = self.query_one("#content", ReplyText)
+        text.folding.unfold(gradually=True)
+        written, content = text.text, reply.content
+        if content.startswith(written):
+            await text.write(content[len(written) :], final=True)
+        elif written.strip() == content.strip():
+            await text.write("", final=True)
+        else:
+            await text.replace(content)
+            await text.write("", final=True)
         if reply.reasoning:
             thought = self.query_one("#thought", Collapsible)
             thought.display = True
@@ -185,21 +533,51 @@ class ReplyView(Widget):
         async with self._flush_lock:
             if self._source is not None:
                 self.reply = self._source.reply
-            if self._replaced:
-                self._replaced = False
-                self._text.pending.clear()
-                content = self.reply.content  # read together with the clear: later text stays pending
-                await self._text.stop()
-                await self.body.update(content)
-            await self._text.flush(self.body)
-            if self._thinking.pending:
-                thought = self.query_one("#thought", Collapsible)
-                thought.display = True
-                await self._thinking.flush(thought.query_one(Markdown))
-            if self._parts_changed or self._spinning:
-                self._parts_changed = False
-                self._spin += 1
-                self._show_parts()
+            text = self.query_one("#content", ReplyText)
+            # One layout and repaint per flush: a render awaits Markdown's parse (in a thread)
+            # and mounts, so without the batch the screen would refresh between them.
+            with self.app.batch_update():
+                await self._flush_parts(text)
+
+    async def _flush_parts(self, text: ReplyText) -> None:
+        if self._replaced:
+            self._replaced = False
+            self._pending.clear()
+            await text.replace(self.reply.content)  # read with the clear: later text stays pending
+        elif self._pending:
+            chunk = "".join(self._pending)
+            self._pending.clear()
+            # Folding first: the folded widgets then ask for their layout while the write
+            # awaits, so that it comes with the write's, in one refresh after the batch.
+            self._fold(text)
+            await text.write(chunk)
+        if self._thinking.pending:
+            thought = self.query_one("#thought", Collapsible)
+            thought.display = True
+            await self._thinking.flush(thought.query_one(Markdown))
+        if self._parts_changed or self._spinning:
+            self._parts_changed = False
+            self._spin += 1
+            self._show_parts()
+
+    # -- folding and garbage collection while streaming --------------------------------------
+    def _fold(self, text: ReplyText) -> None:
+        """Fold the segments more than a screen above the viewport while the conversation
+        follows the stream (at the bottom, anchored)."""
+        scroller = self._scroller
+        if self.streaming and scroller is not None and scroller.is_anchored:
+            if scroller.scroll_y >= scroller.max_scroll_y:
+                text.folding.fold(scroller.region.y, least=int(scroller.region.height * self.FOLD_LEAST))
+
+    def _scrolled(self, old: float, new: float) -> None:
+        if new < old:  # the user scrolls up: show everything (the anchor only moves down)
+            for text in self.query_children(ReplyText):
+                text.folding.unfold()
+
+    def _release_gc(self) -> None:
+        if self._holds_gc:
+            self._holds_gc = False
+            gc_hold.release()
 
     # -- what is under the text ----------------------------------------------------------
     @property

@@ -1,0 +1,165 @@
+"""A long stored chat: windows mounted as the user scrolls up, folded far below the viewport."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from tuichat.store import MessageRow
+from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
+from tuichat.ui.widgets.reply import FoldSpacer, ReplyView
+
+T = TypeVar("T")
+
+
+def message(n: int) -> MessageRow:
+    user = n % 2 == 0
+    content = (
+        f"question {n // 2}"
+        if user
+        else f"## Answer {n // 2}\n\nA paragraph about item {n // 2}.\n\n- one\n- two\n\n```python\nx = {n}\n```\n"
+    )
+    now = time.time()
+    return MessageRow(
+        id=f"m{n}", chat_id="c", parent_id=f"m{n - 1}" if n else None, role="user" if user else "assistant",
+        content=content, model_id=None if user else "echo", created_at=now, updated_at=now, status="done",
+        error=None, reasoning=None, usage=None, extra={},
+    )
+
+
+class Chat(App[None]):
+    def __init__(self, messages: list[MessageRow]) -> None:
+        super().__init__()
+        self.messages = messages
+        self.animation_level = "none"
+
+    def compose(self) -> ComposeResult:
+        yield Conversation(id="conversation")
+
+    async def on_mount(self) -> None:
+        conversation = self.query_one(Conversation)
+        await conversation.show(self.messages)
+        conversation.focus()
+
+
+def screen_lines(app: App[None]) -> list[str]:
+    return ["".join(segment.text for segment in strip).rstrip() for strip in app.screen._compositor.render_strips()]
+
+
+async def settled(pilot: Pilot[None], state: Callable[[], T]) -> T:
+    """`state()` once it has stopped changing (layouts come a refresh or two after a change)."""
+    last = None
+    for _ in range(100):
+        await pilot.pause(0.05)
+        now = state()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("never settled")
+
+
+def first_message_shown(conversation: Conversation) -> str:
+    """The id of the first message whose top is on screen."""
+    top = conversation.region.y
+    for child in conversation.children:
+        if isinstance(child, (UserMessage, ReplyView)) and child.display and child.region and child.region.y >= top:
+            return child.message_id  # type: ignore[no-any-return]
+    return ""
+
+
+async def test_scrolling_up_mounts_earlier_windows_and_folds_what_is_far_below() -> None:
+    messages = [message(n) for n in range(200)]
+    app = Chat(messages)
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = app.query_one(Conversation)
+        await settled(pilot, lambda: len(conversation.children))
+        assert conversation.first_mounted == len(messages) - WINDOW
+        # Page up until three earlier windows are mounted.
+        for _ in range(400):
+            if conversation.first_mounted <= len(messages) - 4 * WINDOW:
+                break
+            await pilot.press("pageup")
+        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
+        assert conversation.first_mounted <= len(messages) - 4 * WINDOW
+        assert conversation.folded > 0  # what the user scrolled far above of is folded
+        hidden = [c for c in conversation.children if not c.display and not isinstance(c, FoldSpacer)]
+        assert len(hidden) == conversation.folded
+
+        # Folding moves nothing: the same lines are painted with everything shown.
+        folded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
+        assert any(line.strip() for line in folded[2])
+        conversation._below.unfold()
+        unfolded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
+        assert unfolded == folded
+        assert conversation.folded == 0
+
+
+async def test_scrolling_back_down_shows_what_was_folded() -> None:
+    messages = [message(n) for n in range(200)]
+    app = Chat(messages)
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = app.query_one(Conversation)
+        await settled(pilot, lambda: len(conversation.children))
+        for _ in range(400):
+            if conversation.first_mounted <= len(messages) - 3 * WINDOW and conversation.folded:
+                break
+            await pilot.press("pageup")
+        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
+        assert conversation.folded > 0
+
+        # Page by page down to the end: every page shows messages, in order, never a blank.
+        seen: list[int] = []
+        for _ in range(400):
+            await pilot.press("pagedown")
+            await pilot.pause()
+            shown = first_message_shown(conversation)
+            assert shown, "a page with no message on it"
+            seen.append(int(shown[1:]))
+            if conversation.scroll_y >= conversation.max_scroll_y and conversation.folded == 0:
+                break
+        assert seen == sorted(seen)
+        await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y))
+        assert conversation.folded == 0
+        assert "question 99" in "\n".join(screen_lines(app))
+
+
+async def test_end_jumps_to_the_last_message_over_folded_ones() -> None:
+    messages = [message(n) for n in range(200)]
+    app = Chat(messages)
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = app.query_one(Conversation)
+        await settled(pilot, lambda: len(conversation.children))
+        for _ in range(400):
+            if conversation.folded:
+                break
+            await pilot.press("pageup")
+        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
+        assert conversation.folded > 0
+        await pilot.press("end")
+        lines = await settled(pilot, lambda: screen_lines(app))
+        assert "question 99" in "\n".join(lines)
+
+
+async def test_a_held_pageup_keeps_mounting_earlier_windows() -> None:
+    """Keys come every 30 ms, as a held key repeats, whether or not a window is mounting."""
+    messages = [message(n) for n in range(200)]
+    app = Chat(messages)
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = app.query_one(Conversation)
+        await settled(pilot, lambda: len(conversation.children))
+        for _ in range(600):
+            if conversation.first_mounted <= len(messages) - 4 * WINDOW:
+                break
+            key = events.Key("pageup", None)
+            key.set_sender(app)
+            app.post_message(key)
+            await asyncio.sleep(0.03)
+        assert conversation.first_mounted <= len(messages) - 4 * WINDOW
+        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
+        assert conversation.folded > 0
