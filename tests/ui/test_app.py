@@ -23,6 +23,7 @@ from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
+from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
 
 SIZE = (100, 30)
@@ -174,6 +175,37 @@ async def test_a_long_chat_mounts_only_its_last_window(db_path: Path) -> None:
         conversation = screen.query_one(Conversation)
         assert len(conversation.children) == WINDOW
         assert conversation.replies()[-1].reply.content == "answer 999"
+
+
+async def test_pageup_in_the_prompt_scrolls_the_conversation(db_path: Path) -> None:
+    async with await stored(db_path) as store:
+        chat = await store.chats.create("long", model_id="echo")
+        parent = None
+        for n in range(15):
+            user = await store.chats.add_message(chat.id, "user", f"question {n}", parent_id=parent)
+            reply = await store.chats.add_message(chat.id, "assistant", f"answer {n}", model_id="echo", parent_id=user.id)
+            parent = reply.id
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        app.animation_level = "none"
+        await screen.open_chat(chat.id)
+        conversation, prompt = screen.query_one(Conversation), screen.query_one(Prompt)
+        await until(pilot, lambda: conversation.max_scroll_y > 0 and conversation.scroll_y == conversation.max_scroll_y)
+        bottom = conversation.scroll_y
+        prompt.focus()
+        await pilot.press("pageup")
+        await until(pilot, lambda: conversation.scroll_y < bottom)
+        await pilot.press("pagedown")
+        await until(pilot, lambda: conversation.scroll_y == bottom)
+        assert prompt.has_focus
+
+        # A prompt taller than its box keeps PageUp for its own cursor.
+        prompt.text = "\n".join(f"line {n}" for n in range(30))
+        prompt.move_cursor((29, 0))
+        await pilot.pause()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert prompt.cursor_location[0] < 29
+        assert conversation.scroll_y == conversation.max_scroll_y  # still at the end (the prompt grew)
 
 
 SHOWS_REQUEST = """

@@ -313,6 +313,11 @@ class ChatScreen(Screen[None]):
         self.app.push_screen(ModelPicker(self.listing, self.model_id, loading=self.listing is None), chosen)
 
     # -- sending and streaming -----------------------------------------------------------
+    @on(Prompt.Page)
+    def _page(self, event: Prompt.Page) -> None:
+        conversation = self.query_one(Conversation)
+        (conversation.scroll_page_up if event.direction < 0 else conversation.scroll_page_down)()
+
     @on(Prompt.Submitted)
     def _send(self, event: Prompt.Submitted) -> None:
         if self.turn is not None:

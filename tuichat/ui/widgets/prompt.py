@@ -1,4 +1,7 @@
-"""The multi-line prompt: Enter sends, ctrl+j (a key every terminal delivers) adds a newline."""
+"""The multi-line prompt: Enter sends, ctrl+j (a key every terminal delivers) adds a newline.
+
+PageUp/PageDown scroll the conversation while the prompt's text fits in it, so that reading
+back needs no change of focus; in a longer prompt they move its cursor, as in any TextArea."""
 
 from __future__ import annotations
 
@@ -23,7 +26,16 @@ class Prompt(TextArea):
 
     BINDINGS = [
         Binding("ctrl+j", "newline", "Newline", id="prompt.newline", show=False),
+        Binding("pageup", "page(-1)", "Page up", id="prompt.page_up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="prompt.page_down", show=False),
     ]
+
+    class Page(Message):
+        """The user asked to page the conversation (-1 up, 1 down)."""
+
+        def __init__(self, direction: int) -> None:
+            super().__init__()
+            self.direction = direction
 
     class Submitted(Message):
         """The user sent the text in the prompt."""
@@ -49,3 +61,9 @@ class Prompt(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def action_page(self, direction: int) -> None:
+        if self.wrapped_document.height > self.scrollable_content_region.height:
+            (self.action_cursor_page_up if direction < 0 else self.action_cursor_page_down)()
+        else:
+            self.post_message(self.Page(direction))
