@@ -27,6 +27,24 @@ from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.reply import ReplyView
 
 S = TypeVar("S", bound=Screen[Any])
+T = TypeVar("T")
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """The text the compositor paints, line by line."""
+    return ["".join(segment.text for segment in strip).rstrip() for strip in app.screen._compositor.render_strips()]
+
+
+async def settled(pilot: Pilot[Any], state: Callable[[], T], tries: int = 100) -> T:
+    """`state()` once it has stopped changing (layouts come a refresh or two after a change)."""
+    last = None
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        now = state()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("never settled")
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 10.0) -> None:

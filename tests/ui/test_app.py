@@ -161,33 +161,33 @@ async def test_copy_reply_uses_the_clipboard(db_path: Path) -> None:
         assert app.clipboard == "cba"
 
 
-async def test_a_long_chat_mounts_only_its_last_window(db_path: Path) -> None:
+async def stored_chat(db_path: Path, pairs: int) -> str:
+    """A chat of `pairs` questions and answers, stored in one transaction; its id."""
     async with await stored(db_path) as store:
         chat = await store.chats.create("long", model_id="echo")
         async with store.transaction():
             parent = None
-            for n in range(1000):
+            for n in range(pairs):
                 user = await store.chats.add_message(chat.id, "user", f"question {n}", parent_id=parent)
                 reply = await store.chats.add_message(chat.id, "assistant", f"answer {n}", model_id="echo", parent_id=user.id)
                 parent = reply.id
+    return chat.id
+
+
+async def test_a_long_chat_mounts_only_its_last_window(db_path: Path) -> None:
+    chat_id = await stored_chat(db_path, pairs=1000)
     async with chat_app(db_path, SIZE) as (_app, _pilot, screen):
-        await screen.open_chat(chat.id)
+        await screen.open_chat(chat_id)
         conversation = screen.query_one(Conversation)
         assert len(conversation.children) == WINDOW
         assert conversation.replies()[-1].reply.content == "answer 999"
 
 
 async def test_pageup_in_the_prompt_scrolls_the_conversation(db_path: Path) -> None:
-    async with await stored(db_path) as store:
-        chat = await store.chats.create("long", model_id="echo")
-        parent = None
-        for n in range(15):
-            user = await store.chats.add_message(chat.id, "user", f"question {n}", parent_id=parent)
-            reply = await store.chats.add_message(chat.id, "assistant", f"answer {n}", model_id="echo", parent_id=user.id)
-            parent = reply.id
+    chat_id = await stored_chat(db_path, pairs=15)
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         app.animation_level = "none"
-        await screen.open_chat(chat.id)
+        await screen.open_chat(chat_id)
         conversation, prompt = screen.query_one(Conversation), screen.query_one(Prompt)
         await until(pilot, lambda: conversation.max_scroll_y > 0 and conversation.scroll_y == conversation.max_scroll_y)
         bottom = conversation.scroll_y

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
+from tests.ui.helpers import screen_lines, settled
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
-from tuichat.ui.widgets.reply import FoldSpacer, ReplyView
-
-T = TypeVar("T")
-
+from tuichat.ui.widgets.fold import FoldSpacer
+from tuichat.ui.widgets.reply import ReplyView
 
 def message(n: int) -> MessageRow:
     user = n % 2 == 0
@@ -48,20 +46,21 @@ class Chat(App[None]):
         conversation.focus()
 
 
-def screen_lines(app: App[None]) -> list[str]:
-    return ["".join(segment.text for segment in strip).rstrip() for strip in app.screen._compositor.render_strips()]
+async def opened(pilot: Pilot[None], app: Chat) -> Conversation:
+    conversation = app.query_one(Conversation)
+    await settled(pilot, lambda: len(conversation.children))
+    assert conversation.first_mounted == len(app.messages) - WINDOW
+    return conversation
 
 
-async def settled(pilot: Pilot[None], state: Callable[[], T]) -> T:
-    """`state()` once it has stopped changing (layouts come a refresh or two after a change)."""
-    last = None
-    for _ in range(100):
-        await pilot.pause(0.05)
-        now = state()
-        if now == last:
-            return now
-        last = now
-    raise AssertionError("never settled")
+async def page_up_until(pilot: Pilot[None], conversation: Conversation, done: Callable[[], object]) -> None:
+    """Press pageup until `done()`, then wait for the mounting and folding to settle."""
+    for _ in range(400):
+        if done():
+            break
+        await pilot.press("pageup")
+    await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
+    assert done()
 
 
 def first_message_shown(conversation: Conversation) -> str:
@@ -74,19 +73,10 @@ def first_message_shown(conversation: Conversation) -> str:
 
 
 async def test_scrolling_up_mounts_earlier_windows_and_folds_what_is_far_below() -> None:
-    messages = [message(n) for n in range(200)]
-    app = Chat(messages)
+    app = Chat([message(n) for n in range(200)])
     async with app.run_test(size=(80, 24)) as pilot:
-        conversation = app.query_one(Conversation)
-        await settled(pilot, lambda: len(conversation.children))
-        assert conversation.first_mounted == len(messages) - WINDOW
-        # Page up until three earlier windows are mounted.
-        for _ in range(400):
-            if conversation.first_mounted <= len(messages) - 4 * WINDOW:
-                break
-            await pilot.press("pageup")
-        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
-        assert conversation.first_mounted <= len(messages) - 4 * WINDOW
+        conversation = await opened(pilot, app)
+        await page_up_until(pilot, conversation, lambda: conversation.first_mounted <= 200 - 4 * WINDOW)
         assert conversation.folded > 0  # what the user scrolled far above of is folded
         hidden = [c for c in conversation.children if not c.display and not isinstance(c, FoldSpacer)]
         assert len(hidden) == conversation.folded
@@ -101,17 +91,10 @@ async def test_scrolling_up_mounts_earlier_windows_and_folds_what_is_far_below()
 
 
 async def test_scrolling_back_down_shows_what_was_folded() -> None:
-    messages = [message(n) for n in range(200)]
-    app = Chat(messages)
+    app = Chat([message(n) for n in range(200)])
     async with app.run_test(size=(80, 24)) as pilot:
-        conversation = app.query_one(Conversation)
-        await settled(pilot, lambda: len(conversation.children))
-        for _ in range(400):
-            if conversation.first_mounted <= len(messages) - 3 * WINDOW and conversation.folded:
-                break
-            await pilot.press("pageup")
-        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
-        assert conversation.folded > 0
+        conversation = await opened(pilot, app)
+        await page_up_until(pilot, conversation, lambda: conversation.first_mounted <= 200 - 3 * WINDOW and conversation.folded)
 
         # Page by page down to the end: every page shows messages, in order, never a blank.
         seen: list[int] = []
@@ -130,17 +113,10 @@ async def test_scrolling_back_down_shows_what_was_folded() -> None:
 
 
 async def test_end_jumps_to_the_last_message_over_folded_ones() -> None:
-    messages = [message(n) for n in range(200)]
-    app = Chat(messages)
+    app = Chat([message(n) for n in range(200)])
     async with app.run_test(size=(80, 24)) as pilot:
-        conversation = app.query_one(Conversation)
-        await settled(pilot, lambda: len(conversation.children))
-        for _ in range(400):
-            if conversation.folded:
-                break
-            await pilot.press("pageup")
-        await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
-        assert conversation.folded > 0
+        conversation = await opened(pilot, app)
+        await page_up_until(pilot, conversation, lambda: conversation.folded)
         await pilot.press("end")
         lines = await settled(pilot, lambda: screen_lines(app))
         assert "question 99" in "\n".join(lines)
@@ -148,18 +124,16 @@ async def test_end_jumps_to_the_last_message_over_folded_ones() -> None:
 
 async def test_a_held_pageup_keeps_mounting_earlier_windows() -> None:
     """Keys come every 30 ms, as a held key repeats, whether or not a window is mounting."""
-    messages = [message(n) for n in range(200)]
-    app = Chat(messages)
+    app = Chat([message(n) for n in range(200)])
     async with app.run_test(size=(80, 24)) as pilot:
-        conversation = app.query_one(Conversation)
-        await settled(pilot, lambda: len(conversation.children))
+        conversation = await opened(pilot, app)
         for _ in range(600):
-            if conversation.first_mounted <= len(messages) - 4 * WINDOW:
+            if conversation.first_mounted <= 200 - 4 * WINDOW:
                 break
             key = events.Key("pageup", None)
             key.set_sender(app)
             app.post_message(key)
             await asyncio.sleep(0.03)
-        assert conversation.first_mounted <= len(messages) - 4 * WINDOW
+        assert conversation.first_mounted <= 200 - 4 * WINDOW
         await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
         assert conversation.folded > 0

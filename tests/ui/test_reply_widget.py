@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import random
 from collections.abc import Callable, Iterable
-from typing import TypeVar
 
 import pytest
 from textual.app import App, ComposeResult
@@ -14,13 +13,13 @@ from textual.pilot import Pilot
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
+from tests.ui.helpers import screen_lines, settled
 from tuichat.examples.markdown import ANSWER, chunks
 from tuichat.runtime.codec import chunk_line
 from tuichat.runtime.reply import Reply, ReplyBuilder
 from tuichat.runtime.trace import EventStep, RaisedStep, SseStep, Step
 from tuichat.ui.widgets.reply import SPINNER, ReplyText, ReplyView, citations, segment_cut
 
-T = TypeVar("T")
 
 SOURCES = [
     {
@@ -301,11 +300,6 @@ class Page(App[None]):
             self.theme = self.start_theme
 
 
-def screen_lines(app: App[None]) -> list[str]:
-    """The text the compositor paints, line by line."""
-    return ["".join(segment.text for segment in strip).rstrip() for strip in app.screen._compositor.render_strips()]
-
-
 async def painted(widget: ReplyView | ReplyText | Markdown, write: Callable[[Pilot[None]], object] | None = None,
                   theme: str | None = None) -> list[str]:
     app = Page(widget, theme)
@@ -384,18 +378,6 @@ class Log(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).anchor()
-
-
-async def settled(pilot: Pilot[None], state: Callable[[], T]) -> T:
-    """`state()` once it has stopped changing (layouts come a refresh or two after a change)."""
-    last = None
-    for _ in range(50):
-        await pilot.pause(0.05)
-        now = state()
-        if now == last:
-            return now
-        last = now
-    raise AssertionError("never settled")
 
 
 async def test_what_the_stream_scrolled_past_is_folded_in_place(monkeypatch: pytest.MonkeyPatch) -> None:

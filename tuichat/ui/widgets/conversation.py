@@ -19,7 +19,8 @@ from textual.widgets import Static
 
 from tuichat.runtime.history import reply_of
 from tuichat.store import MessageRow
-from tuichat.ui.widgets.reply import FoldSpacer, ReplyView, gc_hold
+from tuichat.ui.widgets.fold import FoldBelow
+from tuichat.ui.widgets.reply import ReplyView, gc_hold
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
@@ -40,83 +41,6 @@ class UserMessage(Static):
         self.message_id = message_id
 
 
-class _FoldBelow:
-    """Hides the children far below the viewport behind a spacer of their height.
-
-    Runs are folded bottom first, as the user scrolls up, so they stack: the last one folded
-    is the nearest, and unfolds first. The spacer sits before the top run, no margins: it
-    starts below the bottom margin of the child above (where the run's first child's top
-    margin, collapsed with that one, started it) and ends where the conversation ended.
-    A new height is a new spacer (a stream layout could keep a changed one's old height
-    for a frame)."""
-
-    def __init__(self, container: Widget) -> None:
-        self.container = container
-        self.spacer: FoldSpacer | None = None
-        self.folds: list[tuple[list[Widget], int]] = []  # (children, spacer lines before)
-        self.width = 0
-
-    @property
-    def folded(self) -> int:
-        return sum(len(children) for children, _ in self.folds)
-
-    def fold(self, below: int) -> None:
-        """Fold the shown children from the first one whose top is below screen row `below`
-        down to the spacer (or the end), unless a reply there is still streaming."""
-        container = self.container
-        if self.folds and container.size.width != self.width:
-            self.unfold()
-        children = list(container.children)
-        end = children.index(self.spacer) if self.spacer is not None else len(children)
-        run: list[Widget] = []
-        for child in reversed(children[:end]):
-            if not child.display:
-                continue
-            if not child.region or child.region.y < below or getattr(child, "streaming", False):
-                break
-            run.insert(0, child)
-        if not run or (self.spacer is None and getattr(children[-1], "streaming", False)):
-            return
-        first, last = run[0], run[-1]
-        above = next((c for c in reversed(children[: children.index(first)]) if c.display), None)
-        margin = above.styles.margin.bottom if above is not None else 0
-        top = first.region.y - max(margin, first.styles.margin.top) + margin
-        if self.spacer is not None:
-            if not self.spacer.region:
-                return  # not laid out yet: fold at the next call
-            bottom, lines_before = self.spacer.region.bottom, self.spacer.lines
-        else:
-            bottom, lines_before = last.region.bottom + last.styles.margin.bottom, 0
-        self._respace(bottom - top, before=first)
-        for child in run:
-            child.display = False
-        self.folds.append((run, lines_before))
-        self.width = container.size.width
-
-    def unfold(self, *, one: bool = False) -> None:
-        """Show the nearest fold (`one`) or all of them."""
-        while self.folds:
-            run, lines = self.folds.pop()
-            for child in run:
-                child.display = True
-            after = self.folds[-1][0][0] if self.folds else None
-            self._respace(lines if self.folds else 0, before=after)
-            if one:
-                break
-
-    def forget(self) -> None:
-        self.spacer, self.folds = None, []
-
-    def _respace(self, lines: int, before: Widget | None) -> None:
-        old, self.spacer = self.spacer, None
-        if lines and before is not None:
-            self.spacer = FoldSpacer(lines)
-            self.container.mount(self.spacer, before=before)
-        if old is not None:
-            old.display = False
-            old.remove()
-
-
 class Conversation(VerticalScroll):
     DEFAULT_CSS = """
     Conversation {
@@ -134,7 +58,7 @@ class Conversation(VerticalScroll):
         self._messages: list[MessageRow] = []
         self._first_mounted = 0
         self._mounting = False
-        self._below = _FoldBelow(self)
+        self._below = FoldBelow(self)
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
 
     @property
@@ -215,6 +139,7 @@ class Conversation(VerticalScroll):
                 self.scroll_to(y=first.virtual_region.y + offset + moved, animate=False, immediate=True)
                 await self._refreshed()
             self._below.fold(self.region.bottom + self.region.height)
+            self.call_after_refresh(self._unfold_near, False)  # the view may have jumped meanwhile
 
     async def _refreshed(self) -> None:
         """Wait for the next refresh of the screen (layout and paint)."""
@@ -226,12 +151,18 @@ class Conversation(VerticalScroll):
         super().watch_scroll_y(old, new)
         if new <= 0 and old > 0:
             self.run_worker(self._mount_earlier(), group="history", exclusive=False)
+        if new > old and self._below.spacer is not None:
+            # Once laid out: the spacer may be new, and regions are placed for the last layout.
+            self.call_after_refresh(self._unfold_near)
+
+    def _unfold_near(self, scrolling_down: bool = True) -> None:
+        """Show what was folded if the view is on it (a jump: end, a click), or, scrolling
+        down, the nearest fold once the view is within a screen of it."""
         spacer = self._below.spacer
-        if new > old and spacer is not None and spacer.region:
-            # Where the spacer starts below the top of the view (screen regions are placed for
-            # the scroll of the last layout; virtual ones don't depend on it).
-            below, height = spacer.virtual_region.y - new, self.scrollable_content_region.height
-            if below < height:  # a jump (end, a click) onto what is folded: show it all now
-                self._below.unfold()
-            elif below <= 2 * height:  # scrolling down, a screen from what was folded
-                self._below.unfold(one=True)
+        if spacer is None or not spacer.is_attached:
+            return
+        below, height = spacer.virtual_region.y - self.scroll_y, self.scrollable_content_region.height
+        if below < height:
+            self._below.unfold()
+        elif scrolling_down and below <= 2 * height:
+            self._below.unfold(one=True)

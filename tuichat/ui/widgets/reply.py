@@ -20,13 +20,13 @@ from typing import Any, TypeVar
 from markdown_it import MarkdownIt
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
-from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from tuichat.runtime.reply import Reply, ReplyBuilder, Update
+from tuichat.ui.widgets.fold import Fold
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 T = TypeVar("T")
@@ -127,135 +127,6 @@ def segment_cut(text: str, most: int) -> int:
 
 
 _MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS
-
-
-class FoldSpacer(Widget):
-    """Blank lines standing in for folded widgets (a stream layout ignores a set height)."""
-
-    DEFAULT_CSS = "FoldSpacer { height: auto; }"
-
-    def __init__(self, lines: int) -> None:
-        super().__init__()
-        self.lines = lines
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self.lines
-
-
-class Fold:
-    """Folds a run of a stream-layout container's children that ends above the viewport:
-    hides them (`display: none`, so layouts skip their widgets) behind one blank spacer of
-    their height, so nothing below moves. Widget count is what each layout costs, so while a
-    reply streams, with the conversation at its end, the widgets it scrolled past are folded.
-
-    The spacer has no margins: it starts below the bottom margin of the child above (where
-    the first folded child's top margin, collapsed with that one, started it) and ends where
-    the first child left shown starts, less that child's top margin. A new height is a new
-    spacer: a stream layout keeps the placements of the children before the first one that
-    asked for a layout, so a spacer whose height changed could keep its old one for a frame.
-
-    Folds stack; `unfold` shows everything at once (a scroll up, a new width, where content
-    must be there now), `unfold(gradually=True)` one fold per step, nearest first, so that
-    no single layout has to take every widget back at once."""
-
-    STEP = 0.05  # seconds between the steps of a gradual unfold
-
-    def __init__(self, container: Widget) -> None:
-        self.container = container
-        self.spacer: FoldSpacer | None = None
-        self.folds: list[tuple[list[Widget], int]] = []  # (children, spacer height before)
-        self.width = 0
-        self._timer: Timer | None = None
-
-    @property
-    def folded(self) -> int:
-        """How many children are folded."""
-        return sum(len(children) for children, _ in self.folds)
-
-    def fold(self, above: int, least: int = 0) -> None:
-        """Fold the children shown after the spacer that end above screen row `above`, if
-        they are `least` lines tall or more (each fold costs a layout or two); never the last
-        child, nor one whose next sibling has not been laid out yet."""
-        container = self.container
-        if self.folds and container.size.width != self.width:
-            self.unfold()
-        self._stop()
-        spacer = self.spacer
-        children = list(container.children)
-        start = children.index(spacer) + 1 if spacer is not None else 0
-        shown = [child for child in children[start:] if child.display]
-        folding: list[Widget] = []
-        for child, after in zip(shown, shown[1:]):
-            if not child.region or child.region.bottom > above or not after.region:
-                break
-            folding.append(child)
-        if not folding or folding[-1].region.bottom - folding[0].region.y < least:
-            return
-        keep = shown[len(folding)]
-        if spacer is not None:
-            if not spacer.region:
-                return  # not laid out yet: fold at the next call
-            top, height_before = spacer.region.y, spacer.lines
-        else:
-            # Where the spacer (no margins) will start: below the margin of the child above.
-            first = folding[0]
-            above_child = next((c for c in reversed(children[: children.index(first)]) if c.display), None)
-            top = first.region.y - first.styles.margin.top
-            if above_child is not None:
-                margin = above_child.styles.margin.bottom
-                top = first.region.y - max(margin, first.styles.margin.top) + margin
-            height_before = 0
-        # The stream and vertical layouts collapse margins between siblings: `keep` follows
-        # the spacer after its own top margin.
-        self._respace(keep.region.y - keep.styles.margin.top - top, before=folding[0])
-        for child in folding:
-            child.display = False
-        self.folds.append((folding, height_before))
-        self.width = container.size.width
-
-    def unfold(self, *, gradually: bool = False) -> None:
-        """Show the folded children: now, or one fold per STEP, nearest first."""
-        if gradually:
-            if self.folds and self._timer is None:
-                self._timer = self.container.set_interval(self.STEP, self._step)
-            return
-        self._stop()
-        while self.folds:
-            self._pop()
-
-    def forget(self) -> None:
-        """The container's children were all removed."""
-        self._stop()
-        self.spacer, self.folds = None, []
-
-    def _step(self) -> None:
-        if self.container.size.width != self.width:
-            self.unfold()  # the spacer's height is stale: show everything
-        elif self.folds:
-            self._pop()
-        if not self.folds:
-            self._stop()
-
-    def _pop(self) -> None:
-        children, height = self.folds.pop()
-        for child in children:
-            child.display = True
-        self._respace(height if self.folds else 0)
-
-    def _respace(self, lines: int, before: Widget | None = None) -> None:
-        """A spacer of `lines` (none if 0) where the spacer is, or before `before`."""
-        old, self.spacer = self.spacer, None
-        if lines:
-            self.spacer = FoldSpacer(lines)
-            self.container.mount(self.spacer, before=old if old is not None else before)
-        if old is not None:
-            old.display = False
-            old.remove()
-
-    def _stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
 
 
 class ReplyText(Widget):
@@ -565,9 +436,9 @@ class ReplyView(Widget):
         """Fold the segments more than a screen above the viewport while the conversation
         follows the stream (at the bottom, anchored)."""
         scroller = self._scroller
-        if self.streaming and scroller is not None and scroller.is_anchored:
-            if scroller.scroll_y >= scroller.max_scroll_y:
-                text.folding.fold(scroller.region.y, least=int(scroller.region.height * self.FOLD_LEAST))
+        at_end = scroller is not None and scroller.is_anchored and scroller.scroll_y >= scroller.max_scroll_y
+        if self.streaming and scroller is not None and at_end:
+            text.folding.fold(scroller.region.y, least=int(scroller.region.height * self.FOLD_LEAST))
 
     def _scrolled(self, old: float, new: float) -> None:
         if new < old:  # the user scrolls up: show everything (the anchor only moves down)
