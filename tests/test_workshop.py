@@ -296,6 +296,43 @@ async def test_a_watched_file_reloads_on_save_and_a_broken_save_keeps_the_last_g
         task.cancel()
 
 
+async def test_a_save_in_tuichat_writes_the_linked_file(host: PipeHost, library: FunctionLibrary, tmp_path: Path) -> None:
+    path = tmp_path / "live.py"
+    path.write_text(ANSWER.format("v1"))
+    path.chmod(0o640)
+    row, _ = await link_file(library, path)
+    reports: list[WatchReport] = []
+    watch = FileWatch(library, row.id, path, reports.append, interval=0.02)
+    await watch.check()  # the first look syncs
+
+    saved = await library.save_source("live", ANSWER.format("from the app"))
+    assert saved.wrote == str(path.resolve()) and saved.file_error is None
+    assert path.read_text() == ANSWER.format("from the app")
+    assert path.stat().st_mode & 0o777 == 0o640  # the file keeps its permissions
+    assert not list(tmp_path.glob(".*tuichat-save"))  # no temporary file left
+    await watch.check()
+    assert reports == []  # read back as unchanged
+    assert (await ask(host, "live", "hi")).content == "from the app"
+
+    with pytest.raises(FunctionLoadError):  # a refused save leaves the file alone
+        await library.save_source("live", BROKEN)
+    assert path.read_text() == ANSWER.format("from the app")
+    restored = await library.restore("live", (await library.versions("live"))[-1].id)
+    assert restored.wrote and path.read_text() == ANSWER.format("v1")
+
+    # A file that can no longer be written: the save stands, and the error says why and what to do.
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    (folder / "other.py").write_text(ANSWER.format("o1"))
+    await link_file(library, folder / "other.py")
+    (folder / "other.py").unlink()
+    folder.rmdir()
+    saved = await library.save_source("other", ANSWER.format("o2"))
+    assert saved.wrote is None and saved.file_error is not None
+    assert f"not written to {folder / 'other.py'}" in saved.file_error and "pipes unlink other" in saved.file_error
+    assert (await ask(host, "other", "hi")).content == "o2"
+
+
 async def test_the_watcher_follows_links_and_catches_up_on_start(host: PipeHost, library: FunctionLibrary, tmp_path: Path) -> None:
     path = tmp_path / "linked.py"
     path.write_text(ANSWER.format("v1"))
@@ -343,6 +380,11 @@ def test_cli_link_reports_a_broken_file_and_unlink(tmp_path: Path) -> None:
     path.write_text(ANSWER.format("fixed"))
     ok(tuichat(db, "pipes", "link", str(path)))
     assert ok(tuichat(db, "run", "linked", "hi", "--no-save")).stdout.strip() == "fixed"
+    path.write_text(ANSWER.format("second"))
+    ok(tuichat(db, "pipes", "link", str(path)))
+    newest_first = [int(line.split()[0]) for line in ok(tuichat(db, "pipes", "versions", "linked")).stdout.splitlines()[1:]]
+    restored = ok(tuichat(db, "pipes", "restore", "linked", str(newest_first[1])))  # "fixed", written back
+    assert f"wrote {path.resolve()}" in restored.stdout and path.read_text() == ANSWER.format("fixed")
     assert "no longer linked" in ok(tuichat(db, "pipes", "unlink", "linked")).stdout
 
 

@@ -321,6 +321,24 @@ async def test_a_watched_file_reloads_an_unmodified_editor(db_path: Path, tmp_pa
         assert screen.editor.text == typed and screen.modified
 
 
+async def test_a_save_in_the_editor_writes_the_linked_file(db_path: Path, tmp_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editor(pilot)
+        assert app.library is not None and app.watcher is not None
+        path = tmp_path / "greeter.py"
+        path.write_text(GREETER, encoding="utf-8")
+        await app.library.link("greeter", str(path))
+        await app.watcher.refresh()
+        screen.editor.text = GREETER.replace('"hello"', '"from the editor"')
+        await saved(pilot, screen)
+        assert path.read_text(encoding="utf-8") == screen.editor.text
+        assert any(m == f"Wrote {path}" for m in messages(app))
+        await asyncio.sleep(0.5)  # the watcher reads the file back: nothing changes, nothing is reported
+        assert not screen.modified and not any("Reloaded" in m for m in messages(app))
+        assert await answer(app, "greeter") == "from the editor"
+
+
 async def test_declining_an_install_stores_the_function_inactive(db_path: Path, no_subprocess: None) -> None:
     needs = '"""\ntitle: Needy\nrequirements: tuichat-no-such-package-xyz\n"""\n\nclass Pipe:\n    def pipe(self, body):\n        return "ok"\n'
     app = TuichatApp(db_path)

@@ -247,6 +247,10 @@ async def pipes_versions(args: argparse.Namespace, library: FunctionLibrary) -> 
 async def pipes_restore(args: argparse.Namespace, library: FunctionLibrary) -> int:
     saved = await library.restore(args.id, args.version, install_policy(args))
     print(f"restored version {args.version} of '{args.id}'" if saved.changed else f"version {args.version} is already the current source")
+    if saved.wrote:
+        print(f"wrote {saved.wrote}")
+    if saved.file_error:
+        print(f"tuichat: {saved.file_error}", file=sys.stderr)
     return 1 if saved.problem else 0
 
 

@@ -7,9 +7,12 @@ error and nothing stored changes (Open WebUI answers HTTP 400 the same way).
 from __future__ import annotations
 
 import ast
+import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
@@ -60,6 +63,8 @@ class Saved:
     changed: bool  # False when the source was already stored as it is
     installed: list[str] = field(default_factory=list)
     problem: str | None = None  # stored, but inactive until this is fixed (a failed install)
+    wrote: str | None = None  # the linked file the source was written to
+    file_error: str | None = None  # why the linked file could not be written (the store has it)
 
 
 @dataclass
@@ -187,7 +192,7 @@ class FunctionLibrary:
                 fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
                 row = await self.store.functions.update(row.id, origin=origin, **fields)
                 self.host.cache.forget(row.id)
-                return Saved(row, True, installed, problem)
+                return await self._write_linked(Saved(row, True, installed, problem), origin)
             loaded = await self._load(row.id, content, policy, installed, None)
         except (FunctionLoadError, RequirementError, SourceError) as error:
             await self.store.functions.add_version(row.id, content, origin, error=str(error))
@@ -198,7 +203,27 @@ class FunctionLibrary:
             row.id, origin=origin, **fields, type=loaded.type, is_active=active, load_error=None
         )
         self.host.cache.put(loaded)
-        return Saved(row, True, installed)
+        return await self._write_linked(Saved(row, True, installed), origin)
+
+    async def _write_linked(self, saved: Saved, origin: VersionOrigin) -> Saved:
+        """A source saved here (not read from the file) goes to the function's linked file too,
+        so the file and the store agree: otherwise the next save of the file would silently
+        replace this one. The watcher then reads it back as unchanged. A file that cannot be
+        written doesn't undo the save: the store has the source, and the error says why."""
+        path = saved.row.linked_path
+        if path is None or origin == "watched":
+            return saved
+        try:
+            await asyncio.to_thread(_write_atomically, Path(path), saved.row.content)
+        except OSError as exc:
+            saved.file_error = (
+                f"saved in tuichat, but not written to {path}: {exc.strerror or exc}. "
+                f"Fix the path or unlink it (`tuichat pipes unlink {saved.row.id}`); "
+                "until then the file's next change replaces this source."
+            )
+        else:
+            saved.wrote = path
+        return saved
 
     async def versions(self, function_id: str) -> list[FunctionVersion]:
         """Every version of a function's source, newest first."""
@@ -421,3 +446,21 @@ def example_source(function_id: str) -> str:
 
 def template_source(template: str) -> str:
     return resources.files("tuichat.templates").joinpath(f"{template}.py").read_text(encoding="utf-8")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file renamed over it, so that a reader (the
+    watcher, the author's editor) never sees half a file; the file keeps its permissions."""
+    temporary = path.with_name(f".{path.name}.tuichat-save")
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise

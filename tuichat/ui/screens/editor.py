@@ -595,6 +595,12 @@ class EditorScreen(Screen[None]):
             self._hide_error()
             what = f"Restored version #{version.id} of" if version is not None else "Saved and reloaded"
             self.notify(f"{what} '{fid}'{installed}", timeout=4)
+        if saved.file_error:
+            self.notify(saved.file_error, title="Linked file not written", severity="warning", timeout=12)
+        elif saved.wrote:
+            from tuichat.runtime.watch import describe_path
+
+            self.notify(f"Wrote {describe_path(saved.wrote)}", timeout=4)
         if saved.changed:
             cast("TuichatApp", self.app).functions_changed.publish(fid)
         self._refresh_status()
