@@ -298,15 +298,20 @@ async def test_find_selects_the_next_match_and_wraps(db_path: Path) -> None:
         assert not screen.query_one("FindBar").display
 
 
+async def linked(app: TuichatApp, path: Path) -> Path:
+    """Write GREETER to `path`, link it to "greeter" and start watching it."""
+    assert app.library is not None and app.watcher is not None
+    path.write_text(GREETER, encoding="utf-8")
+    await app.library.link("greeter", str(path))
+    await app.watcher.refresh()
+    return path
+
+
 async def test_a_watched_file_reloads_an_unmodified_editor(db_path: Path, tmp_path: Path) -> None:
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_editor(pilot)
-        assert app.library is not None and app.watcher is not None
-        path = tmp_path / "greeter.py"
-        path.write_text(GREETER, encoding="utf-8")
-        await app.library.link("greeter", str(path))
-        await app.watcher.refresh()
+        path = await linked(app, tmp_path / "greeter.py")
         changed = GREETER.replace('"hello"', '"from disk"')
         path.write_text(changed, encoding="utf-8")
         await until(pilot, lambda: screen.editor.text == changed)
@@ -325,11 +330,7 @@ async def test_a_save_in_the_editor_writes_the_linked_file(db_path: Path, tmp_pa
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_editor(pilot)
-        assert app.library is not None and app.watcher is not None
-        path = tmp_path / "greeter.py"
-        path.write_text(GREETER, encoding="utf-8")
-        await app.library.link("greeter", str(path))
-        await app.watcher.refresh()
+        path = await linked(app, tmp_path / "greeter.py")
         screen.editor.text = GREETER.replace('"hello"', '"from the editor"')
         await saved(pilot, screen)
         assert path.read_text(encoding="utf-8") == screen.editor.text
