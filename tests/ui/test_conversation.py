@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from collections.abc import Callable
 
 from textual import events
@@ -137,3 +138,24 @@ async def test_a_held_pageup_keeps_mounting_earlier_windows() -> None:
         assert conversation.first_mounted <= 200 - 4 * WINDOW
         await settled(pilot, lambda: (conversation.first_mounted, conversation.folded))
         assert conversation.folded > 0
+
+
+async def test_opening_another_chat_while_an_earlier_window_mounts() -> None:
+    app = Chat([message(n) for n in range(200)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened(pilot, app)
+        for _ in range(400):
+            if conversation._mounting:
+                break
+            key = events.Key("pageup", None)
+            key.set_sender(app)
+            app.post_message(key)
+            await asyncio.sleep(0.01)
+        assert conversation._mounting
+        other = [replace(message(n), id=f"o{n}", chat_id="other") for n in range(30)]
+        await conversation.show(other)
+        await settled(pilot, lambda: (len(conversation.children), conversation.first_mounted))
+        ids = [child.message_id for child in conversation.children if isinstance(child, (UserMessage, ReplyView))]  # type: ignore[attr-defined]
+        assert ids == [f"o{n}" for n in range(30 - WINDOW, 30)]
+        assert conversation.first_mounted == 30 - WINDOW and not conversation._mounting
+        assert app.is_running

@@ -73,6 +73,7 @@ class Conversation(VerticalScroll):
 
     async def show(self, messages: list[MessageRow]) -> None:
         """Replace what is shown with a stored chat's messages (only the last window is mounted)."""
+        self.workers.cancel_group(self, "history")  # earlier windows of the chat shown so far
         self._messages = messages
         self._first_mounted = max(0, len(messages) - WINDOW)
         # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
