@@ -424,6 +424,20 @@ def test_the_editor_works_without_python_highlighting(monkeypatch: pytest.Monkey
     assert not isinstance(editor.document, SyntaxAwareDocument) and editor.text == "x = 1\n"
 
 
+async def test_ctrl_home_and_ctrl_end_go_to_the_start_and_end_of_the_source(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editor(pilot)
+        editor = screen.editor
+        last = editor.document.line_count - 1
+        await pilot.press("ctrl+end")
+        assert editor.cursor_location == line_end(editor, last)
+        await pilot.press("ctrl+home")
+        assert editor.cursor_location == (0, 0)
+        await pilot.press("ctrl+shift+end")
+        assert editor.selected_text == editor.text
+
+
 async def test_save_is_a_binding_with_an_id_in_the_palette(db_path: Path) -> None:
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:

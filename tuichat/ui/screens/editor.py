@@ -66,11 +66,22 @@ class _InstallCancelled(Exception):
 
 
 class CodeEditor(TextArea):
-    """`TextArea.code_editor`, except that Escape reaches the screen.
+    """`TextArea.code_editor`, except that Escape reaches the screen, and ctrl+home/ctrl+end
+    go to the start/end of the source as in other editors (TextArea has no such keys).
 
     In "indent" tab mode TextArea turns Escape into "focus the next widget"; here Escape closes
     the find bar or the editor (the screen's binding), the way every other tuichat screen does.
     """
+
+    BINDINGS = [
+        Binding("ctrl+home", "document_edge(False)", "Start", id="editor.start", show=False),
+        Binding("ctrl+end", "document_edge(True)", "End", id="editor.end", show=False),
+        Binding("ctrl+shift+home", "document_edge(False, True)", "Select to start", id="editor.select_start", show=False),
+        Binding("ctrl+shift+end", "document_edge(True, True)", "Select to end", id="editor.select_end", show=False),
+    ]
+
+    def action_document_edge(self, end: bool, select: bool = False) -> None:
+        self.move_cursor(self.document.end if end else (0, 0), select=select)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "escape":
