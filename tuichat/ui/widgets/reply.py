@@ -132,12 +132,13 @@ _MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS
 class ReplyText(Widget):
     """A streaming reply's text, as a column of Markdown segments.
 
-    Each segment ends at a top-level block boundary (`segment_cut`). Only the last one (live)
-    is rendered again by a write, whole, from its text, so a write costs about as much as the
-    last block, and what is shown is always a fresh render: never the stale fence or table
-    row that Textual's incremental `Markdown.append` can leave behind (oterm #308; still seen
-    with 8.2.8), so the stream needs no repairing re-render at its end. The column renders
-    as one Markdown of the whole text would, margins included.
+    Each segment ends at a top-level block boundary (`segment_cut`). A write touches only
+    the last one (live): it appends to it (`Markdown.append`, which re-parses from its last
+    block), so a write costs about as much as the last block. The live segment is rendered
+    whole from its text when it is sealed and at the end, so a stale fence or table row that
+    `append` can leave behind (oterm #308; still seen with 8.2.8) never outlives its segment,
+    and the stream needs no re-render of the whole reply at its end. The column renders as
+    one Markdown of the whole text would, margins included.
 
     While the conversation follows the stream, the segments it scrolled past are folded
     (`folding`, a `Fold`).
@@ -146,7 +147,6 @@ class ReplyText(Widget):
     # Blocks a live segment may gather before it ends where its gap needs mending (a run of
     # headings and fences with no paragraph, list or table between them).
     MOST_BLOCKS = 6
-    APPEND = True
 
     DEFAULT_CSS = """
     ReplyText {
@@ -203,7 +203,7 @@ class ReplyText(Widget):
         source = self._live.source
         if shown == source and not final:
             return
-        if self.APPEND and not final and not cut and source and shown.startswith(source):
+        if not final and not cut and source and shown.startswith(source):
             await self._live.append(shown[len(source) :])
             self._mend(self._live)
         else:
