@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tuichat.runtime import codec  # noqa: E402
 from tuichat.runtime.host import PipeHost, make_body  # noqa: E402
+from tuichat.runtime.invocation import codec  # noqa: E402
 from tuichat.runtime.library import FunctionLibrary  # noqa: E402
 from tuichat.store import Store  # noqa: E402
 

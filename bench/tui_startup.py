@@ -48,8 +48,8 @@ RUN_TIMEOUT = 60.0
 # Modules that should not be imported before the first frame, as (label, test on a name).
 HEAVY = [
     "pydantic",
-    "tuichat.runtime.loader",
-    "tuichat.runtime.requirements",
+    "tuichat.runtime.loading.loader",
+    "tuichat.runtime.loading.requirements",
     "pip",
     "textual.widgets._text_area",
     "function_*",

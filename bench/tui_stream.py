@@ -42,9 +42,9 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import VerticalScroll  # noqa: E402
 from textual.widgets import Markdown  # noqa: E402
 
-from tuichat.runtime.codec import chunk_line  # noqa: E402
-from tuichat.runtime.reply import ReplyBuilder  # noqa: E402
-from tuichat.runtime.trace import SseStep  # noqa: E402
+from tuichat.runtime.invocation.codec import chunk_line  # noqa: E402
+from tuichat.runtime.invocation.trace import SseStep  # noqa: E402
+from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.ui.widgets.reply import ReplyView  # noqa: E402
 
 RATE = 60.0  # tokens per second for the paced run

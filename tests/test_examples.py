@@ -9,7 +9,8 @@ import pytest
 from tests.tracing import ORACLE_METADATA, collect, replier
 from tuichat.runtime.host import PipeHost, make_body
 from tuichat.runtime.library import EXAMPLE_IDS, FunctionLibrary
-from tuichat.runtime.reply import Reply, reply_from_steps
+from tuichat.runtime.reply.builder import reply_from_steps
+from tuichat.runtime.reply.model import Reply
 
 
 @pytest.fixture

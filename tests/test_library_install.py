@@ -14,7 +14,7 @@ from tests.wheels import build_wheel, uninstall
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import EXPORT_FIELDS, FunctionLibrary, InstallPolicy
-from tuichat.runtime.requirements import RequirementConflict, RequirementError
+from tuichat.runtime.loading.requirements import RequirementConflict, RequirementError
 from tuichat.store import Store
 
 
@@ -26,7 +26,7 @@ def needs(package: str, *, declared: bool = True) -> str:
 async def answer(host: PipeHost, model: str) -> str:
     from tests.tracing import collect
     from tuichat.runtime.host import make_body
-    from tuichat.runtime.reply import reply_from_steps
+    from tuichat.runtime.reply.builder import reply_from_steps
 
     invocation = await host.invoke(model, make_body(model, [{"role": "user", "content": "hi"}], stream=False))
     return reply_from_steps(await collect(invocation)).content

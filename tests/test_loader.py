@@ -12,15 +12,15 @@ import pytest
 
 from tests.tracing import collect, normalise, trace
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError
-from tuichat.runtime.frontmatter import (
+from tuichat.runtime.host import PipeHost
+from tuichat.runtime.invocation.trace import RaisedStep, SseStep
+from tuichat.runtime.library import FunctionLibrary
+from tuichat.runtime.loading.frontmatter import (
     extract_frontmatter,
     parse_requirements,
     replace_imports,
 )
-from tuichat.runtime.host import PipeHost
-from tuichat.runtime.library import FunctionLibrary
-from tuichat.runtime.loader import load_module
-from tuichat.runtime.trace import RaisedStep, SseStep
+from tuichat.runtime.loading.loader import load_module
 from tuichat.store import Store
 
 NO_CLASS = "No Function class found in the module"

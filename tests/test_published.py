@@ -26,12 +26,13 @@ from tests.openai_server import (
     usage_for,
 )
 from tests.tracing import ORACLE_METADATA, collect, normalise, replier
-from tuichat.runtime.frontmatter import extract_frontmatter, parse_requirements
 from tuichat.runtime.host import PipeHost, make_body
-from tuichat.runtime.invoke import NO_HANDLER_ERROR
+from tuichat.runtime.invocation.invoke import NO_HANDLER_ERROR
+from tuichat.runtime.invocation.trace import CallStep, SseStep, Step
 from tuichat.runtime.library import FunctionLibrary, example_source
-from tuichat.runtime.reply import Reply, reply_from_steps
-from tuichat.runtime.trace import CallStep, SseStep, Step
+from tuichat.runtime.loading.frontmatter import extract_frontmatter, parse_requirements
+from tuichat.runtime.reply.builder import reply_from_steps
+from tuichat.runtime.reply.model import Reply
 
 PUBLISHED = Path(__file__).parent / "published"
 STREAM_MODES = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstream"])

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from tuichat.runtime.reasoning import ReasoningSplitter
-from tuichat.runtime.reply import ActivityEntry, Reply, ReplyBuilder, Update, reply_from_steps
-from tuichat.runtime.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.reply.builder import ReplyBuilder, reply_from_steps
+from tuichat.runtime.reply.model import ActivityEntry, Reply, Update
+from tuichat.runtime.reply.reasoning import ReasoningSplitter
 
 MODEL = "p"
 

@@ -7,7 +7,7 @@ import json
 from tests.tracing import ORACLE_METADATA, collect
 from tuichat.runtime.host import PipeHost, make_body
 from tuichat.runtime.library import FunctionLibrary
-from tuichat.runtime.reply import reply_from_steps
+from tuichat.runtime.reply.builder import reply_from_steps
 
 READS_REQUEST = '''
 import json

@@ -12,9 +12,9 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.wheels import build_wheel, uninstall
-from tuichat.runtime import requirements as reqmod
-from tuichat.runtime.missing import MissingModule, diagnose, distribution_for_module
-from tuichat.runtime.requirements import (
+from tuichat.runtime.loading import requirements as reqmod
+from tuichat.runtime.loading.missing import MissingModule, diagnose, distribution_for_module
+from tuichat.runtime.loading.requirements import (
     RequirementConflict,
     RequirementError,
     check_conflicts,

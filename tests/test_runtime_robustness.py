@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.tracing import ORACLE_METADATA, collect, normalise
-from tuichat.runtime import invoke as invoke_module
-from tuichat.runtime.channel import Channel
 from tuichat.runtime.host import PipeHost
+from tuichat.runtime.invocation import invoke as invoke_module
+from tuichat.runtime.invocation.channel import Channel
+from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Step
 from tuichat.runtime.library import FunctionLibrary
-from tuichat.runtime.trace import EventStep, RaisedStep, SseStep, Step
 from tuichat.store import Store
 
 GUARD = 10.0  # seconds before a stuck test fails instead of hanging (never reached when passing)

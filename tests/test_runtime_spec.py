@@ -19,7 +19,7 @@ from tests.tracing import (
     trace,
 )
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.invoke import NO_HANDLER_ERROR, refused_call_error
+from tuichat.runtime.invocation.invoke import NO_HANDLER_ERROR, refused_call_error
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.store import Store
 

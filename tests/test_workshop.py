@@ -18,7 +18,7 @@ from tests.test_examples import ask
 from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary, FunctionNotFound, SourceError
-from tuichat.runtime.requirements import RequirementError
+from tuichat.runtime.loading.requirements import RequirementError
 from tuichat.runtime.watch import FileWatch, Watcher, WatchReport, link_file, sync_file
 from tuichat.store import Store
 from tuichat.store.schema import MIGRATIONS, statements

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.invoke import Invocation
-from tuichat.runtime.trace import Step
+from tuichat.runtime.invocation.invoke import Invocation
+from tuichat.runtime.invocation.trace import Step
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 CREATED = re.compile(r'("created":\s*)\d+')

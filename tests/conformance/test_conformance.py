@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.tracing import normalise, trace
-from tuichat.runtime.frontmatter import extract_frontmatter
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
+from tuichat.runtime.loading.frontmatter import extract_frontmatter
 
 CASES = Path(__file__).parent / "cases"
 

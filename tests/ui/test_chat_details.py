@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.ui.helpers import chat_app, chat_with, stored, until, with_pipe
-from tuichat.runtime.reply import ActivityEntry
+from tuichat.runtime.reply.model import ActivityEntry
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ACTIVITY_OPEN, SIDEBAR_OPEN, ChatScreen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -16,6 +16,7 @@ from tuichat.store import MessageRow
 from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
 from tuichat.ui.widgets.fold import FoldSpacer
 from tuichat.ui.widgets.reply import ReplyView
+
 
 def message(n: int) -> MessageRow:
     user = n % 2 == 0

@@ -55,10 +55,10 @@ async def open_editor(pilot: Pilot[Any], function_id: str = "greeter", source: s
     app = pilot.app
     assert isinstance(app, TuichatApp)
     await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-    await app.start_runtime()
-    assert app.library is not None
+    await app.runtime()
+    assert app.services is not None
     if source is not None:
-        await app.library.add(source, function_id=function_id)
+        await app.services.library.add(source, function_id=function_id)
     return await show_editor(pilot, function_id)
 
 
@@ -81,10 +81,10 @@ async def answer(app: TuichatApp, model: str) -> str:
     """What a chat with `model` gets back now, through the same host the chat screen uses."""
     from tests.tracing import collect
     from tuichat.runtime.host import make_body
-    from tuichat.runtime.reply import reply_from_steps
+    from tuichat.runtime.reply.builder import reply_from_steps
 
-    assert app.host is not None
-    invocation = await app.host.invoke(model, make_body(model, [{"role": "user", "content": "hi"}], stream=False))
+    assert app.services is not None
+    invocation = await app.services.host.invoke(model, make_body(model, [{"role": "user", "content": "hi"}], stream=False))
     return reply_from_steps(await collect(invocation)).content
 
 
@@ -105,7 +105,7 @@ async def test_a_syntax_error_is_shown_at_its_line_and_nothing_typed_is_lost(db_
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_editor(pilot)
-        assert app.library is not None
+        assert app.services is not None
         published: list[str] = []
         app.functions_changed.subscribe(screen, published.append)
         chat = chat_screen(app)
@@ -125,7 +125,7 @@ async def test_a_syntax_error_is_shown_at_its_line_and_nothing_typed_is_lost(db_
         assert "SyntaxError" in screen.error_text and "line 8" in screen.error_text
         assert editor.cursor_location[0] == GREETING_LINE
         assert editor.text == typed and screen.modified  # exactly as typed, still unsaved
-        assert (await app.library.get("greeter")).content == GREETER  # the good source keeps serving
+        assert (await app.services.library.get("greeter")).content == GREETER  # the good source keeps serving
         refused = (await versions(app, "greeter"))[0]
         assert refused.content == typed and refused.error is not None and "SyntaxError" in refused.error
         assert await answer(app, "greeter") == "hello"
@@ -137,7 +137,7 @@ async def test_a_syntax_error_is_shown_at_its_line_and_nothing_typed_is_lost(db_
         listing_before = chat.listing
         await saved(pilot, screen)
         assert not screen.error_shown and not screen.modified and "modified" not in screen.sub_title
-        assert (await app.library.get("greeter")).content == editor.text
+        assert (await app.services.library.get("greeter")).content == editor.text
         assert (await versions(app, "greeter"))[0].error is None
         assert "Saved and reloaded 'greeter'" in messages(app)
         assert await answer(app, "greeter") == "howdy"
@@ -169,12 +169,12 @@ async def test_history_loads_or_restores_a_version_with_its_diff(db_path: Path) 
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_editor(pilot)
-        assert app.library is not None
+        assert app.services is not None
         editor = screen.editor
         editor.text = GREETER.replace('"hello"', '"howdy"')
         await saved(pilot, screen)
         second = editor.text
-        assert (await app.library.get("greeter")).content == second
+        assert (await app.services.library.get("greeter")).content == second
 
         # Load the first version into the editor: unsaved, nothing stored.
         await pilot.press("f4")
@@ -189,7 +189,7 @@ async def test_history_loads_or_restores_a_version_with_its_diff(db_path: Path) 
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is screen)
         assert editor.text == GREETER and screen.modified
-        assert (await app.library.get("greeter")).content == second
+        assert (await app.services.library.get("greeter")).content == second
         await pilot.press("ctrl+z")  # the load is one undoable edit
         assert editor.text == second and not screen.modified
 
@@ -199,7 +199,7 @@ async def test_history_loads_or_restores_a_version_with_its_diff(db_path: Path) 
         await pilot.press("down", "ctrl+r")
         await until(pilot, lambda: app.screen is screen and not screen.saving and not screen.modified)
         assert editor.text == GREETER
-        assert (await app.library.get("greeter")).content == GREETER
+        assert (await app.services.library.get("greeter")).content == GREETER
         newest = (await versions(app, "greeter"))[0]
         assert (newest.origin, newest.content) == ("restored", GREETER)
         assert await answer(app, "greeter") == "hello"
@@ -233,7 +233,7 @@ async def test_history_marks_refused_versions(db_path: Path) -> None:
         await until(pilot, lambda: screen.saves_finished > before)
         assert screen.error_shown and "line 8" in screen.error_text
         assert screen.editor.text == refused and screen.editor.cursor_location[0] == GREETING_LINE
-        assert app.library is not None and (await app.library.get("greeter")).content == GREETER
+        assert app.services is not None and (await app.services.library.get("greeter")).content == GREETER
 
 
 async def test_closing_with_unsaved_changes_asks_first(db_path: Path) -> None:
@@ -251,8 +251,8 @@ async def test_closing_with_unsaved_changes_asks_first(db_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, UnsavedChangesScreen))
         await pilot.press("d")  # discard
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        assert app.library is not None
-        assert (await app.library.get("greeter")).content == GREETER
+        assert app.services is not None
+        assert (await app.services.library.get("greeter")).content == GREETER
 
 
 async def test_closing_can_save_first_and_an_unmodified_editor_just_closes(db_path: Path) -> None:
@@ -265,8 +265,8 @@ async def test_closing_can_save_first_and_an_unmodified_editor_just_closes(db_pa
         await until(pilot, lambda: isinstance(app.screen, UnsavedChangesScreen))
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        assert app.library is not None
-        assert (await app.library.get("greeter")).content == GREETER + "# x"
+        assert app.services is not None
+        assert (await app.services.library.get("greeter")).content == GREETER + "# x"
         await show_editor(pilot, "greeter")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
@@ -300,9 +300,9 @@ async def test_find_selects_the_next_match_and_wraps(db_path: Path) -> None:
 
 async def linked(app: TuichatApp, path: Path) -> Path:
     """Write GREETER to `path`, link it to "greeter" and start watching it."""
-    assert app.library is not None and app.watcher is not None
+    assert app.services is not None and app.watcher is not None
     path.write_text(GREETER, encoding="utf-8")
-    await app.library.link("greeter", str(path))
+    await app.services.library.link("greeter", str(path))
     await app.watcher.refresh()
     return path
 
@@ -349,8 +349,8 @@ async def test_declining_an_install_stores_the_function_inactive(db_path: Path, 
         await pilot.press("f2")
         assert "tuichat-no-such-package-xyz" in await confirm(pilot, False)
         await until(pilot, lambda: app.screen is screen and not screen.saving)
-        assert app.library is not None
-        row = await app.library.get("greeter")
+        assert app.services is not None
+        row = await app.services.library.get("greeter")
         assert row.content == needs and not row.is_active and "installs are off" in (row.load_error or "")
         assert screen.error_shown and "installs are off" in screen.error_text and not screen.modified
 
@@ -399,9 +399,9 @@ async def test_a_stored_load_error_is_shown_when_the_editor_opens(db_path: Path)
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        await app.start_runtime()
-        assert app.library is not None and app.store is not None
-        await app.library.add(GREETER, function_id="greeter")
+        await app.runtime()
+        assert app.services is not None
+        await app.services.library.add(GREETER, function_id="greeter")
         await app.store.functions.update("greeter", is_active=False, load_error="pipes() raised: boom\n\nTraceback: here")
         screen = await open_editor(pilot, source=None)
         assert screen.error_shown and "Stored with an error" in screen.error_text and "boom" in screen.error_text

@@ -365,11 +365,11 @@ async def test_a_missing_requirement_is_installed_with_pip_shown(
         row = screen.row("needy")
         assert row is not None and row.is_active and row.load_error is None
         assert [m["id"] for m in screen.models["needy"]] == ["needy"]
-        invocation = await app.host.invoke(  # type: ignore[union-attr]
+        invocation = await app.services.host.invoke(  # type: ignore[union-attr]
             "needy", {"messages": [{"role": "user", "content": "hi"}], "stream": False}
         )
         from tests.tracing import collect
-        from tuichat.runtime.reply import reply_from_steps
+        from tuichat.runtime.reply.builder import reply_from_steps
 
         assert reply_from_steps(await collect(invocation)).content == "value=42"
 

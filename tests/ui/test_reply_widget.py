@@ -15,11 +15,11 @@ from textual.widgets.markdown import MarkdownFence
 
 from tests.ui.helpers import screen_lines, settled
 from tuichat.examples.markdown import ANSWER, chunks
-from tuichat.runtime.codec import chunk_line
-from tuichat.runtime.reply import Reply, ReplyBuilder
-from tuichat.runtime.trace import EventStep, RaisedStep, SseStep, Step
+from tuichat.runtime.invocation.codec import chunk_line
+from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Step
+from tuichat.runtime.reply.builder import ReplyBuilder
+from tuichat.runtime.reply.model import Reply
 from tuichat.ui.widgets.reply import SPINNER, ReplyText, ReplyView, citations, segment_cut
-
 
 SOURCES = [
     {

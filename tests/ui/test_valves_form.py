@@ -22,7 +22,7 @@ from tests.tracing import collect
 from tests.ui.helpers import ScreenHost, confirm, until
 from tuichat.runtime.host import PipeHost, make_body
 from tuichat.runtime.library import FunctionLibrary
-from tuichat.runtime.reply import reply_from_steps
+from tuichat.runtime.reply.builder import reply_from_steps
 from tuichat.store import Store
 from tuichat.ui.screens.valves_form import ValveRow, ValvesScreen
 

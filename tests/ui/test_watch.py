@@ -16,7 +16,7 @@ from tests.tracing import collect
 from tests.ui import helpers
 from tests.ui.helpers import answer_prompt, cell, confirm, open_pipes, ready, select
 from tuichat.runtime.host import make_body
-from tuichat.runtime.reply import reply_from_steps
+from tuichat.runtime.reply.builder import reply_from_steps
 from tuichat.runtime.watch import WatchReport
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.prompts import TextPromptScreen
@@ -41,8 +41,8 @@ until = partial(helpers.until, timeout=20.0)
 
 
 async def reply(app: TuichatApp, model: str) -> str:
-    assert app.host is not None
-    invocation = await app.host.invoke(model, make_body(model, [{"role": "user", "content": "hi"}], stream=False))
+    assert app.services is not None
+    invocation = await app.services.host.invoke(model, make_body(model, [{"role": "user", "content": "hi"}], stream=False))
     return reply_from_steps(await collect(invocation)).content
 
 
@@ -65,8 +65,8 @@ async def test_a_watched_file_reloads_under_the_running_app(db_path: Path, tmp_p
 
         write(path, answers("two, from the new code"))
         await until(pilot, lambda: any(r.ok and r.changed for r in reports))
-        assert app.library is not None
-        assert "two, from the new code" in (await app.library.get("live")).content
+        assert app.services is not None
+        assert "two, from the new code" in (await app.services.library.get("live")).content
         assert await reply(app, "live") == "two, from the new code"
 
         # A broken save: reported with its line, and the last good version keeps serving.
@@ -76,7 +76,7 @@ async def test_a_watched_file_reloads_under_the_running_app(db_path: Path, tmp_p
         assert failed.function_id == "live" and failed.line == 2 and "SyntaxError" in failed.message
         assert "last good version keeps serving" in failed.message
         await until(pilot, lambda: any(n.severity == "error" and "SyntaxError" in str(n.message) for n in app._notifications))
-        row = await app.library.get("live")
+        row = await app.services.library.get("live")
         assert row.is_active and "two, from the new code" in row.content
         assert await reply(app, "live") == "two, from the new code"
 
@@ -104,8 +104,8 @@ async def test_a_watched_manifold_changes_its_models_in_the_picker(db_path: Path
         await until(pilot, lambda: chat.listing is not None and "multi.alpha" in chat.listing.by_id())
         write(path, manifold(["alpha", "beta", "gamma"]))
         await until(pilot, lambda: chat.listing is not None and "multi.gamma" in chat.listing.by_id())
-        assert app.host is not None
-        listing = await app.host.list_models()
+        assert app.services is not None
+        listing = await app.services.host.list_models()
         assert [m["id"] for m in listing.models if m["id"].startswith("multi.")] == ["multi.alpha", "multi.beta", "multi.gamma"]
         assert await reply(app, "multi.beta") == "multi.beta"
 
@@ -122,8 +122,8 @@ async def test_link_and_unlink_from_the_pipes_screen(db_path: Path, tmp_path: Pa
         await answer_prompt(pilot, str(path))
         assert "does not exist" in await confirm(pilot, True)  # create it with the current code
         await until(pilot, lambda: not screen.busy and app.watcher is not None and "echo" in app.watcher.watched)
-        assert app.library is not None
-        echo = await app.library.get("echo")
+        assert app.services is not None
+        echo = await app.services.library.get("echo")
         assert path.read_text(encoding="utf-8") == echo.content and echo.linked_path == str(path.resolve())
         await until(pilot, lambda: cell(screen, "echo", 5) == "linked")
         assert "watching for changes" in str(screen.query_one("#detail-file").render())
@@ -137,5 +137,5 @@ async def test_link_and_unlink_from_the_pipes_screen(db_path: Path, tmp_path: Pa
         await pilot.press("l")
         assert "Unlink" in await confirm(pilot, True)
         await until(pilot, lambda: not screen.busy and "echo" not in app.watcher.watched)  # type: ignore[union-attr]
-        assert (await app.library.get("echo")).linked_path is None
+        assert (await app.services.library.get("echo")).linked_path is None
         assert "not linked" in str(screen.query_one("#detail-file").render())

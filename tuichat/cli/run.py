@@ -15,9 +15,9 @@ from typing import Any, TextIO
 from tuichat.cli.commands import UsageError, parse_json
 from tuichat.cli.output import describe_call, describe_event, dump_json
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.invoke import EventCallHandler
-from tuichat.runtime.reply import Reply, Update
-from tuichat.runtime.trace import CallStep, EventStep, Step
+from tuichat.runtime.invocation.invoke import EventCallHandler
+from tuichat.runtime.invocation.trace import CallStep, EventStep, Step
+from tuichat.runtime.reply.model import Reply, Update
 from tuichat.runtime.turn import Turn
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from tuichat.runtime.reply import Reply
+from tuichat.runtime.reply.model import Reply
 from tuichat.store import ChatRow, MessageRow
 from tuichat.store.chats import Event
 

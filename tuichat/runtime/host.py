@@ -12,10 +12,10 @@ from typing import Any
 
 from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
-from tuichat.runtime.invoke import EventCallHandler, Invocation
-from tuichat.runtime.loader import FunctionCache, LoadedFunction
+from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
+from tuichat.runtime.invocation.request import State
+from tuichat.runtime.loading.loader import FunctionCache, LoadedFunction
 from tuichat.runtime.models import FunctionModels, function_models, pipe_id_of
-from tuichat.runtime.request import State
 from tuichat.runtime.valves import apply_valves
 from tuichat.store import FunctionRow, Store
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
-from tuichat.runtime.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.loader import LoadedFunction, load_error, load_function, source_filename
-from tuichat.runtime.missing import diagnose
-from tuichat.runtime.requirements import RequirementError, check_requirements, install, missing_requirements
+from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
+from tuichat.runtime.loading.loader import LoadedFunction, load_error, load_function, source_filename
+from tuichat.runtime.loading.missing import diagnose
+from tuichat.runtime.loading.requirements import RequirementError, check_requirements, install, missing_requirements
 from tuichat.runtime.valves import validate_for_storage, valves_class
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename, validate_function_id
 from tuichat.store.functions import VersionOrigin

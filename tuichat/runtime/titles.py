@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.trace import ResponseStep
+from tuichat.runtime.invocation.trace import ResponseStep
 from tuichat.store import MessageRow, Store
 
 log = logging.getLogger(__name__)

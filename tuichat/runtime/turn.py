@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuichat.runtime.host import PipeHost, make_body, new_metadata
-from tuichat.runtime.invoke import EventCallHandler, Invocation
-from tuichat.runtime.reply import Reply, ReplyBuilder, Update, json_safe
-from tuichat.runtime.trace import Step
+from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
+from tuichat.runtime.invocation.trace import Step
+from tuichat.runtime.reply.builder import ReplyBuilder
+from tuichat.runtime.reply.model import Reply, Update, json_safe
 from tuichat.store import ChatRow, MessageRow
 
 SAVE_INTERVAL = 1.0  # seconds between saves of a streaming reply

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
 from tuichat.runtime.library import FunctionLibrary, InstallPolicy, SourceError, decode_source, guess_type
-from tuichat.runtime.requirements import RequirementError
+from tuichat.runtime.loading.requirements import RequirementError
 from tuichat.store import FunctionRow, function_id_from_filename
 
 POLL_INTERVAL = 0.3  # seconds between looks at a watched file

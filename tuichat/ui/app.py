@@ -15,11 +15,9 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from tuichat.store import Store, StoreError
-from tuichat.ui.chat_screen import ChatScreen
 
 if TYPE_CHECKING:
-    from tuichat.runtime.host import PipeHost
-    from tuichat.runtime.library import FunctionLibrary
+    from tuichat.runtime.services import Services
     from tuichat.runtime.watch import Watcher, WatchReport
 
 KEYMAP_ENV = "TUICHAT_KEYMAP"
@@ -33,6 +31,10 @@ def parse_keymap(text: str) -> dict[str, str]:
 
 
 class TuichatApp(App[int]):
+    """The app hands its services to screens and widgets: declare `app = getters.app(TuichatApp)`
+    and use `self.app.store` (open before the first screen) and `await self.app.runtime()`
+    (the pipe host and function library, started once, after the first frame)."""
+
     TITLE = "tuichat"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
@@ -46,9 +48,8 @@ class TuichatApp(App[int]):
         super().__init__()
         self.db_path = db_path
         self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
-        self.store: Store | None = None
-        self.host: PipeHost | None = None
-        self.library: FunctionLibrary | None = None
+        self._store: Store | None = None
+        self.services: Services | None = None  # set once the runtime has started
         self.watcher: Watcher | None = None
         self._runtime_lock = asyncio.Lock()
         # Published after anything changes stored functions (a save, import, valves, a watched
@@ -57,9 +58,18 @@ class TuichatApp(App[int]):
         # Every live-reload result, for the pipes screen and editor to show.
         self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
 
+    @property
+    def store(self) -> Store:
+        """The open store (opened before any screen is shown)."""
+        if self._store is None:
+            raise RuntimeError("the store is not open yet")
+        return self._store
+
     async def on_mount(self) -> None:
+        from tuichat.ui.chat_screen import ChatScreen
+
         try:
-            self.store = await Store.open(self.db_path)
+            self._store = await Store.open(self.db_path)
         except StoreError as error:
             self.exit(2, message=f"tuichat: {error}")
             return
@@ -68,22 +78,19 @@ class TuichatApp(App[int]):
         keymap.update(parse_keymap(os.environ.get(KEYMAP_ENV, "")))
         if keymap:
             self.set_keymap(keymap)
-        await self.push_screen(ChatScreen(self.store))
+        await self.push_screen(ChatScreen())
 
-    async def start_runtime(self) -> PipeHost:
+    async def runtime(self) -> Services:
         """The pipe runtime, started once: imported only when first needed, after the first
         frame (pydantic and the loader cost ~90 ms), then the examples and watched files."""
         async with self._runtime_lock:
-            if self.host is not None:
-                return self.host
-            from tuichat.runtime.host import PipeHost
-            from tuichat.runtime.library import FunctionLibrary
+            if self.services is not None:
+                return self.services
+            from tuichat.runtime.services import Services
             from tuichat.runtime.watch import Watcher, link_file
 
-            assert self.store is not None
-            host = PipeHost(self.store)
-            library = FunctionLibrary(host)
-            await library.seed_examples()
+            services = await Services.start(self.store)
+            library = services.library
             for path in self.watch_paths:
                 try:
                     row, report = await link_file(library, path)
@@ -94,8 +101,8 @@ class TuichatApp(App[int]):
                 self.report_watch(report)
             self.watcher = Watcher(library, self.report_watch)
             await self.watcher.refresh()
-            self.host, self.library = host, library
-            return host
+            self.services = services
+            return services
 
     def report_watch(self, report: WatchReport) -> None:
         if report.message.startswith("unchanged"):
@@ -113,7 +120,7 @@ class TuichatApp(App[int]):
 
         from tuichat.ui.screens.pipes import PipesScreen
 
-        if self.store is None or not self.screen_stack or isinstance(self.screen, ModalScreen):
+        if self._store is None or not self.screen_stack or isinstance(self.screen, ModalScreen):
             return False
         return not any(isinstance(s, PipesScreen) for s in self.screen_stack)
 
@@ -162,8 +169,8 @@ class TuichatApp(App[int]):
     async def on_unmount(self) -> None:
         if self.watcher is not None:
             await self.watcher.close()
-        if self.store is not None:
-            await self.store.close()
+        if self._store is not None:
+            await self._store.close()
 
 
 def run_app(db_path: Path, watch: list[Path] | None = None) -> int:

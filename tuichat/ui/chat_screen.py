@@ -83,9 +83,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.store = store
         self.host: PipeHost | None = None
         self.listing: ModelListing | None = None
         self.chat: ChatRow | None = None
@@ -102,6 +101,10 @@ class ChatScreen(Screen[None]):
         self._pane_prefs = {pane: True for pane in PANES}
         self._pane_choices: dict[str, bool] = {}
         self._compact: dict[str, bool] = {}
+
+    @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -132,7 +135,7 @@ class ChatScreen(Screen[None]):
 
         app = self.app
         assert isinstance(app, TuichatApp)
-        self.host = await app.start_runtime()
+        self.host = (await app.runtime()).host
         app.functions_changed.subscribe(self, self._functions_changed)
         await self._refresh_models()
         self._warm_highlighting()
@@ -569,7 +572,7 @@ class ChatScreen(Screen[None]):
 
     # -- replies -------------------------------------------------------------------------
     async def _select_reply(self, view: ReplyView) -> None:
-        from tuichat.runtime.history import activity_of
+        from tuichat.runtime.reply.history import activity_of
 
         if self._selected_reply is not None:
             self._selected_reply.remove_class("-selected")

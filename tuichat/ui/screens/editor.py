@@ -291,9 +291,9 @@ class EditorScreen(Screen[None]):
 
     @property
     def library(self) -> FunctionLibrary:
-        library = cast("TuichatApp", self.app).library
-        assert library is not None, "the runtime is started before the editor saves"
-        return library
+        services = cast("TuichatApp", self.app).services
+        assert services is not None, "the runtime is started before the editor saves"
+        return services.library
 
     @property
     def modified(self) -> bool:
@@ -333,7 +333,7 @@ class EditorScreen(Screen[None]):
         from tuichat.runtime.errors import RuntimeErrorBase
 
         app = cast("TuichatApp", self.app)
-        await app.start_runtime()
+        await app.runtime()
         try:
             row = await self.library.get(self.function_id)
         except RuntimeErrorBase as error:
@@ -482,7 +482,7 @@ class EditorScreen(Screen[None]):
         """Save (or restore `version`), asking before pip runs; None when it was refused."""
         from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
         from tuichat.runtime.library import InstallPolicy
-        from tuichat.runtime.requirements import RequirementError
+        from tuichat.runtime.loading.requirements import RequirementError
 
         library, fid = self.library, self.function_id
 

@@ -173,12 +173,12 @@ class HistoryScreen(Screen[HistoryChoice | None]):
     @work(group="history-load", exclusive=True)
     async def _load(self) -> None:
         app = cast("TuichatApp", self.app)
-        await app.start_runtime()
-        assert app.library is not None
-        row = await app.library.get(self.function_id)
+        await app.runtime()
+        assert app.services is not None
+        row = await app.services.library.get(self.function_id)
         if self.current_text is None:
             self.current_text = row.content
-        versions = await app.library.versions(self.function_id)
+        versions = await app.services.library.versions(self.function_id)
         if not self.is_attached:
             return
         self.versions = versions

@@ -317,9 +317,9 @@ class PipesScreen(Screen[None]):
 
     @property
     def library(self) -> FunctionLibrary:
-        library = self.tuichat.library
-        assert library is not None, "the runtime starts before the table is filled"
-        return library
+        services = self.tuichat.services
+        assert services is not None, "the runtime starts before the table is filled"
+        return services.library
 
     def on_mount(self) -> None:
         self.set_class(self.app.no_color, "-no-color")
@@ -329,7 +329,7 @@ class PipesScreen(Screen[None]):
     async def _start(self) -> None:
         app = self.tuichat
         try:
-            await app.start_runtime()
+            await app.runtime()
         except Exception as error:  # noqa: BLE001 - the store is unusable: say so instead of crashing
             self._show_problem(f"The pipe runtime could not start: {error_text(error)}")
             return

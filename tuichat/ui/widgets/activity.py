@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import RichLog
 
-from tuichat.runtime.reply import ActivityEntry
+from tuichat.runtime.reply.model import ActivityEntry
 from tuichat.ui.widgets.reply import status_text
 
 NO_EVENTS = "No events yet"

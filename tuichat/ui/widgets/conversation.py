@@ -17,7 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tuichat.runtime.history import reply_of
+from tuichat.runtime.reply.history import reply_of
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.fold import FoldBelow
 from tuichat.ui.widgets.reply import ReplyView, gc_hold

@@ -25,7 +25,8 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from tuichat.runtime.reply import Reply, ReplyBuilder, Update
+from tuichat.runtime.reply.builder import ReplyBuilder
+from tuichat.runtime.reply.model import Reply, Update
 from tuichat.ui.widgets.fold import Fold
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"

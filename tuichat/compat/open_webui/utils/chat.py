@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tuichat.runtime.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
 
 
 class StreamingResponse:

@@ -13,111 +13,30 @@ joined when someone reads it.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any, Final, Literal, assert_never
+from collections.abc import Callable, Iterable
+from typing import Any, assert_never
 
 import orjson
 
-from tuichat.runtime.reasoning import ReasoningSplitter
-from tuichat.runtime.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
-
-ReplyStatus = Literal["streaming", "done", "stopped", "error"]
-ActivityKind = Literal["event", "call", "error"]
-# The request param `reasoning_tags`: None/True for Open WebUI's defaults, False for none,
-# or a (start, end) pair.
-ReasoningTagsParam = bool | Sequence[str] | None
-
-
-@dataclass(slots=True)
-class ActivityEntry:
-    """One line of the activity pane: an event, an event call, or an error."""
-
-    at: float  # seconds since the request started
-    kind: ActivityKind
-    # The event dict as emitted; {"call": E, "reply": R}; or {"message": M, "traceback": T}.
-    data: Any
-
-    def to_json(self) -> dict[str, Any]:
-        return {"at": self.at, "kind": self.kind, "data": json_safe(self.data)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ActivityEntry:
-        return cls(at=float(data.get("at", 0.0)), kind=data.get("kind", "event"), data=data.get("data"))
-
-
-@dataclass(slots=True)
-class Reply:
-    """Everything Open WebUI would show for one assistant message."""
-
-    content: str = ""  # visible text, reasoning removed
-    reasoning: str = ""  # reasoning blocks, separated by a blank line
-    usage: dict[str, Any] | None = None
-    statuses: list[dict[str, Any]] = field(default_factory=list)  # status `data`, in order
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    code_executions: list[dict[str, Any]] = field(default_factory=list)  # upserted by id
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    files: list[dict[str, Any]] = field(default_factory=list)
-    embeds: list[Any] = field(default_factory=list)
-    follow_ups: list[str] = field(default_factory=list)
-    title: str | None = None
-    error: str | None = None  # exactly the text Open WebUI shows
-    error_detail: Any = None  # the raw error value it came from
-    traceback: str | None = None
-    finish_reason: str | None = None
-    status: ReplyStatus = "streaming"
-    activity: list[ActivityEntry] = field(default_factory=list)
-
-    @property
-    def shown_status(self) -> dict[str, Any] | None:
-        """The status line above the reply: the last status, unless that one is hidden."""
-        if not self.statuses or self.statuses[-1].get("hidden"):
-            return None
-        return self.statuses[-1]
-
-    def to_json(self) -> dict[str, Any]:
-        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if f.name != "activity"}
-        out["activity"] = [entry.to_json() for entry in self.activity]
-        return out
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Reply:
-        # Missing keys fall back to the defaults, so replies stored by older versions load.
-        return cls(
-            content=data.get("content") or "",
-            reasoning=data.get("reasoning") or "",
-            usage=data.get("usage"),
-            statuses=list(data.get("statuses") or ()),
-            sources=list(data.get("sources") or ()),
-            code_executions=list(data.get("code_executions") or ()),
-            notifications=list(data.get("notifications") or ()),
-            files=list(data.get("files") or ()),
-            embeds=list(data.get("embeds") or ()),
-            follow_ups=list(data.get("follow_ups") or ()),
-            title=data.get("title"),
-            error=data.get("error"),
-            error_detail=data.get("error_detail"),
-            traceback=data.get("traceback"),
-            finish_reason=data.get("finish_reason"),
-            status=data.get("status", "done"),
-            activity=[ActivityEntry.from_json(entry) for entry in data.get("activity") or ()],
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    """What one step changed, so a front end can render incrementally."""
-
-    text: str = ""  # visible text appended
-    replaced: bool = False  # content replaced wholesale: re-render it from the reply
-    reasoning: str = ""  # reasoning text appended
-    event: ActivityEntry | None = None  # the activity entry this step added
-    error: bool = False  # the step recorded an error
-
-
-NO_CHANGE: Final = Update()
-_ERROR_CHANGE: Final = Update(error=True)
+from tuichat.runtime.invocation.trace import (
+    CallStep,
+    EventStep,
+    RaisedStep,
+    ResponseStep,
+    SseStep,
+    Step,
+)
+from tuichat.runtime.reply.model import (
+    ERROR_CHANGE,
+    NO_CHANGE,
+    ActivityEntry,
+    ActivityKind,
+    ReasoningTagsParam,
+    Reply,
+    ReplyStatus,
+    Update,
+)
+from tuichat.runtime.reply.reasoning import ReasoningSplitter
 
 
 class _Text:
@@ -342,7 +261,7 @@ class ReplyBuilder:
         if not error:
             return NO_CHANGE
         self._set_error(_error_text(error), error, None)
-        return _ERROR_CHANGE
+        return ERROR_CHANGE
 
     def _on_completion(self, data: Any) -> Update:
         # `done` needs nothing here: `finish` settles the status when the invocation ends.
@@ -353,7 +272,7 @@ class ReplyBuilder:
         if not error:
             return NO_CHANGE
         self._set_error(_error_text(error), error, None)
-        return _ERROR_CHANGE
+        return ERROR_CHANGE
 
     # -- state ------------------------------------------------------------------------
     def _append(self, text: str, reasoning: str = "") -> Update:
@@ -413,19 +332,6 @@ def reply_from_steps(steps: Iterable[Step], reasoning_tags: ReasoningTagsParam =
     for step in steps:
         builder.feed(step)
     return builder.finish()
-
-
-def json_safe(value: Any) -> Any:
-    """`value` with anything JSON cannot hold turned into text, so a reply can always be stored."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, Mapping):
-        return {key if isinstance(key, str) else str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    return repr(value)
 
 
 def _loads(text: str) -> Any:

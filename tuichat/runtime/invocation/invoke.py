@@ -18,13 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tuichat.runtime import codec
-from tuichat.runtime.channel import Channel, ChannelClosed
 from tuichat.runtime.errors import EscapedBaseException, FunctionLoadError, pipe_traceback, unwrap
-from tuichat.runtime.loader import LoadedFunction
-from tuichat.runtime.request import Request, State
+from tuichat.runtime.invocation import codec
+from tuichat.runtime.invocation.channel import Channel, ChannelClosed
+from tuichat.runtime.invocation.request import Request, State
+from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.loading.loader import LoadedFunction
 from tuichat.runtime.threads import run_in_thread
-from tuichat.runtime.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
 from tuichat.runtime.valves import apply_valves, user_valves_instance
 
 EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuichat.runtime.errors import FunctionLoadError, describe, error_position, pipe_traceback
-from tuichat.runtime.frontmatter import extract_frontmatter, replace_imports
+from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.threads import run_in_thread
 
 # Open WebUI picks the first class present in this order.

@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tuichat.runtime.errors import RuntimeErrorBase
-from tuichat.runtime.frontmatter import parse_requirements
+from tuichat.runtime.loading.frontmatter import parse_requirements
 
 __all__ = [
     "InstallResult",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuichat.runtime.reply import ActivityEntry, Reply
+from tuichat.runtime.reply.model import ActivityEntry, Reply
 from tuichat.store import MessageRow
 
 

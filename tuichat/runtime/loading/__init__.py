@@ -1,0 +1,1 @@
+"""Source to module and instance, as Open WebUI loads a function: frontmatter, requirements, errors."""
