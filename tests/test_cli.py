@@ -328,10 +328,10 @@ def test_run_streams_the_reply_to_stdout_and_events_to_stderr(db: Path) -> None:
     assert errors, "no events were printed"
     assert all(line.startswith("[") for line in errors), errors  # one line per event
     assert any(line.startswith("[status") and "Tour complete" in line for line in errors), errors
-    assert "[notification:warning] And this is a warning." in errors
-    assert "[notification:info] This is an info notification." in errors
-    assert errors.index("[notification:info] This is an info notification.") < errors.index(
-        "[notification:warning] And this is a warning."
+    assert "[notification] warning: And this is a warning." in errors
+    assert "[notification] info: This is an info notification." in errors
+    assert errors.index("[notification] info: This is an info notification.") < errors.index(
+        "[notification] warning: And this is a warning."
     )
 
 
@@ -376,10 +376,10 @@ def test_run_answers_event_calls_from_reply_options(db: Path) -> None:
     result = ok(tuichat(db, "run", "ask", "hi", "--no-save", "--reply", "true", "--reply", '"Al"', "--reply", '"hunter"', "--reply", '"blue"'))
     assert result.stdout == ASK_ALL
     assert result.stderr.splitlines() == [
-        "[call:confirmation] A few questions -> true",
-        '[call:input] Your name -> "Al"',
-        '[call:input] A secret -> "hunter"',
-        '[call:input] Favourite colour -> "blue"',
+        "[call:confirmation] A few questions → true",
+        '[call:input] Your name → "Al"',
+        '[call:input] A secret → "hunter"',
+        '[call:input] Favourite colour → "blue"',
     ]
     # the last reply repeats
     repeated = ok(tuichat(db, "run", "ask", "hi", "--no-save", "--reply", "true", "--reply", '"Al"'))
@@ -396,7 +396,7 @@ def test_run_without_replies_and_no_tty_gets_an_error_at_once(db: Path) -> None:
         "I couldn't ask you anything: the dialog failed "
         "(No one is there to answer: tuichat is running without an interactive front end.).\n"
     )
-    assert result.stderr.startswith("[call:confirmation] A few questions -> {\"error\": ")
+    assert result.stderr.startswith("[call:confirmation] A few questions → {\"error\": ")
 
 
 def test_run_jsonl_prints_the_trace_then_the_reply(db: Path) -> None:

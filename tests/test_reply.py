@@ -163,7 +163,7 @@ def test_52_event_line_is_dispatched_like_an_emitted_event() -> None:
     status = {"type": "status", "data": {"description": "Working", "done": False}}
     builder = ReplyBuilder()
     update = builder.feed(line({"event": status}, at=1.5))
-    reply = builder.finish()
+    reply = builder.finish().reply
     assert reply.statuses == [{"description": "Working", "done": False}]
     assert reply.activity == [ActivityEntry(1.5, "event", status)]
     assert update.event is reply.activity[0]
@@ -201,8 +201,8 @@ def test_54_pipe_raised_on_call_streaming() -> None:
     update = builder.feed(
         SseStep('data: {"error":{"detail":"bad key"}}\n\n', at=0.2, traceback="Traceback: bad key")
     )
-    reply = builder.finish()
-    assert update.error is True
+    reply = builder.finish().reply
+    assert update.parts is not None and update.parts.error == "bad key"
     assert reply.error == "bad key"
     assert reply.error_detail == {"detail": "bad key"}
     assert reply.traceback == "Traceback: bad key"
@@ -267,12 +267,12 @@ def test_plain_json_line_with_error() -> None:
 def test_error_event_and_completion_error() -> None:
     builder = ReplyBuilder()
     update = builder.feed(event("chat:message:error", {"error": {"content": "from event"}, "done": True}))
-    assert update.error is True and update.event is not None and update.event.kind == "event"
-    assert builder.reply.error == "from event"
+    assert update.parts is not None and update.parts.error == "from event" and update.event is not None and update.event.kind == "event"
+    assert builder.snapshot().error == "from event"
     builder.feed(
         event("chat:completion", {"error": {"detail": "from completion"}, "usage": {"total_tokens": 2}})
     )
-    reply = builder.finish()
+    reply = builder.finish().reply
     assert (reply.error, reply.error_detail, reply.usage) == (
         "from completion",
         {"detail": "from completion"},
@@ -321,17 +321,17 @@ def test_non_stream_reasoning() -> None:
 def test_64_status_history_and_hidden() -> None:
     builder = ReplyBuilder()
     builder.feed(event("status", {"description": "Searching", "done": False}))
-    assert builder.reply.shown_status == {"description": "Searching", "done": False}
+    assert builder.snapshot().shown_status == {"description": "Searching", "done": False}
     builder.feed(event("status", {"description": "Searching", "done": True}))
-    reply = builder.reply
+    reply = builder.snapshot()
     assert reply.statuses == [
         {"description": "Searching", "done": False},
         {"description": "Searching", "done": True},
     ]
     assert reply.shown_status == {"description": "Searching", "done": True}
     builder.feed(event("status", {"description": "x", "done": True, "hidden": True}))
-    assert len(builder.reply.statuses) == 3
-    assert builder.reply.shown_status is None
+    assert len(builder.snapshot().statuses) == 3
+    assert builder.snapshot().shown_status is None
 
 
 def test_65_citation_and_code_execution() -> None:
@@ -389,10 +389,11 @@ def test_message_and_replace_events_in_order_with_streamed_text() -> None:
         DONE,
     ]
     updates = [builder.feed(step) for step in steps]
-    reply = builder.finish()
+    reply = builder.finish().reply
     assert reply.content == "REPLACEDthird"
-    assert [u.text for u in updates] == ["", "First ", "[msg-event]", "second ", "", "third", "", "", ""]
-    assert [u.replaced for u in updates] == [False, False, False, False, True, False, False, False, False]
+    # Trailing whitespace is held back until text follows it (the end of a stream strips it).
+    assert [u.text for u in updates] == ["", "First", " [msg-event]", "second", "", "third", "", "", ""]
+    assert [u.replaced for u in updates] == [None, None, None, None, "REPLACED", None, None, None, None]
     assert [entry.data["type"] for entry in reply.activity] == ["status", "message", "replace", "status"]
     assert reply.shown_status == {"description": "Done", "done": True, "hidden": False}
 
@@ -431,7 +432,7 @@ def test_event_call_goes_to_activity_only() -> None:
     call = {"type": "input", "data": {"title": "T", "message": "M"}}
     builder = ReplyBuilder()
     update = builder.feed(CallStep(call, "Bob", at=0.7))
-    reply = builder.finish()
+    reply = builder.finish().reply
     assert update == Update(event=ActivityEntry(0.7, "call", {"call": call, "reply": "Bob"}))
     assert reply.activity == [ActivityEntry(0.7, "call", {"call": call, "reply": "Bob"})]
     assert reply.content == ""
@@ -466,7 +467,7 @@ def test_malformed_events_are_only_listed(bad: Any) -> None:
     for step in (EventStep(bad, at=0.1), line({"event": bad}, at=0.1)):
         builder = ReplyBuilder()
         update = builder.feed(step)
-        reply = builder.finish()
+        reply = builder.finish().reply
         assert update == Update(event=ActivityEntry(0.1, "event", bad))
         assert reply == Reply(status="done", activity=[ActivityEntry(0.1, "event", bad)])
 
@@ -488,7 +489,7 @@ def test_malformed_events_are_only_listed(bad: Any) -> None:
 def test_malformed_lines_are_skipped(text: str) -> None:
     builder = ReplyBuilder()
     assert builder.feed(SseStep(text)) is not None
-    assert builder.finish() == Reply(status="done")
+    assert builder.finish().reply == Reply(status="done")
 
 
 # -- reasoning tags -------------------------------------------------------------------
@@ -512,17 +513,20 @@ def test_tags_fed_one_character_at_a_time_match_one_piece() -> None:
 def test_updates_stream_the_same_text_as_the_final_reply() -> None:
     builder = ReplyBuilder()
     updates = [builder.feed(step) for step in [chunk(c) for c in TAGGED]]
-    reply = builder.finish()
+    finished = builder.finish()
+    reply = finished.reply
     assert "".join(u.reasoning for u in updates) == reply.reasoning
-    assert "".join(u.text for u in updates) + "<thin" == reply.content  # the held tail is released by finish
+    assert finished.update.text == " <thin"  # the held tail (and the space before it) released by finish
+    assert "".join(u.text for u in [*updates, finished.update]) == reply.content
 
 
 def test_held_tail_is_not_shown_until_resolved() -> None:
     builder = ReplyBuilder()
-    assert builder.feed(chunk("Hello <th")).text == "Hello "
-    assert (builder.reply.content, builder.reply.status) == ("Hello ", "streaming")
-    assert builder.feed(chunk("ere")).text == "<there"
-    assert builder.reply.content == "Hello <there"
+    # The space is held back too: it might be trailing whitespace, which the end strips.
+    assert builder.feed(chunk("Hello <th")).text == "Hello"
+    assert (builder.snapshot().content, builder.snapshot().status) == ("Hello ", "streaming")
+    assert builder.feed(chunk("ere")).text == " <there"
+    assert builder.snapshot().content == "Hello <there"
 
 
 def test_solution_tags_are_removed_and_their_text_kept() -> None:
@@ -538,7 +542,7 @@ def test_unclosed_think_stays_reasoning() -> None:
 def test_stopped_reply_keeps_partial_content() -> None:
     builder = ReplyBuilder()
     builder.feed(chunk("partial answer <"))
-    reply = builder.finish("stopped")
+    reply = builder.finish("stopped").reply
     assert (reply.content, reply.status, reply.error) == ("partial answer <", "stopped", None)
 
 
@@ -577,7 +581,7 @@ def test_reply_json_round_trip_is_json_safe() -> None:
         RaisedStep("KeyError", "'x'", "tb"),
     ]:
         builder.feed(step)
-    reply = builder.finish()
+    reply = builder.finish().reply
     stored = json.loads(json.dumps(reply.to_json(), allow_nan=False))
     assert stored["statuses"] == [{"description": "S", "done": True, "when": "b'raw'", "n": "nan"}]
     assert stored["activity"][1] == {
@@ -597,5 +601,56 @@ def test_many_small_chunks() -> None:
     step = chunk("xy<")  # "<" makes every chunk go through the held-tail path
     for _ in range(count):
         builder.feed(step)
-    reply = builder.finish()
+    reply = builder.finish().reply
     assert len(reply.content) == 3 * count
+
+
+# -- what front ends are shown --------------------------------------------------------
+
+def shown_text(updates: list[Update]) -> str:
+    """What a front end shows after these updates: appends, each replace starting over."""
+    text = ""
+    for update in updates:
+        text = update.replaced if update.replaced is not None else text + update.text
+    return text
+
+
+# (steps, whether the finish must replace the text shown)
+SHOWN_CASES: list[tuple[list[Step], bool]] = [
+    (streamed("  \n Hello", " world", "  \n\n", "## Next\n", "  "), False),
+    (streamed("   ", "\n", " x "), False),
+    (streamed("   ", "\n"), False),
+    ([chunk("<think>plan</think>\n\n"), chunk("  Answer  "), stop(), DONE], False),
+    # Leading whitespace shown before the reply streamed: the strip at the end removes it.
+    ([event("message", {"content": "  lead "}), chunk(" streamed "), stop(), DONE], True),
+    ([event("message", {"content": "A "}), event("replace", {"content": "  B  "}), chunk("C  "), stop(), DONE], True),
+    ([event("message", {"content": "A "}), event("replace", {"content": "B  "}), chunk("C  "), stop(), DONE], False),
+    ([event("message", {"content": "  kept as is  "}), completion(None)], False),
+    ([completion("  not stripped  ")], False),
+    ([chunk("Hello <th")], False),
+    ([chunk("x"), RaisedStep("ValueError", "boom")], False),
+]
+
+
+@pytest.mark.parametrize(("steps", "replaces"), SHOWN_CASES)
+def test_what_front_ends_show_ends_as_the_reply_content(steps: list[Step], replaces: bool) -> None:
+    """The updates, then the finishing one, show exactly the finished reply's text; and the
+    finish needs to replace the text only when whitespace the strip removes had been shown."""
+    builder = ReplyBuilder()
+    updates = [builder.feed(step) for step in steps]
+    finished = builder.finish()
+    assert shown_text([*updates, finished.update]) == finished.reply.content
+    assert (finished.update.replaced is not None) == replaces
+
+
+def test_parts_come_with_the_step_that_changed_them() -> None:
+    builder = ReplyBuilder()
+    status = builder.feed(event("status", {"description": "Searching", "done": False}))
+    assert status.parts is not None and status.parts.shown_status == {"description": "Searching", "done": False}
+    assert status.parts.busy
+    assert builder.feed(chunk("text")).parts is None  # text alone changes no part
+    usage = builder.feed(line({"choices": [], "usage": {"total_tokens": 3}}))
+    assert usage.parts is not None and usage.parts.usage == {"total_tokens": 3}
+    finished = builder.finish()
+    assert finished.update.parts == finished.reply.parts
+    assert finished.reply.parts.status == "done" and not finished.reply.parts.busy

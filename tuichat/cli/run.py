@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from typing import Any, TextIO
 
 from tuichat.cli.commands import UsageError, parse_json
-from tuichat.cli.output import describe_call, describe_event, dump_json
+from tuichat.cli.output import dump_json
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
-from tuichat.runtime.invocation.trace import CallStep, EventStep, Step
-from tuichat.runtime.reply.model import Reply, Update
+from tuichat.runtime.invocation.trace import Step
+from tuichat.runtime.reply.model import Finished, Update
+from tuichat.runtime.reply.present import describe_entry, read_event_call, usage_line
 from tuichat.runtime.turn import Turn
 
 
@@ -33,54 +35,46 @@ def scripted_replies(raw: list[str]) -> EventCallHandler:
 
 async def ask_on_terminal(event: dict[str, Any]) -> Any:
     """Answers a confirmation or input at the terminal, as Open WebUI's dialogs would."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
-    title = data.get("title") or ""
-    message = data.get("message") or ""
-    print(f"\n[{event.get('type')}] {title}\n{message}".rstrip(), file=sys.stderr)
-    if event.get("type") == "confirmation":
+    request = read_event_call(event)
+    if request is None:
+        return False
+    print(f"\n[{request.kind}] {request.title}\n{request.message}".rstrip(), file=sys.stderr)
+    if request.kind == "confirmation":
         answer = await asyncio.to_thread(input, "Confirm? [y/N] ")
         return answer.strip().lower() in ("y", "yes")
-    options = data.get("options") or (data.get("input") or {}).get("options")
-    if options:
-        print("options: " + ", ".join(str(o.get("value", o) if isinstance(o, dict) else o) for o in options), file=sys.stderr)
-    hint = f" [{data.get('value')}]" if data.get("value") else ""
+    if request.options:
+        print("options: " + ", ".join(str(value) for _, value in request.options), file=sys.stderr)
+    hint = f" [{request.value}]" if request.value and not request.password else ""
+    prompt = f"{request.placeholder or 'answer'}{hint} (empty line + ctrl-d cancels): "
+    read = getpass.getpass if request.password else input  # a password is never echoed
     try:
-        answer = await asyncio.to_thread(input, f"{data.get('placeholder') or 'answer'}{hint} (empty line + ctrl-d cancels): ")
+        answer = await asyncio.to_thread(read, prompt)
     except EOFError:
         return False
-    return answer or data.get("value") or ""
+    return answer or request.value or ""
 
 
 class LiveOutput:
-    """Prints a reply as it streams: text to stdout, the rest to stderr."""
+    """Prints a reply as it streams: text to stdout, the rest to stderr, one line each."""
 
     def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
         self.out, self.err = out, err
-        self.printed = False
         self.mid_line = False
         self.thinking = False
 
-    def show(self, step: Step, update: Update, reply: Reply) -> None:
+    def show(self, update: Update) -> None:
         if update.reasoning:
             if not self.thinking:
                 self.err.write("[thinking] ")
                 self.thinking = True
             self.err.write(update.reasoning)
             self.err.flush()
-        if update.replaced:
-            self._text(("\n" if self.mid_line else "") + reply.content)
+        if update.replaced is not None:
+            self._text(("\n" if self.mid_line else "") + update.replaced)
         elif update.text:
             self._text(update.text)
         if update.event is not None:
-            self._line(describe_call(step.event, step.reply) if isinstance(step, CallStep) else self._event_line(step, update))
-
-    def _event_line(self, step: Step, update: Update) -> str:
-        if isinstance(step, EventStep):
-            return describe_event(step.event)
-        entry = update.event
-        if entry is not None and entry.kind == "event":
-            return describe_event(entry.data)
-        return ""
+            self._line(str(describe_entry(update.event)))
 
     def _text(self, text: str) -> None:
         if self.thinking:
@@ -88,8 +82,8 @@ class LiveOutput:
             self.thinking = False
         self.out.write(text)
         self.out.flush()
-        self.printed = True
-        self.mid_line = bool(text) and not text.endswith("\n")
+        if text:
+            self.mid_line = not text.endswith("\n")
 
     def _line(self, text: str) -> None:
         if not text:
@@ -100,14 +94,16 @@ class LiveOutput:
         self.err.write(text + "\n")
         self.err.flush()
 
-    def finish(self, reply: Reply) -> None:
+    def finish(self, finished: Finished) -> None:
+        self.show(finished.update)
+        reply = finished.reply
         if self.thinking:
             self.err.write("\n")
         if self.mid_line:
             self.out.write("\n")
         self.out.flush()
         if reply.usage:
-            self._line(f"[usage] {dump_json(reply.usage)}")
+            self._line(f"[usage] {usage_line(reply.usage)}")
         if reply.status == "stopped":
             self._line("[stopped] the reply was stopped; what arrived is kept")
         if reply.error is not None:
@@ -139,6 +135,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
     handler = event_call_handler(args, message_from_stdin=args.message is None)
     text = await read_message(args)
     user = {**await host.store.users.local(), **user_overrides} if user_overrides else None
+    live = None if args.jsonl else LiveOutput()
     turn = Turn(
         host,
         args.model,
@@ -150,24 +147,27 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         metadata=metadata,
         user=user,
         event_call=handler,
+        trace=print_step if live is None else None,
     )
     try:
         await turn.prepare()
     except LookupError as exc:
         raise UsageError(str(exc.args[0])) from None
-    live = None if args.jsonl else LiveOutput()
     try:
-        async for step, update in turn.run():
-            if live is None:
-                print(dump_json(step.to_json()), flush=True)
-            else:
-                live.show(step, update, turn.reply)
+        async for update in turn.run():
+            if live is not None:
+                live.show(update)
     except asyncio.CancelledError:
         turn.cancel()
         raise
-    reply = turn.reply
+    assert turn.finished is not None
     if live is None:
-        print(dump_json({"reply": reply.to_json()}), flush=True)
+        print(dump_json({"reply": turn.reply.to_json()}), flush=True)
     else:
-        live.finish(reply)
-    return 1 if reply.status == "error" else 0
+        live.finish(turn.finished)
+    return 1 if turn.reply.status == "error" else 0
+
+
+def print_step(step: Step) -> None:
+    """A step of the call as one line of the conformance trace format."""
+    print(dump_json(step.to_json()), flush=True)

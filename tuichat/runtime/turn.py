@@ -2,13 +2,14 @@
 
 The user message is stored before the pipe runs; the reply at least once a second
 while it streams and once at the end, so a crash loses at most a second of it.
-The CLI and the TUI both drive turns through this module.
+The CLI and the TUI both drive turns through this module: they render the `Update`s that
+`run` yields, then `finished` (the last update and the reply as stored).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from tuichat.runtime.host import PipeHost, make_body, new_metadata
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.builder import ReplyBuilder
-from tuichat.runtime.reply.model import Reply, Update, json_safe
+from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, Update
 from tuichat.store import ChatRow, MessageRow
 
 SAVE_INTERVAL = 1.0  # seconds between saves of a streaming reply
@@ -36,7 +37,7 @@ class TurnContext:
 
 
 class Turn:
-    """Iterate for `(step, update)` pairs; `reply` holds what the chat shows."""
+    """`run` yields what each step changed; then `finished` holds the end of the reply."""
 
     def __init__(
         self,
@@ -52,9 +53,11 @@ class Turn:
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
         again: MessageRow | None = None,
+        trace: Callable[[Step], None] | None = None,
     ) -> None:
         """`again`: a stored user message to answer anew (regenerate, or edit and resend);
-        it must be the chat's last message, and no new user message is stored."""
+        it must be the chat's last message, and no new user message is stored.
+        `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`)."""
         self.host = host
         self.model_id = model_id
         self.text = text
@@ -66,15 +69,20 @@ class Turn:
         self.user = user
         self.event_call = event_call
         self.again = again
+        self.trace = trace
         self.builder = ReplyBuilder()
         self.context = TurnContext(None, None, None)
         self.invocation: Invocation | None = None
+        self.finished: Finished | None = None  # set when `run` ends, however it ends
         self._saved_activity = 0
         self._last_save = 0.0
 
     @property
     def reply(self) -> Reply:
-        return self.builder.reply
+        """The finished reply (`run` has ended)."""
+        if self.finished is None:
+            raise RuntimeError("the reply is still streaming: read the updates `run` yields")
+        return self.finished.reply
 
     async def prepare(self) -> Invocation:
         """Check the model, store the user message, and ready the call (nothing runs yet)."""
@@ -138,54 +146,41 @@ class Turn:
             )
         self.context = TurnContext(chat, user_message, reply_message)
 
-    async def run(self) -> AsyncIterator[tuple[Step, Update]]:
+    async def run(self) -> AsyncIterator[Update]:
+        """Each change to the reply as it happens (steps that change nothing are skipped).
+        When it ends, normally, stopped or cancelled, `finished` is set and saved."""
         invocation = self.invocation or await self.prepare()
         self._last_save = time.monotonic()
-        finished = False
+        completed = False
         try:
             async for step in invocation:
+                if self.trace is not None:
+                    self.trace(step)
                 update = self.builder.feed(step)
-                yield step, update
+                if update is not NO_CHANGE:
+                    yield update
                 if time.monotonic() - self._last_save >= SAVE_INTERVAL:
-                    await self._save("streaming")
-            finished = True
+                    await self._save(self.builder.snapshot())
+            completed = True
         finally:
-            status = "stopped" if invocation.cancelled or not finished else None
-            reply = self.builder.finish(status)
-            await self._save(reply.status)
+            status = "stopped" if invocation.cancelled or not completed else None
+            self.finished = self.builder.finish(status)
+            await self._save(self.finished.reply)
 
     def cancel(self) -> None:
         if self.invocation is not None:
             self.invocation.cancel()
 
-    async def _save(self, status: str) -> None:
+    async def _save(self, reply: Reply) -> None:
+        """Store the reply as it is now, with the activity entries not stored yet."""
         self._last_save = time.monotonic()
         message = self.context.reply_message
         if not self.save or message is None:
             return
-        reply = self.reply
         activity = reply.activity[self._saved_activity :]
         self._saved_activity = len(reply.activity)
-        extra = {
-            key: value
-            for key, value in reply.to_json().items()
-            if key not in ("content", "reasoning", "usage", "error", "status", "activity")
-        }
         await self.host.store.chats.save_reply(
             message.id,
-            content=reply.content,
-            reasoning=reply.reasoning,
-            status=status,
-            error=reply.error,
-            usage=json_safe(reply.usage),
-            extra=json_safe(extra),
-            new_events=[(entry.at, json_safe(_activity_record(entry))) for entry in activity],
+            **reply.row_fields(),
+            new_events=[(entry.at, entry.to_record()) for entry in activity],
         )
-
-
-def _activity_record(entry: Any) -> dict[str, Any]:
-    if entry.kind == "event":
-        return {"event": entry.data}
-    if entry.kind == "call":
-        return dict(entry.data)
-    return {"error": entry.data}

@@ -11,6 +11,7 @@ session, while the terminal stays that small); the stored preference is for larg
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
@@ -29,6 +30,7 @@ from tuichat.ui.widgets.reply import ReplyView
 
 if TYPE_CHECKING:
     from tuichat.runtime.host import ModelListing, PipeHost
+    from tuichat.runtime.reply.model import ActivityEntry
     from tuichat.runtime.turn import Turn
 
 LAST_MODEL = "last_model"
@@ -370,28 +372,26 @@ class ChatScreen(Screen[None]):
         if again is None:
             await conversation.add(UserMessage(text, turn.context.user_message.id if turn.context.user_message else None))
         view = ReplyView(None, model_name=self._model_name(self.model_id), streaming=True)
-        view.message_id = turn.context.reply_message.id if turn.context.reply_message else None  # type: ignore[attr-defined]
+        view.message_id = turn.context.reply_message.id if turn.context.reply_message else None
         await conversation.add(view)
         await self._select_reply(view)
         activity = self.query_one(ActivityPane)
-        view.follow(turn.builder)
         try:
-            async for _step, update in turn.run():
-                view.apply(update)
-                if update.event is not None:
-                    activity.add(update.event)
-                    self._toast(update.event)
-                    if chat_id is not None and _is_title_event(update.event):
-                        title = (turn.builder.reply.title or "").strip()
-                        if title:
-                            self._set_shown_title(chat_id, title)
+            async with aclosing(turn.run()) as updates:
+                async for update in updates:
+                    view.apply(update)
+                    if update.event is not None:
+                        if self._selected_reply is view:
+                            activity.add(update.event)
+                        self._on_entry(chat_id, update.event)
         finally:
             self._close_dialog()
-            await view.finish(turn.reply)
+            if turn.finished is not None:
+                await view.finish(turn.finished)
             self.turn = None
             self.refresh_bindings()
             await self._refresh_chats()
-        if new_chat and turn.reply.status == "done":
+        if new_chat and turn.finished is not None and turn.finished.reply.status == "done":
             self._name_chat(turn)
 
     @work(group="title")
@@ -407,14 +407,16 @@ class ChatScreen(Screen[None]):
         if title:
             await self._renamed(await self.store.chats.rename(chat.id, title))
 
-    def _toast(self, entry: Any) -> None:
-        """Notifications also show as toasts, as in Open WebUI."""
-        data = entry.data if entry.kind == "event" and isinstance(entry.data, dict) else {}
-        if data.get("type") == "notification" and isinstance(data.get("data"), dict):
-            body = data["data"]
-            kind = body.get("type", "info")
-            severity = "error" if kind == "error" else "warning" if kind == "warning" else "information"
-            self.notify(str(body.get("content", "")), severity=severity)
+    def _on_entry(self, chat_id: str | None, entry: ActivityEntry) -> None:
+        """Notifications also show as toasts, and `chat:title` in the header, as in Open WebUI."""
+        from tuichat.runtime.reply.present import notification_of, title_of
+
+        notification = notification_of(entry)
+        if notification is not None:
+            self.notify(notification.text, severity=notification.severity)
+        title = title_of(entry)
+        if title is not None and chat_id is not None:
+            self._set_shown_title(chat_id, title)
 
     async def _ask(self, event: dict[str, Any]) -> Any:
         """Answers `__event_call__` with a dialog; the pipe gets what Open WebUI would return."""
@@ -572,18 +574,20 @@ class ChatScreen(Screen[None]):
 
     # -- replies -------------------------------------------------------------------------
     async def _select_reply(self, view: ReplyView) -> None:
-        from tuichat.runtime.reply.history import activity_of
+        from tuichat.runtime.reply.model import activity_from_records
 
         if self._selected_reply is not None:
             self._selected_reply.remove_class("-selected")
         self._selected_reply = view
         view.add_class("-selected")
         activity = self.query_one(ActivityPane)
-        message_id = getattr(view, "message_id", None)
-        if view.reply is not None and view.reply.activity:
+        message_id = view.message_id
+        if view.streaming and self.turn is not None:
+            activity.show(list(self.turn.builder.activity))
+        elif view.reply.activity:
             activity.show(view.reply.activity)
         elif message_id is not None:
-            activity.show(activity_of(await self.store.chats.events(message_id)))
+            activity.show(activity_from_records(await self.store.chats.events(message_id)))
         else:
             activity.show([])
 
@@ -605,6 +609,4 @@ class ChatScreen(Screen[None]):
         self.notify("Reply copied (OSC 52).")
 
 
-def _is_title_event(entry: Any) -> bool:
-    data = entry.data if entry.kind == "event" and isinstance(entry.data, dict) else {}
-    return data.get("type") == "chat:title"
+

@@ -6,14 +6,14 @@ project's deliberate choices (conformance README, "What the TUI shows"): `messag
 fails keeps the text received before the error.
 
 `ReplyBuilder.feed` is on the hot path (one call per SSE line, 100k+ a second), so each
-step costs time proportional to the step alone: text is kept as a list of parts and only
-joined when someone reads it.
+step costs time proportional to the step alone (see `text.py`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, assert_never
 
 import orjson
@@ -27,48 +27,34 @@ from tuichat.runtime.invocation.trace import (
     Step,
 )
 from tuichat.runtime.reply.model import (
-    ERROR_CHANGE,
     NO_CHANGE,
     ActivityEntry,
     ActivityKind,
+    Finished,
     ReasoningTagsParam,
     Reply,
+    ReplyParts,
     ReplyStatus,
     Update,
 )
 from tuichat.runtime.reply.reasoning import ReasoningSplitter
-
-
-class _Text:
-    """Text built by appending: parts are joined only when read, and the join is kept."""
-
-    __slots__ = ("_parts",)
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-
-    def append(self, text: str) -> None:
-        if text:
-            self._parts.append(text)
-
-    def set(self, text: str) -> None:
-        self._parts = [text] if text else []
-
-    def read(self) -> str:
-        if len(self._parts) > 1:
-            self._parts = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
+from tuichat.runtime.reply.text import Text, VisibleText
 
 
 class ReplyBuilder:
-    """Turns the steps of one invocation into the `Reply` a person sees."""
+    """Turns the steps of one invocation into the `Reply` a person sees.
+
+    `feed` returns what each step changed (`Update`); `finish` ends the reply and returns
+    the last change with the finished reply. The builder owns the reply while it streams:
+    `snapshot` copies it out (for saving), front ends only see updates."""
 
     def __init__(self, reasoning_tags: ReasoningTagsParam = None) -> None:
         self._reply = Reply()
         self._splitter = ReasoningSplitter.for_param(reasoning_tags)
-        self._content = _Text()
-        self._reasoning = _Text()
+        self._content = VisibleText()
+        self._reasoning = Text()
         self._streamed = False  # an SSE line was seen: Open WebUI strips the streamed text
+        self._parts_changed = False  # a step changed what `ReplyParts` holds
         self._event_handlers: dict[str, Callable[[Any], Update]] = {
             "status": self._on_status,
             "message": self._on_message,
@@ -88,14 +74,37 @@ class ReplyBuilder:
             "chat:completion": self._on_completion,
         }
 
+    def snapshot(self) -> Reply:
+        """A copy of the reply so far. Joins the text: take one per save, not per step."""
+        reply = self._reply
+        return replace(
+            reply,
+            content=self._content.read(),
+            reasoning=self._reasoning.read(),
+            usage=dict(reply.usage) if reply.usage is not None else None,
+            statuses=list(reply.statuses),
+            sources=list(reply.sources),
+            code_executions=list(reply.code_executions),
+            notifications=list(reply.notifications),
+            files=list(reply.files),
+            embeds=list(reply.embeds),
+            follow_ups=list(reply.follow_ups),
+            activity=list(reply.activity),
+        )
+
     @property
-    def reply(self) -> Reply:
-        """The reply so far. Joins the text parts: read it per frame, not per step."""
-        self._reply.content = self._content.read()
-        self._reply.reasoning = self._reasoning.read()
-        return self._reply
+    def activity(self) -> list[ActivityEntry]:
+        """Every activity entry so far, in order (append-only: read new ones by index)."""
+        return self._reply.activity
 
     def feed(self, step: Step) -> Update:
+        update = self._feed(step)
+        if self._parts_changed:
+            self._parts_changed = False
+            update = replace(update, parts=self._parts())
+        return update
+
+    def _feed(self, step: Step) -> Update:
         match step:
             case SseStep():
                 return self._feed_sse(step)
@@ -113,15 +122,23 @@ class ReplyBuilder:
             case _:
                 assert_never(step)
 
-    def finish(self, status: ReplyStatus | None = None) -> Reply:
+    def finish(self, status: ReplyStatus | None = None) -> Finished:
         """End of the invocation: release held-back text and settle the status."""
-        self._add_split(self._splitter.flush())
-        if self._streamed:
-            # Open WebUI strips the last text item of a streamed reply; non-stream text is kept as is.
-            self._content.set(self._content.read().strip())
-        reply = self.reply
+        visible, reasoning = self._splitter.flush()
+        released = self._content.append(visible, streamed=self._streamed)
+        self._reasoning.append(reasoning)
+        final, rest, replaces = self._content.finish(streamed=self._streamed)
+        reply = self._reply
+        reply.content, reply.reasoning = final, self._reasoning.read()
         reply.status = status or ("error" if reply.error is not None else "done")
-        return reply
+        if replaces:
+            update = Update(replaced=final, reasoning=reasoning, parts=self._parts())
+        else:
+            update = Update(text=released + rest, reasoning=reasoning, parts=self._parts())
+        return Finished(update, reply)
+
+    def _parts(self) -> ReplyParts:
+        return self._reply.parts
 
     # -- the wire ---------------------------------------------------------------------
     def _feed_sse(self, step: SseStep) -> Update:
@@ -182,13 +199,7 @@ class ReplyBuilder:
     def _dispatch_event(self, event: Any, at: float) -> Update:
         entry = self._log("event", event, at)
         change = self._apply_event(event)
-        return Update(
-            text=change.text,
-            replaced=change.replaced,
-            reasoning=change.reasoning,
-            event=entry,
-            error=change.error,
-        )
+        return replace(change, event=entry) if change is not NO_CHANGE else Update(event=entry)
 
     def _apply_event(self, event: Any) -> Update:
         # A malformed event is only listed in the activity: a pipe's mistake must not end the reply.
@@ -201,6 +212,7 @@ class ReplyBuilder:
     def _on_status(self, data: Any) -> Update:
         if isinstance(data, dict):
             self._reply.statuses.append(data)
+            self._parts_changed = True
         return NO_CHANGE
 
     def _on_message(self, data: Any) -> Update:
@@ -216,6 +228,7 @@ class ReplyBuilder:
             return NO_CHANGE
         if data.get("type") != "code_execution":
             self._reply.sources.append(data)
+            self._parts_changed = True
             return NO_CHANGE
         executions = self._reply.code_executions
         for index, existing in enumerate(executions):
@@ -254,6 +267,7 @@ class ReplyBuilder:
         follow_ups = data.get("follow_ups") if isinstance(data, dict) else None
         if isinstance(follow_ups, list):
             self._reply.follow_ups = [item for item in follow_ups if isinstance(item, str)]
+            self._parts_changed = True
         return NO_CHANGE
 
     def _on_message_error(self, data: Any) -> Update:
@@ -261,7 +275,7 @@ class ReplyBuilder:
         if not error:
             return NO_CHANGE
         self._set_error(_error_text(error), error, None)
-        return ERROR_CHANGE
+        return NO_CHANGE
 
     def _on_completion(self, data: Any) -> Update:
         # `done` needs nothing here: `finish` settles the status when the invocation ends.
@@ -272,7 +286,7 @@ class ReplyBuilder:
         if not error:
             return NO_CHANGE
         self._set_error(_error_text(error), error, None)
-        return ERROR_CHANGE
+        return NO_CHANGE
 
     # -- state ------------------------------------------------------------------------
     def _append(self, text: str, reasoning: str = "") -> Update:
@@ -280,23 +294,18 @@ class ReplyBuilder:
         reasoning = self._splitter.feed_reasoning(reasoning) if reasoning else ""
         visible, tagged = self._splitter.feed(text) if text else ("", "")
         reasoning += tagged
-        if not visible and not reasoning:
-            return NO_CHANGE
-        self._add_split((visible, reasoning))
-        return Update(text=visible, reasoning=reasoning)
+        shown = self._content.append(visible, streamed=self._streamed)
+        self._reasoning.append(reasoning)
+        return Update(text=shown, reasoning=reasoning) if shown or reasoning else NO_CHANGE
 
     def _replace(self, text: str, reasoning: str = "") -> Update:
         reasoning = self._splitter.feed_reasoning(reasoning) if reasoning else ""
         self._splitter.reset()  # a half-seen tag in the old text must not swallow the new one
         visible, tagged = self._splitter.feed(text)
         reasoning += tagged
-        self._content.set(visible)
+        shown = self._content.replace(visible, streamed=self._streamed)
         self._reasoning.append(reasoning)
-        return Update(replaced=True, reasoning=reasoning)
-
-    def _add_split(self, split: tuple[str, str]) -> None:
-        self._content.append(split[0])
-        self._reasoning.append(split[1])
+        return Update(replaced=shown, reasoning=reasoning)
 
     def _note_finish_reason(self, choice: dict[str, Any]) -> None:
         if choice.get("finish_reason") is not None:
@@ -308,6 +317,7 @@ class ReplyBuilder:
                 if self._reply.usage is None:
                     self._reply.usage = {}
                 self._reply.usage.update(value)
+                self._parts_changed = True
 
     def _log(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry:
         entry = ActivityEntry(at, kind, data)
@@ -315,6 +325,7 @@ class ReplyBuilder:
         return entry
 
     def _set_error(self, text: str, detail: Any, traceback: str | None) -> None:
+        self._parts_changed = True
         self._reply.error = text
         self._reply.error_detail = detail
         self._reply.traceback = traceback
@@ -323,7 +334,7 @@ class ReplyBuilder:
         """An error from the wire: shown under the reply and listed in the activity."""
         self._set_error(text, detail, traceback)
         entry = self._log("error", {"message": text, "traceback": traceback}, at)
-        return Update(event=entry, error=True)
+        return Update(event=entry)
 
 
 def reply_from_steps(steps: Iterable[Step], reasoning_tags: ReasoningTagsParam = None) -> Reply:
@@ -331,7 +342,7 @@ def reply_from_steps(steps: Iterable[Step], reasoning_tags: ReasoningTagsParam =
     builder = ReplyBuilder(reasoning_tags)
     for step in steps:
         builder.feed(step)
-    return builder.finish()
+    return builder.finish().reply
 
 
 def _loads(text: str) -> Any:

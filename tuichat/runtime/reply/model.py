@@ -1,7 +1,9 @@
 """A reply as a chat shows it: its text, reasoning, parts and activity, and what one step changed.
 
-`Reply` is owned by the runtime: `ReplyBuilder` fills it from an invocation's steps,
-`Reply.from_row` reads a stored one back, and front ends only read it.
+The runtime owns a reply. `ReplyBuilder` builds it from an invocation's steps and tells
+front ends what each step changed (`Update`); `Reply.from_row` reads a stored one back.
+Front ends render `Update`s as they come and the finished `Reply` at the end; they never
+keep a second copy of its state.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from tuichat.store import MessageRow
 
 ReplyStatus = Literal["streaming", "done", "stopped", "error"]
 ActivityKind = Literal["event", "call", "error"]
@@ -33,6 +38,46 @@ class ActivityEntry:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ActivityEntry:
         return cls(at=float(data.get("at", 0.0)), kind=data.get("kind", "event"), data=data.get("data"))
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored form: `{"event": E}`, `{"call": E, "reply": R}` or `{"error": {...}}`."""
+        if self.kind == "event":
+            return {"event": json_safe(self.data)}
+        if self.kind == "call":
+            return json_safe(dict(self.data))  # type: ignore[no-any-return]
+        return {"error": json_safe(self.data)}
+
+    @classmethod
+    def from_record(cls, at: float, record: Any) -> ActivityEntry | None:
+        """A stored record back as an entry; None for a record of no known kind."""
+        if not isinstance(record, dict):
+            return None
+        if "call" in record:
+            return cls(at, "call", record)
+        if "error" in record:
+            return cls(at, "error", record["error"])
+        if "event" in record:
+            return cls(at, "event", record["event"])
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyParts:
+    """What shows around a reply's text: its state, status line, sources, usage, error and
+    follow-ups. A value: the builder makes a new one whenever any of them changes."""
+
+    status: ReplyStatus = "streaming"
+    shown_status: dict[str, Any] | None = None  # the last status, unless it is hidden
+    sources: tuple[dict[str, Any], ...] = ()
+    usage: dict[str, Any] | None = None
+    error: str | None = None
+    follow_ups: tuple[str, ...] = ()
+
+    @property
+    def busy(self) -> bool:
+        """A status says work is under way (`done: false`) while the reply streams."""
+        status = self.shown_status
+        return self.status == "streaming" and status is not None and status.get("done") is False
 
 
 @dataclass(slots=True)
@@ -64,6 +109,13 @@ class Reply:
             return None
         return self.statuses[-1]
 
+    @property
+    def parts(self) -> ReplyParts:
+        return ReplyParts(
+            self.status, self.shown_status, tuple(self.sources), dict(self.usage) if self.usage else None,
+            self.error, tuple(self.follow_ups),
+        )
+
     def to_json(self) -> dict[str, Any]:
         out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if f.name != "activity"}
         out["activity"] = [entry.to_json() for entry in self.activity]
@@ -92,20 +144,65 @@ class Reply:
             activity=[ActivityEntry.from_json(entry) for entry in data.get("activity") or ()],
         )
 
+    @classmethod
+    def from_row(cls, message: MessageRow, events: list[tuple[float, Any]] | None = None) -> Reply:
+        """A stored assistant message, with its stored events as the activity when given."""
+        reply = cls.from_json(
+            {
+                **(message.extra or {}),
+                "content": message.content,
+                "reasoning": message.reasoning or "",
+                "usage": message.usage,
+                "error": message.error,
+                "status": message.status,
+            }
+        )
+        if events is not None:
+            reply.activity = activity_from_records(events)
+        return reply
+
+    def row_fields(self) -> dict[str, Any]:
+        """The stored message's columns for this reply (activity is stored as events)."""
+        own = ("content", "reasoning", "usage", "error", "status", "activity")
+        extra = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if f.name not in own}
+        return {
+            "content": self.content, "reasoning": self.reasoning, "status": self.status,
+            "error": self.error, "usage": json_safe(self.usage), "extra": extra,
+        }
+
+
+def activity_from_records(events: list[tuple[float, Any]]) -> list[ActivityEntry]:
+    """Stored event records, in order, as activity entries (unknown records are skipped)."""
+    return [entry for at, record in events if (entry := ActivityEntry.from_record(at, record)) is not None]
+
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    """What one step changed, so a front end can render incrementally."""
+    """What one step changed, so a front end can render incrementally.
+
+    The text a front end shows is what the `text` of every update added, each `replaced`
+    starting it over; at the end it is exactly the finished reply's `content`."""
 
     text: str = ""  # visible text appended
-    replaced: bool = False  # content replaced wholesale: re-render it from the reply
+    replaced: str | None = None  # the visible text now, in place of everything shown so far
     reasoning: str = ""  # reasoning text appended
     event: ActivityEntry | None = None  # the activity entry this step added
-    error: bool = False  # the step recorded an error
+    parts: ReplyParts | None = None  # the parts around the text, when this step changed them
+
+    @property
+    def changes_text(self) -> bool:
+        return bool(self.text) or self.replaced is not None
 
 
 NO_CHANGE: Final = Update()
-ERROR_CHANGE: Final = Update(error=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The end of a reply: the last change to show, and the reply as stored."""
+
+    update: Update
+    reply: Reply
 
 
 def json_safe(value: Any) -> Any:

@@ -17,10 +17,11 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tuichat.runtime.reply.history import reply_of
+from tuichat.runtime.reply.model import Reply
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.fold import FoldBelow
-from tuichat.ui.widgets.reply import ReplyView, gc_hold
+from tuichat.ui.widgets.gc_hold import gc_hold
+from tuichat.ui.widgets.reply import ReplyView
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
@@ -92,7 +93,7 @@ class Conversation(VerticalScroll):
 
     def _widget_for(self, message: MessageRow) -> Widget:
         if message.role == "assistant":
-            view = ReplyView(reply_of(message), model_name=self.model_names(message.model_id))
+            view = ReplyView(Reply.from_row(message), model_name=self.model_names(message.model_id))
             view.message_id = message.id  # type: ignore[attr-defined]
             return view
         return UserMessage(message.content, message.id)

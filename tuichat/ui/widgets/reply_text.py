@@ -1,0 +1,169 @@
+"""A streaming reply's text: a column of Markdown segments, cut at complete blocks."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from markdown_it import MarkdownIt
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Markdown
+
+from tuichat.ui.widgets.fold import Fold
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
+_HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
+
+
+@cache
+def _parser() -> MarkdownIt:
+    return MarkdownIt("gfm-like")  # the parser Textual's Markdown uses
+
+
+# The blocks Textual's Markdown gives no top margin. A segment of a streaming reply best
+# starts with one: its gap to the block above is then that block's bottom margin alone,
+# which the segment above has (a Markdown's height counts its first block's top margin and
+# its last block's bottom margin), so the margins between segments add up as they collapse
+# in one Markdown. Before any other block the gap needs mending (see ReplyText).
+_NO_TOP_MARGIN = frozenset({"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open"})
+
+
+def segment_cut(text: str, most: int) -> int:
+    """Where a segment of a streaming reply's `text` can end (0: not yet): before its last
+    top-level block that starts with no top margin, not before its first block; failing
+    one, once more than `most` blocks have gathered, before its last block.
+
+    Every block above the last is complete: no text appended later can change it (the rule
+    Textual's own Markdown streaming relies on), so a Markdown of `text[:cut]` renders
+    those blocks as the whole text would. (The last block's kind may still change: "``"
+    is a paragraph until a third backtick makes it a fence.)"""
+    starts = [(t.map[0], t.type) for t in _parser().parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
+    line = next((start for start, kind in reversed(starts[1:]) if kind in _NO_TOP_MARGIN), 0)
+    if not line and len(starts) > most:
+        line = starts[-1][0]
+    if line <= (starts[0][0] if starts else 0):
+        return 0
+    breaks = _LINE_BREAK.finditer(text)
+    for _ in range(line - 1):
+        next(breaks)
+    return next(breaks).end()
+
+
+_MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS
+
+
+class ReplyText(Widget):
+    """A streaming reply's text, as a column of Markdown segments.
+
+    Each segment ends at a top-level block boundary (`segment_cut`). A write touches only
+    the last one (live): it appends to it (`Markdown.append`, which re-parses from its last
+    block), so a write costs about as much as the last block. The live segment is rendered
+    whole from its text when it is sealed and at the end, so a stale fence or table row that
+    `append` can leave behind (oterm #308; still seen with 8.2.8) never outlives its segment,
+    and the stream needs no re-render of the whole reply at its end. The column renders as
+    one Markdown of the whole text would, margins included.
+
+    While the conversation follows the stream, the segments it scrolled past are folded
+    (`folding`, a `Fold`).
+    """
+
+    # Blocks a live segment may gather before it ends where its gap needs mending (a run of
+    # headings and fences with no paragraph, list or table between them).
+    MOST_BLOCKS = 6
+
+    DEFAULT_CSS = """
+    ReplyText {
+        height: auto;
+        /* Like a stored reply's Markdown; and a stream layout measures its children at the
+           width alone, so a segment's measure stays cached while the column grows. */
+        layout: stream;
+        & > Markdown {
+            layout: stream;
+            /* The first block of a segment after a mended gap: top margin less the overlap
+               with the bottom margin above (margins set in code don't count in a stream). */
+            & > .-m00 { margin: 0 0 0 0; }
+            & > .-m01 { margin: 0 0 1 0; }
+            & > .-m10 { margin: 1 0 0 0; }
+            & > .-m11 { margin: 1 0 1 0; }
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._live = Markdown()
+        self._live_text = ""  # the text of the live segment
+        self._sealed_text = ""  # the text of the segments above it
+        self.folding = Fold(self)
+
+    def compose(self) -> ComposeResult:
+        yield self._live
+
+    @property
+    def markdowns(self) -> list[Markdown]:
+        return list(self.query_children(Markdown))
+
+    @property
+    def text(self) -> str:
+        """Everything written (a fence's opening line is shown once it is complete)."""
+        return self._sealed_text + self._live_text
+
+    async def write(self, text: str, *, final: bool = False) -> None:
+        """Add `text` to what is shown (`final`: nothing more will come)."""
+        live = self._live_text + text
+        cut = segment_cut(live, self.MOST_BLOCKS) if text else 0
+        if cut:  # seal the live segment with its complete blocks; the rest starts the next
+            await self._render_segment(self._live, live[:cut])
+            self._sealed_text += live[:cut]
+            self._live = Markdown()
+            await self.mount(self._live)
+            live = live[cut:]
+        self._live_text = live
+        # A fence's opening line waits for its end: a half info string ("pyt") would make
+        # Pygments look for a lexer it hasn't got, which loads every lexer plugin once (~0.3 s).
+        opener = None if final else _HALF_FENCE.search(live)
+        shown = live[: opener.start()] if opener else live
+        source = self._live.source
+        if shown == source and not final:
+            return
+        if not final and not cut and source and shown.startswith(source):
+            await self._live.append(shown[len(source) :])
+            self._mend(self._live)
+        else:
+            await self._render_segment(self._live, shown)
+
+    async def replace(self, text: str) -> None:
+        """Show `text` instead of what is shown."""
+        self._live, self._live_text, self._sealed_text = Markdown(), "", ""
+        with self.app.batch_update():
+            await self.remove_children()
+            self.folding.forget()
+            await self.mount(self._live)
+        await self.write(text)
+
+    async def _render_segment(self, markdown: Markdown, text: str) -> None:
+        await markdown.update(text)
+        self._mend(markdown)
+
+    def _mend(self, markdown: Markdown) -> None:
+        """Mend the gap above a segment whose first block has a top margin: the segment
+        above counts its last block's bottom margin, which one Markdown would have collapsed
+        with that top margin, so the first block takes a class with a top margin less their
+        overlap. (The class stays if the theme changes margins later: a fence's, to none
+        with an ANSI theme, leaves its gap a line too tall till the chat is opened again.)"""
+        first = markdown.children[0] if markdown.children else None
+        if first is None or any(first.has_class(name) for name in _MENDS):
+            return
+        segments = [child for child in self.children if isinstance(child, Markdown)]
+        # The last block above: segments of HTML alone have none (Markdown shows no HTML).
+        above = next((s.children[-1] for s in reversed(segments[: segments.index(markdown)]) if s.children), None)
+        top, right, bottom, left = first.styles.margin
+        overlap = min(top, above.styles.margin.bottom if above is not None else 0)
+        mended = f"-m{top - overlap}{bottom}"
+        if overlap and not (right or left) and mended in _MENDS:
+            first.add_class(mended)
+
+    def on_resize(self) -> None:
+        if self.folding.folds and self.size.width != self.folding.width:
+            self.folding.unfold()
