@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from tuichat.compat._settings import paths
-from tuichat.store.database import BUSY_TIMEOUT_MS, StoreError
+from tuichat.store.errors import BUSY_TIMEOUT_MS, StoreError
 
 _LOCAL_USER: Final = "SELECT id FROM user ORDER BY created_at, rowid LIMIT 1"
 

@@ -10,17 +10,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, Literal, get_args
 
-from tuichat.store.database import (
-    Database,
-    StoreError,
-    check_fields,
-    load_json,
-    object_json,
-    optional_str,
-    require_bool,
-    require_choice,
-    require_str,
-)
+from tuichat.store.columns import check_fields, load_json, object_json, optional_str, require_bool, require_choice, require_str
+from tuichat.store.database import Database
+from tuichat.store.errors import StoreError
 from tuichat.store.ids import validate_function_id
 
 FunctionType = Literal["pipe", "filter", "action"]

@@ -12,7 +12,9 @@ import time
 import uuid
 from typing import Any, Final
 
-from tuichat.store.database import Database, StoreError, load_json
+from tuichat.store.columns import load_json
+from tuichat.store.database import Database
+from tuichat.store.errors import StoreError
 
 USER_FIELDS: Final = (
     "id", "email", "username", "role", "name", "profile_image_url",

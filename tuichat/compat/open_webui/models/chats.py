@@ -27,7 +27,7 @@ from tuichat.compat._awaitable import (
 from tuichat.compat._db import connect, local_user_id
 from tuichat.compat._names import module_getattr
 from tuichat.compat.open_webui.utils.misc import get_message_list
-from tuichat.store.database import load_json, require_str
+from tuichat.store.columns import load_json, require_str
 
 __all__ = [
     "ChatForm",

@@ -27,7 +27,7 @@ from tuichat.compat._awaitable import (
 from tuichat.compat._db import connect
 from tuichat.compat._names import module_getattr
 from tuichat.compat._settings import paths
-from tuichat.store.database import dump_json_lenient, load_json
+from tuichat.store.columns import dump_json_lenient, load_json
 
 __all__ = [
     "FileForm",

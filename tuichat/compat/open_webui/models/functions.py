@@ -24,7 +24,7 @@ from tuichat.compat._awaitable import (
 )
 from tuichat.compat._db import connect, fetch_all, local_user_id
 from tuichat.compat._names import module_getattr
-from tuichat.store.database import dump_json, load_json
+from tuichat.store.columns import dump_json, load_json
 
 __all__ = [
     "FunctionForm",

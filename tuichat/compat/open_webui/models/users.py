@@ -31,7 +31,7 @@ from tuichat.compat._awaitable import (
 )
 from tuichat.compat._db import connect, fetch_all
 from tuichat.compat._names import module_getattr
-from tuichat.store.database import dump_json, load_json
+from tuichat.store.columns import dump_json, load_json
 from tuichat.store.users import USER_FIELDS
 
 __all__ = ["User", "UserModel", "UserSettings", "Users", "UsersTable"]
