@@ -1,19 +1,27 @@
 """The `open_webui` stand-ins as pipes use them inside a host: a pipe calling another
 model through `open_webui.utils.chat`, and each host's pipes seeing that host's own
-database, on the event loop, in worker threads and while their module loads."""
+database and data folder, on the event loop, in worker threads and while their module
+loads; and outside any host, an error saying why."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import importlib
 import textwrap
+import types
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.tracing import ORACLE_METADATA, collect, replier
+from tuichat.compat import NotInHost
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.trace import CallStep, EventStep, Step
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.runtime.reply.builder import reply_from_steps
+from tuichat.store import Store
 
 STREAM_MODES = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstream"])
 
@@ -151,3 +159,103 @@ async def test_the_request_shows_pipes_what_open_webui_shows(host: PipeHost, lib
     )
     await host.list_models()
     assert await text_of(host, "p.m") == "['p.m'] ['p'] ['p'] State({})"
+
+
+# -- each host's pipes see that host's own database -------------------------------------------
+
+# What a pipe sees through `open_webui`: its module's top level runs while it loads, `pipes()`
+# while the host lists models, and `pipe` on a worker thread (it is sync) while it is called.
+REPORTER = """
+    import threading
+
+    from open_webui.config import DATA_DIR
+    from open_webui.models.functions import Functions
+    from open_webui.models.users import Users
+
+    AT_LOAD = Users.get_first_user().id
+
+    class Pipe:
+        def pipes(self):
+            return [{"id": f.id, "name": f.name} for f in Functions.get_functions()]
+
+        def pipe(self, body, __user__):
+            functions = ",".join(f.id for f in Functions.get_functions())
+            user = Users.get_user_by_id(__user__["id"])
+            return f"{threading.current_thread().name}|{AT_LOAD}|{user.id}|{functions}|{DATA_DIR}"
+"""
+
+
+async def open_host(folder: Path, *function_ids: str) -> PipeHost:
+    """A host on a new database in `folder`, holding the reporter under each id."""
+    store = await Store.open(folder / "tuichat.db")
+    for function_id in function_ids:
+        await store.functions.insert(function_id, name=function_id.title(), type="pipe", content=src(REPORTER))
+    return PipeHost(store)
+
+
+async def test_two_hosts_in_one_process_each_see_their_own_database(tmp_path: Path) -> None:
+    first = await open_host(tmp_path / "first", "alpha", "gamma")
+    second = await open_host(tmp_path / "second", "beta")
+    try:
+        first_listing, second_listing = await asyncio.gather(first.list_models(), second.list_models())
+        assert [m["id"] for m in first_listing.models] == ["alpha.alpha", "alpha.gamma", "gamma.alpha", "gamma.gamma"]
+        assert [m["id"] for m in second_listing.models] == ["beta.beta"]
+
+        seen = await asyncio.gather(text_of(first, "alpha.gamma"), text_of(second, "beta.beta"))
+        for host, text, functions in zip((first, second), seen, ("alpha,gamma", "beta")):
+            user_id = (await host.store.users.local())["id"]
+            _, at_load, user, listed, data_dir = text.split("|")
+            assert (at_load, user, listed, data_dir) == (user_id, user_id, functions, str(host.store.path.parent))
+    finally:
+        await first.store.close()
+        await second.store.close()
+
+
+async def test_a_sync_pipe_on_a_worker_thread_sees_its_host(host: PipeHost, store: Store) -> None:
+    await store.functions.insert("p", name="P", type="pipe", content=src(REPORTER))
+    thread, _, user, listed, _ = (await text_of(host, "p")).split("|")
+    assert thread.startswith("tuichat-pipe") and user == (await store.users.local())["id"] and listed == "p"
+
+
+async def test_sync_generators_and_own_event_loops_in_worker_threads_see_their_host(host: PipeHost, store: Store) -> None:
+    source = """
+        import asyncio
+
+        from open_webui.models.users import Users
+
+        class Pipe:
+            def pipe(self, body, __user__):
+                async def email():
+                    return (await Users.get_user_by_id(__user__["id"])).email
+
+                yield asyncio.run(email())  # a sync pipe awaiting 0.12's tables in a loop of its own
+                yield " " + Users.get_user_by_id(__user__["id"]).role
+    """
+    await store.functions.insert("p", name="P", type="pipe", content=src(source))
+    assert await text_of(host, "p", stream=True) == "admin@localhost admin"
+
+
+async def test_open_webui_outside_any_host_fails_at_use_saying_why(host: PipeHost) -> None:
+    """A pipe module imported outside a host imports fine; using the tables is the error."""
+    source = src(
+        """
+        from open_webui.models.users import Users
+
+        def lookup():
+            return Users.get_first_user()
+        """
+    )
+
+    def outside_any_host() -> None:
+        module = types.ModuleType("function_outside_probe")
+        exec(compile(source, "<outside>", "exec"), module.__dict__)
+        with pytest.raises(NotInHost, match="outside a tuichat pipe host"):
+            module.lookup()
+        with pytest.raises(NotInHost):
+            importlib.import_module("open_webui.config").DATA_DIR  # noqa: B018
+
+    contextvars.Context().run(outside_any_host)
+    with host.bound():
+        from open_webui.models.users import Users
+
+        assert Users.get_first_user().id == (await host.store.users.local())["id"]  # type: ignore[union-attr]
