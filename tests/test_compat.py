@@ -8,6 +8,7 @@ settings, and file storage.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import os
 import subprocess
@@ -22,9 +23,10 @@ from typing import Any, TypeVar
 import pytest
 
 import tuichat
-from tuichat.compat import OpenWebUIFinder, configure, install, provided_modules
+from tuichat.compat import OpenWebUIFinder, install, provided_modules
 from tuichat.compat._awaitable import NOT_FOUND
 from tuichat.compat.open_webui.utils import misc
+from tuichat.runtime.host import PipeHost
 from tuichat.store import Store
 from tuichat.store.users import USER_FIELDS
 
@@ -33,12 +35,11 @@ ROOT = Path(tuichat.__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def compat(store: Store, db_path: Path, tmp_path: Path) -> Iterator[Store]:
-    """The shim installed and pointed at this test's database; removed afterwards, so
-    no other test sees an `open_webui` it did not set up."""
-    configure(db_path, tmp_path)
-    install()
-    yield store
+def compat(host: PipeHost) -> Iterator[Store]:
+    """The shim installed and bound to a host on this test's database, as while that host
+    runs a pipe; removed afterwards, so no other test sees an `open_webui` it did not set up."""
+    with host.bound():
+        yield host.store
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, OpenWebUIFinder)]
     for name in [name for name in sys.modules if name.split(".")[0] == "open_webui"]:
         del sys.modules[name]
@@ -56,13 +57,15 @@ def run_pipe_module(source: str, name: str = "function_compat_probe") -> types.M
 
 
 def in_thread(call: Callable[[], T]) -> T:
-    """`call()` on a plain thread (no event loop there), returning its result."""
+    """`call()` on a plain thread (no event loop there), returning its result. The
+    thread runs in a copy of the caller's context, as tuichat's worker threads do."""
     results: list[T] = []
     errors: list[BaseException] = []
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
-            results.append(call())
+            results.append(context.run(call))
         except BaseException as exc:  # handed back to the test
             errors.append(exc)
 

@@ -2,17 +2,18 @@
 
 Published pipes import `open_webui.*` (helpers, the model tables, settings), many
 at module top level, so they must find it. `install()` makes the modules under
-`tuichat/compat/open_webui/` importable as `open_webui...`; `configure()` points
-them at tuichat's database and data folder.
+`tuichat/compat/open_webui/` importable as `open_webui...`; a host binds them to its
+database, data folder and models while its pipes run (see `tuichat.compat.binding`).
 
-    from tuichat.compat import configure, install
-    configure(db_path, data_dir)
     install()
+    with bound(CompatHost(tables=SyncStore(db_path), data_dir=data_dir, models=host)):
+        ...  # load or run pipes
 
 The finder sits at the end of `sys.meta_path`: an installed Open WebUI is always
 found first and wins, whole. Each `open_webui...` name is bound to the very module
 object tuichat imported, so state and monkeypatching are shared between the two
-names. Never imports textual.
+names. Never imports textual, nor tuichat's runtime: the host comes in as a
+`ModelHost`.
 """
 
 from __future__ import annotations
@@ -33,14 +34,17 @@ from tuichat.compat._names import (
     missing_module,
     provided_modules,
 )
-from tuichat.compat._settings import CompatPaths, configure, paths
+from tuichat.compat.binding import CompatHost, ModelHost, NestedCallFailed, NotInHost, bind, bound
 
 __all__ = [
-    "CompatPaths",
+    "CompatHost",
+    "ModelHost",
+    "NestedCallFailed",
+    "NotInHost",
     "OpenWebUIFinder",
-    "configure",
+    "bind",
+    "bound",
     "install",
-    "paths",
     "provided_modules",
 ]
 

@@ -79,8 +79,8 @@ def module_getattr(
 ) -> Callable[[str], object]:
     """A module-level `__getattr__` for a shim module: `__getattr__ = module_getattr(__name__)`.
 
-    `computed` names values worked out at each access, such as paths that follow
-    `tuichat.compat.configure`; every other unknown name is an error.
+    `computed` names values worked out at each access, such as the data folder of
+    the host running the pipe; every other unknown name is an error.
     """
     getters = dict(computed or {})
 

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
-from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
+from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation, Relay
+from tuichat.runtime.invocation.nested import relay_of, response_of, wire_items
 from tuichat.runtime.invocation.request import State
 from tuichat.runtime.loading.loader import FunctionCache, LoadedFunction
 from tuichat.runtime.models import FunctionModels, function_models, pipe_id_of
 from tuichat.runtime.valves import apply_valves
 from tuichat.store import FunctionRow, Store
+from tuichat.store.sync import SyncStore
 
 LISTING_TIMEOUT = 30.0  # seconds one function may take to load and list its models
 
@@ -55,31 +59,47 @@ def make_body(model_id: str, messages: list[dict[str, Any]], *, stream: bool = T
 
 
 class PipeHost:
+    """Also the `compat.ModelHost` of its pipes: they call its models through `open_webui`."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
-        # Published pipes import `open_webui`; point its stand-ins at this store.
-        compat.configure(store.path, store.path.parent)
+        # Published pipes import `open_webui`; its stand-ins serve this host while it runs them.
         compat.install()
+        self._compat = compat.CompatHost(tables=SyncStore(store.path), data_dir=store.path.parent, models=self)
         self.cache = FunctionCache(on_load_failure=self._deactivate)
         self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
         # What `__request__.app.state` shows pipes, as in Open WebUI.
-        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State(), tuichat_host=self)
+        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State())
+
+    def bound(self) -> AbstractContextManager[None]:
+        """The `open_webui` stand-ins serve this host inside the block: wrap any pipe code
+        run on this host's behalf that its own methods do not run."""
+        return compat.bound(self._compat)
 
     async def _deactivate(self, function_id: str, error: FunctionLoadError) -> None:
         """Open WebUI deactivates a function whose load fails; we also keep why."""
         await self.store.functions.update(function_id, is_active=False, load_error=_error_text(error))
 
     async def load(self, row: FunctionRow) -> LoadedFunction:
-        loaded = await self.cache.get(row.id, row.content)
+        with self.bound():  # the module's top-level code runs now
+            loaded = await self.cache.get(row.id, row.content)
         self.app_state.FUNCTIONS[row.id] = loaded.instance
         self.app_state.FUNCTION_CONTENTS[row.id] = loaded.content
         return loaded
+
+    async def _load_for_call(self, row: FunctionRow) -> LoadedFunction:
+        # An invocation runs its pipe in a task of its own, which begins by loading: bound
+        # here, the whole task is this host's (the pipe call, its generators, the worker
+        # threads it starts), and no task outside the call is.
+        compat.bind(self._compat)
+        return await self.load(row)
 
     # -- models -------------------------------------------------------------------------
     async def list_models(self, timeout: float = LISTING_TIMEOUT) -> ModelListing:
         rows = await self.store.functions.list(type="pipe")
         active = [row for row in rows if row.is_active]
-        results = await asyncio.gather(*(self._models_of(row, timeout) for row in active))
+        with self.bound():  # `pipes()` is pipe code, and the tasks gather starts inherit this
+            results = await asyncio.gather(*(self._models_of(row, timeout) for row in active))
         listing = ModelListing([m for r in results for m in r.models], list(results), [r for r in rows if not r.is_active])
         self.app_state.MODELS = listing.by_id()
         await self._record_listing_errors(active, results)
@@ -147,7 +167,7 @@ class PipeHost:
         # user valves are always the local user's own.
         user_valves = await self.store.functions.get_user_valves(row.id, local_user["id"])
         return Invocation(
-            load=lambda: self.load(row),
+            load=lambda: self._load_for_call(row),
             model=model_id,
             body=body,
             metadata=metadata,
@@ -157,6 +177,31 @@ class PipeHost:
             app_state=self.app_state,
             event_call=event_call,
         )
+
+    # -- a pipe calling another model (compat.ModelHost) -------------------------------
+    async def has_model(self, model_id: str) -> bool:
+        if model_id not in self.app_state.MODELS:
+            await self.list_models()
+        return model_id in self.app_state.MODELS
+
+    async def stream_model(
+        self, request: object, model_id: str, body: dict[str, Any], *, metadata: dict[str, Any], user: dict[str, Any]
+    ) -> AsyncIterator[str | bytes]:
+        relay = relay_of(request)
+        return wire_items(await self._nested(model_id, body, metadata, user, relay), relay)
+
+    async def model_response(
+        self, request: object, model_id: str, body: dict[str, Any], *, metadata: dict[str, Any], user: dict[str, Any]
+    ) -> Any:
+        relay = relay_of(request)
+        return await response_of(await self._nested(model_id, body, metadata, user, relay), relay)
+
+    async def _nested(
+        self, model_id: str, body: dict[str, Any], metadata: dict[str, Any], user: dict[str, Any], relay: Relay | None
+    ) -> Invocation:
+        # The called pipe has no front end of its own: it asks the calling reply's.
+        event_call = relay.event_call if relay is not None else None
+        return await self.invoke(model_id, body, metadata=metadata, user=user, event_call=event_call)
 
 
 def _error_text(error: FunctionLoadError) -> str:

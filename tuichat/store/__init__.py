@@ -13,7 +13,8 @@ from pathlib import Path
 import aiosqlite
 
 from tuichat.store.chats import ChatRepo, ChatRow, MessageRow
-from tuichat.store.database import Database, StoreError
+from tuichat.store.database import Database
+from tuichat.store.errors import StoreError
 from tuichat.store.functions import FunctionRepo, FunctionRow, FunctionVersion
 from tuichat.store.ids import (
     InvalidFunctionId,

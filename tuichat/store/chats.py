@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import builtins
-import re
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, get_args
 
-from tuichat.store.database import (
-    Database,
-    StoreError,
+from tuichat.store.chat_rows import (
+    CHAT_MESSAGES,
+    GET_CHAT,
+    RECENT_CHATS,
+    ChatRow,
+    Event,
+    MessageRow,
+    MessageStatus,
+    Role,
+)
+from tuichat.store.columns import (
     check_fields,
     dump_json_lenient,
     load_json,
@@ -24,11 +29,12 @@ from tuichat.store.database import (
     require_choice,
     require_str,
 )
+from tuichat.store.database import Database
+from tuichat.store.errors import StoreError
+from tuichat.store.search import MATCH_END, MATCH_START, SearchHit, match_expression, search
 
-Role = Literal["user", "assistant", "system"]
-MessageStatus = Literal["streaming", "done", "stopped", "error"]
-# (seconds since the request started, one trace step such as {"event": {...}})
-Event = tuple[float, Any]
+# Importers of this module's names from before the split keep working.
+__all__ = ["MATCH_END", "MATCH_START", "ChatRepo", "ChatRow", "Event", "MessageRow", "SearchHit", "match_expression"]
 
 _check_role = partial(require_choice, choices=get_args(Role), what="Message role")
 _check_status = partial(
@@ -46,94 +52,6 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
 # Keeps a chat's messages in insertion order even when the wall clock repeats a
 # value (coarse clocks) or steps back (NTP): see `_created_at`.
 _MIN_STEP: Final = 1e-6
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRow:
-    id: str
-    title: str
-    model_id: str | None
-    system_prompt: str | None
-    stream: bool
-    params: dict[str, Any]
-    created_at: float  # epoch seconds
-    updated_at: float
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ChatRow:
-        return cls(
-            id=row["id"],
-            title=row["title"],
-            model_id=row["model_id"],
-            system_prompt=row["system_prompt"],
-            stream=bool(row["stream"]),
-            params=load_json(row["params"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRow:
-    id: str
-    chat_id: str
-    parent_id: str | None
-    role: Role
-    content: str
-    model_id: str | None
-    created_at: float  # epoch seconds
-    updated_at: float
-    status: MessageStatus
-    error: str | None
-    reasoning: str | None
-    usage: dict[str, Any] | None
-    extra: dict[str, Any]  # statuses, sources, files, ...: whatever the runtime keeps
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> MessageRow:
-        return cls(
-            id=row["id"],
-            chat_id=row["chat_id"],
-            parent_id=row["parent_id"],
-            role=row["role"],
-            content=row["content"],
-            model_id=row["model_id"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            status=row["status"],
-            error=row["error"],
-            reasoning=row["reasoning"],
-            usage=load_json(row["usage"]),
-            extra=load_json(row["extra"]),
-        )
-
-
-# Marks around the matched words in `SearchHit.snippet`: control characters, which
-# chat text practically never holds, so a front end can split on them safely.
-MATCH_START: Final = "\x02"
-MATCH_END: Final = "\x03"
-_SNIPPET_TOKENS: Final = 16  # words of context in a snippet
-# A word to FTS5's unicode61 tokenizer: a letter or digit (`_` separates words).
-_HAS_WORD: Final = re.compile(r"[^\W_]")
-_MARKS: Final = re.compile(f"({MATCH_START}.*?{MATCH_END})", re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    chat_id: str
-    chat_title: str
-    message_id: str | None  # None when the hit is the chat's title
-    snippet: str  # the text around the match, matches between MATCH_START/MATCH_END
-    rank: float  # FTS5 bm25: lower is better
-
-    def parts(self) -> builtins.list[tuple[str, bool]]:
-        """The snippet as (text, is_match) pieces, without the marks."""
-        pieces = _MARKS.split(self.snippet)
-        return [
-            (piece[1:-1], True) if _MARKS.fullmatch(piece) else (piece, False)
-            for piece in pieces
-            if piece
-        ]
 
 
 class ChatRepo:
@@ -171,16 +89,12 @@ class ChatRepo:
             return await self._require(chat_id)
 
     async def get(self, id: str) -> ChatRow | None:
-        row = await self._db.fetchone("SELECT * FROM chat WHERE id = ?", (id,))
+        row = await self._db.fetchone(GET_CHAT, (id,))
         return None if row is None else ChatRow.from_row(row)
 
     async def list(self, limit: int | None = None) -> builtins.list[ChatRow]:
         """Chats, most recently updated first."""
-        rows = await self._db.fetchall(
-            # LIMIT -1 means no limit in SQLite.
-            "SELECT * FROM chat ORDER BY updated_at DESC, rowid DESC LIMIT ?",
-            (-1 if limit is None else limit,),
-        )
+        rows = await self._db.fetchall(RECENT_CHATS, (-1 if limit is None else limit,))
         return [ChatRow.from_row(row) for row in rows]
 
     async def rename(self, id: str, title: str) -> ChatRow:
@@ -290,10 +204,7 @@ class ChatRepo:
 
     async def messages(self, chat_id: str) -> builtins.list[MessageRow]:
         """A chat's messages, oldest first."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM message WHERE chat_id = ? ORDER BY created_at, rowid",
-            (chat_id,),
-        )
+        rows = await self._db.fetchall(CHAT_MESSAGES, (chat_id,))
         return [MessageRow.from_row(row) for row in rows]
 
     async def events(self, message_id: str) -> builtins.list[Event]:
@@ -343,32 +254,8 @@ class ChatRepo:
 
     async def search(self, query: str, limit: int = 50) -> builtins.list[SearchHit]:
         """Messages and chat titles matching every word of `query`, best match first
-        (then newest). Any text is a valid query: words are matched literally, never
-        as FTS5 syntax, and the last word also matches as a prefix (search as you type).
-        """
-        match = match_expression(query)
-        if match is None or limit <= 0:
-            return []
-        rows = await self._db.fetchall(
-            _SEARCH_SQL,
-            {
-                "match": match,
-                "limit": limit,
-                "start": MATCH_START,
-                "end": MATCH_END,
-                "tokens": _SNIPPET_TOKENS,
-            },
-        )
-        return [
-            SearchHit(
-                chat_id=row["chat_id"],
-                chat_title=row["chat_title"],
-                message_id=row["message_id"],
-                snippet=row["snippet"],
-                rank=row["rank"],
-            )
-            for row in rows
-        ]
+        (then newest); see `tuichat.store.search.search`."""
+        return await search(self._db, query, limit)
 
     # -- helpers --------------------------------------------------------------------
 
@@ -436,52 +323,3 @@ class ChatRepo:
         return StoreError(
             f"No {kind} with id {id!r} in {self._db.path}.", self._db.path
         )
-
-
-# Each side keeps its own best `limit` hits, in the final order, before the merge:
-# nothing past them could make the cut. `rank` is bm25(): lower is better.
-# The two sides' scores are merged as they are, though each is computed over its own
-# table: a title is short, so a title hit tends to rank above a message hit.
-_SEARCH_SQL: Final = """
-SELECT * FROM (
-    SELECT chat.id AS chat_id, chat.title AS chat_title, message.id AS message_id,
-           snippet(message_search, 0, :start, :end, '…', :tokens) AS snippet,
-           message_search.rank AS rank, message.created_at AS at
-    FROM message_search
-    JOIN message ON message.rowid = message_search.rowid
-    JOIN chat ON chat.id = message.chat_id
-    WHERE message_search MATCH :match
-    ORDER BY message_search.rank, message.created_at DESC
-    LIMIT :limit
-)
-UNION ALL
-SELECT * FROM (
-    SELECT chat.id, chat.title, NULL,
-           snippet(chat_search, 0, :start, :end, '…', :tokens),
-           chat_search.rank, chat.updated_at
-    FROM chat_search
-    JOIN chat ON chat.rowid = chat_search.rowid
-    WHERE chat_search MATCH :match
-    ORDER BY chat_search.rank, chat.updated_at DESC
-    LIMIT :limit
-)
-ORDER BY rank, at DESC
-LIMIT :limit
-"""
-
-
-def match_expression(query: str) -> str | None:
-    """`query` as an FTS5 MATCH expression that means its words, literally.
-
-    Each whitespace-separated chunk becomes a quoted string (inner quotes doubled),
-    so `"`, `*`, `-`, `:`, `^`, parentheses and the words AND/OR/NOT/NEAR are plain
-    text; the tokenizer then splits a chunk such as `e-mail` into a phrase. Chunks
-    with no letter or digit are dropped: as empty phrases they would match nothing.
-    The last chunk is a prefix (`"wor"*`). None when nothing is left to search for.
-    """
-    chunks = [chunk for chunk in query.split() if _HAS_WORD.search(chunk)]
-    if not chunks:
-        return None
-    phrases = ['"' + chunk.replace('"', '""') + '"' for chunk in chunks]
-    phrases[-1] += "*"
-    return " ".join(phrases)

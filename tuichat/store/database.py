@@ -1,4 +1,4 @@
-"""The SQLite connection: opening, migrating, transactions and readable errors.
+"""The SQLite connection: opening, checking and migrating the schema, transactions, statements.
 
 Concurrency model:
 - Between processes: WAL lets readers run beside one writer; every write runs in a
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sqlite3
 import time
 from collections.abc import (
     AsyncIterator,
-    Callable,
     Iterable,
     Iterator,
     Mapping,
@@ -33,15 +31,12 @@ from typing import Any, Final, Self
 
 import aiosqlite
 
-from tuichat.store.paths import ENV_VAR, default_db_path
-
-# How a user points tuichat at another database file, named in every hint.
-CHOOSE = f"--db PATH or {ENV_VAR}"
+from tuichat.store.errors import BUSY_TIMEOUT_MS, CHOOSE, StoreError, check_can_open, store_error
+from tuichat.store.paths import default_db_path
 from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 Params = Sequence[Any] | Mapping[str, Any]  # positional (?) or named (:name) parameters
 
-BUSY_TIMEOUT_MS: Final = 30_000
 _CONNECTION_PRAGMAS: Final = (
     # First, so that the other pragmas wait for locks too.
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
@@ -50,14 +45,6 @@ _CONNECTION_PRAGMAS: Final = (
     # commits skip the fsync, which matters for replies saved every second.
     "PRAGMA synchronous = NORMAL",
 )
-
-
-class StoreError(Exception):
-    """A database problem, with a message that names the file and can be shown as is."""
-
-    def __init__(self, message: str, path: Path | None = None) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 # The transaction the running task is inside. Tasks started inside a transaction
@@ -92,7 +79,7 @@ class Database:
         and be up to date, and every write raises StoreError.
         """
         db_path = Path(path) if path is not None else default_db_path()
-        _check_can_open(db_path, readonly)
+        check_can_open(db_path, readonly)
         db = cls(await _connect(db_path, readonly), db_path, readonly)
         try:
             await db._prepare()
@@ -143,9 +130,9 @@ class Database:
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise _store_error(exc, self.path, self.readonly) from exc
+                    raise store_error(exc, self.path, self.readonly) from exc
                 if time.monotonic() >= deadline:
-                    raise _store_error(exc, self.path, self.readonly) from exc
+                    raise store_error(exc, self.path, self.readonly) from exc
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
 
@@ -301,109 +288,10 @@ class Database:
         try:
             yield
         except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, self.readonly) from exc
-
-
-# -- JSON columns ---------------------------------------------------------------
-
-
-def dump_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def dump_json_lenient(value: Any) -> str:
-    """For data a pipe produced: an object json can't encode is kept as its str()
-    rather than failing the save and losing the reply."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def load_json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-# -- checked column values -------------------------------------------------------
-# Used by the repos' `update(**fields)`: wrong types are refused rather than
-# coerced, so e.g. name=None can never be stored as the text "None".
-
-
-def object_json(value: object) -> str:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"Expected a dict, got {type(value).__name__}")
-    return dump_json(dict(value))
-
-
-def require_str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"Expected a str, got {type(value).__name__}")
-    return value
-
-
-def optional_str(value: object) -> str | None:
-    return None if value is None else require_str(value)
-
-
-def require_bool(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"Expected a bool, got {type(value).__name__}")
-    return value
-
-
-def require_choice(value: object, choices: Iterable[str], what: str) -> str:
-    allowed = tuple(choices)
-    if value not in allowed:
-        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
-    return str(value)
-
-
-def check_fields(
-    fields: Mapping[str, object], checkers: Mapping[str, Callable[[object], object]]
-) -> dict[str, object]:
-    """Check `update(**fields)`: known names only, each value checked and encoded."""
-    unknown = fields.keys() - checkers.keys()
-    if unknown:
-        raise TypeError(f"Cannot update field(s): {', '.join(sorted(unknown))}")
-    return {name: checkers[name](value) for name, value in fields.items()}
+            raise store_error(exc, self.path, self.readonly) from exc
 
 
 # -- opening --------------------------------------------------------------------
-
-
-def _check_can_open(path: Path, readonly: bool) -> None:
-    """Refuse early, and precisely, what SQLite would report vaguely (or late)."""
-    if path.is_dir():
-        raise StoreError(
-            f"{path} is a folder, not a database file. Use {CHOOSE} with a file path "
-            f"such as {path / 'tuichat.db'}.",
-            path,
-        )
-    if readonly:
-        if not path.is_file():
-            raise StoreError(
-                f"{path} does not exist, so it cannot be opened read-only.", path
-            )
-        return
-    _make_parent(path)
-    if path.exists() and not os.access(path, os.W_OK):
-        raise StoreError(_read_only_message(path), path)
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise StoreError(
-            f"The folder {path.parent} is read-only, but SQLite must create "
-            f"{path.name}-wal and {path.name}-shm files beside {path}. Make the folder "
-            f"writable, or use {CHOOSE} to pick a writable location.",
-            path,
-        )
-
-
-def _make_parent(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(
-            f"Cannot create the folder {path.parent} for the database {path}: "
-            f"{exc.strerror or exc}. Create it, or use {CHOOSE} to pick a writable "
-            f"location.",
-            path,
-        ) from exc
 
 
 async def _connect(path: Path, readonly: bool) -> aiosqlite.Connection:
@@ -417,7 +305,7 @@ async def _connect(path: Path, readonly: bool) -> aiosqlite.Connection:
         else:
             conn = await aiosqlite.connect(path, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _store_error(exc, path, readonly) from exc
+        raise store_error(exc, path, readonly) from exc
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -430,70 +318,3 @@ def _readonly_uri(path: Path) -> str:
         # commit, so reading it as immutable (no locks, no -shm) is safe.
         uri += "&immutable=1"
     return uri
-
-
-# -- errors ---------------------------------------------------------------------
-
-
-def _read_only_message(path: Path) -> str:
-    return (
-        f"{path} is read-only, so tuichat cannot save changes. Make the file and its "
-        f"folder writable, or use {CHOOSE} to pick a writable location."
-    )
-
-
-# Matched by prefix against `sqlite3.Error.sqlite_errorname`, which includes the
-# extended code (SQLITE_READONLY_DIRECTORY, SQLITE_CANTOPEN_ISDIR, ...). A failed
-# write has been rolled back by the time the message is shown, hence "unchanged".
-_MESSAGES: Final[tuple[tuple[str, str], ...]] = (
-    (
-        "SQLITE_NOTADB",
-        "{path} is not an SQLite database (file is not a database); it was left "
-        "untouched. Move it aside, or use {env} to pick another file.",
-    ),
-    (
-        "SQLITE_CANTOPEN",
-        "Cannot open {path} ({error}). Check that the file and its folder exist and "
-        "are readable and writable, or use {env} to pick another file.",
-    ),
-    (
-        "SQLITE_CORRUPT",
-        "{path} is damaged ({error}). Restore it from a backup, or move it aside to "
-        "start afresh.",
-    ),
-    (
-        "SQLITE_BUSY",
-        "{path} stayed locked by another process for over {busy_s} s ({error}); it was "
-        "left unchanged. Close other tuichat instances and retry.",
-    ),
-    (
-        "SQLITE_LOCKED",
-        "{path} is locked ({error}); it was left unchanged. Close other tuichat "
-        "instances and retry.",
-    ),
-    (
-        "SQLITE_FULL",
-        "The disk holding {path} is full; the database was left unchanged. Free some "
-        "space and retry.",
-    ),
-    (
-        "SQLITE_IOERR",
-        "Reading or writing {path} failed ({error}); the database was left unchanged. "
-        "Check the disk, then retry.",
-    ),
-)
-
-
-def _store_error(exc: sqlite3.Error, path: Path, readonly: bool) -> StoreError:
-    name: str = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith("SQLITE_READONLY"):
-        if readonly:
-            return StoreError(f"{path} was opened read-only; nothing was saved.", path)
-        return StoreError(_read_only_message(path), path)
-    for prefix, template in _MESSAGES:
-        if name.startswith(prefix):
-            message = template.format(
-                path=path, error=exc, env=CHOOSE, busy_s=BUSY_TIMEOUT_MS // 1000
-            )
-            return StoreError(message, path)
-    return StoreError(f"Database error in {path}: {exc}", path)

@@ -10,17 +10,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, Literal, get_args
 
-from tuichat.store.database import (
-    Database,
-    StoreError,
-    check_fields,
-    load_json,
-    object_json,
-    optional_str,
-    require_bool,
-    require_choice,
-    require_str,
-)
+from tuichat.store.columns import check_fields, load_json, object_json, optional_str, require_bool, require_choice, require_str
+from tuichat.store.database import Database
+from tuichat.store.errors import StoreError
 from tuichat.store.ids import validate_function_id
 
 FunctionType = Literal["pipe", "filter", "action"]
@@ -39,6 +31,21 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "load_error": optional_str,
     "linked_path": optional_str,
 }
+
+# Reads and writes the sync repository in `tuichat.store.sync` shares with FunctionRepo.
+GET_FUNCTION: Final = "SELECT * FROM function WHERE id = ?"
+LIST_FUNCTIONS: Final = (
+    "SELECT * FROM function"
+    " WHERE (:type IS NULL OR type = :type) AND (NOT :active_only OR is_active)"
+    " ORDER BY created_at, rowid"
+)
+GET_VALVES: Final = "SELECT valves FROM function WHERE id = ?"
+GET_USER_VALVES: Final = "SELECT valves FROM function_user_valves WHERE function_id = ? AND user_id = ?"
+SET_USER_VALVES: Final = (
+    "INSERT INTO function_user_valves (function_id, user_id, valves, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (function_id, user_id) DO UPDATE"
+    " SET valves = excluded.valves, updated_at = excluded.updated_at"
+)
 
 # Why a version was recorded; shown in the editor's history.
 VersionOrigin = Literal["created", "saved", "imported", "restored", "watched", "stored", "duplicated"]
@@ -98,19 +105,14 @@ class FunctionRepo:
         self._db = db
 
     async def get(self, id: str) -> FunctionRow | None:
-        row = await self._db.fetchone("SELECT * FROM function WHERE id = ?", (id,))
+        row = await self._db.fetchone(GET_FUNCTION, (id,))
         return None if row is None else FunctionRow.from_row(row)
 
     async def list(
         self, type: FunctionType | None = None, active_only: bool = False
     ) -> builtins.list[FunctionRow]:
         """Functions in the order they were added, optionally filtered."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM function"
-            " WHERE (:type IS NULL OR type = :type) AND (NOT :active_only OR is_active)"
-            " ORDER BY created_at, rowid",
-            {"type": type, "active_only": active_only},
-        )
+        rows = await self._db.fetchall(LIST_FUNCTIONS, {"type": type, "active_only": active_only})
         return [FunctionRow.from_row(row) for row in rows]
 
     async def count(self) -> int:
@@ -237,9 +239,7 @@ class FunctionRepo:
         return await self.update(id, load_error=error)
 
     async def get_valves(self, id: str) -> dict[str, Any]:
-        text = await self._db.fetchvalue(
-            "SELECT valves FROM function WHERE id = ?", (id,)
-        )
+        text = await self._db.fetchvalue(GET_VALVES, (id,))
         if text is None:
             raise self._missing(id)
         valves: dict[str, Any] = load_json(text)
@@ -250,11 +250,7 @@ class FunctionRepo:
 
     async def get_user_valves(self, id: str, user_id: str) -> dict[str, Any]:
         """The user's valves for a function, or {} when they never set any."""
-        text = await self._db.fetchvalue(
-            "SELECT valves FROM function_user_valves"
-            " WHERE function_id = ? AND user_id = ?",
-            (id, user_id),
-        )
+        text = await self._db.fetchvalue(GET_USER_VALVES, (id, user_id))
         valves: dict[str, Any] = {} if text is None else load_json(text)
         return valves
 
@@ -265,13 +261,7 @@ class FunctionRepo:
         async with self._db.transaction():
             if not await self._exists(id):
                 raise self._missing(id)
-            await self._db.execute(
-                "INSERT INTO function_user_valves"
-                " (function_id, user_id, valves, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (function_id, user_id) DO UPDATE"
-                " SET valves = excluded.valves, updated_at = excluded.updated_at",
-                (id, user_id, encoded, int(time.time())),
-            )
+            await self._db.execute(SET_USER_VALVES, (id, user_id, encoded, int(time.time())))
 
     async def _exists(self, id: str) -> bool:
         return (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuichat.store.database import Database, dump_json, load_json
+from tuichat.store.columns import dump_json, load_json
+from tuichat.store.database import Database
 
 
 class SettingsRepo:

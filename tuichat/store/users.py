@@ -12,7 +12,9 @@ import time
 import uuid
 from typing import Any, Final
 
-from tuichat.store.database import Database, StoreError, load_json
+from tuichat.store.columns import load_json
+from tuichat.store.database import Database
+from tuichat.store.errors import StoreError
 
 USER_FIELDS: Final = (
     "id", "email", "username", "role", "name", "profile_image_url",
@@ -20,10 +22,12 @@ USER_FIELDS: Final = (
     "presence_state", "status_emoji", "status_message", "status_expires_at",
     "info", "settings", "oauth", "scim", "last_active_at", "updated_at", "created_at",
 )  # fmt: skip
-_JSON_FIELDS: Final = frozenset({"info", "settings", "oauth", "scim"})
-_FIRST_USER: Final = (
-    f"SELECT {', '.join(USER_FIELDS)} FROM user ORDER BY created_at, rowid LIMIT 1"
-)
+JSON_FIELDS: Final = frozenset({"info", "settings", "oauth", "scim"})
+SELECT_USERS: Final = f"SELECT {', '.join(USER_FIELDS)} FROM user"
+# tuichat's one user is the first row in this order: every reader of the table, async
+# or not, finds the local user through LOCAL_USER.
+IN_ORDER: Final = "ORDER BY created_at, rowid"
+LOCAL_USER: Final = f"{SELECT_USERS} {IN_ORDER} LIMIT 1"
 
 
 def _login_name() -> str:
@@ -50,9 +54,9 @@ def _new_local_user() -> dict[str, Any]:
     return user
 
 
-def _decode(row: sqlite3.Row) -> dict[str, Any]:
+def decode_user(row: sqlite3.Row) -> dict[str, Any]:
     return {
-        field: load_json(row[field]) if field in _JSON_FIELDS else row[field]
+        field: load_json(row[field]) if field in JSON_FIELDS else row[field]
         for field in USER_FIELDS
     }
 
@@ -63,22 +67,22 @@ class UserRepo:
 
     async def local(self) -> dict[str, Any]:
         """The local user as Open WebUI's `UserModel.model_dump()` would give it."""
-        row = await self._db.fetchone(_FIRST_USER)
+        row = await self._db.fetchone(LOCAL_USER)
         if row is None:
             raise StoreError(
                 f"{self._db.path} has no local user yet; open it once without "
                 f"read-only mode.",
                 self._db.path,
             )
-        return _decode(row)
+        return decode_user(row)
 
     async def ensure_local(self) -> None:
         """Create the local user unless there is one (called by `Store.open`)."""
-        if await self._db.fetchone(_FIRST_USER) is not None:
+        if await self._db.fetchone(LOCAL_USER) is not None:
             return
         async with self._db.transaction():
             # Another process opening the same new database may have been first.
-            if await self._db.fetchone(_FIRST_USER) is not None:
+            if await self._db.fetchone(LOCAL_USER) is not None:
                 return
             user = _new_local_user()
             await self._db.execute(

@@ -1,7 +1,7 @@
 """`open_webui.config`: the data folders, and a minimal `PersistentConfig`.
 
-`DATA_DIR`, `UPLOAD_DIR` and `CACHE_DIR` follow `tuichat.compat.configure` and are
-looked up at each access. Open WebUI creates the upload and cache folders when
+`DATA_DIR`, `UPLOAD_DIR` and `CACHE_DIR` are the data folder of the host running the
+pipe (see `tuichat.compat.binding`), looked up at each access. Open WebUI creates the upload and cache folders when
 this module is imported, and pipes write into them without checking, so they are
 created when first asked for.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from tuichat.compat._names import module_getattr
-from tuichat.compat._settings import paths
+from tuichat.compat.binding import current
 
 # The folders are computed by the module's __getattr__.
 __all__ = ["CACHE_DIR", "DATA_DIR", "UPLOAD_DIR", "PersistentConfig"]  # noqa: F822
@@ -46,11 +46,11 @@ class PersistentConfig(Generic[T]):
 
 
 def upload_dir() -> Path:
-    return _made(paths().data_dir / "uploads")
+    return _made(current().data_dir / "uploads")
 
 
 def cache_dir() -> Path:
-    return _made(paths().data_dir / "cache")
+    return _made(current().data_dir / "cache")
 
 
 def _made(folder: Path) -> Path:
@@ -60,5 +60,5 @@ def _made(folder: Path) -> Path:
 
 __getattr__ = module_getattr(
     __name__,
-    {"DATA_DIR": lambda: paths().data_dir, "UPLOAD_DIR": upload_dir, "CACHE_DIR": cache_dir},
+    {"DATA_DIR": lambda: current().data_dir, "UPLOAD_DIR": upload_dir, "CACHE_DIR": cache_dir},
 )

@@ -1,8 +1,9 @@
 """`open_webui.env`: the settings pipes read, with Open WebUI's defaults.
 
 Each is read from the environment variable of the same name when the module is
-first imported, as Open WebUI does. `DATA_DIR` is the exception: it is tuichat's
-data folder (see `tuichat.compat.configure`), looked up at each access.
+first imported, as Open WebUI does. `DATA_DIR` is the exception: it is the data
+folder of the host running the pipe (see `tuichat.compat.binding`), looked up at
+each access.
 
 Unlike Open WebUI, importing this module never reconfigures logging: the host
 owns the root logger.
@@ -15,7 +16,7 @@ import os
 from typing import Final
 
 from tuichat.compat._names import module_getattr
-from tuichat.compat._settings import paths
+from tuichat.compat.binding import current
 
 __all__ = [
     "AIOHTTP_CLIENT_SESSION_SSL",
@@ -175,4 +176,4 @@ if OFFLINE_MODE:
     os.environ["HF_HUB_OFFLINE"] = "1"
 
 
-__getattr__ = module_getattr(__name__, {"DATA_DIR": lambda: paths().data_dir})
+__getattr__ = module_getattr(__name__, {"DATA_DIR": lambda: current().data_dir})

@@ -9,10 +9,8 @@ only the title is supported. Methods work awaited or called directly; see
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,10 +22,10 @@ from tuichat.compat._awaitable import (
     SelfAwaitable,
     or_not_found,
 )
-from tuichat.compat._db import connect, local_user_id
 from tuichat.compat._names import module_getattr
+from tuichat.compat.binding import current
 from tuichat.compat.open_webui.utils.misc import get_message_list
-from tuichat.store.database import load_json, require_str
+from tuichat.store import ChatRow, MessageRow
 
 __all__ = [
     "ChatForm",
@@ -37,9 +35,6 @@ __all__ = [
     "Chats",
     "ChatsTable",
 ]
-
-_MESSAGES: Final = "SELECT * FROM message WHERE chat_id = ? ORDER BY created_at, rowid"
-
 
 class ChatModel(SelfAwaitable, BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -92,33 +87,30 @@ class ChatList(AwaitableList[ChatModel]):
 
 class ChatsTable:
     def get_chat_by_id(self, id: str, db: object = None) -> ChatModel | NotFound:
-        with connect() as conn:
-            return or_not_found(_chat(conn, id))
+        return or_not_found(_chat(id))
 
     def get_chat_by_id_and_user_id(
         self, id: str, user_id: str, db: object = None
     ) -> ChatModel | NotFound:
-        with connect() as conn:
-            chat = _chat(conn, id)
+        chat = _chat(id)
         return or_not_found(chat if chat is not None and chat.user_id == user_id else None)
 
     def get_chats_by_user_id(
         self, user_id: str, skip: int | None = None, limit: int | None = None, db: object = None
     ) -> ChatList:
         """The user's chats, most recently updated first."""
-        with connect() as conn:
-            if user_id != local_user_id(conn):
-                return ChatList([], total=0)
-            rows = conn.execute("SELECT id FROM chat ORDER BY updated_at DESC, rowid DESC")
-            ids = [row["id"] for row in rows]
-            start = skip or 0
-            page = ids[start : start + limit if limit else None]
-            return ChatList((chat for id in page if (chat := _chat(conn, id))), total=len(ids))
+        tables = current().tables
+        owner = tables.users.local_id()
+        if user_id != owner:
+            return ChatList([], total=0)
+        rows = tables.chats.recent()
+        start = skip or 0
+        page = rows[start : start + limit if limit else None]
+        return ChatList((_chat_model(row, owner) for row in page), total=len(rows))
 
     def get_chat_title_by_id(self, id: str, db: object = None) -> AwaitableStr | NotFound:
-        with connect() as conn:
-            row = conn.execute("SELECT title FROM chat WHERE id = ?", (id,)).fetchone()
-        return or_not_found(None if row is None else AwaitableStr(row["title"]))
+        row = current().tables.chats.get(id)
+        return or_not_found(None if row is None else AwaitableStr(row.title))
 
     def get_messages_map_by_chat_id(self, id: str, db: object = None) -> AwaitableDict | NotFound:
         """The chat's messages by id (`chat["history"]["messages"]`)."""
@@ -137,45 +129,44 @@ class ChatsTable:
     def update_chat_title_by_id(
         self, id: str, title: str, db: object = None
     ) -> ChatModel | NotFound:
-        with connect(write=True) as conn:
-            conn.execute(
-                "UPDATE chat SET title = ?, updated_at = ? WHERE id = ?",
-                (require_str(title), time.time(), id),
-            )
-            return or_not_found(_chat(conn, id))
+        current().tables.chats.rename(id, title)
+        return self.get_chat_by_id(id)
 
 
 Chats = ChatsTable()
 
 
-def _chat(conn: sqlite3.Connection, id: str) -> ChatModel | None:
-    row = conn.execute("SELECT * FROM chat WHERE id = ?", (id,)).fetchone()
-    if row is None:
-        return None
-    history = _history(conn.execute(_MESSAGES, (id,)).fetchall(), row["model_id"])
-    params = load_json(row["params"]) or {}
-    if row["system_prompt"]:
-        params["system"] = row["system_prompt"]
+def _chat(id: str) -> ChatModel | None:
+    tables = current().tables
+    row = tables.chats.get(id)
+    return None if row is None else _chat_model(row, tables.users.local_id())
+
+
+def _chat_model(row: ChatRow, owner: str | None) -> ChatModel:
+    history = _history(current().tables.chats.messages(row.id), row.model_id)
+    params = dict(row.params or {})
+    if row.system_prompt:
+        params["system"] = row.system_prompt
     return ChatModel(
-        id=row["id"],
-        user_id=local_user_id(conn) or "",
-        title=row["title"],
+        id=row.id,
+        user_id=owner or "",
+        title=row.title,
         chat={
-            "title": row["title"],
-            "models": [row["model_id"]] if row["model_id"] else [],
+            "title": row.title,
+            "models": [row.model_id] if row.model_id else [],
             "params": params,
             "history": history,
             "messages": get_message_list(history["messages"], history["currentId"]),
             "tags": [],
-            "timestamp": int(row["created_at"] * 1000),  # milliseconds, as the web UI
+            "timestamp": int(row.created_at * 1000),  # milliseconds, as the web UI
             "files": [],
         },
-        created_at=int(row["created_at"]),
-        updated_at=int(row["updated_at"]),
+        created_at=int(row.created_at),
+        updated_at=int(row.updated_at),
     )
 
 
-def _history(rows: list[sqlite3.Row], model_id: str | None) -> dict[str, Any]:
+def _history(rows: list[MessageRow], model_id: str | None) -> dict[str, Any]:
     """`{"messages": {id: message}, "currentId": newest id}` from the chat's rows.
 
     tuichat's chats are linear; a row without a parent follows the one before it.
@@ -183,32 +174,32 @@ def _history(rows: list[sqlite3.Row], model_id: str | None) -> dict[str, Any]:
     messages: dict[str, dict[str, Any]] = {}
     previous: str | None = None
     for row in rows:
-        parent = row["parent_id"] or previous
-        messages[row["id"]] = _message(row, parent, model_id)
+        parent = row.parent_id or previous
+        messages[row.id] = _message(row, parent, model_id)
         if parent in messages:
-            messages[parent]["childrenIds"].append(row["id"])
-        previous = row["id"]
+            messages[parent]["childrenIds"].append(row.id)
+        previous = row.id
     return {"messages": messages, "currentId": previous}
 
 
-def _message(row: sqlite3.Row, parent: str | None, chat_model: str | None) -> dict[str, Any]:
+def _message(row: MessageRow, parent: str | None, chat_model: str | None) -> dict[str, Any]:
     message: dict[str, Any] = {
-        "id": row["id"],
+        "id": row.id,
         "parentId": parent,
         "childrenIds": [],
-        "role": row["role"],
-        "content": row["content"],
-        "timestamp": int(row["created_at"]),
+        "role": row.role,
+        "content": row.content,
+        "timestamp": int(row.created_at),
     }
-    if row["role"] == "user" and chat_model:
+    if row.role == "user" and chat_model:
         message["models"] = [chat_model]
-    if row["role"] == "assistant":
-        message["model"] = row["model_id"]
-        message["done"] = row["status"] != "streaming"
-        if row["error"]:
-            message["error"] = {"content": row["error"]}
-        if row["usage"]:
-            message["usage"] = load_json(row["usage"])
+    if row.role == "assistant":
+        message["model"] = row.model_id
+        message["done"] = row.status != "streaming"
+        if row.error:
+            message["error"] = {"content": row.error}
+        if row.usage is not None:
+            message["usage"] = row.usage
     return message
 
 

@@ -1,19 +1,16 @@
 """`open_webui.models.files`: `Files`, the records of uploaded files.
 
 tuichat has no file table of its own, so the records live in `compat_file`, which
-mirrors Open WebUI's `file` table and is created on first use (the bytes go
+mirrors Open WebUI's `file` table (see `tuichat.store.sync.files`; the bytes go
 through `open_webui.storage.provider.Storage`). Methods work awaited or called
 directly; see `open_webui.models.users` for the conventions.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,10 +21,9 @@ from tuichat.compat._awaitable import (
     SelfAwaitable,
     or_not_found,
 )
-from tuichat.compat._db import connect
 from tuichat.compat._names import module_getattr
-from tuichat.compat._settings import paths
-from tuichat.store.database import dump_json_lenient, load_json
+from tuichat.compat.binding import current
+from tuichat.store.sync import FileRecord
 
 __all__ = [
     "FileForm",
@@ -38,25 +34,6 @@ __all__ = [
     "Files",
     "FilesTable",
 ]
-
-_TABLE: Final = """
-CREATE TABLE IF NOT EXISTS compat_file (
-    id         TEXT PRIMARY KEY,
-    user_id    TEXT NOT NULL,
-    hash       TEXT,
-    filename   TEXT NOT NULL,
-    path       TEXT,
-    data       TEXT,  -- JSON object
-    meta       TEXT,  -- JSON object
-    created_at INTEGER,  -- epoch seconds
-    updated_at INTEGER
-)
-"""
-_COLUMNS: Final = (
-    "id", "user_id", "hash", "filename", "path", "data", "meta", "created_at", "updated_at",
-)  # fmt: skip
-_JSON_COLUMNS: Final = frozenset({"data", "meta"})
-
 
 class FileModel(SelfAwaitable, BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -120,147 +97,72 @@ class FilesTable:
         """Record a file; NOT_FOUND (None) if its id is taken, as Open WebUI."""
         now = int(time.time())
         file = FileModel(**form_data.model_dump(), user_id=user_id, created_at=now, updated_at=now)
-        try:
-            with _connect(write=True) as conn:
-                conn.execute(
-                    f"INSERT INTO compat_file ({', '.join(_COLUMNS)})"
-                    f" VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    [_column(name, getattr(file, name)) for name in _COLUMNS],
-                )
-        except sqlite3.IntegrityError:
-            return or_not_found(None)
-        return file
+        return file if current().tables.files.insert(file.model_dump()) else or_not_found(None)
 
     def get_file_by_id(self, id: str, db: object = None) -> FileModel | NotFound:
-        return or_not_found(_first(_select("WHERE id = ?", (id,))))
+        return _found(current().tables.files.get(id))
 
     def get_file_by_id_and_user_id(
         self, id: str, user_id: str, db: object = None
     ) -> FileModel | NotFound:
-        return or_not_found(_first(_select("WHERE id = ? AND user_id = ?", (id, user_id))))
+        file = self.get_file_by_id(id)
+        return file if isinstance(file, FileModel) and file.user_id == user_id else or_not_found(None)
 
     def get_files(self, db: object = None) -> AwaitableList[FileModel]:
-        return AwaitableList(_select())
+        return AwaitableList(_files())
 
     def get_files_by_ids(self, ids: Iterable[str], db: object = None) -> AwaitableList[FileModel]:
         """Most recently updated first, as Open WebUI."""
         wanted = set(ids)
-        files = [file for file in _select() if file.id in wanted]
+        files = [file for file in _files() if file.id in wanted]
         files.sort(key=lambda file: file.updated_at or 0, reverse=True)
         return AwaitableList(files)
 
     def get_files_by_user_id(self, user_id: str, db: object = None) -> AwaitableList[FileModel]:
-        return AwaitableList(_select("WHERE user_id = ?", (user_id,)))
+        return AwaitableList(_files(user_id))
 
     def update_file_by_id(
         self, id: str, form_data: FileUpdateForm, db: object = None
     ) -> FileModel | NotFound:
         """Set the hash if given; merge the given data and meta into the stored ones."""
-        return _change(id, form_data.hash, form_data.data, form_data.meta)
+        return _found(
+            current().tables.files.update(id, hash=form_data.hash, data=form_data.data, meta=form_data.meta)
+        )
 
     def update_file_hash_by_id(
         self, id: str, hash: str | None, db: object = None
     ) -> FileModel | NotFound:
-        return _change(id, hash=hash, set_hash=True)
+        return _found(current().tables.files.update(id, hash=hash, replace_hash=True))
 
     def update_file_data_by_id(
         self, id: str, data: Mapping[str, Any], db: object = None
     ) -> FileModel | NotFound:
-        return _change(id, data=data)
+        return _found(current().tables.files.update(id, data=data))
 
     def update_file_metadata_by_id(
         self, id: str, meta: Mapping[str, Any], db: object = None
     ) -> FileModel | NotFound:
-        return _change(id, meta=meta)
+        return _found(current().tables.files.update(id, meta=meta))
 
     def delete_file_by_id(self, id: str, db: object = None) -> AwaitableBool:
         """Forget the record (the stored bytes stay: `Storage.delete_file` removes them)."""
-        with _connect(write=True) as conn:
-            conn.execute("DELETE FROM compat_file WHERE id = ?", (id,))
+        current().tables.files.delete(id)
         return AwaitableBool(True)
 
     def delete_all_files(self, db: object = None) -> AwaitableBool:
-        with _connect(write=True) as conn:
-            conn.execute("DELETE FROM compat_file")
+        current().tables.files.delete_all()
         return AwaitableBool(True)
 
 
 Files = FilesTable()
 
-# The databases whose compat_file table is known to exist, so that each is checked
-# with a (write-locking) CREATE TABLE once per process, not on every call.
-_ready: set[Path] = set()
+
+def _files(user_id: str | None = None) -> list[FileModel]:
+    return [FileModel.model_validate(record) for record in current().tables.files.list(user_id)]
 
 
-def _connect(*, write: bool = False) -> AbstractContextManager[sqlite3.Connection]:
-    db_path = paths().db_path
-    if db_path not in _ready:
-        with connect(write=True) as conn:
-            conn.execute(_TABLE)
-        _ready.add(db_path)
-    return connect(write=write)
-
-
-def _select(where: str = "", params: tuple[Any, ...] = ()) -> list[FileModel]:
-    with _connect() as conn:
-        rows = conn.execute(
-            f"SELECT * FROM compat_file {where} ORDER BY created_at, rowid", params
-        ).fetchall()
-    return [
-        FileModel.model_validate(
-            {
-                name: load_json(row[name]) if name in _JSON_COLUMNS else row[name]
-                for name in _COLUMNS
-            }
-        )
-        for row in rows
-    ]
-
-
-def _first(files: list[FileModel]) -> FileModel | None:
-    return files[0] if files else None
-
-
-def _change(
-    id: str,
-    hash: str | None = None,
-    data: Mapping[str, Any] | None = None,
-    meta: Mapping[str, Any] | None = None,
-    *,
-    set_hash: bool = False,
-) -> FileModel | NotFound:
-    """Update a record as Open WebUI does: the hash replaced when given (or always,
-    with `set_hash`), data and meta merged key by key, updated_at bumped."""
-    with _connect(write=True) as conn:
-        row = conn.execute(
-            "SELECT hash, data, meta FROM compat_file WHERE id = ?", (id,)
-        ).fetchone()
-        if row is None:
-            return or_not_found(None)
-        values = {
-            "hash": hash if set_hash or hash is not None else row["hash"],
-            "data": _merged(row["data"], data),
-            "meta": _merged(row["meta"], meta),
-            "updated_at": int(time.time()),
-            "id": id,
-        }
-        conn.execute(
-            "UPDATE compat_file SET hash = :hash, data = :data, meta = :meta,"
-            " updated_at = :updated_at WHERE id = :id",
-            values,
-        )
-    return or_not_found(_first(_select("WHERE id = ?", (id,))))
-
-
-def _merged(stored: str | None, changes: Mapping[str, Any] | None) -> str | None:
-    if changes is None:
-        return stored
-    return dump_json_lenient({**(load_json(stored) or {}), **changes})
-
-
-def _column(name: str, value: Any) -> Any:
-    # Lenient: Open WebUI drops what JSON cannot hold from file meta rather than fail.
-    return dump_json_lenient(value) if name in _JSON_COLUMNS and value is not None else value
+def _found(record: FileRecord | None) -> FileModel | NotFound:
+    return or_not_found(None if record is None else FileModel.model_validate(record))
 
 
 __getattr__ = module_getattr(__name__)

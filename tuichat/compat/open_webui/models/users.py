@@ -13,9 +13,8 @@ missing user.
 from __future__ import annotations
 
 import datetime
-import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -29,16 +28,11 @@ from tuichat.compat._awaitable import (
     SelfAwaitable,
     or_not_found,
 )
-from tuichat.compat._db import connect, fetch_all
 from tuichat.compat._names import module_getattr
-from tuichat.store.database import dump_json, load_json
-from tuichat.store.users import USER_FIELDS
+from tuichat.compat.binding import current
 
 __all__ = ["User", "UserModel", "UserSettings", "Users", "UsersTable"]
 
-_JSON_FIELDS: Final = frozenset({"info", "settings", "oauth", "scim"})
-_USERS: Final = f"SELECT {', '.join(USER_FIELDS)} FROM user"
-_IN_ORDER: Final = " ORDER BY created_at, rowid"
 
 
 class UserSettings(BaseModel):
@@ -95,17 +89,17 @@ User = UserModel
 
 class UsersTable:
     def get_user_by_id(self, id: str, db: object = None) -> UserModel | NotFound:
-        return or_not_found(_first(_select("WHERE id = ?", (id,))))
+        return _found(current().tables.users.get(id))
 
     def get_user_by_email(self, email: str, db: object = None) -> UserModel | NotFound:
         """Case-insensitive, as Open WebUI."""
-        return or_not_found(_first(_select("WHERE lower(email) = lower(?)", (email,))))
+        return _found(current().tables.users.by_email(email))
 
     def get_first_user(self, db: object = None) -> UserModel | NotFound:
-        return or_not_found(_first(_select()))
+        return _found(current().tables.users.local())
 
     def get_super_admin_user(self, db: object = None) -> UserModel | NotFound:
-        return or_not_found(_first(_select("WHERE role = 'admin'")))
+        return _found(current().tables.users.first_admin())
 
     def get_users(
         self,
@@ -116,7 +110,7 @@ class UsersTable:
     ) -> AwaitableDict:
         """`{"users": [...], "total": n}`; of `filter`, `query` (a name or email part)
         and `roles` are applied. `total` counts the filtered users before paging."""
-        users = [user for user in _select() if _matches(user, filter or {})]
+        users = [user for user in _all() if _matches(user, filter or {})]
         start = skip or 0
         page = users[start : start + limit if limit is not None else None]
         return AwaitableDict(users=AwaitableList(page), total=len(users))
@@ -125,16 +119,16 @@ class UsersTable:
         self, user_ids: Iterable[str], db: object = None
     ) -> AwaitableList[UserModel]:
         wanted = set(user_ids)
-        return AwaitableList(user for user in _select() if user.id in wanted)
+        return AwaitableList(user for user in _all() if user.id in wanted)
 
     def get_valid_user_ids(self, user_ids: Iterable[str], db: object = None) -> AwaitableList[str]:
         return AwaitableList(user.id for user in self.get_users_by_user_ids(user_ids))
 
     def get_num_users(self, db: object = None) -> AwaitableInt:
-        return AwaitableInt(len(_select()))
+        return AwaitableInt(len(_all()))
 
     def has_users(self, db: object = None) -> AwaitableBool:
-        return AwaitableBool(bool(_select()))
+        return AwaitableBool(bool(_all()))
 
     def get_user_role_by_id(self, id: str, db: object = None) -> AwaitableStr | NotFound:
         user = self.get_user_by_id(id)
@@ -144,63 +138,30 @@ class UsersTable:
         self, id: str, updated: Mapping[str, Any], db: object = None
     ) -> UserModel | NotFound:
         """Set the given columns (any user field but `id`) as they are."""
-        unknown = set(updated) - (set(USER_FIELDS) - {"id"})
-        if unknown:
-            raise ValueError(f"Cannot update user field(s): {', '.join(sorted(unknown))}")
-        with connect(write=True) as conn:
-            return _update(conn, id, dict(updated))
+        values = {field: _plain(value) for field, value in updated.items()}
+        return _found(current().tables.users.update(id, values))
 
     def update_user_settings_by_id(
         self, id: str, updated: Mapping[str, Any], db: object = None
     ) -> UserModel | NotFound:
         """Merge `updated` into the user's settings, top-level keys replaced."""
-        with connect(write=True) as conn:
-            row = conn.execute("SELECT settings FROM user WHERE id = ?", (id,)).fetchone()
-            if row is None:
-                return or_not_found(None)
-            settings = load_json(row["settings"]) or {}
-            settings.update(updated)
-            return _update(conn, id, {"settings": settings})
+        return _found(current().tables.users.merge_settings(id, updated))
 
 
 Users = UsersTable()
 
 
-def _select(where: str = "", params: tuple[Any, ...] = ()) -> list[UserModel]:
-    rows = fetch_all(f"{_USERS} {where}{_IN_ORDER}", params)
-    return [_user(row) for row in rows]
+def _all() -> list[UserModel]:
+    return [UserModel.model_validate(user) for user in current().tables.users.all()]
 
 
-def _first(users: list[UserModel]) -> UserModel | None:
-    return users[0] if users else None
+def _found(user: dict[str, Any] | None) -> UserModel | NotFound:
+    return or_not_found(None if user is None else UserModel.model_validate(user))
 
 
-def _user(row: sqlite3.Row) -> UserModel:
-    return UserModel.model_validate(
-        {
-            field: load_json(row[field]) if field in _JSON_FIELDS else row[field]
-            for field in USER_FIELDS
-        }
-    )
-
-
-def _update(conn: sqlite3.Connection, id: str, values: dict[str, Any]) -> UserModel | NotFound:
-    if values:
-        assignments = ", ".join(f"{field} = :{field}" for field in values)
-        encoded = {field: _column(field, value) for field, value in values.items()}
-        conn.execute(f"UPDATE user SET {assignments} WHERE id = :id", {**encoded, "id": id})
-    row = conn.execute(f"{_USERS} WHERE id = ?", (id,)).fetchone()
-    return or_not_found(None if row is None else _user(row))
-
-
-def _column(field: str, value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    if field in _JSON_FIELDS:
-        return None if value is None else dump_json(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
+def _plain(value: Any) -> Any:
+    """A value as the store takes it: pydantic models as their dicts."""
+    return value.model_dump() if isinstance(value, BaseModel) else value
 
 
 def _matches(user: UserModel, filter: Mapping[str, Any]) -> bool:

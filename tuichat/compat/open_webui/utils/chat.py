@@ -3,7 +3,8 @@
 As in Open WebUI 0.12.4 (spec §11): async; `user` must be a UserModel (its `.role`
 is read, so passing the `__user__` dict fails as it does there); the request's
 metadata is merged in, so a nested pipe shares the chat's ids and its events reach
-the same reply; `stream=True` gives a StreamingResponse, otherwise a dict.
+the same reply; `stream=True` gives a StreamingResponse, otherwise a dict. The call
+itself is the host's (`tuichat.compat.binding.ModelHost`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.compat.binding import current
 
 
 class StreamingResponse:
@@ -30,10 +31,6 @@ class StreamingResponse:
         self.media_type = media_type
 
 
-class NestedCallFailed(Exception):
-    """The called model raised; carries its exception's type name and message."""
-
-
 async def generate_chat_completion(
     request: Any,
     form_data: dict[str, Any],
@@ -43,55 +40,17 @@ async def generate_chat_completion(
     **_: Any,
 ) -> Any:
     _ = user.role  # Open WebUI reads it; a dict here fails the same way
-    app_state = request.app.state
-    host = app_state.tuichat_host
+    models = current().models
     model_id = form_data["model"]
-    if model_id not in app_state.MODELS:
-        await host.list_models()
-    if model_id not in app_state.MODELS:
+    if not await models.has_model(model_id):
         raise Exception("Model not found")
-    relay = getattr(request, "tuichat_relay", None)
     metadata = {**(form_data.get("metadata") or {}), **request.state.metadata}
     body = {key: value for key, value in form_data.items() if key != "metadata"}
-    invocation = await host.invoke(
-        model_id,
-        body,
-        metadata=metadata,
-        user=user.model_dump() if hasattr(user, "model_dump") else dict(user),
-        event_call=relay.event_call if relay is not None else None,
-    )
-    steps = _relayed(invocation, relay)
+    caller = user.model_dump() if hasattr(user, "model_dump") else dict(user)
     if body.get("stream"):
-        return StreamingResponse(_wire(steps))
-    return await _response(steps)
-
-
-async def _relayed(steps: AsyncIterator[Step], relay: Any) -> AsyncIterator[Step]:
-    """The nested call's wire steps; its events and event calls go to the outer reply."""
-    async for step in steps:
-        if isinstance(step, (EventStep, CallStep)):
-            if relay is not None:
-                relay.forward(step)
-            continue
-        yield step
-
-
-async def _wire(steps: AsyncIterator[Step]) -> AsyncIterator[Any]:
-    async for step in steps:
-        if isinstance(step, SseStep):
-            yield step.text.encode() if step.is_bytes else step.text
-        elif isinstance(step, RaisedStep):
-            raise NestedCallFailed(step.message)
-
-
-async def _response(steps: AsyncIterator[Step]) -> Any:
-    result: Any = None
-    async for step in steps:
-        if isinstance(step, ResponseStep):
-            result = step.data
-        elif isinstance(step, RaisedStep):
-            raise NestedCallFailed(step.message)
-    return result
+        items = await models.stream_model(request, model_id, body, metadata=metadata, user=caller)
+        return StreamingResponse(items)
+    return await models.model_response(request, model_id, body, metadata=metadata, user=caller)
 
 
 chat_completion = generate_chat_completion

@@ -1,0 +1,79 @@
+"""A chat and a message as read from the database, for the async and the sync repos alike."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from tuichat.store.columns import load_json
+
+Role = Literal["user", "assistant", "system"]
+MessageStatus = Literal["streaming", "done", "stopped", "error"]
+# (seconds since the request started, one trace step such as {"event": {...}})
+Event = tuple[float, Any]
+
+GET_CHAT: Final = "SELECT * FROM chat WHERE id = ?"
+# Chats in the order the chat list shows them; LIMIT -1 means no limit in SQLite.
+RECENT_CHATS: Final = "SELECT * FROM chat ORDER BY updated_at DESC, rowid DESC LIMIT ?"
+CHAT_MESSAGES: Final = "SELECT * FROM message WHERE chat_id = ? ORDER BY created_at, rowid"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    id: str
+    title: str
+    model_id: str | None
+    system_prompt: str | None
+    stream: bool
+    params: dict[str, Any]
+    created_at: float  # epoch seconds
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ChatRow:
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            model_id=row["model_id"],
+            system_prompt=row["system_prompt"],
+            stream=bool(row["stream"]),
+            params=load_json(row["params"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: str
+    chat_id: str
+    parent_id: str | None
+    role: Role
+    content: str
+    model_id: str | None
+    created_at: float  # epoch seconds
+    updated_at: float
+    status: MessageStatus
+    error: str | None
+    reasoning: str | None
+    usage: dict[str, Any] | None
+    extra: dict[str, Any]  # statuses, sources, files, ...: whatever the runtime keeps
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MessageRow:
+        return cls(
+            id=row["id"],
+            chat_id=row["chat_id"],
+            parent_id=row["parent_id"],
+            role=row["role"],
+            content=row["content"],
+            model_id=row["model_id"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            status=row["status"],
+            error=row["error"],
+            reasoning=row["reasoning"],
+            usage=load_json(row["usage"]),
+            extra=load_json(row["extra"]),
+        )
