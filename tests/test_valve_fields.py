@@ -1,4 +1,5 @@
-"""The valves form description (`form_fields`) and its parsing (`parse_form`): pure, no Textual.
+"""The one description of valves fields (`valve_fields`), read by the form and the CLI, and the
+form's parsing (`parse_form`): pure, no Textual.
 
 What is stored follows Open WebUI (spec §5.1): only the fields the user set, validated, None
 dropped; a field reset to its default is not stored at all.
@@ -16,17 +17,17 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_core import core_schema
 
 from tuichat.runtime.library import FunctionLibrary
-from tuichat.runtime.valves import (
+from tuichat.runtime.valve_fields import (
     FORM_ERROR,
     Option,
     ValveField,
-    describe_fields,
-    form_fields,
     looks_secret,
     parse_form,
+    read_function_valves,
     to_raw,
-    validate_for_storage,
+    valve_fields,
 )
+from tuichat.runtime.valves import validate_for_storage
 
 PIPE_FILE = Path(__file__).parent / "pipes" / "valves_form_pipe.py"
 
@@ -76,8 +77,8 @@ def by_name(fields: list[ValveField]) -> dict[str, ValveField]:
 
 
 def test_every_kind_of_field() -> None:
-    fields = by_name(form_fields(Kinds, {}))
-    assert [f.name for f in form_fields(Kinds, {})] == list(Kinds.model_fields)  # the model's order
+    fields = by_name(valve_fields(Kinds, {}))
+    assert [f.name for f in valve_fields(Kinds, {})] == list(Kinds.model_fields)  # the model's order
     assert {name: f.kind for name, f in fields.items()} == {
         "NAME": "text", "COUNT": "int", "RATIO": "float", "ON": "bool", "MODE": "select", "COLOUR": "select",
         "LEVEL": "select", "STYLE": "select", "API_KEY": "secret", "VAULT": "secret", "TOKEN_SECRET": "secret",
@@ -93,7 +94,7 @@ def test_every_kind_of_field() -> None:
 
 
 def test_raw_form_values_of_each_kind() -> None:
-    fields = by_name(form_fields(Kinds, {"COUNT": 7, "ON": True, "TAGS": ["a", "b"], "COLOUR": "red"}))
+    fields = by_name(valve_fields(Kinds, {"COUNT": 7, "ON": True, "TAGS": ["a", "b"], "COLOUR": "red"}))
     assert fields["COUNT"].raw == "7" and fields["COUNT"].default_raw == "3"
     assert fields["RATIO"].raw == "0.5"
     assert fields["ON"].raw is True and fields["ON"].default_raw is False
@@ -105,14 +106,14 @@ def test_raw_form_values_of_each_kind() -> None:
 
 
 def test_stored_values_are_set_and_none_counts_as_unset() -> None:
-    fields = by_name(form_fields(Kinds, {"COUNT": 9, "NOTE": None, "GONE": 1}))
+    fields = by_name(valve_fields(Kinds, {"COUNT": 9, "NOTE": None, "GONE": 1}))
     assert (fields["COUNT"].is_set, fields["COUNT"].value, fields["COUNT"].default) == (True, 9, 3)
     assert (fields["NOTE"].is_set, fields["NOTE"].value) == (False, None)
     assert "GONE" not in fields  # a stored key the model no longer has is not a field
 
 
 def test_select_options_from_literal_enum_and_input_options() -> None:
-    fields = by_name(form_fields(Kinds, {}))
+    fields = by_name(valve_fields(Kinds, {}))
     assert fields["MODE"].options == [Option("a", "a"), Option("b", "b")]
     assert fields["COLOUR"].options == [Option("red", "red"), Option("green", "green")]
     assert fields["LEVEL"].options == [Option("1", 1), Option("2", 2)]  # the values, as stored
@@ -135,7 +136,7 @@ def test_options_named_by_a_method_get_the_user() -> None:
         def explode(cls) -> list[Any]:
             raise RuntimeError("no")
 
-    fields = by_name(form_fields(Dynamic, {}, user={"name": "Ada"}))
+    fields = by_name(valve_fields(Dynamic, {}, user={"name": "Ada"}))
     assert fields["MODEL"].kind == "select"
     assert fields["MODEL"].options == [Option("M1 for Ada", "m1"), Option("m2", "m2")]
     assert fields["MODEL"].raw is None  # the default "" is no option: the select starts blank
@@ -144,13 +145,13 @@ def test_options_named_by_a_method_get_the_user() -> None:
 
 
 def test_a_stored_value_the_options_lack_stays_choosable() -> None:
-    style = by_name(form_fields(Kinds, {"STYLE": "old"}))["STYLE"]
+    style = by_name(valve_fields(Kinds, {"STYLE": "old"}))["STYLE"]
     assert style.options[-1] == Option("old (stored)", "old")
     assert style.raw == "old"
 
 
 def test_optional_fields() -> None:
-    fields = by_name(form_fields(Kinds, {}))
+    fields = by_name(valve_fields(Kinds, {}))
     assert fields["NOTE"].optional and fields["LIMIT"].optional and not fields["COUNT"].optional
     values, errors = parse_form(Kinds, {"NOTE": "", "LIMIT": "  "})
     assert errors == {}
@@ -164,7 +165,7 @@ def test_required_fields() -> None:
         URL: str
         RETRIES: int = 2
 
-    url = by_name(form_fields(Needs, {}))["URL"]
+    url = by_name(valve_fields(Needs, {}))["URL"]
     assert (url.required, url.default, url.raw, url.default_raw) == (True, None, "", "")
     assert parse_form(Needs, {})[1] == {"URL": "Required: enter a value"}
     values, errors = parse_form(Needs, {"URL": "http://x"})
@@ -189,7 +190,7 @@ def test_secret_detection_applies_to_text_fields_only() -> None:
         KEYWORDS: str = ""
         api_key: Optional[str] = None  # noqa: UP045 - Optional[...] on purpose
 
-    fields = by_name(form_fields(Model, {}))
+    fields = by_name(valve_fields(Model, {}))
     assert (fields["MAX_TOKENS"].kind, fields["KEYWORDS"].kind, fields["api_key"].kind) == ("int", "text", "secret")
 
 
@@ -253,7 +254,7 @@ def test_constraint_validator_and_model_errors() -> None:
 
 
 def test_only_the_set_fields_are_stored() -> None:
-    fields = form_fields(Kinds, {"COUNT": 5, "NAME": "x"})
+    fields = valve_fields(Kinds, {"COUNT": 5, "NAME": "x"})
     raw = {f.name: f.raw if f.is_set else None for f in fields}  # the form as opened: nothing changed
     raw["COUNT"] = None  # reset to default
     raw["ON"] = False  # set, even though it equals the default
@@ -268,23 +269,36 @@ def test_secret_str_is_stored_as_its_text() -> None:
     assert validate_for_storage(Kinds, {"TOKEN_SECRET": "hunter2"}, label="valves") == {"TOKEN_SECRET": "hunter2"}
 
 
-def test_describe_fields_still_describes_for_the_cli() -> None:
-    rows = {row["name"]: row for row in describe_fields(Kinds, {"COUNT": 4})}
-    assert rows["COUNT"] == {"name": "COUNT", "type": "int", "default": 3, "value": 4, "set": True, "description": ""}
+def test_secret_fields_and_the_type_names_the_cli_shows() -> None:
+    fields = by_name(valve_fields(Kinds, {"COUNT": 4}))
+    assert {name for name, f in fields.items() if f.secret} == {"API_KEY", "VAULT", "TOKEN_SECRET", "PIN"}
+    count = fields["COUNT"]
+    assert (count.type_name, count.default, count.value, count.is_set, count.description) == ("int", 3, 4, True, "")
+    assert (fields["MODE"].type_name, fields["TAGS"].type_name) == ("Literal['a', 'b']", "list[str]")
+    assert fields["TOKEN_SECRET"].default == ""  # a SecretStr default as its text, JSON-ready
+
+
+def test_a_default_factory_that_needs_the_data_has_no_default() -> None:
+    class Late(BaseModel):
+        A: int = 1
+        B: int = Field(default_factory=lambda data: data["A"] + 1)
+
+    b = by_name(valve_fields(Late, {}))["B"]
+    assert (b.default, b.value, b.is_set, b.required) == (None, None, False, False)
 
 
 def test_the_sample_pipe_has_every_kind() -> None:
     pipe = runpy.run_path(str(PIPE_FILE))["Pipe"]
-    kinds = {f.name: f.kind for f in form_fields(pipe.Valves, {})}
+    kinds = {f.name: f.kind for f in valve_fields(pipe.Valves, {})}
     assert set(kinds.values()) == {"text", "int", "float", "bool", "select", "secret", "json"}
-    assert {f.name: f.kind for f in form_fields(pipe.UserValves, {})} == {"SIGNATURE": "text", "VERBOSE": "bool"}
+    assert {f.name: f.kind for f in valve_fields(pipe.UserValves, {})} == {"SIGNATURE": "text", "VERBOSE": "bool"}
 
 
 async def test_set_valves_with_the_parsed_form_stores_exactly_the_set_fields(library: FunctionLibrary) -> None:
     await library.add(PIPE_FILE.read_text(), function_id="vf")
     await library.set_valves("vf", {"PREFIX": "> ", "SEED": 3})
     row, cls = await library.valves_model("vf", user=False)
-    fields = form_fields(cls, row.valves)
+    fields = valve_fields(cls, row.valves)
     raw = {f.name: f.raw if f.is_set else None for f in fields}
     raw["SEED"] = ""  # cleared: an optional field left blank is unset
     raw["MAX_TOKENS"] = "99"
@@ -293,3 +307,16 @@ async def test_set_valves_with_the_parsed_form_stores_exactly_the_set_fields(lib
     stored = await library.set_valves("vf", values, merge=False)
     assert stored == {"PREFIX": "> ", "MAX_TOKENS": 99}
     assert (await library.get("vf")).valves == {"PREFIX": "> ", "MAX_TOKENS": 99}
+
+
+async def test_read_function_valves_for_admin_and_user_valves(library: FunctionLibrary) -> None:
+    await library.add(PIPE_FILE.read_text(), function_id="vf")
+    await library.set_valves("vf", {"MAX_TOKENS": 64})
+    user = await library.store.users.local()
+    await library.set_valves("vf", {"VERBOSE": True}, user_id=user["id"])
+    admin = await read_function_valves(library, "vf")
+    assert (admin.function.id, admin.model.__name__, admin.stored) == ("vf", "Valves", {"MAX_TOKENS": 64})
+    assert [f.name for f in admin.fields if f.is_set] == ["MAX_TOKENS"]
+    mine = await read_function_valves(library, "vf", user_id=user["id"])
+    assert (mine.model.__name__, mine.stored) == ("UserValves", {"VERBOSE": True})
+    assert {f.name: f.value for f in mine.fields} == {"SIGNATURE": "", "VERBOSE": True}

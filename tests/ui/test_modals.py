@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
 from textual.pilot import Pilot
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Markdown, OptionList, Select, TextArea
+from textual.widgets import Input, Label, Markdown, OptionList, Select, TextArea
 
 from tests.ui.helpers import ScreenHost
 from tuichat.runtime.host import ModelListing
@@ -21,7 +23,7 @@ from tuichat.runtime.models import FunctionModels
 from tuichat.store import FunctionRow
 from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog, dialog_for
 from tuichat.ui.screens.model_picker import ModelPicker
-from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
+from tuichat.ui.screens.prompts import ConfirmScreen, DialogScreen, TextPromptScreen
 
 SIZE = (80, 24)
 
@@ -392,3 +394,42 @@ async def test_long_message_scrolls_and_the_buttons_stay_on_an_80x24_screen() ->
             await pilot.press("escape")
             await pilot.pause()
         assert app.results == [False]
+
+
+# -- the dialog frame (dialog.tcss) ------------------------------------------------------------
+class Elsewhere(DialogScreen[None]):
+    """A dialog defined outside tuichat/ui/screens, as the pipes, editor and install dialogs are."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = "Elsewhere"
+            yield Label("Body", classes="dialog--title")
+            yield self.keys_hint(("Esc", "close"))
+
+
+class NarrowElsewhere(Elsewhere):
+    DEFAULT_CSS = "NarrowElsewhere > .dialog { width: 40; }"
+
+
+def frame(app: ScreenHost) -> tuple[int, int, str]:
+    """The dialog box's width, its left edge, and its border."""
+    assert app.dialog is not None
+    box = app.dialog.query_one(".dialog")
+    return box.region.width, box.region.x, box.styles.border_top[0]
+
+
+async def test_the_dialog_frame_applies_to_a_subclass_in_another_module() -> None:
+    async with hosted(Elsewhere()) as (app, _):
+        assert frame(app) == (64, (SIZE[0] - 64) // 2, "thick")  # the frame's width, centred, bordered
+        text = screen_text(app)
+        assert "Elsewhere" in text and "Esc close" in text
+
+
+async def test_a_subclass_stylesheet_overrides_the_frame(tmp_path: Path) -> None:
+    stylesheet = tmp_path / "filed.tcss"
+    stylesheet.write_text("FiledElsewhere > .dialog { width: 50; }")
+    filed = type("FiledElsewhere", (Elsewhere,), {"CSS_PATH": stylesheet})
+    async with hosted(filed()) as (app, _):
+        assert frame(app) == (50, (SIZE[0] - 50) // 2, "thick")  # its CSS_PATH wins, the frame stays
+    async with hosted(NarrowElsewhere()) as (app, _):
+        assert frame(app) == (40, (SIZE[0] - 40) // 2, "thick")  # so does its DEFAULT_CSS

@@ -1,40 +1,80 @@
 """The valves form, driven by keyboard at 80x24 against a real SQLite store and a real pipe.
 
 `tests/pipes/valves_form_pipe.py` has a valve of every kind; its reply reports the valves it ran
-with, so each test can check that what the form stored is what the next call sees.
+with, so each test can check that what the form stored is what the next call sees. The form
+runs in the tuichat app (it takes its library from `app.runtime()`), started on the test's store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Select, Static, Switch
 
+from tests.test_cli import tuichat as run_cli
 from tests.tracing import collect
-from tests.ui.helpers import ScreenHost, confirm, until
+from tests.ui.helpers import confirm, until
 from tuichat.runtime.host import PipeHost, make_body
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.runtime.reply.builder import reply_from_steps
+from tuichat.runtime.services import Services
 from tuichat.store import Store
-from tuichat.ui.screens.valves_form import ValveRow, ValvesScreen
+from tuichat.ui.app import TuichatApp
+from tuichat.ui.screens.valve_row import SECRET_DEFAULT, ValveRow
+from tuichat.ui.screens.valves_form import ValvesScreen
 
 SIZE = (80, 24)
 PIPE_FILE = Path(__file__).parent.parent / "pipes" / "valves_form_pipe.py"
 FID = "valves_form"
 
 
+MakeForm = Callable[[Services], Awaitable[ValvesScreen]]
+
+
+class FormHost(TuichatApp):
+    """The tuichat app with its runtime on `services` (or on a store it opens at `db_path`),
+    showing only one valves form, as the pipes screen shows it; records what the form returns."""
+
+    def __init__(self, make_screen: MakeForm, *, services: Services | None = None, db_path: Path | None = None) -> None:
+        super().__init__(db_path or Path("unused.db"))
+        self.services = services
+        self.make_screen = make_screen
+        self.dialog: ValvesScreen | None = None
+        self.results: list[Any] = []
+        self._opened: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        assert self.services is not None
+        return self.services.store
+
+    async def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # not the app's own: no chat screen under the form
+        if self.services is None:
+            self._opened = await Store.open(self.db_path)
+            host = PipeHost(self._opened)
+            self.services = Services(self._opened, host, FunctionLibrary(host))
+        self.dialog = await self.make_screen(self.services)
+        self.push_screen(self.dialog, self.results.append)
+
+    async def on_unmount(self, event: events.Unmount) -> None:
+        event.prevent_default()
+        if self._opened is not None:
+            await self._opened.close()
+
+
 @asynccontextmanager
-async def opened(make_screen: Callable[[], Any]) -> AsyncIterator[tuple[ScreenHost, Pilot[None], ValvesScreen]]:
-    """Push the form `make_screen` makes on a bare app, once it has loaded."""
-    app = ScreenHost(make_screen)
+async def opened(library: FunctionLibrary, make_screen: MakeForm) -> AsyncIterator[tuple[FormHost, Pilot[None], ValvesScreen]]:
+    """Push the form `make_screen` makes in the app running on `library`, once it has loaded."""
+    app = FormHost(make_screen, services=Services(library.store, library.host, library))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.dialog, ValvesScreen) and app.dialog.loaded)
         await pilot.pause()
@@ -42,18 +82,19 @@ async def opened(make_screen: Callable[[], Any]) -> AsyncIterator[tuple[ScreenHo
         yield app, pilot, app.dialog
 
 
-def admin_form(library: FunctionLibrary, fid: str = FID) -> Callable[[], Any]:
-    async def make() -> ValvesScreen:
-        return ValvesScreen(library, fid, user_id=None)
+def admin_form(fid: str = FID) -> MakeForm:
+    async def make(services: Services) -> ValvesScreen:
+        return ValvesScreen(fid)
 
     return make
 
 
-def user_form(library: FunctionLibrary) -> Callable[[], Any]:
-    async def make() -> ValvesScreen:
-        return await ValvesScreen.for_local_user(library, FID)
+async def user_form(services: Services) -> ValvesScreen:
+    return ValvesScreen(FID, user_id=(await services.store.users.local())["id"])
 
-    return make
+
+def screen_text(app: FormHost) -> str:
+    return app.export_screenshot().replace("&#160;", " ")
 
 
 @pytest.fixture
@@ -92,7 +133,7 @@ async def focus(pilot: Pilot[Any], form: ValvesScreen, name: str) -> None:
 
 async def test_validation_round_trip_and_the_next_call_sees_the_values(pipe: FunctionLibrary, host: PipeHost, store: Store) -> None:
     assert (await ask(host, "hello"))[1]["MAX_TOKENS"] == 256
-    async with opened(admin_form(pipe)) as (app, pilot, form):
+    async with opened(pipe, admin_form()) as (app, pilot, form):
         assert form.focused is form.editor("PREFIX")  # the first field has the focus
         await focus(pilot, form, "MAX_TOKENS")
         await pilot.press("ctrl+u", "-", "f2")  # not a whole number
@@ -131,7 +172,7 @@ async def test_validation_round_trip_and_the_next_call_sees_the_values(pipe: Fun
 
 async def test_reset_to_default_removes_the_key(pipe: FunctionLibrary, host: PipeHost, store: Store) -> None:
     await pipe.set_valves(FID, {"PREFIX": ">> ", "MAX_TOKENS": 99, "STYLE": "md"})
-    async with opened(admin_form(pipe)) as (app, pilot, form):
+    async with opened(pipe, admin_form()) as (app, pilot, form):
         editor = form.editor("MAX_TOKENS")
         assert isinstance(editor, Input) and editor.value == "99"
         assert meta_of(form, "MAX_TOKENS") == "int · custom"
@@ -153,7 +194,7 @@ async def test_reset_to_default_removes_the_key(pipe: FunctionLibrary, host: Pip
 
 async def test_optional_blank_json_and_secret_fields(pipe: FunctionLibrary, host: PipeHost, store: Store) -> None:
     await pipe.set_valves(FID, {"SEED": 7})
-    async with opened(admin_form(pipe)) as (app, pilot, form):
+    async with opened(pipe, admin_form()) as (app, pilot, form):
         key = form.editor("API_KEY")
         assert isinstance(key, Input) and key.password  # masked
         await focus(pilot, form, "API_KEY")
@@ -182,7 +223,7 @@ async def test_optional_blank_json_and_secret_fields(pipe: FunctionLibrary, host
 
 async def test_user_valves_are_the_local_users_own(pipe: FunctionLibrary, host: PipeHost, store: Store) -> None:
     user = await store.users.local()
-    async with opened(user_form(pipe)) as (app, pilot, form):
+    async with opened(pipe, user_form) as (app, pilot, form):
         assert form.user_id == user["id"]
         assert [row.valve.name for row in form.rows] == ["SIGNATURE", "VERBOSE"]
         assert "F4" not in str(form.query_one(".dialog--keys", Static).render())  # no secret to show
@@ -196,11 +237,11 @@ async def test_user_valves_are_the_local_users_own(pipe: FunctionLibrary, host: 
 
 
 async def test_escape_asks_before_dropping_changes(pipe: FunctionLibrary, store: Store) -> None:
-    async with opened(admin_form(pipe)) as (app, pilot, form):
+    async with opened(pipe, admin_form()) as (app, pilot, form):
         await pilot.press("escape")  # nothing changed: closes at once
         await pilot.pause()
         assert app.results == [None]
-    async with opened(admin_form(pipe)) as (app, pilot, form):
+    async with opened(pipe, admin_form()) as (app, pilot, form):
         await pilot.press("x", "escape")
         await confirm(pilot, False)  # keep editing
         await until(pilot, lambda: app.screen is form)
@@ -215,7 +256,7 @@ async def test_escape_asks_before_dropping_changes(pipe: FunctionLibrary, store:
 async def test_a_function_without_valves_says_so(library: FunctionLibrary) -> None:
     source = '"""\ntitle: Plain\n"""\n\nclass Pipe:\n    def pipe(self, body):\n        return "ok"\n'
     await library.add(source, function_id="plain")
-    async with opened(admin_form(library, "plain")) as (app, pilot, form):
+    async with opened(library, admin_form("plain")) as (app, pilot, form):
         message = str(form.query_one("#valves-message", Static).render())
         assert message == "function 'plain' has no Valves class, so it has no valves to set."
         assert form.rows == []
@@ -226,7 +267,7 @@ async def test_a_function_without_valves_says_so(library: FunctionLibrary) -> No
 
 async def test_every_field_shows_title_description_default_and_state(pipe: FunctionLibrary) -> None:
     await pipe.set_valves(FID, {"COLOUR": "blue"})
-    async with opened(admin_form(pipe)) as (_app, _pilot, form):
+    async with opened(pipe, admin_form()) as (_app, _pilot, form):
         assert isinstance(form.editor("UPPERCASE"), Switch) and isinstance(form.editor("COLOUR"), Select)
         assert isinstance(form.editor("TEMPERATURE"), Input) and form.editor("TEMPERATURE").type == "number"  # type: ignore[attr-defined]
         assert form.editor("MAX_TOKENS").type == "integer"  # type: ignore[attr-defined]
@@ -243,24 +284,111 @@ async def test_every_field_shows_title_description_default_and_state(pipe: Funct
         assert save.region.bottom <= SIZE[1] and form.query_one(".dialog--keys").region.bottom <= SIZE[1]
 
 
+async def test_the_form_says_when_it_has_unsaved_changes(pipe: FunctionLibrary) -> None:
+    async with opened(pipe, admin_form()) as (app, pilot, form):
+        assert "unsaved changes" not in screen_text(app)
+        await pilot.press("x")
+        await pilot.pause()
+        assert "unsaved changes" in screen_text(app)
+        await pilot.press("f3")  # back to the default, as stored: nothing to lose
+        await pilot.pause()
+        assert "unsaved changes" not in screen_text(app)
+        await pilot.press("escape")  # so Escape closes without asking
+        await until(pilot, lambda: app.results != [])
+    assert app.results == [None]
+
+
+async def test_a_failed_load_is_a_message_not_a_crash(pipe: FunctionLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("the database is gone")
+
+    monkeypatch.setattr(pipe, "valves_model", broken)
+    async with opened(pipe, admin_form()) as (app, pilot, form):
+        text = screen_text(app)
+        assert "Could not load the valves: the database is gone" in text
+        assert "Close" in text and "F2" not in text  # nothing to save
+        await pilot.press("f2", "escape")
+        await until(pilot, lambda: app.results != [])
+    assert app.results == [None] and app.return_code is None  # the app did not stop on the error
+
+
+async def test_a_failed_save_is_said_on_the_form_which_stays_open(
+    pipe: FunctionLibrary, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_valves = pipe.set_valves
+
+    async def full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipe, "set_valves", full)
+    async with opened(pipe, admin_form()) as (app, pilot, form):
+        await pilot.press(*"> ", "f2")
+        await until(pilot, lambda: "Could not save: disk full" in screen_text(app))
+        assert app.screen is form and app.results == []
+        monkeypatch.setattr(pipe, "set_valves", set_valves)  # the disk has room again: save again
+        await pilot.press("f2")
+        await until(pilot, lambda: app.results != [])
+    assert app.results == [{"PREFIX": "> "}] and (await store.functions.get(FID)).valves == {"PREFIX": "> "}
+
+
+def _table(out: str) -> dict[str, dict[str, str]]:
+    """`tuichat pipes valves` output, by field: {column: text}, cut where the header's columns start."""
+    header, *lines = out.splitlines()
+    names = header.split()
+    starts = [header.index(name) for name in names]
+    return {
+        line[: starts[1]].strip(): {name: line[start:end].strip() for name, start, end in zip(names, starts, [*starts[1:], None])}
+        for line in lines
+    }
+
+
+def _shown_default(row: ValveRow, default: Any) -> str:
+    """The form's words for a default the CLI prints as JSON."""
+    if default is None:
+        return "unset"
+    if row.valve.kind == "bool":
+        return "on" if default else "off"
+    if row.valve.secret:
+        return SECRET_DEFAULT if default else "(empty)"
+    if row.valve.kind == "select":
+        return next(option.label for option in row.valve.options if option.value == default)
+    text = default if isinstance(default, str) else json.dumps(default)
+    return text or '""'
+
+
+def _editor_holds(row: ValveRow, value: Any) -> bool:
+    """Whether the form's editor shows the value the CLI prints as JSON."""
+    editor, shown = row.editor, row.read()
+    if isinstance(editor, (Switch, Select)):
+        return shown == value
+    if row.valve.kind in ("text", "secret"):
+        return shown == ("" if value is None else value)
+    return (json.loads(shown) if shown.strip() else None) == value
+
+
+async def test_the_cli_table_and_the_form_show_the_same_fields(pipe: FunctionLibrary, db_path: Path) -> None:
+    """Every kind of field: name, type, value, whether set, default and description agree."""
+    await pipe.set_valves(FID, {"PREFIX": ">> ", "API_KEY": "sk-1", "UPPERCASE": True, "MODE": "reverse", "STOP": ["END"], "SEED": 3})
+    listed = await asyncio.to_thread(run_cli, db_path, "pipes", "valves", FID)
+    assert listed.returncode == 0, listed.stderr
+    table = _table(listed.stdout)
+    async with opened(pipe, admin_form()) as (_app, _pilot, form):
+        assert list(table) == [row.valve.name for row in form.rows]
+        kinds = set()
+        for row in form.rows:
+            cli = table[row.valve.name]
+            kinds.add(row.valve.kind)
+            type_name, *_, state = meta_of(form, row.valve.name).split(" · ")
+            value, set_mark = cli["VALUE"].removesuffix(" (set)"), cli["VALUE"].endswith(" (set)")
+            assert cli["TYPE"] == type_name, row.valve.name
+            assert set_mark == (state == "custom"), row.valve.name
+            assert _editor_holds(row, json.loads(value)), row.valve.name
+            help_text = str(row.query_one(".valve--help", Static).render())
+            assert help_text == f"{cli['DESCRIPTION']} Default: {_shown_default(row, json.loads(cli['DEFAULT']))}.", row.valve.name
+    assert kinds == {"text", "int", "float", "bool", "select", "secret", "json"}
+
+
 # -- snapshot -------------------------------------------------------------------------------
-class SnapshotHost(App[None]):
-    """Opens a seeded store and shows the admin valves form, as the pipes screen does."""
-
-    def __init__(self, db_path: Path) -> None:
-        super().__init__()
-        self.db_path = db_path
-        self.store: Store | None = None
-
-    async def on_mount(self) -> None:
-        self.store = await Store.open(self.db_path)
-        self.push_screen(ValvesScreen(FunctionLibrary(PipeHost(self.store)), FID))
-
-    async def on_unmount(self) -> None:
-        if self.store is not None:
-            await self.store.close()
-
-
 async def _seed(db_path: Path) -> None:
     async with await Store.open(db_path) as store:
         library = FunctionLibrary(PipeHost(store))
@@ -283,4 +411,4 @@ def test_valves_form_snapshot(snap_compare: Any, db_path: Path, monkeypatch: pyt
         assert error_of(form, "MAX_TOKENS")
         await pilot.pause()
 
-    assert snap_compare(SnapshotHost(db_path), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(FormHost(admin_form(), db_path=db_path), terminal_size=SIZE, run_before=ready)

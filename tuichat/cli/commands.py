@@ -13,7 +13,7 @@ from tuichat.cli.output import dump_json, first_line, table
 from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary, InstallPolicy, NewFunction, decode_source
-from tuichat.runtime.valves import describe_fields
+from tuichat.runtime.valve_fields import read_function_valves
 from tuichat.runtime.watch import FileWatch, WatchReport, link_file
 from tuichat.store import Store, default_db_path
 
@@ -203,16 +203,15 @@ async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> in
         stored = await library.set_valves(args.id, values, user_id=user_id, merge=not args.reset)
         print(f"stored: {dump_json(stored)}")
         return 0
-    row, cls = await library.valves_model(args.id, user=user_valves)
-    stored = await library.store.functions.get_user_valves(row.id, user_id) if user_id else row.valves
+    valves = await read_function_valves(library, args.id, user_id=user_id)  # what the valves form shows
     if args.json:
-        print(dump_json(stored, indent=2))
+        print(dump_json(valves.stored, indent=2))
         return 0
-    fields = describe_fields(cls, stored)
     table(
         ("FIELD", "TYPE", "VALUE", "DEFAULT", "DESCRIPTION"),
-        [(f["name"], f["type"], dump_json(f["value"]) + (" (set)" if f["set"] else ""), dump_json(f["default"]), f["description"]) for f in fields],
-    )
+        [(f.name, f.type_name, dump_json(f.value) + (" (set)" if f.is_set else ""), dump_json(f.default), f.description)
+         for f in valves.fields],
+    )  # fmt: skip
     return 0
 
 

@@ -6,6 +6,7 @@
   -> `InputDialog`: the entered string (possibly "") on Confirm, False on Cancel.
 
 `dialog_for(event)` picks one, or returns None for calls no dialog answers (`execute`, …).
+The event is read by `tuichat.runtime.reply.present.read_event_call`, as `tuichat run` reads it.
 Both can be closed from outside with `dialog.dismiss(False)` (a stopped reply does that).
 """
 
@@ -21,38 +22,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, Select, TextArea
 
-from tuichat.ui.screens.prompts import DialogScreen
+from tuichat.runtime.reply.present import EventCallRequest, read_event_call
+from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 CONFIRMATION_TITLE = "Confirm your action"  # Open WebUI's title when a pipe gives none
 INPUT_TITLE = "Input requested"
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 class MessageView(VerticalScroll):
     """The Markdown message, scrolling when long; focusable only when there is something to scroll."""
-
-    DEFAULT_CSS = """
-    MessageView {
-        height: auto;
-        max-height: 10;
-        margin-bottom: 1;
-        background: $surface;
-        &:focus {
-            background-tint: $foreground 5%;
-        }
-        Markdown {
-            margin: 0;
-            padding: 0;
-            background: $surface;
-        }
-        MarkdownBlock:last-child {
-            margin-bottom: 0;
-        }
-    }
-    """
 
     def __init__(self, markdown: str) -> None:
         super().__init__(classes="dialog--message")
@@ -66,25 +44,26 @@ class MessageView(VerticalScroll):
 
 
 class _EventDialog(DialogScreen[Any]):
-    """The common frame: title, Markdown message, the body, Confirm/Cancel, key hints."""
+    """The common frame: title, Markdown message, the body, Confirm/Cancel, key hints.
 
-    DEFAULT_CSS = """
-    _EventDialog > .dialog {
-        width: 72;
-    }
+    Made from the request `read_event_call` reads, or from the event's `data` dict.
     """
+
+    CSS_PATH = stylesheet(__file__)  # MessageView's too
+    KIND: ClassVar[str] = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+j", "confirm", "Confirm", id="dialog.submit"),
     ]
 
-    def __init__(self, data: Mapping[str, Any] | None, default_title: str) -> None:
+    def __init__(self, request: EventCallRequest | Mapping[str, Any] | None, default_title: str) -> None:
         super().__init__()
-        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
-        self.title_text = _text(self.data.get("title")) or default_title
-        self.message = _text(self.data.get("message"))
-        self.interaction_id = self.data.get("interaction_id")
+        if not isinstance(request, EventCallRequest):
+            request = read_event_call({"type": self.KIND, "data": request}) or EventCallRequest(self.KIND)
+        self.request = request
+        self.title_text = request.title or default_title
+        self.message = request.message
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -132,9 +111,10 @@ class ConfirmationDialog(_EventDialog):
         Binding("right", "app.focus_next", "Next", show=False, id="dialog.next"),
     ]
     AUTO_FOCUS = "#confirm"
+    KIND = "confirmation"
 
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        super().__init__(data, CONFIRMATION_TITLE)
+    def __init__(self, request: EventCallRequest | Mapping[str, Any] | None = None) -> None:
+        super().__init__(request, CONFIRMATION_TITLE)
 
     def hints(self) -> list[tuple[str, str]]:
         return [("Enter", "confirm"), ("Esc", "cancel"), ("Tab", "move")]
@@ -147,47 +127,26 @@ class InputDialog(_EventDialog):
     masked Input for type "password", a multi-line TextArea for type "textarea", else one line.
     """
 
-    DEFAULT_CSS = """
-    InputDialog TextArea {
-        height: 6;
-    }
-    InputDialog.-textarea MessageView {
-        max-height: 7;  /* with the TextArea, the whole dialog still fits 24 rows */
-    }
-    InputDialog Select {
-        width: 1fr;
-    }
-    """
-
     AUTO_FOCUS = "#value"
+    KIND = "input"
 
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        super().__init__(data, INPUT_TITLE)
-        nested = self.data.get("input")
-        nested = nested if isinstance(nested, Mapping) else {}
-
-        def field(name: str) -> Any:
-            value = nested.get(name)
-            return self.data.get(name) if value is None else value
-
-        self.kind = _text(field("type")).strip().lower()
-        self.placeholder = _text(field("placeholder"))
-        self.value = _text(field("value"))
-        options = field("options")
-        self.options: list[tuple[str, Any]] = _options(options) if isinstance(options, (list, tuple)) else []
+    def __init__(self, request: EventCallRequest | Mapping[str, Any] | None = None) -> None:
+        super().__init__(request, INPUT_TITLE)
+        self.placeholder = self.request.placeholder
+        self.value = self.request.value
+        self.options = self.request.options
         if self.options:
             self.widget_kind = "select"
-        elif self.kind == "textarea":
+        elif self.request.input_type == "textarea":
             self.widget_kind = "textarea"
         else:
             self.widget_kind = "input"
-        self.password = self.kind == "password"
         self.add_class(f"-{self.widget_kind}")
 
     def compose_body(self) -> ComposeResult:
         if self.widget_kind == "select":
             values = [value for _, value in self.options]
-            index = next((i for i, value in enumerate(values) if _text(value) == self.value), None)
+            index = next((i for i, value in enumerate(values) if ("" if value is None else str(value)) == self.value), None)
             yield Select(
                 [(label, i) for i, (label, _) in enumerate(self.options)],
                 prompt=self.placeholder or "Choose…",
@@ -198,7 +157,7 @@ class InputDialog(_EventDialog):
         elif self.widget_kind == "textarea":
             yield TextArea(self.value, id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
         else:
-            yield Input(self.value, placeholder=self.placeholder, password=self.password, id="value", select_on_focus=False)
+            yield Input(self.value, placeholder=self.placeholder, password=self.request.password, id="value", select_on_focus=False)
 
     def hints(self) -> list[tuple[str, str]]:
         if self.widget_kind == "textarea":
@@ -224,28 +183,13 @@ class InputDialog(_EventDialog):
         self.action_confirm()
 
 
-def _options(options: list[Any] | tuple[Any, ...]) -> list[tuple[str, Any]]:
-    """Open WebUI's options: strings, or `{label, value}` (either may be missing)."""
-    result: list[tuple[str, Any]] = []
-    for option in options:
-        if isinstance(option, Mapping):
-            value = option.get("value", option.get("label"))
-            label = option.get("label", value)
-            result.append((_text(label), "" if value is None else value))
-        else:
-            result.append((_text(option), option))
-    return result
-
-
 def dialog_for(event: Mapping[str, Any]) -> ModalScreen[Any] | None:
     """The dialog that answers this `__event_call__` event, or None when no dialog does."""
-    if not isinstance(event, Mapping):
+    request = read_event_call(event)
+    if request is None:
         return None
-    data = event.get("data")
-    data = data if isinstance(data, Mapping) else {}
-    kind = event.get("type")
-    if kind == "confirmation":
-        return ConfirmationDialog(data)
-    if kind == "input":
-        return InputDialog(data)
+    if request.kind == ConfirmationDialog.KIND:
+        return ConfirmationDialog(request)
+    if request.kind == InputDialog.KIND:
+        return InputDialog(request)
     return None

@@ -21,14 +21,15 @@ from textual.visual import Padding
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tuichat.runtime.models import pipe_id_of
-from tuichat.ui.screens.prompts import DialogScreen
+from tuichat.runtime.reply.present import first_line, pipe_id_of
+from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 if TYPE_CHECKING:
     from tuichat.runtime.host import ModelListing
 
 ADD_PIPE_HINT = "Add a pipe with:  tuichat pipes add FILE"
 INDENT = Spacing(0, 0, 0, 2)  # models and errors sit under their function, wrapped lines too
+ERROR_WIDTH = 200  # a failed function's error: its first line, wrapped, cut only when very long
 
 
 @dataclass
@@ -64,62 +65,12 @@ def _groups(listing: ModelListing) -> list[_Group]:
     return [g for g in shown if g.models] + [g for g in shown if not g.models]
 
 
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "failed")
-
-
 class ModelList(OptionList, can_focus=False):
-    """The picker's list: never focused, so typing always goes to the filter above it."""
+    """The picker's list: never focused, so typing always goes to the filter above it.
 
-
-class ModelPicker(DialogScreen[str | None]):
-    """Choose a model from a `ModelListing`; dismisses with the model id, or None when cancelled."""
-
-    DEFAULT_CSS = """
-    ModelPicker > .dialog {
-        width: 90%;
-        max-width: 100;
-        height: 90%;
-        max-height: 32;
-    }
-    ModelPicker #filter {
-        margin-bottom: 0;
-    }
-    ModelPicker #status {
-        width: 1fr;
-        height: auto;
-        padding: 1 1 0 1;
-    }
-    ModelPicker #status.-alone {
-        height: 1fr;
-    }
-    ModelPicker ModelList {
-        height: 1fr;
-        border: none;
-        padding: 0;
-        background: $surface;
-    }
-    ModelPicker ModelList > .option-list--option-highlighted {
-        color: $block-cursor-foreground;
-        background: $block-cursor-background;
-        text-style: $block-cursor-text-style;
-    }
-    /* Without colour the cursor row is only a shade of grey (or nothing, with an ANSI theme),
-       and headings are bold too: underline it. Textual drops `reverse` from option styles. */
-    ModelPicker ModelList:nocolor > .option-list--option-highlighted,
-    ModelPicker.-no-color ModelList > .option-list--option-highlighted {
-        text-style: bold underline;
-    }
-    ModelPicker > .model-picker--match {
-        text-style: bold underline;
-    }
-    ModelPicker > .model-picker--heading {
-        color: $text-secondary;
-        text-style: bold;
-    }
-    ModelPicker > .model-picker--id {
-        text-style: dim;
-    }
+    Its component classes style the rows the picker builds: function headings, model ids, the
+    letters the filter matched. (On the list, not the screen: a widget composed in the screen
+    has the screen's stylesheet from its mount on; the screen itself gets it only later.)
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -127,6 +78,12 @@ class ModelPicker(DialogScreen[str | None]):
         "model-picker--heading",
         "model-picker--id",
     }
+
+
+class ModelPicker(DialogScreen[str | None]):
+    """Choose a model from a `ModelListing`; dismisses with the model id, or None when cancelled."""
+
+    CSS_PATH = stylesheet(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
@@ -245,9 +202,10 @@ class ModelPicker(DialogScreen[str | None]):
 
     def _build(self, query: str) -> tuple[list[Option], list[str | None], list[str]]:
         """The options for `query`, the model id of each (None for headings and errors), their text."""
-        heading_style = self.get_visual_style("model-picker--heading", partial=True)
-        id_style = self.get_visual_style("model-picker--id", partial=True)
-        match_style = self.get_visual_style("model-picker--match", partial=True)
+        option_list = self.query_one(ModelList)
+        heading_style = option_list.get_visual_style("model-picker--heading", partial=True)
+        id_style = option_list.get_visual_style("model-picker--id", partial=True)
+        match_style = option_list.get_visual_style("model-picker--match", partial=True)
         matcher = Matcher(query, match_style=match_style) if query else None
 
         shown: list[tuple[float, _Group, list[tuple[_Model, Content]]]] = []
@@ -291,7 +249,7 @@ class ModelPicker(DialogScreen[str | None]):
             for model, prompt in picked:
                 add(prompt, model.model_id)
             if group.error:
-                add(Content.assemble("✗ not available: ", _first_line(group.error)), None)
+                add(Content.assemble("✗ not available: ", first_line(group.error, ERROR_WIDTH) or "failed"), None)
         return options, models, texts
 
     def _highlight(self, option_list: OptionList, query: str) -> None:

@@ -1,12 +1,16 @@
 """Small modal prompts: yes/no before deleting things, and a line (or page) of text.
 
 Also home to `DialogScreen`, the base of every tuichat dialog: one look (a bordered box in the
-middle of the screen, a key hint line at the bottom) and a `dismiss` that is safe to call from
-outside the dialog, more than once, or while another screen sits on top of it.
+middle of the screen, a key hint line at the bottom: dialog.tcss) and a `dismiss` that is safe to
+call from outside the dialog, more than once, or while another screen sits on top of it.
+
+Each dialog's own stylesheet is the `.tcss` file named after its module (`CSS_PATH =
+stylesheet(__file__)`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from textual import on
@@ -20,6 +24,15 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 ResultT = TypeVar("ResultT")
 
 
+def stylesheet(module_file: str) -> Path:
+    """The `.tcss` file next to a module, named after it, as an absolute path.
+
+    Textual resolves a relative `CSS_PATH` against the file of the instance's class, not of the
+    class that declares it: a subclass in another folder would look for the file there.
+    """
+    return Path(module_file).with_suffix(".tcss")
+
+
 class DialogScreen(ModalScreen[ResultT]):
     """A centred dialog box whose `dismiss` is safe to call from anywhere, any number of times.
 
@@ -30,40 +43,10 @@ class DialogScreen(ModalScreen[ResultT]):
     answers at once and leaves the stack as soon as it becomes active again.
     """
 
-    DEFAULT_CSS = """
-    DialogScreen {
-        align: center middle;
-    }
-    DialogScreen > .dialog {
-        width: 64;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        overflow-y: auto;  /* a tall dialog on a short terminal scrolls; Tab brings buttons into view */
-        padding: 0 1;
-        border: thick $primary;
-        border-title-style: bold;
-        background: $surface;
-    }
-    DialogScreen .dialog--title {
-        width: 1fr;
-        text-style: bold;
-        margin-bottom: 1;
-    }
-    DialogScreen .dialog--buttons {
-        width: 1fr;
-        height: auto;
-        align-horizontal: right;
-        margin-top: 1;
-    }
-    DialogScreen .dialog--buttons Button {
-        margin-left: 1;
-    }
-    DialogScreen .dialog--keys {
-        width: 1fr;
-        color: $text-muted;
-    }
-    """
+    # Default CSS, read from dialog.tcss: it applies to subclasses in any module (CSS_PATH would
+    # be looked for next to the subclass, and replaced by a subclass's own), and every rule of a
+    # subclass, in its .tcss or DEFAULT_CSS, overrides it (file CSS would outrank them all).
+    DEFAULT_CSS = Path(__file__).with_name("dialog.tcss").read_text(encoding="utf-8")
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -114,11 +97,7 @@ class DialogScreen(ModalScreen[ResultT]):
 class ConfirmScreen(DialogScreen[bool]):
     """Ask a yes/no question, e.g. before deleting. No is the default: Enter on open answers No."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen .confirm--question {
-        width: 1fr;
-    }
-    """
+    CSS_PATH = stylesheet(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
@@ -174,18 +153,7 @@ class TextPromptScreen(DialogScreen[str | None]):
     buttons are reachable with Tab.
     """
 
-    DEFAULT_CSS = """
-    TextPromptScreen > .dialog.-multiline {
-        width: 76;
-    }
-    TextPromptScreen TextArea {
-        height: 12;
-    }
-    TextPromptScreen .prompt--message {
-        width: 1fr;
-        margin-bottom: 1;
-    }
-    """
+    CSS_PATH = stylesheet(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),

@@ -1,18 +1,18 @@
-"""Search every chat's text (SQLite FTS5) and open the chat a hit belongs to."""
+"""Search every chat's text (SQLite FTS5) and open the chat a hit belongs to (ctrl+f)."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from tuichat.store import Store
 from tuichat.store.chats import SearchHit
-from tuichat.ui.screens.prompts import DialogScreen
+from tuichat.ui.app import TuichatApp
+from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 
 def hit_label(hit: SearchHit) -> Text:
@@ -24,18 +24,10 @@ def hit_label(hit: SearchHit) -> Text:
 
 
 class SearchScreen(DialogScreen[str | None]):
-    """Returns the id of the chat to open, or None."""
+    """Returns the id of the chat to open, or None. Searches the app's store."""
 
-    DEFAULT_CSS = """
-    SearchScreen > .dialog {
-        width: 90;
-        height: 80%;
-    }
-    SearchScreen OptionList {
-        height: 1fr;
-        border: none;
-    }
-    """
+    CSS_PATH = stylesheet(__file__)
+    app = getters.app(TuichatApp)
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="search.cancel"),
@@ -44,9 +36,8 @@ class SearchScreen(DialogScreen[str | None]):
         Binding("enter", "open", "Open", id="search.open", show=False),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.store = store
         self.hits: list[SearchHit] = []
 
     def compose(self) -> ComposeResult:
@@ -54,7 +45,7 @@ class SearchScreen(DialogScreen[str | None]):
             box.border_title = "Search chats"
             yield Input(placeholder="Words to find in any chat")
             yield OptionList()
-            yield Static("↑↓ move  ·  Enter open  ·  Esc cancel", classes="dialog--hint")
+            yield self.keys_hint(("↑↓", "move"), ("Enter", "open"), ("Esc", "cancel"))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).can_focus = False
@@ -66,7 +57,7 @@ class SearchScreen(DialogScreen[str | None]):
 
     @work(exclusive=True, group="search")
     async def _search(self, query: str) -> None:
-        self.hits = await self.store.chats.search(query) if query.strip() else []
+        self.hits = await self.app.store.chats.search(query) if query.strip() else []
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(hit_label(hit), id=str(n)) for n, hit in enumerate(self.hits)])
