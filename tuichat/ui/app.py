@@ -161,7 +161,6 @@ class TuichatApp(App[int]):
 
             yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run_app_action)
         for binding in screen.BINDINGS:
-            # Only what applies now, as in the footer: the screen's check_action decides.
             if isinstance(binding, Binding) and binding.description and _applies(screen, binding.action):
                 action = binding.action
 
@@ -178,7 +177,10 @@ class TuichatApp(App[int]):
 
 
 def _applies(screen: Screen[object], action: str) -> bool:
-    """Whether `screen` offers `action` now (its own actions; others are left to their owner)."""
+    """Whether the palette lists `action`: a screen that sets PALETTE_CHECKS_ACTIONS lists only
+    what its check_action allows now, as its footer does (the workshop screens do)."""
+    if not getattr(screen, "PALETTE_CHECKS_ACTIONS", False):
+        return True
     namespace, name, parameters = parse_action(action)
     return namespace != "" or bool(screen.check_action(name, parameters))
 

@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 Flow = Callable[[], Awaitable[Message | None]]  # a workflow, its arguments bound
 WORKFLOWS = "workshop-workflow"  # the worker group workflows run in, one at a time per screen
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 # Errors whose message is written for the person using tuichat: shown as they are.
 EXPECTED: tuple[type[BaseException], ...] = (RuntimeErrorBase, ValueError, OSError, StoreError)
 
@@ -58,6 +59,7 @@ class WorkshopScreen(Screen[ResultT]):
 
     app = getters.app(TuichatApp)
     FAILURE_TITLE = "Pipes"  # the title of the error toast
+    PALETTE_CHECKS_ACTIONS = True  # the command palette, like the footer, offers what check_action allows
 
     busy: var[bool] = var(False, bindings=True)
     """A workflow (its dialogs, the runtime call) is running; another has to wait."""
@@ -100,7 +102,7 @@ class WorkshopScreen(Screen[ResultT]):
         worker = event.worker
         if event.state == WorkerState.ERROR and worker.error is not None:
             self.workflow_failed(worker.description or worker.name or "The last action failed", worker.error)
-        if worker.group == WORKFLOWS and worker.is_finished:
+        if worker.group == WORKFLOWS and event.state in FINISHED:
             self.busy = False
             self.workflow_ended(event.state == WorkerState.SUCCESS)
 
