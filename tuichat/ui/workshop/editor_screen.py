@@ -74,7 +74,7 @@ class EditorScreen(WorkshopScreen[None]):
     """The stored function, once loaded."""
     modified: var[bool] = var(False, bindings=True)
     """The text differs from what is stored."""
-    error_shown: var[bool] = var(False, bindings=True)
+    error_shown: var[bool] = var(False, bindings=True, always_update=True)
     """The error panel is up (a refused save, or a function stored with an error)."""
     find_open: var[bool] = var(False, bindings=True)
     cursor: var[tuple[int, int]] = var((0, 0))
@@ -247,8 +247,7 @@ class EditorScreen(WorkshopScreen[None]):
     # -- the error panel ----------------------------------------------------------------------
     def _show_error(self, title: str, message: str, detail: str = "", *, warning: bool = False) -> None:
         self.error_panel.fill(title, message, detail, warning=warning)
-        self.error_shown = True
-        self.refresh_bindings()  # whether F8 applies depends on the detail, too
+        self.error_shown = True  # always updates: whether F8 applies depends on the detail too
 
     def watch_error_shown(self, shown: bool) -> None:
         self.error_panel.set_class(shown, "-shown")
