@@ -191,7 +191,7 @@ async def event_call(pilot: Pilot[Any], out: Path) -> None:
 async def open_pipes(pilot: Pilot[Any]) -> None:
     """F7 from the chat screen once the models are listed; returns when the pipes screen has
     loaded, with its first row (echo) selected."""
-    from tuichat.ui.screens.pipes import PipesScreen
+    from tuichat.ui.workshop.pipes_screen import PipesScreen
 
     await ready(pilot)
     await pilot.press("f7")
@@ -205,7 +205,7 @@ async def pipes(pilot: Pilot[Any], out: Path) -> None:
 
 
 async def editor_error(pilot: Pilot[Any], out: Path) -> None:
-    from tuichat.ui.screens.editor import EditorScreen
+    from tuichat.ui.workshop.editor_screen import EditorScreen
 
     await open_pipes(pilot)
     await pilot.press("e")  # the first row: echo

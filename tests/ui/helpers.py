@@ -21,10 +21,10 @@ from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ChatScreen
 from tuichat.ui.screens.model_picker import ModelPicker
-from tuichat.ui.screens.pipes import PipesScreen
 from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.workshop.pipes_screen import PipesScreen
 
 S = TypeVar("S", bound=Screen[Any])
 T = TypeVar("T")

@@ -14,8 +14,9 @@ from tests.ui.helpers import chat_screen, confirm, ready, until
 from tuichat.store import FunctionVersion
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ChatScreen
-from tuichat.ui.screens.editor import EditorScreen, UnsavedChangesScreen
-from tuichat.ui.screens.history import HistoryScreen
+from tuichat.ui.workshop.editor_screen import EditorScreen
+from tuichat.ui.workshop.history_screen import HistoryScreen
+from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen
 
 SIZE = (80, 24)
 
@@ -197,7 +198,7 @@ async def test_history_loads_or_restores_a_version_with_its_diff(db_path: Path) 
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.versions is not None)
         await pilot.press("down", "ctrl+r")
-        await until(pilot, lambda: app.screen is screen and not screen.saving and not screen.modified)
+        await until(pilot, lambda: app.screen is screen and not screen.busy and not screen.modified)
         assert editor.text == GREETER
         assert (await app.services.library.get("greeter")).content == GREETER
         newest = (await versions(app, "greeter"))[0]
@@ -348,7 +349,7 @@ async def test_declining_an_install_stores_the_function_inactive(db_path: Path, 
         screen.editor.text = needs
         await pilot.press("f2")
         assert "tuichat-no-such-package-xyz" in await confirm(pilot, False)
-        await until(pilot, lambda: app.screen is screen and not screen.saving)
+        await until(pilot, lambda: app.screen is screen and not screen.busy)
         assert app.services is not None
         row = await app.services.library.get("greeter")
         assert row.content == needs and not row.is_active and "installs are off" in (row.load_error or "")
@@ -359,7 +360,7 @@ async def test_a_missing_import_offers_to_install_it_and_saves_again(
     db_path: Path, local_index: Path, package_name: str
 ) -> None:
     from tests.wheels import build_wheel, uninstall
-    from tuichat.ui.screens.install import InstallScreen
+    from tuichat.ui.workshop.install_dialog import InstallScreen
 
     build_wheel(local_index, package_name)
     source = f"import {package_name}\n\nclass Pipe:\n    def pipe(self, body):\n        return f'value={{{package_name}.VALUE}}'\n"
@@ -370,13 +371,13 @@ async def test_a_missing_import_offers_to_install_it_and_saves_again(
             screen.editor.text = source
             before = screen.saves_finished
             await pilot.press("f2")
-            assert f"imports {package_name}" in await confirm(pilot, True)
+            assert f"imports '{package_name}'" in await confirm(pilot, True)
             await until(pilot, lambda: isinstance(app.screen, InstallScreen) and app.screen.finished, timeout=60)
             install = app.screen
             assert isinstance(install, InstallScreen) and install.outcome is not None and install.outcome.ok
+            assert any("Successfully installed" in line for line in install.lines)
             await pilot.press("enter")
             await until(pilot, lambda: screen.saves_finished > before)
-            assert any("Successfully installed" in line for line in screen.install_output)
             assert not screen.error_shown and not screen.modified
             assert await answer(app, "greeter") == "value=42"
     finally:
@@ -413,7 +414,7 @@ def test_the_editor_works_without_python_highlighting(monkeypatch: pytest.Monkey
     import textual.widgets._text_area as text_area_module
     from textual.widgets.text_area import SyntaxAwareDocument
 
-    from tuichat.ui.screens.editor import make_code_editor
+    from tuichat.ui.workshop.code_editor import make_code_editor
 
     assert isinstance(make_code_editor("x = 1\n").document, SyntaxAwareDocument)
     monkeypatch.setattr(text_area_module, "get_language", lambda name: None)  # no Python grammar
@@ -494,4 +495,4 @@ async def test_undoing_a_refused_edit_clears_its_error_and_centres_without_scrol
         assert editor.scroll_offset.x == 0  # the error's line fits, so the view stays at column 0
         await pilot.press("ctrl+z")
         await until(pilot, lambda: not screen.modified)
-        assert not screen.error_shown and screen.last_error is None
+        assert not screen.error_shown

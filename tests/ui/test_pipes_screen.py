@@ -34,9 +34,10 @@ from tuichat.runtime.library import EXAMPLE_IDS
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat_screen import ChatScreen
-from tuichat.ui.screens.install import InstallScreen, pip_stage
-from tuichat.ui.screens.pipes import NewFunctionScreen, PipesScreen
 from tuichat.ui.screens.prompts import TextPromptScreen
+from tuichat.ui.workshop.install_dialog import InstallScreen, pip_stage
+from tuichat.ui.workshop.new_function import NewFunctionScreen
+from tuichat.ui.workshop.pipes_screen import PipesScreen
 
 SIZE = (100, 30)
 
@@ -76,7 +77,7 @@ async def idle(pilot: Pilot[Any], screen: PipesScreen) -> None:
 
 
 def ids(screen: PipesScreen) -> list[str]:
-    return [row.id for row in screen.rows]
+    return [row.id for row in screen.catalog.rows]
 
 
 def table_ids(screen: PipesScreen) -> list[str]:
@@ -90,6 +91,11 @@ def notes(app: TuichatApp) -> list[str]:
 
 def detail(screen: PipesScreen) -> str:
     return "\n".join(str(w.render()) for w in screen.query("#pipe-detail Static") if w.display)
+
+
+def problem(screen: PipesScreen) -> str:
+    """The last action's error, as the line above the details shows it."""
+    return str(screen.query_one("#detail-problem", Static).render())
 
 
 async def import_file(pilot: Pilot[Any], path: Path) -> None:
@@ -137,8 +143,8 @@ async def test_f7_lists_the_examples_with_their_models_and_escape_goes_back(db_p
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_pipes(pilot)
         assert ids(screen) == list(EXAMPLE_IDS) == table_ids(screen)
-        assert [m["id"] for m in screen.models["manifold"]] == ["manifold.reverse", "manifold.shout", "manifold.count"]
-        assert [m["id"] for m in screen.models["echo"]] == ["echo"]
+        assert [m["id"] for m in screen.catalog.models["manifold"]] == ["manifold.reverse", "manifold.shout", "manifold.count"]
+        assert [m["id"] for m in screen.catalog.models["echo"]] == ["echo"]
         table = screen.query_one(DataTable)
         assert table.cursor_type == "row"
         first = [str(value) for value in table.get_row_at(0)]
@@ -187,9 +193,9 @@ async def test_new_from_a_template_loads_and_reaches_the_model_picker(db_path: P
         await pilot.press("enter")  # creates it
         await idle(pilot, screen)
         assert ids(screen)[-1] == "my_multi"
-        row = screen.row("my_multi")
+        row = screen.catalog.row("my_multi")
         assert row is not None and row.is_active and row.load_error is None
-        assert [m["id"] for m in screen.models["my_multi"]] == ["my_multi.small", "my_multi.large"]
+        assert [m["id"] for m in screen.catalog.models["my_multi"]] == ["my_multi.small", "my_multi.large"]
         assert screen.current is not None and screen.current.id == "my_multi"
         chat = chat_screen(app)
         await until(pilot, lambda: chat.listing is not None and "my_multi.small" in chat.listing.by_id())
@@ -197,7 +203,7 @@ async def test_new_from_a_template_loads_and_reaches_the_model_picker(db_path: P
         await opens(pilot, "n", NewFunctionScreen)
         await pilot.press(*"solo", "enter")
         await idle(pilot, screen)
-        assert [m["id"] for m in screen.models["solo"]] == ["solo"]
+        assert [m["id"] for m in screen.catalog.models["solo"]] == ["solo"]
         await until(pilot, lambda: chat.listing is not None and "solo" in chat.listing.by_id())
 
 
@@ -211,7 +217,7 @@ async def test_import_a_py_file_and_a_broken_one(db_path: Path, tmp_path: Path) 
         screen = await open_pipes(pilot)
         await import_file(pilot, good)
         await idle(pilot, screen)
-        row = screen.row("hello_pipe")
+        row = screen.catalog.row("hello_pipe")
         assert row is not None and row.is_active and row.name == "Imported Pipe"
         assert screen.current is not None and screen.current.id == "hello_pipe"
         text = detail(screen)
@@ -221,8 +227,8 @@ async def test_import_a_py_file_and_a_broken_one(db_path: Path, tmp_path: Path) 
         await import_file(pilot, broken)
         await idle(pilot, screen)
         assert "broken" not in ids(screen)
-        problem = screen.problem or ""
-        assert "SyntaxError" in problem and "line 2" in problem and "Nothing was stored" in problem
+        shown = problem(screen)
+        assert "SyntaxError" in shown and "line 2" in shown and "Nothing was stored" in shown
         assert "SyntaxError" in detail(screen)
         assert any("SyntaxError" in n for n in notes(app))
     async with await Store.open(db_path) as store:
@@ -249,13 +255,13 @@ async def test_bad_paths_and_files_are_explained_not_fatal(db_path: Path, tmp_pa
             await pilot.press(key)
             await answer_prompt(pilot, path)
             await idle(pilot, screen)
-            assert expected in (screen.problem or ""), (path, screen.problem)
+            assert expected in problem(screen), (path, problem(screen))
         assert ids(screen) == list(EXAMPLE_IDS)
         # A duplicate into a taken id is refused with the reason.
         await pilot.press("d")
         await answer_prompt(pilot, "manifold")
         await idle(pilot, screen)
-        assert "already stored" in (screen.problem or "")
+        assert "already stored" in problem(screen)
 
 
 async def test_export_and_import_open_webui_json_round_trip(db_path: Path, tmp_path: Path) -> None:
@@ -270,7 +276,7 @@ async def test_export_and_import_open_webui_json_round_trip(db_path: Path, tmp_p
         exported = json.loads(target.read_text(encoding="utf-8"))
         assert [f["id"] for f in exported] == list(EXAMPLE_IDS)
         assert set(exported[0]) >= {"id", "name", "type", "content", "meta", "is_active"}
-        before = {row.id: row.content for row in screen.rows}
+        before = {row.id: row.content for row in screen.catalog.rows}
 
         # Delete two, then import the export: those two come back, the others are skipped.
         for function_id in ("echo", "manifold"):
@@ -285,8 +291,8 @@ async def test_export_and_import_open_webui_json_round_trip(db_path: Path, tmp_p
         assert "events, ask, markdown" in question
         await idle(pilot, screen)
         assert sorted(ids(screen)) == sorted(EXAMPLE_IDS)
-        assert {row.id: row.content for row in screen.rows} == before
-        assert screen.models["manifold"][0]["id"] == "manifold.reverse"
+        assert {row.id: row.content for row in screen.catalog.rows} == before
+        assert screen.catalog.models["manifold"][0]["id"] == "manifold.reverse"
         assert any("Imported 2 functions" in n and "skipped" in n for n in notes(app))
 
         # Export again: the same functions, the same code.
@@ -313,7 +319,7 @@ async def test_duplicate_delete_with_confirm_and_toggle(db_path: Path) -> None:
         assert prompt.query_one(Input).value == "echo_clone"
         await pilot.press("enter")
         await idle(pilot, screen)
-        copy = screen.row("echo_clone")
+        copy = screen.catalog.row("echo_clone")
         assert copy is not None and copy.name == "Echo (Clone)" and copy.is_active
         assert screen.current is not None and screen.current.id == "echo_clone"
         await until(pilot, lambda: chat.listing is not None and "echo_clone" in chat.listing.by_id())
@@ -334,15 +340,15 @@ async def test_duplicate_delete_with_confirm_and_toggle(db_path: Path) -> None:
         select(screen, "events")
         await pilot.press("space")
         await idle(pilot, screen)
-        row = screen.row("events")
+        row = screen.catalog.row("events")
         assert row is not None and not row.is_active
         assert cell(screen, "events", 0) == "○ off"
-        assert "events" not in screen.models
+        assert "events" not in screen.catalog.models
         await until(pilot, lambda: chat.listing is not None and "events" not in chat.listing.by_id())
         await pilot.press("t")
         await idle(pilot, screen)
-        row = screen.row("events")
-        assert row is not None and row.is_active and [m["id"] for m in screen.models["events"]] == ["events"]
+        row = screen.catalog.row("events")
+        assert row is not None and row.is_active and [m["id"] for m in screen.catalog.models["events"]] == ["events"]
         await until(pilot, lambda: chat.listing is not None and "events" in chat.listing.by_id())
 
 
@@ -362,9 +368,9 @@ async def test_a_missing_requirement_is_installed_with_pip_shown(
         assert "is loaded and on" in str(install.query_one("#install-result", Static).render())
         await pilot.press("enter")  # the result stays until a key
         await idle(pilot, screen)
-        row = screen.row("needy")
+        row = screen.catalog.row("needy")
         assert row is not None and row.is_active and row.load_error is None
-        assert [m["id"] for m in screen.models["needy"]] == ["needy"]
+        assert [m["id"] for m in screen.catalog.models["needy"]] == ["needy"]
         invocation = await app.services.host.invoke(  # type: ignore[union-attr]
             "needy", {"messages": [{"role": "user", "content": "hi"}], "stream": False}
         )
@@ -380,19 +386,19 @@ async def test_declining_the_install_stores_it_off_then_space_installs(
     async with importing(db_path, needy(tmp_path, package)) as (_app, pilot, screen):
         await confirm(pilot, False)
         await idle(pilot, screen)
-        row = screen.row("needy")
+        row = screen.catalog.row("needy")
         assert row is not None and not row.is_active
         assert row.load_error is not None and "requirements not installed" in row.load_error
         assert cell(screen, "needy", 5) == "needs pip"
         assert "requirements not installed" in detail(screen) and f"Needs:   {package}" in detail(screen)
-        assert "needy" not in screen.models
+        assert "needy" not in screen.catalog.models
 
         # Switching it on asks again; declining keeps it off.
         select(screen, "needy")
         await pilot.press("space")
         await confirm(pilot, False)
         await idle(pilot, screen)
-        assert not screen.row("needy").is_active  # type: ignore[union-attr]
+        assert not screen.catalog.row("needy").is_active  # type: ignore[union-attr]
 
         # With the package on the index now, yes installs it and switches it on.
         build_wheel(local_index, package)
@@ -402,7 +408,7 @@ async def test_declining_the_install_stores_it_off_then_space_installs(
         assert install.outcome is not None and install.outcome.ok
         await pilot.press("escape")
         await idle(pilot, screen)
-        row = screen.row("needy")
+        row = screen.catalog.row("needy")
         assert row is not None and row.is_active and row.load_error is None
 
 
@@ -420,7 +426,7 @@ async def test_a_failed_install_keeps_pips_error_on_screen(
         assert app.screen is install, "the error stays until a key is pressed"
         await pilot.press("enter")
         await idle(pilot, screen)
-        row = screen.row("needy")
+        row = screen.catalog.row("needy")
         assert row is not None and not row.is_active and "No matching distribution" in (row.load_error or "")
 
 
@@ -435,7 +441,7 @@ async def test_an_undeclared_missing_module_is_offered_for_install(
         assert install.outcome is not None and install.outcome.ok, install.lines
         await pilot.press("enter")
         await idle(pilot, screen)
-        row = screen.row("sneaky")
+        row = screen.catalog.row("sneaky")
         assert row is not None and row.is_active
 
 
@@ -487,8 +493,8 @@ def test_snapshot_pipes_screen_80x24(snap_compare: Any, db_path: Path, _no_colou
 
 
 async def test_edit_and_valves_open_their_screens(db_path: Path) -> None:
-    from tuichat.ui.screens.editor import EditorScreen
     from tuichat.ui.screens.valves_form import ValvesScreen
+    from tuichat.ui.workshop.editor_screen import EditorScreen
 
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:

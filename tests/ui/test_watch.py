@@ -130,7 +130,7 @@ async def test_link_and_unlink_from_the_pipes_screen(db_path: Path, tmp_path: Pa
 
         # Edit the file: the echo pipe now shouts, the screen reports the reload.
         write(path, echo.content.replace('title: Echo', 'title: Loud Echo'))
-        await until(pilot, lambda: screen.row("echo") is not None and screen.row("echo").name == "Loud Echo")  # type: ignore[union-attr]
+        await until(pilot, lambda: cell(screen, "echo", 2) == "Loud Echo")
         await until(pilot, lambda: " ok: reloaded 'echo'" in str(screen.query_one("#detail-report").render()))
 
         # l again offers to unlink.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,22 +20,33 @@ from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imp
 from tuichat.runtime.loading.loader import LoadedFunction, load_error, load_function, source_filename
 from tuichat.runtime.loading.missing import diagnose
 from tuichat.runtime.loading.requirements import RequirementError, check_requirements, install, missing_requirements
+from tuichat.runtime.transfer import (
+    EXAMPLE_IDS,
+    EXPORT_FIELDS,
+    Manifest,
+    SourceError,
+    decode_source,
+    example_source,
+    export_functions,
+    function_meta,
+    import_functions,
+    seed_examples,
+    write_atomically,
+)
 from tuichat.runtime.valves import validate_for_storage, valves_class
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename, validate_function_id
 from tuichat.store.functions import VersionOrigin
 
-EXAMPLES_SEEDED = "examples_seeded"
-EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown")
+__all__ = [  # with what it re-exports from tuichat.runtime.transfer, where it now lives
+    "EXAMPLE_IDS", "EXPORT_FIELDS", "TEMPLATES", "FunctionExists", "FunctionLibrary", "FunctionNotFound", "InstallPolicy",
+    "Manifest", "NewFunction", "Saved", "SourceError", "decode_source", "example_source", "guess_type",
+    "installable_missing", "template_source",
+]
+
 TEMPLATES = ("pipe", "manifold")  # sources in tuichat/templates/ a new function starts from
 MAX_MISSING_MODULE_ROUNDS = 8  # a pipe may import several missing packages, one per load
-# The function fields of Open WebUI's functions export JSON, in its order.
-EXPORT_FIELDS = ("id", "user_id", "name", "type", "content", "meta", "is_active", "is_global", "updated_at", "created_at")
 
 LineSink = Callable[[str], None]
-
-
-class SourceError(RuntimeErrorBase):
-    """The source text itself is unusable (not UTF-8, empty)."""
 
 
 class FunctionNotFound(RuntimeErrorBase):
@@ -74,23 +84,6 @@ class InstallPolicy:
     install_missing: bool = False  # also install packages the code imports but does not declare
     offline: bool = False  # install nothing at all
     on_line: LineSink | None = None  # pip's output, line by line
-
-
-def decode_source(data: bytes, where: str) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}). "
-            "Save the pipe as UTF-8 and try again."
-        ) from None
-    if not text.strip():
-        raise SourceError(f"{where} is empty: a pipe needs a `class Pipe` with a `pipe` method.")
-    return text.removeprefix("\ufeff")
-
-
-def function_meta(frontmatter: dict[str, str]) -> dict[str, Any]:
-    return {"description": frontmatter.get("description"), "manifest": frontmatter}
 
 
 class FunctionLibrary:
@@ -214,7 +207,7 @@ class FunctionLibrary:
         if path is None or origin == "watched":
             return saved
         try:
-            await asyncio.to_thread(_write_atomically, Path(path), saved.row.content)
+            await asyncio.to_thread(write_atomically, Path(path), saved.row.content)
         except OSError as exc:
             saved.file_error = (
                 f"saved in tuichat, but not written to {path}: {exc.strerror or exc}. "
@@ -317,7 +310,7 @@ class FunctionLibrary:
         """Install what it needs and load it first: one that still fails stays disabled, with its error."""
         policy = policy or InstallPolicy()
         row = await self.get(function_id)
-        requirements = check_requirements(row.meta.get("manifest", {}).get("requirements", ""))
+        requirements = check_requirements(Manifest.of(row).requirements)
         result = await install(requirements, on_line=policy.on_line, offline=policy.offline)
         if not result.ok:
             problem = f"requirements not installed: {result.message}"
@@ -363,63 +356,20 @@ class FunctionLibrary:
             await self.store.functions.set_valves(row.id, stored)
         return stored
 
-    # -- Open WebUI's functions export JSON ---------------------------------------------
+    # -- Open WebUI's functions export JSON and the examples (tuichat.runtime.transfer) -------
     async def export_all(self) -> list[dict[str, Any]]:
         """Every function as Open WebUI's Functions page exports them (valves are not included)."""
-        return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await self.store.functions.list()]
+        return await export_functions(self.store)
 
     async def import_all(
         self, functions: Any, *, replace: bool = False, policy: InstallPolicy | None = None
     ) -> list[tuple[str, NewFunction | Exception]]:
         """Add each exported function; one that fails is reported and the rest go on."""
-        if not isinstance(functions, list):
-            raise SourceError("an Open WebUI functions export is a JSON list of function objects")
-        results: list[tuple[str, NewFunction | Exception]] = []
-        for position, item in enumerate(functions, start=1):
-            label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else f"item {position}"
-            try:
-                results.append((label, await self._import_one(item, position, replace, policy)))
-            except (RuntimeErrorBase, ValueError) as error:
-                results.append((label, error))
-        return results
+        return await import_functions(self, functions, replace=replace, policy=policy)
 
-    async def _import_one(self, item: Any, position: int, replace: bool, policy: InstallPolicy | None) -> NewFunction:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("content"), str):
-            raise SourceError(f"item {position} is not a function: it needs a string `id` and `content`")
-        added = await self.add(
-            item["content"], function_id=item["id"], name=item.get("name") or None, replace=replace, policy=policy, origin="imported"
-        )
-        keep = {"is_global": bool(item.get("is_global", False))}
-        if added.problem is None:
-            keep["is_active"] = bool(item.get("is_active", True))
-        added.row = await self.store.functions.update(added.row.id, **keep)
-        return added
-
-    # -- examples -----------------------------------------------------------------------
     async def seed_examples(self) -> list[str]:
         """Give an empty store the example pipes, once; a user who deletes them keeps that."""
-        if await self.store.settings.get(EXAMPLES_SEEDED):
-            return []
-        seeded: list[str] = []
-        # Checked again inside the write lock: two first runs may race to seed.
-        async with self.store.transaction():
-            if await self.store.settings.get(EXAMPLES_SEEDED):
-                return []
-            if await self.store.functions.count() == 0:
-                for fid in EXAMPLE_IDS:
-                    content = replace_imports(example_source(fid))
-                    frontmatter = extract_frontmatter(content)
-                    await self.store.functions.insert(
-                        id=fid,
-                        name=frontmatter.get("title") or fid,
-                        type="pipe",
-                        content=content,
-                        meta=function_meta(frontmatter),
-                        is_active=True,
-                    )
-                    seeded.append(fid)
-            await self.store.settings.set(EXAMPLES_SEEDED, True)
-        return seeded
+        return await seed_examples(self.store)
 
 
 def guess_type(content: str) -> str:
@@ -440,27 +390,15 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def example_source(function_id: str) -> str:
-    return resources.files("tuichat.examples").joinpath(f"{function_id}.py").read_text(encoding="utf-8")
-
-
 def template_source(template: str) -> str:
     return resources.files("tuichat.templates").joinpath(f"{template}.py").read_text(encoding="utf-8")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file renamed over it, so that a reader (the
-    watcher, the author's editor) never sees half a file; the file keeps its permissions."""
-    temporary = path.with_name(f".{path.name}.tuichat-save")
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
+def installable_missing(error: BaseException) -> tuple[str, str] | None:
+    """(module, distribution) when a load failed on a module the code imports but does not
+    declare, and pip can install it; None for any other error."""
+    missing = getattr(error, "missing", None) if isinstance(error, FunctionLoadError) else None
+    distribution = getattr(missing, "distribution", None)
+    if not distribution:
+        return None
+    return str(getattr(missing, "module", None) or distribution), str(distribution)

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuichat.runtime.errors import describe, pipe_traceback
+from tuichat.runtime.reply.present import pipe_id_of
 from tuichat.runtime.threads import run_in_thread
+
+__all__ = ["FunctionModels", "evaluate_pipes", "function_models", "model_dict", "pipe_id_of"]  # pipe_id_of: one, in present
 
 
 @dataclass
@@ -61,7 +64,3 @@ async def function_models(
         return FunctionModels(function_id, models, f"pipes failed: {describe(exc)}", pipe_traceback(exc))
     return FunctionModels(function_id, models)
 
-
-def pipe_id_of(model_id: str) -> str:
-    """The function that serves a model id: everything before the first '.'."""
-    return model_id.split(".", 1)[0]

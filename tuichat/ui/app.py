@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.actions import SkipAction
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -114,39 +116,40 @@ class TuichatApp(App[int]):
             self.notify(report.message, title="Live reload failed", severity="error", timeout=12)
         self.functions_changed.publish(report.function_id)
 
+    def _pipes_open(self) -> bool:
+        """Whether the pipes screen is on the stack. Its module is imported when it first opens
+        (it brings the runtime): until then none can be open, and the footer, which asks at
+        the first frame, must not pay for that import."""
+        module = sys.modules.get("tuichat.ui.workshop.pipes_screen")
+        return module is not None and any(isinstance(s, module.PipesScreen) for s in self.screen_stack)
+
     def _can_open_pipes(self) -> bool:
         """Not over a dialog, and only once (the editor it opens keeps F7 for select-all)."""
         from textual.screen import ModalScreen
 
-        from tuichat.ui.screens.pipes import PipesScreen
-
         if self._store is None or not self.screen_stack or isinstance(self.screen, ModalScreen):
             return False
-        return not any(isinstance(s, PipesScreen) for s in self.screen_stack)
+        return not self._pipes_open()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_pipes":
             # Hidden from the footer once the pipes screen is open (under a dialog the key is
             # shown but passed on to the dialog: see action_open_pipes).
-            from tuichat.ui.screens.pipes import PipesScreen
-
-            return not any(isinstance(s, PipesScreen) for s in self.screen_stack)
+            return not self._pipes_open()
         return True
 
     async def action_open_pipes(self) -> None:
         """Show the pipes screen (F7) over the chat."""
-        from tuichat.ui.screens.pipes import PipesScreen
-
         if not self._can_open_pipes():
             raise SkipAction()  # not here: let the focused widget have the key
+        from tuichat.ui.workshop.pipes_screen import PipesScreen
+
         await self.push_screen(PipesScreen())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every screen action in the command palette (ctrl+p), with its key."""
         yield from super().get_system_commands(screen)
-        from tuichat.ui.screens.pipes import PipesScreen
-
-        pipes_open = any(isinstance(s, PipesScreen) for s in self.screen_stack)
+        pipes_open = self._pipes_open()
         for binding in self.BINDINGS:  # the app's own (quit is already among Textual's)
             if not isinstance(binding, Binding) or not binding.description or binding.action == "quit":
                 continue
@@ -158,7 +161,7 @@ class TuichatApp(App[int]):
 
             yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run_app_action)
         for binding in screen.BINDINGS:
-            if isinstance(binding, Binding) and binding.description:
+            if isinstance(binding, Binding) and binding.description and _applies(screen, binding.action):
                 action = binding.action
 
                 def run(action: str = action) -> None:
@@ -171,6 +174,15 @@ class TuichatApp(App[int]):
             await self.watcher.close()
         if self._store is not None:
             await self._store.close()
+
+
+def _applies(screen: Screen[object], action: str) -> bool:
+    """Whether the palette lists `action`: a screen that sets PALETTE_CHECKS_ACTIONS lists only
+    what its check_action allows now, as its footer does (the workshop screens do)."""
+    if not getattr(screen, "PALETTE_CHECKS_ACTIONS", False):
+        return True
+    namespace, name, parameters = parse_action(action)
+    return namespace != "" or bool(screen.check_action(name, parameters))
 
 
 def run_app(db_path: Path, watch: list[Path] | None = None) -> int:

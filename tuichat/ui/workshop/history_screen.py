@@ -19,20 +19,23 @@ import difflib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
+from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tuichat.runtime.reply.present import first_line
+from tuichat.ui.workshop.base import WorkshopScreen
+
 if TYPE_CHECKING:
-    from tuichat.store import FunctionVersion
-    from tuichat.ui.app import TuichatApp
+    from tuichat.store import FunctionRow, FunctionVersion
 
 HistoryAction = Literal["load", "restore"]
 
@@ -52,10 +55,6 @@ def when(created_at: float, now: float | None = None) -> str:
     if moment[:3] == today[:3]:
         return time.strftime("today %H:%M:%S", moment)
     return time.strftime("%Y-%m-%d %H:%M", moment)
-
-
-def first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def current_version_id(versions: Iterable[FunctionVersion], content: str) -> int | None:
@@ -100,43 +99,19 @@ def render_diff(lines: list[str]) -> Content:
     return Content.assemble(*styled).rstrip()
 
 
-class HistoryScreen(Screen[HistoryChoice | None]):
+class VersionsRead(Message):
+    """The function as stored now, and its versions, newest first."""
+
+    def __init__(self, row: FunctionRow, versions: list[FunctionVersion]) -> None:
+        super().__init__()
+        self.row = row
+        self.versions = versions
+
+
+class HistoryScreen(WorkshopScreen[HistoryChoice | None]):
     """Browse a function's versions and pick one to load into the editor or restore."""
 
-    DEFAULT_CSS = """
-    HistoryScreen #versions {
-        height: 9;
-        border: tall $border-blurred;
-        border-title-color: $text-muted;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    HistoryScreen #versions:focus {
-        border: tall $border;
-    }
-    HistoryScreen #about {
-        height: auto;
-        max-height: 3;
-        padding: 0 1;
-        color: $text-muted;
-    }
-    HistoryScreen #about.-refused {
-        color: $text-warning;
-    }
-    HistoryScreen #diff {
-        height: 1fr;
-        padding: 0 1;
-        border: tall $border-blurred;
-        border-title-color: $text-muted;
-    }
-    HistoryScreen #diff:focus {
-        border: tall $border;
-    }
-    HistoryScreen #diff-text {
-        width: auto;
-        min-width: 100%;
-    }
-    """
+    CSS_PATH = "history_screen.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority, so the footer shows it over the list's own (hidden) Enter binding.
@@ -146,12 +121,14 @@ class HistoryScreen(Screen[HistoryChoice | None]):
     ]
     AUTO_FOCUS = "#versions"
 
+    versions: var[list[FunctionVersion] | None] = var(None, bindings=True)
+    """Newest first, once read."""
+
     def __init__(self, function_id: str, current_text: str | None = None) -> None:
         """`current_text` is what the editor holds now; None diffs against the stored source."""
         super().__init__()
         self.function_id = function_id
         self.current_text = current_text
-        self.versions: list[FunctionVersion] | None = None  # newest first, once loaded
         self.current_id: int | None = None
         self.title = f"History of {function_id}"
 
@@ -170,26 +147,25 @@ class HistoryScreen(Screen[HistoryChoice | None]):
     def on_mount(self) -> None:
         self._load()
 
-    @work(group="history-load", exclusive=True)
+    @work(group="history-load", exclusive=True, exit_on_error=False, description="Reading the versions failed")
     async def _load(self) -> None:
-        app = cast("TuichatApp", self.app)
-        await app.runtime()
-        assert app.services is not None
-        row = await app.services.library.get(self.function_id)
+        library = await self.library()
+        row = await library.get(self.function_id)
+        self.post_message(VersionsRead(row, await library.versions(self.function_id)))
+
+    @on(VersionsRead)
+    def _versions_read(self, event: VersionsRead) -> None:
         if self.current_text is None:
-            self.current_text = row.content
-        versions = await app.services.library.versions(self.function_id)
-        if not self.is_attached:
-            return
-        self.versions = versions
-        self.current_id = current_version_id(self.versions, row.content)
+            self.current_text = event.row.content
+        self.versions = event.versions
+        self.current_id = current_version_id(event.versions, event.row.content)
         now = time.time()
         options = self.query_one("#versions", OptionList)
         options.clear_options()
         options.add_options(
-            Option(version_label(v, current=v.id == self.current_id, now=now), id=str(v.id)) for v in self.versions
+            Option(version_label(v, current=v.id == self.current_id, now=now), id=str(v.id)) for v in event.versions
         )
-        if self.versions:
+        if event.versions:
             options.highlighted = 0
         else:
             self.query_one("#about", Static).update("No versions are stored for this function.")
@@ -253,6 +229,11 @@ class HistoryScreen(Screen[HistoryChoice | None]):
             self.app.bell()
             return
         self.dismiss(HistoryChoice(action, version))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("load", "restore"):
+            return bool(self.versions)
+        return True
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -1,13 +1,15 @@
 """Watch pip work: a dialog that runs an install job and streams pip's output as it arrives.
 
-`InstallScreen(title, packages, job)` runs `job(on_line)` (an add, enable or import that may call
-pip through `tuichat.runtime.loading.requirements.install`) in a worker as soon as it is shown. It lists
-the packages, shows a progress bar (indeterminate until pip says what it is doing, then one step
-per stage: collecting, downloading, installing, done), streams every pip line into a log, and at
-the end says plainly whether it worked, keeping pip's error on screen until a key is pressed.
+`InstallScreen(title, packages, job)` runs `job(on_line)` (an add, enable, import or save that
+may call pip through `tuichat.runtime.loading.requirements.install`) in a worker as soon as it is
+shown. It lists the packages, shows a progress bar (indeterminate until pip says what it is
+doing, then one step per stage: collecting, downloading, installing, done), streams every pip
+line into a log, and at the end says plainly whether it worked, keeping pip's error on screen
+until a key is pressed.
 
 Escape while pip runs cancels the job: the runtime terminates the pip process when its task is
-cancelled, and nothing is stored. The screen dismisses with an `InstallOutcome`.
+cancelled, and nothing is stored. The worker posts `InstallFinished`; the screen dismisses with
+its `InstallOutcome`. `tuichat.ui.workshop.workflows.with_installs` is the one caller.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Label, ProgressBar, RichLog, Static
 from textual.worker import Worker
 
@@ -42,16 +47,26 @@ LOG_LINES = 2000  # pip rarely writes more; the runtime keeps its own tail for e
 
 @dataclass
 class InstallOutcome(Generic[T]):
-    """How the job ended: its value, the exception it raised, or cancelled by the user."""
+    """How the job ended: its value, the exception it raised, or cancelled by the user; and
+    `message`, the last line the dialog showed about it."""
 
     value: T | None = None
     error: BaseException | None = None
     cancelled: bool = False
     problem: str | None = None  # the job returned, but `describe` said it did not work
+    message: str = ""
 
     @property
     def ok(self) -> bool:
         return self.error is None and not self.cancelled and self.problem is None
+
+
+class InstallFinished(Message):
+    """The install job ended (posted by the dialog's worker)."""
+
+    def __init__(self, outcome: InstallOutcome[Any]) -> None:
+        super().__init__()
+        self.outcome = outcome
 
 
 def pip_stage(line: str) -> int | None:
@@ -76,60 +91,15 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
     is a success.
     """
 
-    DEFAULT_CSS = """
-    InstallScreen > .dialog {
-        width: 90;
-        height: 90%;
-        max-height: 32;
-    }
-    InstallScreen #install-packages {
-        width: 1fr;
-        height: auto;
-        max-height: 3;
-    }
-    InstallScreen #install-progress {
-        height: 1;
-        margin-top: 1;
-    }
-    InstallScreen ProgressBar {
-        width: auto;
-        margin-right: 1;
-    }
-    InstallScreen #install-stage {
-        width: 1fr;
-    }
-    InstallScreen RichLog {
-        height: 1fr;
-        margin-top: 1;
-        border: round $primary 50%;
-        border-title-color: $text-muted;
-        background: $surface;
-        scrollbar-size-vertical: 1;
-    }
-    InstallScreen RichLog:focus {
-        border: round $primary;
-    }
-    InstallScreen #install-result {
-        width: 1fr;
-        height: auto;
-        max-height: 6;
-        margin-top: 1;
-    }
-    InstallScreen #install-result.-ok {
-        color: $text-success;
-        text-style: bold;
-    }
-    InstallScreen #install-result.-failed {
-        color: $text-error;
-        text-style: bold;
-    }
-    """
-
+    CSS_PATH = "install_dialog.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_or_close", "Cancel", id="install.cancel"),
         Binding("enter,space,q", "close", "Close", show=False, id="install.close"),
     ]
     AUTO_FOCUS = "RichLog"
+
+    outcome: var[InstallOutcome[Any] | None] = var(None, bindings=True)
+    """How the job ended; None while it runs."""
 
     def __init__(
         self,
@@ -146,7 +116,6 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         self.describe = describe
         self.lines: list[str] = []  # every line pip wrote, for callers and tests
         self.stage: int | None = None  # index in STAGES of the furthest stage pip reached
-        self.outcome: InstallOutcome[T] | None = None  # set once the job has ended
         self._collected: list[str] = []
         self._started = 0.0
         self._worker: Worker[None] | None = None
@@ -159,9 +128,7 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         with Vertical(classes="dialog") as dialog:
             dialog.border_title = self.title_text
             listed = ", ".join(self.packages) if self.packages else "(none)"
-            yield Static(
-                Content.assemble(("Packages: ", "bold"), listed), id="install-packages", markup=False
-            )
+            yield Static(Content.assemble(("Packages: ", "bold"), listed), id="install-packages", markup=False)
             with Horizontal(id="install-progress"):
                 yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="install-bar")
                 yield Label("Starting pip…", id="install-stage", markup=False)
@@ -174,7 +141,9 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
     def on_mount(self) -> None:
         super().on_mount()
         self._started = time.monotonic()
-        self._worker = self.run_worker(self._run(), group="install", exclusive=True, exit_on_error=False)
+        self._worker = self.run_worker(
+            self._run(), group="install", exclusive=True, exit_on_error=False, description="Running pip"
+        )
 
     # -- the job -------------------------------------------------------------------------
     def _line(self, line: str) -> None:
@@ -198,8 +167,7 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
     def _show_stage(self) -> None:
         if self.stage is None:
             return
-        bar = self.query_one(ProgressBar)
-        bar.update(total=len(STAGES), progress=self.stage + 1)
+        self.query_one(ProgressBar).update(total=len(STAGES), progress=self.stage + 1)
         label = STAGES[self.stage][1]
         if self.stage == 0 and self._collected:
             count = len(self._collected)
@@ -212,16 +180,16 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         try:
             value = await self.job(self._line)
         except asyncio.CancelledError:
-            self._end(InstallOutcome(cancelled=True), False, "Cancelled: pip was stopped and nothing was changed.")
+            self.post_message(InstallFinished(InstallOutcome(cancelled=True, message="Cancelled: pip was stopped and nothing was changed.")))
             raise
         except Exception as error:  # noqa: BLE001 - shown to the user; the caller gets it in the outcome
             detail = getattr(error, "detail", "")
             if detail:
                 self._log_text(detail)
-            self._end(InstallOutcome(error=error), False, f"Failed: {error_text(error)}")
+            self.post_message(InstallFinished(InstallOutcome(error=error, message=f"Failed: {error_text(error)}")))
             return
         ok, message = self.describe(value) if self.describe is not None else (True, "Done.")
-        self._end(InstallOutcome(value=value, problem=None if ok else message), ok, message)
+        self.post_message(InstallFinished(InstallOutcome(value=value, problem=None if ok else message, message=message)))
 
     def _log_text(self, text: str) -> None:
         if self.is_attached:
@@ -229,25 +197,24 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
             for line in text.rstrip().splitlines():
                 log.write(line)
 
-    def _end(self, outcome: InstallOutcome[T], ok: bool, message: str) -> None:
-        self.outcome = outcome
-        if not self.is_attached:
+    @on(InstallFinished)
+    def _finished(self, event: InstallFinished) -> None:
+        event.stop()
+        self.outcome = event.outcome
+
+    def watch_outcome(self, outcome: InstallOutcome[Any] | None) -> None:
+        """Say how the job ended; pip's output stays on screen until a key closes the dialog."""
+        if outcome is None or not self.is_attached:
             return
         seconds = time.monotonic() - self._started
-        bar = self.query_one(ProgressBar)
-        if ok:
-            bar.update(total=len(STAGES), progress=len(STAGES))
-        else:
-            bar.update(total=len(STAGES), progress=self.stage + 1 if self.stage is not None else 0)
-        self.query_one("#install-stage", Label).update(
-            f"{'Finished' if ok else 'Stopped'} after {seconds:.1f} s"
-        )
+        reached = len(STAGES) if outcome.ok else (self.stage + 1 if self.stage is not None else 0)
+        self.query_one(ProgressBar).update(total=len(STAGES), progress=reached)
+        self.query_one("#install-stage", Label).update(f"{'Finished' if outcome.ok else 'Stopped'} after {seconds:.1f} s")
         result = self.query_one("#install-result", Static)
-        result.update(("✓ " if ok else "✗ ") + message)
-        result.set_class(ok, "-ok")
-        result.set_class(not ok, "-failed")
+        result.update(("✓ " if outcome.ok else "✗ ") + outcome.message)
+        result.set_class(outcome.ok, "-ok")
+        result.set_class(not outcome.ok, "-failed")
         self.query_one(".dialog--keys", Static).update("Enter/Esc close  ·  ↑↓ scroll pip's output")
-        self.refresh_bindings()
 
     # -- keys ----------------------------------------------------------------------------
     def action_cancel_or_close(self) -> None:
@@ -268,9 +235,3 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         if action == "close":
             return self.finished
         return True
-
-
-def describe_any(value: Any) -> tuple[bool, str]:
-    """A default `describe` for values with an optional `problem` (NewFunction, Saved)."""
-    problem = getattr(value, "problem", None)
-    return (False, problem) if problem else (True, "Done.")

@@ -1,0 +1,285 @@
+"""Functions in and out of tuichat, in Open WebUI's formats.
+
+A pipe's .py file (read with errors that say what is wrong and what to do), the `meta` its
+frontmatter is stored as and the manifest read back from it, Open WebUI's functions export
+JSON (checked, imported, exported), and the example pipes a new store is seeded with. The
+TUI and the CLI both use these, so a file is judged the same way wherever it is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuichat.runtime.errors import RuntimeErrorBase
+from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
+from tuichat.store import FunctionRow, Store
+
+if TYPE_CHECKING:
+    from tuichat.runtime.library import FunctionLibrary, InstallPolicy, NewFunction
+
+EXAMPLES_SEEDED = "examples_seeded"
+EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown")
+# The function fields of Open WebUI's functions export JSON, in its order.
+EXPORT_FIELDS = ("id", "user_id", "name", "type", "content", "meta", "is_active", "is_global", "updated_at", "created_at")
+
+
+class SourceError(RuntimeErrorBase):
+    """The source text itself is unusable (not UTF-8, empty)."""
+
+
+class TransferError(RuntimeErrorBase):
+    """A file could not be read or written, or does not hold what it should."""
+
+
+# -- a pipe's source file ---------------------------------------------------------------------
+def decode_source(data: bytes, where: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}). "
+            "Save the pipe as UTF-8 and try again."
+        ) from None
+    if not text.strip():
+        raise SourceError(f"{where} is empty: a pipe needs a `class Pipe` with a `pipe` method.")
+    return text.removeprefix("\ufeff")
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or a TransferError that names the path and says what is wrong."""
+    if path.is_dir():
+        raise TransferError(f"{path} is a folder, not a file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise TransferError(f"{path} does not exist. Check the path (~ is your home folder).") from None
+    except OSError as error:
+        raise TransferError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def read_source(path: Path) -> str:
+    """The pipe source in a .py file (UTF-8, not empty)."""
+    return decode_source(read_bytes(path), str(path))
+
+
+def write_text(path: Path, text: str, *, advice: str = "Pick another path.") -> None:
+    """Write a text file, or raise a TransferError that says why not."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise TransferError(f"cannot write {path}: {error.strerror or error}. {advice}".rstrip()) from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file renamed over it, so that a reader (the
+    watcher, the author's editor) never sees half a file; the file keeps its permissions."""
+    temporary = path.with_name(f".{path.name}.tuichat-save")
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+# -- what a source's frontmatter says -----------------------------------------------------------
+def function_meta(frontmatter: dict[str, str]) -> dict[str, Any]:
+    """The `meta` Open WebUI stores for a source: its description and the whole frontmatter."""
+    return {"description": frontmatter.get("description"), "manifest": frontmatter}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a stored function's frontmatter says about it, read from its `meta`."""
+
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @classmethod
+    def of(cls, row: FunctionRow) -> Manifest:
+        meta = row.meta if isinstance(row.meta, dict) else {}
+        manifest = meta.get("manifest")
+        fields = manifest if isinstance(manifest, dict) else {}
+        return cls(fields, str(meta.get("description") or fields.get("description") or ""))
+
+    def _text(self, key: str) -> str:
+        return str(self.fields.get(key) or "").strip()
+
+    @property
+    def version(self) -> str:
+        return self._text("version")
+
+    @property
+    def author(self) -> str:
+        return self._text("author")
+
+    @property
+    def requirements(self) -> str:
+        """The `requirements` entry as written (comma-separated), or ""."""
+        return self._text("requirements")
+
+
+def frontmatter_line(text: str, key: str) -> int | None:
+    """The 0-based line of the frontmatter's `key:` entry (e.g. "requirements"), if there is one."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != '"""':
+        return None
+    for index, line in enumerate(lines[1:], start=1):
+        if '"""' in line:
+            return None
+        if line.strip().lower().startswith(f"{key.lower()}:"):
+            return index
+    return None
+
+
+# -- Open WebUI's functions export ------------------------------------------------------------
+def parse_functions_export(text: str, where: str) -> list[Any]:
+    """The function objects in an export's text; says plainly when it is not one."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise TransferError(f"{where} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    if not isinstance(data, list):
+        kind = "object" if isinstance(data, dict) else type(data).__name__
+        raise TransferError(
+            f"{where} is not an Open WebUI functions export: that is a JSON list of functions, "
+            f"and this file holds a JSON {kind}"
+        )
+    return data
+
+
+def read_functions_export(path: Path) -> list[Any]:
+    return parse_functions_export(decode_source(read_bytes(path), str(path)), str(path))
+
+
+def export_text(functions: list[dict[str, Any]]) -> str:
+    return json.dumps(functions, ensure_ascii=False, indent=2) + "\n"
+
+
+async def export_functions(store: Store) -> list[dict[str, Any]]:
+    """Every function as Open WebUI's Functions page exports them (valves are not included)."""
+    return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await store.functions.list()]
+
+
+def _importable(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("content"), str)
+
+
+async def stored_ids(store: Store, functions: list[Any]) -> list[str]:
+    """The ids in an export that are already stored, as the export spells them."""
+    stored = {row.id for row in await store.functions.list()}
+    return [item["id"] for item in functions if _importable(item) and item["id"].lower() in stored]
+
+
+async def export_requirements(library: FunctionLibrary, functions: list[Any], *, skip: list[str]) -> list[str]:
+    """The packages the functions to import (all but `skip`) need and that are not installed."""
+    skipped = {fid.lower() for fid in skip}
+    missing: list[str] = []
+    for item in functions:
+        if _importable(item) and item["id"].lower() not in skipped:
+            try:
+                missing += [req for req in await library.missing_for(item["content"]) if req not in missing]
+            except ValueError:  # RequirementError: the import reports it for that function
+                pass
+    return missing
+
+
+ImportResults = list[tuple[str, "NewFunction | Exception"]]
+
+
+async def import_functions(
+    library: FunctionLibrary, functions: Any, *, replace: bool = False, policy: InstallPolicy | None = None
+) -> ImportResults:
+    """Add each exported function; one that fails is reported and the rest go on."""
+    if not isinstance(functions, list):
+        raise SourceError("an Open WebUI functions export is a JSON list of function objects")
+    results: ImportResults = []
+    for position, item in enumerate(functions, start=1):
+        label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else f"item {position}"
+        try:
+            results.append((label, await _import_one(library, item, position, replace, policy)))
+        except (RuntimeErrorBase, ValueError) as error:
+            results.append((label, error))
+    return results
+
+
+async def _import_one(
+    library: FunctionLibrary, item: Any, position: int, replace: bool, policy: InstallPolicy | None
+) -> NewFunction:
+    if not _importable(item):
+        raise SourceError(f"item {position} is not a function: it needs a string `id` and `content`")
+    added = await library.add(
+        item["content"], function_id=item["id"], name=item.get("name") or None, replace=replace, policy=policy, origin="imported"
+    )
+    keep = {"is_global": bool(item.get("is_global", False))}
+    if added.problem is None:
+        keep["is_active"] = bool(item.get("is_active", True))
+    added.row = await library.store.functions.update(added.row.id, **keep)
+    return added
+
+
+@dataclass
+class ImportSummary:
+    """An import's results sorted for a report: stored, stored but off, skipped, failed."""
+
+    added: list[NewFunction]
+    skipped: list[str]  # already stored, and not replaced
+    failed: list[tuple[str, Exception]]
+
+    @classmethod
+    def of(cls, results: ImportResults) -> ImportSummary:
+        from tuichat.runtime.library import FunctionExists, NewFunction
+
+        return cls(
+            [outcome for _, outcome in results if isinstance(outcome, NewFunction)],
+            [label for label, outcome in results if isinstance(outcome, FunctionExists)],
+            [(label, o) for label, o in results if isinstance(o, Exception) and not isinstance(o, FunctionExists)],
+        )
+
+    @property
+    def off(self) -> list[str]:
+        """Stored switched off, until their packages are installed."""
+        return [added.row.id for added in self.added if added.problem]
+
+
+# -- the examples -----------------------------------------------------------------------------
+def example_source(function_id: str) -> str:
+    return resources.files("tuichat.examples").joinpath(f"{function_id}.py").read_text(encoding="utf-8")
+
+
+async def seed_examples(store: Store) -> list[str]:
+    """Give an empty store the example pipes, once; a user who deletes them keeps that."""
+    if await store.settings.get(EXAMPLES_SEEDED):
+        return []
+    seeded: list[str] = []
+    # Checked again inside the write lock: two first runs may race to seed.
+    async with store.transaction():
+        if await store.settings.get(EXAMPLES_SEEDED):
+            return []
+        if await store.functions.count() == 0:
+            for fid in EXAMPLE_IDS:
+                content = replace_imports(example_source(fid))
+                frontmatter = extract_frontmatter(content)
+                await store.functions.insert(
+                    id=fid,
+                    name=frontmatter.get("title") or fid,
+                    type="pipe",
+                    content=content,
+                    meta=function_meta(frontmatter),
+                    is_active=True,
+                )
+                seeded.append(fid)
+        await store.settings.set(EXAMPLES_SEEDED, True)
+    return seeded
