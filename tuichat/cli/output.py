@@ -19,11 +19,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = s
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
 
 
-def first_line(text: str | None, limit: int = 70) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def describe_event(event: Any) -> str:
     """One line for an event, as the activity pane would name it."""
     if not isinstance(event, dict):
