@@ -354,8 +354,8 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def summary(label: str, totals: list[float]) -> str:
-    return f"{label:14} {statistics.median(totals):9.3f} {min(totals):7.3f} {max(totals):7.3f}"
+def summary(label: str, totals: list[float], width: int = 14) -> str:
+    return f"{label:{width}} {statistics.median(totals):9.3f} {min(totals):7.3f} {max(totals):7.3f}"
 
 
 def main(runs: int, extra_pipes: int, chats: int, extras: list[str], headless: bool) -> None:
@@ -394,13 +394,14 @@ def main(runs: int, extra_pipes: int, chats: int, extras: list[str], headless: b
     print(f"process start to first frame in a {SIZE[0]}x{SIZE[1]} pty, {runs} runs each (interleaved); "
           f"store: {pipes} pipes, {chat_count} chats")
     print(f"load average (1, 5, 15 min): {load_before} before, {load_after} after, on {os.cpu_count()} cores\n")
-    print(f"{'pty':14} {'median s':>9} {'min s':>7} {'max s':>7}   exit codes")
+    width = max(14, *(len(label) for label in pty_results))
+    print(f"{'pty':{width}} {'median s':>9} {'min s':>7} {'max s':>7}   exit codes")
     medians: dict[str, float] = {}
     for label, rows in pty_results.items():
         totals = [r.total for r in rows]
         medians[label] = statistics.median(totals)
         codes = sorted({str(r.exit_code) for r in rows})
-        print(f"{summary(label, totals)}   {','.join(codes)}")
+        print(f"{summary(label, totals, width)}   {','.join(codes)}")
     for label in medians:
         if label == "bare":
             continue
