@@ -1,7 +1,9 @@
 """The `tuichat` CLI end to end: real subprocesses on real SQLite files, no mocks.
 
 Every command runs as `python -m tuichat --db <tmp>/x.db ...` with TUICHAT_DB removed
-from the environment, so nothing here can touch a user's own database.
+from the environment, so nothing here can touch a user's own database (tests/cli_helpers.py).
+The conformance replay runs each family of cases in one process, through the console
+script's entry point (tests/cli_driver.py).
 Exit statuses: 0 success, 1 the pipe failed, 2 the command was wrong.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,49 +19,15 @@ from typing import Any
 
 import pytest
 
+from tests.cli_helpers import TIMEOUT, cli_env, console_script, ok, query, tuichat, tuichat_many
 from tests.tracing import ORACLE_METADATA, ORACLE_USER, normalise
 from tuichat import __version__
+
+__all__ = ["cli_env", "ok", "tuichat"]  # tests/test_workshop.py runs the CLI with these
 
 PIPES = Path(__file__).parent / "pipes"
 CASES = Path(__file__).parent / "conformance" / "cases"
 EXAMPLES = ["echo", "manifold", "events", "ask", "markdown"]
-TIMEOUT = 60  # seconds; no command here should come near it
-
-
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "TUICHAT_DB"}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
-def tuichat(
-    db: Path, *args: str, input: str | None = None, timeout: float = TIMEOUT, prefix: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    """Run one CLI command; stdin is /dev/null unless `input` is given (never a TTY)."""
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "tuichat", "--db", str(db), *args],
-        check=False,
-        input=input,
-        stdin=subprocess.DEVNULL if input is None else None,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=cli_env(),
-        timeout=timeout,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    return result
-
-
-def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def function_rows(db: Path) -> list[tuple[Any, ...]]:
@@ -463,8 +430,25 @@ def test_runs_are_saved_as_chats_and_can_be_continued(db: Path) -> None:
 
 
 # -- 5. the conformance cases, from the shell -------------------------------------------
+# A family is the cases that try one part of the pipe contract; the first word of a case's
+# folder names it: async_*, sync_*, yield_*, return_*, raise_*, manifold_*, sig_*, valves*,
+# events, frontmatter. Two folders start with another word than their topic and are placed
+# by name. Each family is replayed in one process (tests/cli_driver.py, the console script's
+# entry point) on one database: every case's pipe is added with `tuichat pipes add`, then for
+# each recorded run its valves are set or reset and `tuichat run --jsonl` prints the trace
+# that is compared with the recording, as one process per command would.
+FAMILY_OF = {"gen_raise_before_yield": "raise", "event_call": "events"}
+
+
 def _conformance_cases() -> list[str]:
     return sorted(d.name for d in CASES.iterdir() if d.is_dir())
+
+
+def _conformance_families() -> dict[str, list[str]]:
+    families: dict[str, list[str]] = {}
+    for name in _conformance_cases():
+        families.setdefault(FAMILY_OF.get(name, name.split("_", 1)[0]), []).append(name)
+    return families
 
 
 def _is_error_step(step: dict[str, Any]) -> bool:
@@ -482,32 +466,56 @@ def _is_error_step(step: dict[str, Any]) -> bool:
     return False
 
 
-@pytest.mark.parametrize("case_name", _conformance_cases())
-def test_conformance_case_from_the_shell(case_name: str, tmp_path: Path) -> None:
+def test_every_case_is_in_one_family() -> None:
+    families = _conformance_families()
+    assert sorted(name for names in families.values() for name in names) == _conformance_cases()
+    assert sorted(families) == [
+        "async", "events", "frontmatter", "manifold", "raise", "return", "sig", "sync", "valves", "yield",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("family", list(_conformance_families()))
+def test_conformance_family_from_the_shell(family: str, tmp_path: Path) -> None:
     db = tmp_path / "x.db"
-    case = json.loads((CASES / case_name / "runs.json").read_text(encoding="utf-8"))
-    fid = case["function_id"]
-    # --replace: the `events` case shares its id with a seeded example
-    added = ok(tuichat(db, "pipes", "add", str(CASES / case_name / "pipe.py"), "--id", fid, "--replace"))
-    verb = "updated" if fid in EXAMPLES else "added"
-    assert added.stdout.startswith(f"{verb} pipe '{fid}' ({case['function_name']})\n")
-    valves_set = {"valves": False, "user-valves": False}
+    commands: list[list[str]] = []
+    purposes: list[tuple[str, dict[str, Any]]] = []  # ("add", case) | ("valves", run) | ("run", run), per command
+    for case_name in _conformance_families()[family]:
+        case = json.loads((CASES / case_name / "runs.json").read_text(encoding="utf-8"))
+        fid = case["function_id"]
+        # --replace: the `events` case shares its id with a seeded example
+        commands.append(["pipes", "add", str(CASES / case_name / "pipe.py"), "--id", fid, "--replace"])
+        purposes.append(("add", case))
+        valves_set = {"valves": False, "user-valves": False}
+        for run in case["runs"]:
+            for action, values in (("valves", run["valves"]), ("user-valves", run["user_valves"])):
+                if values is not None:
+                    commands.append(["pipes", action, fid, "--set", json.dumps(values)])
+                    purposes.append(("valves", run))
+                    valves_set[action] = True
+                elif valves_set[action]:
+                    commands.append(["pipes", action, fid, "--reset"])
+                    purposes.append(("valves", run))
+                    valves_set[action] = False
+            args = ["run", run["model"], run["message"], "--jsonl", "--no-save"]
+            args += ["--metadata", json.dumps(ORACLE_METADATA), "--user", json.dumps(ORACLE_USER)]
+            if not run["stream"]:
+                args.append("--no-stream")
+            for reply in run["call_replies"] or []:
+                args += ["--reply", json.dumps(reply)]
+            commands.append(args)
+            purposes.append(("run", run))
+
     failures = []
-    for run in case["runs"]:
-        for action, values in (("valves", run["valves"]), ("user-valves", run["user_valves"])):
-            if values is not None:
-                ok(tuichat(db, "pipes", action, fid, "--set", json.dumps(values)))
-                valves_set[action] = True
-            elif valves_set[action]:
-                ok(tuichat(db, "pipes", action, fid, "--reset"))
-                valves_set[action] = False
-        args = ["run", run["model"], run["message"], "--jsonl", "--no-save"]
-        args += ["--metadata", json.dumps(ORACLE_METADATA), "--user", json.dumps(ORACLE_USER)]
-        if not run["stream"]:
-            args.append("--no-stream")
-        for reply in run["call_replies"] or []:
-            args += ["--reply", json.dumps(reply)]
-        result = tuichat(db, *args)
+    for (purpose, what), result in zip(purposes, tuichat_many(db, commands), strict=True):
+        if purpose == "add":
+            added = ok(result)
+            verb = "updated" if what["function_id"] in EXAMPLES else "added"
+            assert added.stdout.startswith(f"{verb} pipe '{what['function_id']}' ({what['function_name']})\n")
+            continue
+        if purpose == "valves":
+            ok(result)
+            continue
+        run = what
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         assert lines and list(lines[-1]) == ["reply"], f"{run['name']}: {result.stdout}\n{result.stderr}"
         trace = [normalise(step) for step in lines[:-1]]
@@ -686,7 +694,7 @@ def test_two_runs_at_once_on_a_fresh_db(tmp_path: Path) -> None:
 
 # -- 8. the console script --------------------------------------------------------------
 def test_console_script() -> None:
-    exe = shutil.which("tuichat")
+    exe = console_script()
     assert exe is not None, "the tuichat console script is not on PATH"
     version = subprocess.run([exe, "--version"], check=False, capture_output=True, text=True, env=cli_env(), timeout=TIMEOUT)
     assert (version.returncode, version.stdout) == (0, f"tuichat {__version__}\n")
@@ -705,3 +713,87 @@ def test_db_may_follow_the_command_words(tmp_path: Path) -> None:
     )
     assert (result.returncode, result.stdout) == (0, "late option\n")
     assert query(db, "SELECT content FROM message WHERE role = 'user'") == [("late option",)]
+
+
+# -- 9. the launcher: the app starts without the CLI's commands or the pipe runtime --------
+def python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], check=False, stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, encoding="utf-8", env=cli_env(), timeout=TIMEOUT,
+    )
+
+
+# Nothing of these may be imported before the app is started: the CLI's commands pull in the
+# pipe runtime (pydantic, the loader, pip's helpers), which the app starts after its first frame.
+NOT_BEFORE_THE_APP = ("tuichat.cli.commands", "tuichat.cli.pipes", "tuichat.cli.run", "tuichat.runtime", "pydantic", "packaging")
+
+
+def _loaded(modules: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if m.startswith(prefixes) and (m in prefixes or m.startswith(tuple(p + "." for p in prefixes)))]
+
+
+def test_the_launcher_parses_the_command_line_with_nothing_heavy() -> None:
+    result = ok(python(
+        "import json, sys\n"
+        "import tuichat.launch\n"
+        "from tuichat.cli.parser import build_parser\n"
+        "args = build_parser().parse_args(['--db', 'x.db'])\n"
+        "print(json.dumps([args.command, sorted(sys.modules)]))"
+    ))  # fmt: skip
+    command, modules = json.loads(result.stdout)
+    assert command is None
+    assert [m for m in modules if m == "tuichat" or m.startswith("tuichat.")] == ["tuichat", "tuichat.cli", "tuichat.cli.parser", "tuichat.launch"]
+    assert _loaded(modules, (*NOT_BEFORE_THE_APP, "tuichat.store", "textual", "rich", "aiosqlite")) == []
+
+
+def test_without_a_command_the_console_script_starts_the_app_before_any_runtime(tmp_path: Path) -> None:
+    """The installed console script, run as it is, with `tuichat.ui.app` standing in: what was
+    imported when it hands over to the app, and with which arguments."""
+    exe = console_script()
+    assert exe is not None, "the tuichat console script is not on PATH"
+    result = ok(python(
+        "import json, runpy, sys, types\n"
+        "app = types.ModuleType('tuichat.ui.app')\n"
+        "def run_app(path, watch=None):\n"
+        "    print(json.dumps([str(path), [str(p) for p in watch], sorted(sys.modules)]))\n"
+        "    return 0\n"
+        "app.run_app = run_app\n"
+        "sys.modules['tuichat.ui.app'] = app\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')",
+        exe, "--db", str(tmp_path / "app.db"), "--watch", "a.py",
+    ))  # fmt: skip
+    path, watch, modules = json.loads(result.stdout)
+    assert (path, watch) == (str(tmp_path / "app.db"), ["a.py"])
+    assert "tuichat.launch" in modules
+    assert _loaded(modules, NOT_BEFORE_THE_APP) == []
+    assert not (tmp_path / "app.db").exists()  # the app opens the store, not the launcher
+
+
+def test_python_m_tuichat_and_the_console_script_are_the_launcher(tmp_path: Path) -> None:
+    from importlib.metadata import entry_points
+
+    [script] = [ep for ep in entry_points(group="console_scripts") if ep.name == "tuichat"]
+    assert script.value == "tuichat.launch:main"
+    exe = console_script()
+    assert exe is not None, "the tuichat console script is not on PATH"
+    for words in (["--version"], ["--help"], ["pipes", "--help"]):
+        by_module = subprocess.run([sys.executable, "-m", "tuichat", *words], capture_output=True, text=True, env=cli_env(), timeout=TIMEOUT)
+        by_script = subprocess.run([exe, *words], capture_output=True, text=True, env=cli_env(), timeout=TIMEOUT)
+        assert (by_module.returncode, by_module.stdout) == (by_script.returncode, by_script.stdout) == (0, by_script.stdout)
+    assert by_script.stdout.startswith("usage: tuichat pipes")
+    db = tmp_path / "script.db"
+    ran = subprocess.run(
+        [exe, "--db", str(db), "run", "echo", "from the console script"], stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, env=cli_env(), timeout=TIMEOUT,
+    )
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "from the console script\n", "")
+    assert ok(tuichat(db, "chats", "list", "--json")).stdout.count('"from the console script"') == 1
+
+
+def test_the_cli_alone_needs_a_command() -> None:
+    """`tuichat.cli.main` is the CLI without the app: no command is a usage error, not the TUI."""
+    result = python("import sys; from tuichat.cli import main; sys.exit(main([]))")
+    assert result.returncode == 2
+    assert "a command is required" in result.stderr
+    assert result.stdout == ""

@@ -1,3 +1,3 @@
-from tuichat.cli import main
+from tuichat.launch import main
 
 raise SystemExit(main())

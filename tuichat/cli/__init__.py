@@ -1,29 +1,38 @@
-"""The headless `tuichat` CLI: everything on the same runtime and store as the TUI."""
+"""The headless `tuichat` CLI: everything on the same runtime and store as the TUI.
+
+Importing this package imports nothing: a command's modules, and the pipe runtime under
+them, are imported when it runs (`execute`), so the launcher (`tuichat.launch`) can parse
+the command line and start the app without paying for them.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import sys
+import argparse
 from collections.abc import Sequence
-
-from tuichat.cli.commands import UsageError, dispatch
-from tuichat.cli.parser import build_parser
-from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
-from tuichat.store import InvalidFunctionId, StoreError
 
 EXIT_OK, EXIT_PIPE_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The CLI alone: a command is required (`tuichat.launch.main` starts the app without one)."""
+    from tuichat.cli.parser import build_parser
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        from pathlib import Path
+        parser.error("a command is required (the app starts from `tuichat` itself)")
+    return execute(args)
 
-        from tuichat.store import default_db_path
-        from tuichat.ui.app import run_app
 
-        return run_app(Path(args.db) if args.db else default_db_path(), watch=[Path(p) for p in args.watch])
+def execute(args: argparse.Namespace) -> int:
+    """Run the parsed command; its exit status (0 success, 1 the pipe failed, 2 the command was wrong)."""
+    import asyncio
+    import sys
+
+    from tuichat.cli.commands import UsageError, dispatch
+    from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
+    from tuichat.store import InvalidFunctionId, StoreError
+
     try:
         return asyncio.run(dispatch(args))
     except FunctionLoadError as error:

@@ -1,4 +1,13 @@
-"""The CLI's commands for functions, models and chats."""
+"""The CLI's commands: one store and runtime per command, then the command's own module.
+
+    pipes.py   `tuichat pipes ...`: stored functions, their valves, versions and linked files
+    models.py  `tuichat models`
+    chats.py   `tuichat chats ...`
+    run.py     `tuichat run`
+
+Each is imported only when its command runs. What they share is here: the usage error
+(exit status 2), JSON options, and how times and pip's output are printed.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tuichat.cli.output import dump_json, first_line, table
-from tuichat.runtime.errors import FunctionLoadError
-from tuichat.runtime.host import PipeHost
-from tuichat.runtime.library import FunctionLibrary, InstallPolicy, NewFunction, decode_source
-from tuichat.runtime.valve_fields import read_function_valves
-from tuichat.runtime.watch import FileWatch, WatchReport, link_file
+from tuichat.runtime.library import InstallPolicy
+from tuichat.runtime.services import Services
 from tuichat.store import Store, default_db_path
 
 
@@ -33,38 +38,30 @@ def parse_json(text: str, option: str, *, want: type | None = None) -> Any:
 
 
 async def dispatch(args: argparse.Namespace) -> int:
+    """Open the store, start the runtime on it (as the app does), run the command, close."""
     path = Path(args.db) if args.db else default_db_path()
     store = await Store.open(path)
     try:
-        host = PipeHost(store)
-        library = FunctionLibrary(host)
-        await library.seed_examples()
+        services = await Services.start(store)
         if args.command == "run":
             from tuichat.cli.run import run_command
 
-            return await run_command(args, host)
+            return await run_command(args, services.host)
         if args.command == "models":
-            return await models_command(args, host)
+            from tuichat.cli.models import models_command
+
+            return await models_command(args, services.host)
         if args.command == "chats":
+            from tuichat.cli.chats import CHAT_ACTIONS
+
             return await CHAT_ACTIONS[args.action](args, store)
-        return await PIPE_ACTIONS[args.action](args, library)
+        from tuichat.cli.pipes import PIPE_ACTIONS
+
+        return await PIPE_ACTIONS[args.action](args, services.library)
     finally:
         await store.close()
 
 
-# -- models -----------------------------------------------------------------------------
-async def models_command(args: argparse.Namespace, host: PipeHost) -> int:
-    listing = await host.list_models()
-    if args.json:
-        print(dump_json(listing.models, indent=2))
-    else:
-        table(("MODEL", "NAME", "FUNCTION"), [(m["id"], m["name"], m["id"].split(".", 1)[0]) for m in listing.models])
-    for function_id, error in listing.errors.items():
-        print(f"tuichat: {function_id}: {first_line(error, 200)}", file=sys.stderr)
-    return 0
-
-
-# -- pipes ------------------------------------------------------------------------------
 def install_policy(args: argparse.Namespace) -> InstallPolicy:
     """pip's output goes to stderr as it arrives, so a long install is visibly alive."""
     return InstallPolicy(
@@ -74,289 +71,5 @@ def install_policy(args: argparse.Namespace) -> InstallPolicy:
     )
 
 
-def read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-
-
-async def pipes_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    path = Path(args.file)
-    content = decode_source(read_file(path), str(path))
-    try:
-        added = await library.add(
-            content, function_id=args.id, name=args.name, stem=path.stem, replace=args.replace,
-            policy=install_policy(args), source=str(path),
-        )
-    except FunctionLoadError as error:
-        stop = "" if str(error).endswith(".") else "."
-        raise FunctionLoadError(error.function_id, f"{path}: {error}{stop} Nothing was stored.", error.detail) from error
-    return await report_added(added, library)
-
-
-async def report_added(added: NewFunction, library: FunctionLibrary) -> int:
-    row = added.row
-    print(f"{'updated' if added.replaced else 'added'} {row.type} '{row.id}' ({row.name})")
-    if added.installed:
-        print("installed: " + ", ".join(added.installed))
-    if added.problem is not None:
-        print(f"tuichat: '{row.id}' is stored but disabled: {added.problem}", file=sys.stderr)
-        print(f"tuichat: once that is fixed, run `tuichat pipes enable {row.id}`", file=sys.stderr)
-        return 1
-    if row.type == "pipe":
-        listing = await library.host.list_models()
-        models = [m["id"] for m in listing.models if m["id"].split(".", 1)[0] == row.id]
-        print("models: " + (", ".join(models) if models else "none"))
-        if error := listing.errors.get(row.id):
-            print(f"tuichat: warning: {error}", file=sys.stderr)
-    return 0
-
-
-async def pipes_import(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    path = Path(args.file)
-    text = decode_source(read_file(path), str(path))
-    functions = parse_json(text, str(path))
-    failed = 0
-    for label, outcome in await library.import_all(functions, replace=args.replace, policy=install_policy(args)):
-        if isinstance(outcome, Exception):
-            failed += 1
-            print(f"tuichat: {path}: {label}: {outcome}", file=sys.stderr)
-        elif await report_added(outcome, library):
-            failed += 1
-    return 1 if failed else 0
-
-
-async def pipes_list(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    rows = await library.store.functions.list()
-    if args.json:
-        print(dump_json([_function_json(r) for r in rows], indent=2))
-        return 0
-    table(
-        ("ID", "TYPE", "ACTIVE", "NAME", "VERSION", "ERROR"),
-        [(r.id, r.type, "yes" if r.is_active else "no", r.name, r.meta.get("manifest", {}).get("version", ""), first_line(r.load_error, 50)) for r in rows],
-    )
-    return 0
-
-
-async def pipes_show(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.get(args.id)
-    info = _function_json(row)
-    listing = await library.host.list_models() if row.type == "pipe" and row.is_active else None
-    if listing is not None:
-        info["models"] = [m for m in listing.models if m["id"].split(".", 1)[0] == row.id]
-        row = await library.get(args.id)
-        info["load_error"] = row.load_error
-    if args.json:
-        print(dump_json(info, indent=2))
-        return 0
-    manifest = row.meta.get("manifest") or {}
-    for label, value in (
-        ("id", row.id), ("name", row.name), ("type", row.type), ("active", "yes" if row.is_active else "no"),
-        ("global", "yes" if row.is_global else "no"), ("created", _when(row.created_at)), ("updated", _when(row.updated_at)),
-    ):
-        print(f"{label + ':':10} {value}")
-    for key, value in manifest.items():
-        print(f"{key + ':':10} {value}")
-    print(f"{'valves:':10} {dump_json(row.valves)}")
-    if "models" in info:
-        print(f"{'models:':10} " + (", ".join(m["id"] for m in info["models"]) or "none"))
-    if row.load_error:
-        print(f"\nerror:\n{row.load_error}")
-    return 0
-
-
-async def pipes_export(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    if args.all == (args.id is not None):
-        raise UsageError("give a function id to print its source, or --all for the export JSON")
-    if args.all:
-        print(dump_json(await library.export_all(), indent=2))
-        return 0
-    row = await library.get(args.id)
-    sys.stdout.write(row.content if row.content.endswith("\n") else row.content + "\n")
-    return 0
-
-
-async def pipes_rm(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    await library.remove(args.id)
-    print(f"removed '{args.id}'")
-    return 0
-
-
-async def pipes_enable(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.enable(args.id, install_policy(args))
-    print(f"enabled '{row.id}'")
-    return 0
-
-
-async def pipes_disable(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.disable(args.id)
-    print(f"disabled '{row.id}'")
-    return 0
-
-
-async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    user_valves = args.action == "user-valves"
-    user_id = (await library.store.users.local())["id"] if user_valves else None
-    if args.set is not None or args.reset:
-        values = parse_json(args.set, "--set", want=dict) if args.set is not None else {}
-        stored = await library.set_valves(args.id, values, user_id=user_id, merge=not args.reset)
-        print(f"stored: {dump_json(stored)}")
-        return 0
-    valves = await read_function_valves(library, args.id, user_id=user_id)  # what the valves form shows
-    if args.json:
-        print(dump_json(valves.stored, indent=2))
-        return 0
-    table(
-        ("FIELD", "TYPE", "VALUE", "DEFAULT", "DESCRIPTION"),
-        [(f.name, f.type_name, dump_json(f.value) + (" (set)" if f.is_set else ""), dump_json(f.default), f.description)
-         for f in valves.fields],
-    )  # fmt: skip
-    return 0
-
-
-async def pipes_new(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.create(args.id, template=args.template, name=args.name)
-    print(f"created {row.type} '{row.id}' ({row.name}) from the {args.template} template")
-    return 0
-
-
-async def pipes_duplicate(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.duplicate(args.id, args.new_id)
-    print(f"copied '{args.id}' to '{row.id}' ({row.name})")
-    return 0
-
-
-async def pipes_versions(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    versions = await library.versions(args.id)
-    if args.json:
-        print(dump_json([{"version": v.id, "origin": v.origin, "error": v.error, "created_at": v.created_at,
-                          "lines": v.content.count("\n") + 1} for v in versions], indent=2))
-        return 0
-    current = (await library.get(args.id)).content
-    table(
-        ("VERSION", "SAVED", "ORIGIN", "LINES", "STATE"),
-        [(str(v.id), _when(v.created_at), v.origin, str(v.content.count("\n") + 1),
-          "current" if v.content == current and not v.error else first_line(f"refused: {v.error}", 60) if v.error else "")
-         for v in versions],
-    )
-    return 0
-
-
-async def pipes_restore(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    saved = await library.restore(args.id, args.version, install_policy(args))
-    print(f"restored version {args.version} of '{args.id}'" if saved.changed else f"version {args.version} is already the current source")
-    if saved.wrote:
-        print(f"wrote {saved.wrote}")
-    if saved.file_error:
-        print(f"tuichat: {saved.file_error}", file=sys.stderr)
-    return 1 if saved.problem else 0
-
-
-async def pipes_link(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row, report = await link_file(library, Path(args.file), args.id)
-    print(f"linked '{row.id}' to {row.linked_path}")
-    print(report.message if report.ok else f"tuichat: {report.message}", file=sys.stdout if report.ok else sys.stderr)
-    return 0 if report.ok else 1
-
-
-async def pipes_unlink(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row = await library.link(args.id, None)
-    print(f"'{row.id}' is no longer linked to a file")
-    return 0
-
-
-async def pipes_watch(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    row, report = await link_file(library, Path(args.file), args.id)
-    print(f"watching {row.linked_path} for '{row.id}' (ctrl+c to stop)", flush=True)
-    _print_report(report)
-    watch = FileWatch(library, row.id, Path(row.linked_path or args.file), _print_report, args.interval)
-    await watch.run()
-    return 0
-
-
-def _print_report(report: WatchReport) -> None:
-    stamp = dt.datetime.fromtimestamp(report.at or dt.datetime.now().timestamp()).strftime("%H:%M:%S")
-    if report.ok:
-        print(f"{stamp} {report.message}", flush=True)
-    else:
-        print(f"{stamp} error: {report.message}", flush=True)
-        if report.detail:
-            print(report.detail.rstrip(), flush=True)
-
-
-PIPE_ACTIONS = {
-    "add": pipes_add,
-    "import": pipes_import,
-    "list": pipes_list,
-    "show": pipes_show,
-    "export": pipes_export,
-    "rm": pipes_rm,
-    "enable": pipes_enable,
-    "disable": pipes_disable,
-    "valves": pipes_valves,
-    "user-valves": pipes_valves,
-    "new": pipes_new,
-    "duplicate": pipes_duplicate,
-    "versions": pipes_versions,
-    "restore": pipes_restore,
-    "link": pipes_link,
-    "unlink": pipes_unlink,
-    "watch": pipes_watch,
-}
-
-
-# -- chats ------------------------------------------------------------------------------
-async def chats_list(args: argparse.Namespace, store: Store) -> int:
-    chats = await store.chats.list()
-    if args.json:
-        print(dump_json([{"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at} for c in chats], indent=2))
-    else:
-        table(("ID", "UPDATED", "MODEL", "TITLE"), [(c.id, _when(c.updated_at), c.model_id or "", c.title) for c in chats])
-    return 0
-
-
-async def chats_show(args: argparse.Namespace, store: Store) -> int:
-    chat = await store.chats.get(args.id)
-    if chat is None:
-        raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
-    messages = await store.chats.messages(chat.id)
-    if args.json:
-        print(dump_json({"id": chat.id, "title": chat.title, "messages": [_message_json(m) for m in messages]}, indent=2))
-        return 0
-    print(f"# {chat.title}\n")
-    for m in messages:
-        who = m.role if m.role != "assistant" else f"assistant ({m.model_id}, {m.status})"
-        print(f"## {who}\n\n{m.content}\n")
-        if m.error:
-            print(f"error: {m.error}\n")
-    return 0
-
-
-async def chats_rm(args: argparse.Namespace, store: Store) -> int:
-    if not await store.chats.delete(args.id):
-        raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
-    print(f"removed chat '{args.id}'")
-    return 0
-
-
-CHAT_ACTIONS = {"list": chats_list, "show": chats_show, "rm": chats_rm}
-
-
-def _function_json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id, "name": row.name, "type": row.type, "is_active": row.is_active, "is_global": row.is_global,
-        "meta": row.meta, "valves": row.valves, "load_error": row.load_error,
-        "created_at": row.created_at, "updated_at": row.updated_at,
-    }
-
-
-def _message_json(m: Any) -> dict[str, Any]:
-    return {
-        "id": m.id, "role": m.role, "content": m.content, "model_id": m.model_id, "status": m.status,
-        "error": m.error, "reasoning": m.reasoning, "usage": m.usage, "parent_id": m.parent_id, "created_at": m.created_at,
-    }
-
-
-def _when(epoch: float | int | None) -> str:
+def when(epoch: float | int | None) -> str:
     return dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M") if epoch else ""

@@ -1,0 +1,53 @@
+"""`tuichat chats ...`: the stored chats, listed, shown and deleted."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tuichat.cli.commands import UsageError, when
+from tuichat.cli.output import dump_json, table
+from tuichat.store import Store
+
+
+async def chats_list(args: argparse.Namespace, store: Store) -> int:
+    chats = await store.chats.list()
+    if args.json:
+        print(dump_json([{"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at} for c in chats], indent=2))
+    else:
+        table(("ID", "UPDATED", "MODEL", "TITLE"), [(c.id, when(c.updated_at), c.model_id or "", c.title) for c in chats])
+    return 0
+
+
+async def chats_show(args: argparse.Namespace, store: Store) -> int:
+    chat = await store.chats.get(args.id)
+    if chat is None:
+        raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
+    messages = await store.chats.messages(chat.id)
+    if args.json:
+        print(dump_json({"id": chat.id, "title": chat.title, "messages": [_message_json(m) for m in messages]}, indent=2))
+        return 0
+    print(f"# {chat.title}\n")
+    for m in messages:
+        who = m.role if m.role != "assistant" else f"assistant ({m.model_id}, {m.status})"
+        print(f"## {who}\n\n{m.content}\n")
+        if m.error:
+            print(f"error: {m.error}\n")
+    return 0
+
+
+async def chats_rm(args: argparse.Namespace, store: Store) -> int:
+    if not await store.chats.delete(args.id):
+        raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
+    print(f"removed chat '{args.id}'")
+    return 0
+
+
+CHAT_ACTIONS = {"list": chats_list, "show": chats_show, "rm": chats_rm}
+
+
+def _message_json(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.id, "role": m.role, "content": m.content, "model_id": m.model_id, "status": m.status,
+        "error": m.error, "reasoning": m.reasoning, "usage": m.usage, "parent_id": m.parent_id, "created_at": m.created_at,
+    }
