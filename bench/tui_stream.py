@@ -5,8 +5,8 @@ cut into 4-character tokens, goes through the path the app uses: each token is a
 line fed to a `ReplyBuilder`, and each step's update reaches the view. The view sits in
 a bottom-anchored `layout: stream` scroll, like the conversation, in a headless 100x40 app.
 
-- tuichat: `ReplyView.follow(builder)`, `ReplyView.apply(update)` per step, then
-           `await ReplyView.finish(reply)`, as the chat screen does;
+- tuichat: `ReplyView.apply(update)` per step, then `await ReplyView.finish(finished)`,
+           as the chat screen does;
 - naive:   every token straight into `MarkdownStream.write`, then `stream.stop()` and one
            full `update()`, which a reply with fences needs to be shown right (Textual's
            incremental append can leave a stale fence); tuichat's segments need none. The
@@ -16,7 +16,8 @@ Printed as medians of several runs, with the targets:
 - paced at 60 tokens/s: process CPU time / wall time from the first token until the
   view has fully rendered (% of one core), event-loop stalls (how late a 10 ms heartbeat
   wakes: p95 and max, while tokens stream and over the whole run, finish included),
-  and how long after the last token the view has fully rendered;
+  how long after the last token the view has fully rendered, and the display lag: for
+  each token, the time from its arrival to the first screen update that shows it (p95);
 - unpaced: time from the first token until the view has fully rendered.
 
 Headless, so the final write to the terminal is skipped; layout and rendering are not.
@@ -54,6 +55,7 @@ TARGET_CPU = 15.0  # % of one core at 60 tokens/s
 TARGET_STALL_P95 = 0.025
 TARGET_STALL_MAX = 0.100
 TARGET_FAST = 2.0  # seconds to render the whole reply when tokens come as fast as possible
+TARGET_DISPLAY_P95 = 0.050  # a token on screen within this long of its arrival
 
 WORDS = (
     "the model streams tokens into a widget that parses markdown blocks and mounts them while "
@@ -107,25 +109,32 @@ class Figures:
     stall_max_all: float  # including the finish
     lag: float  # last token to fully rendered, seconds
     total: float  # first token to fully rendered, seconds
+    display_p95: float = 0.0  # a token's arrival to the first screen update showing it, seconds
+    display_max: float = 0.0
 
 
 class Tuichat:
-    """The app's path: the view follows the builder, `apply` every step's update, `finish`."""
+    """The app's path: `apply` every step's update, then `finish`."""
 
     def __init__(self, builder: ReplyBuilder) -> None:
         self.builder = builder
         self.view = ReplyView(streaming=True, model_name="bench")
-        self.view.follow(builder)
 
     async def mount(self, log: VerticalScroll) -> None:
         await log.mount(self.view)
 
-    async def feed(self, step: SseStep) -> None:
-        self.view.apply(self.builder.feed(step))
+    async def feed(self, step: SseStep) -> str:
+        update = self.builder.feed(step)
+        self.view.apply(update)
         await asyncio.sleep(0)  # the app's worker awaits the next step
+        return update.text
 
     async def finish(self) -> None:
         await self.view.finish(self.builder.finish())
+
+    def shown(self) -> int:
+        """How many characters of text the screen holds now."""
+        return sum(len(markdown.source) for markdown in self.view.markdowns)
 
 
 class Naive:
@@ -139,12 +148,17 @@ class Naive:
     async def mount(self, log: VerticalScroll) -> None:
         await log.mount(self.markdown)
 
-    async def feed(self, step: SseStep) -> None:
-        await self.stream.write(self.builder.feed(step).text)
+    async def feed(self, step: SseStep) -> str:
+        text = self.builder.feed(step).text
+        await self.stream.write(text)
+        return text
 
     async def finish(self) -> None:
         await self.stream.stop()
-        await self.markdown.update(self.builder.finish().content)
+        await self.markdown.update(self.builder.finish().reply.content)
+
+    def shown(self) -> int:
+        return len(self.markdown.source)
 
 
 VARIANTS: dict[str, type[Tuichat | Naive]] = {"tuichat": Tuichat, "naive": Naive}
@@ -168,12 +182,27 @@ async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Fi
                 await asyncio.sleep(HEARTBEAT)
                 lateness.append((before, time.perf_counter() - before - HEARTBEAT))
 
+        # Every screen update (headless: rendered, not written to a terminal), with how much
+        # text the screen held then.
+        displays: list[tuple[float, int]] = []
+        display = app._display
+
+        def recording_display(screen: object, renderable: object) -> None:
+            if renderable is not None and not app._batch_count:
+                displays.append((time.perf_counter(), sink.shown()))
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        app._display = recording_display  # type: ignore[method-assign]
+        arrivals: list[tuple[float, int]] = []  # (arrival, characters shown once it is)
+        expected = 0
         beat = asyncio.create_task(heartbeat())
         cpu_start, start = time.process_time(), time.perf_counter()
         for index, step in enumerate(steps):
             if rate is not None:
                 await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
-            await sink.feed(step)
+            arrived = time.perf_counter()
+            expected += len(await sink.feed(step))
+            arrivals.append((arrived, expected))
         last_token = time.perf_counter()
         await sink.finish()
         await pilot.pause()
@@ -183,7 +212,10 @@ async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Fi
         await beat
 
     streaming = sorted(late for at, late in lateness if at < last_token) or [0.0]
+    shown_lags = sorted(_display_lags(arrivals, displays, last_token)) or [0.0]
     return Figures(
+        display_p95=shown_lags[int(0.95 * (len(shown_lags) - 1))],
+        display_max=shown_lags[-1],
         cpu=100 * cpu / (done - start),
         stall_p95=streaming[int(0.95 * (len(streaming) - 1))],
         stall_max=streaming[-1],
@@ -191,6 +223,18 @@ async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Fi
         lag=done - last_token,
         total=done - start,
     )
+
+
+def _display_lags(arrivals: list[tuple[float, int]], displays: list[tuple[float, int]], end: float) -> list[float]:
+    """Per token streamed before `end`: arrival to the first screen update holding its text."""
+    lags, first = [], 0
+    for arrived, needed in arrivals:
+        while first < len(displays) and displays[first][0] < arrived:
+            first += 1  # arrivals come in order: earlier updates can't show later tokens
+        found = next((at for at, shown in displays[first:] if shown >= needed), None)
+        if found is not None and arrived < end:
+            lags.append(found - arrived)
+    return lags
 
 
 def median(runs: list[Figures], name: str) -> float:
@@ -205,7 +249,7 @@ def measure(variant: str, paced: bool, args: argparse.Namespace) -> Figures:
     """One run in a fresh process: Textual keeps every finished test app alive (through its
     print capture), so runs sharing a process would each pay for a bigger heap than the last."""
     command = [sys.executable, __file__, "--child", variant, "--sections", str(args.sections)]
-    command += ["--interval", str(ReplyView.FLUSH_INTERVAL)] + (["--paced"] if paced else [])
+    command += ["--interval", str(ReplyView.MIN_INTERVAL)] + (["--paced"] if paced else [])
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return Figures(**json.loads(output.splitlines()[-1]))
 
@@ -223,12 +267,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sections", type=int, default=20, help="20 sections are about 12,000 characters")
-    parser.add_argument("--interval", type=float, help="override ReplyView.FLUSH_INTERVAL (seconds)")
+    parser.add_argument("--interval", type=float, help="override ReplyView.MIN_INTERVAL (seconds)")
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--paced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.interval is not None:
-        ReplyView.FLUSH_INTERVAL = args.interval
+        ReplyView.MIN_INTERVAL = args.interval
     if args.child:
         asyncio.run(child(args))
         return
@@ -236,19 +280,22 @@ def main() -> None:
     text = make_reply(args.sections)
     steps = sse_steps(text)
     print(f"reply: {len(text):,} chars, {len(steps):,} tokens of {TOKEN_CHARS} chars, "
-          f"{text.count('```') // 2} fences; flush interval {ReplyView.FLUSH_INTERVAL * 1000:.0f} ms; "
+          f"{text.count('```') // 2} fences; writes at most every {ReplyView.MIN_INTERVAL * 1000:.0f} ms; "
           f"medians of {args.runs} runs, each in a fresh process; {os.cpu_count()} CPUs", flush=True)
     load_before = os.getloadavg()[0]
     paced = {name: [measure(name, True, args) for _ in range(args.runs)] for name in VARIANTS}
     fast = {name: [measure(name, False, args) for _ in range(args.runs)] for name in VARIANTS}
 
     print(f"\nat {RATE:.0f} tokens/s ({len(steps) / RATE:.1f} s of tokens):")
-    print(f"{'':10}{'CPU %core':>11}{'stall p95':>11}{'stall max':>11}{'max w/ finish':>15}{'render lag':>12}")
+    print(f"{'':10}{'CPU %core':>11}{'stall p95':>11}{'stall max':>11}{'max w/ finish':>15}{'render lag':>12}"
+          f"{'shown p95':>11}{'shown max':>11}")
     for name, runs in paced.items():
         print(f"{name:10}{median(runs, 'cpu'):10.1f}%{median(runs, 'stall_p95') * 1000:9.0f}ms"
               f"{median(runs, 'stall_max') * 1000:9.0f}ms{median(runs, 'stall_max_all') * 1000:13.0f}ms"
-              f"{median(runs, 'lag'):11.2f}s")
-    print(f"{'target':10}{TARGET_CPU:10.0f}%{TARGET_STALL_P95 * 1000:9.0f}ms{TARGET_STALL_MAX * 1000:9.0f}ms")
+              f"{median(runs, 'lag'):11.2f}s{median(runs, 'display_p95') * 1000:9.0f}ms"
+              f"{median(runs, 'display_max') * 1000:9.0f}ms")
+    print(f"{'target':10}{TARGET_CPU:10.0f}%{TARGET_STALL_P95 * 1000:9.0f}ms{TARGET_STALL_MAX * 1000:9.0f}ms"
+          f"{TARGET_STALL_MAX * 1000:13.0f}ms{'':12}{TARGET_DISPLAY_P95 * 1000:9.0f}ms")
     print("\nas fast as possible (first token to fully rendered):")
     for name, runs in fast.items():
         print(f"{name:10}{median(runs, 'total'):7.2f}s   (CPU {median(runs, 'cpu'):.0f}% of a core)")
@@ -260,6 +307,7 @@ def main() -> None:
           f"stall p95 {check(median(ours, 'stall_p95'), TARGET_STALL_P95)}, "
           f"stall max {check(median(ours, 'stall_max'), TARGET_STALL_MAX)} "
           f"(with finish {check(median(ours, 'stall_max_all'), TARGET_STALL_MAX)}), "
+          f"token shown p95 {check(median(ours, 'display_p95'), TARGET_DISPLAY_P95)}, "
           f"fast render {check(median(fast['tuichat'], 'total'), TARGET_FAST)}")
     print(f"load average (1 min) before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f} "
           "(other processes' load skews every figure)")

@@ -11,6 +11,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,7 +20,9 @@ from pathlib import Path
 import pytest
 
 TMUX = shutil.which("tmux")
-TUICHAT = shutil.which("tuichat")
+# The console script installed beside this Python (not whichever `tuichat` is first on PATH).
+_BESIDE = Path(sys.executable).with_name("tuichat")
+TUICHAT = str(_BESIDE) if _BESIDE.exists() else shutil.which("tuichat")
 
 pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux); CI installs it"),

@@ -94,7 +94,8 @@ async def test_escape_stops_a_hanging_reply_and_keeps_its_text(db_path: Path) ->
     async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         await pick(pilot, "hangs")
         await send(pilot, screen, "go")
-        await until(pilot, lambda: screen.turn is not None and "partial" in screen.turn.builder.reply.content)
+        replies = screen.query_one(Conversation).replies
+        await until(pilot, lambda: bool(replies()) and "partial" in replies()[-1].shown_text)
         await pilot.press("escape")
         view = await finished(pilot, screen)
         assert view.reply.status == "stopped" and view.reply.content == "partial answer"

@@ -19,7 +19,9 @@ from tuichat.runtime.invocation.codec import chunk_line
 from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Step
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import Reply
-from tuichat.ui.widgets.reply import SPINNER, ReplyText, ReplyView, citations, segment_cut
+from tuichat.runtime.reply.present import citations
+from tuichat.ui.widgets.reply import SPINNER, ReplyView
+from tuichat.ui.widgets.reply_text import ReplyText, segment_cut
 
 SOURCES = [
     {
@@ -61,10 +63,8 @@ def sse(pieces: Iterable[str]) -> list[Step]:
 
 
 def streaming() -> tuple[ReplyView, ReplyBuilder]:
-    """A streaming view following its builder, as the chat screen sets it up."""
-    view, builder = ReplyView(streaming=True), ReplyBuilder()
-    view.follow(builder)
-    return view, builder
+    """A streaming view and the builder whose updates it gets, as the chat screen sets them up."""
+    return ReplyView(streaming=True), ReplyBuilder()
 
 
 def feed(view: ReplyView, builder: ReplyBuilder, steps: Iterable[Step]) -> None:
@@ -126,9 +126,9 @@ async def test_streamed_markdown_ends_equal_to_the_reply() -> None:
         assert view.shown_text == ""  # apply only buffers
         await wait_until(pilot, lambda: view.query_one("#thought").display)
         assert view.query_one("#thought", Collapsible).title == "Thinking…"
-        reply = builder.finish()
-        await view.finish(reply)
-        assert view.shown_text.strip() == reply.content  # the builder strips the end's whitespace
+        finished = builder.finish()
+        await view.finish(finished)
+        assert view.shown_text == finished.reply.content  # exactly: what was shown is the start of it
         fence = view.query_one(MarkdownFence)
         assert "def greet(name: str) -> str:" in fence.code and fence.lexer == "python"
         thought = view.query_one("#thought", Collapsible)
@@ -146,7 +146,7 @@ async def test_replace_rerenders_the_content() -> None:
         await wait_until(pilot, lambda: view.shown_text == "Final. More.")
         feed(view, builder, sse([" And the end."]))
         await view.finish(builder.finish())
-        assert view.shown_text == builder.reply.content == "Final. More. And the end."
+        assert view.shown_text == view.reply.content == "Final. More. And the end."
 
 
 async def test_spinner_only_while_a_status_is_not_done() -> None:
@@ -170,10 +170,10 @@ async def test_error_after_partial_text_keeps_the_text() -> None:
     view, builder = ReplyView(streaming=True), ReplyBuilder()
     async with Host(view).run_test(size=(80, 24)) as pilot:
         for step in [*sse(["Half an ", "answer"]), RaisedStep("ValueError", "boom")]:
-            view.apply(builder.feed(step), builder.reply)  # the reply passed with each step
+            view.apply(builder.feed(step))
         await wait_until(pilot, lambda: text_of(view, "error") == "boom")
-        reply = builder.finish()
-        await view.finish(reply)
+        await view.finish(builder.finish())
+        reply = view.reply
         assert reply.status == "error"
         assert view.shown_text == "Half an answer"
         assert text_of(view, "error") == "boom"
@@ -205,7 +205,7 @@ async def test_text_held_back_until_the_end_is_shown() -> None:
     async with Host(view).run_test(size=(80, 24)):
         feed(view, builder, sse(["Hello <thi"]))  # might be a reasoning tag: held back
         await view.finish(builder.finish())
-        assert view.shown_text == builder.reply.content == "Hello <thi"
+        assert view.shown_text == view.reply.content == "Hello <thi"
 
 
 async def test_finish_after_the_view_was_removed() -> None:
@@ -353,12 +353,13 @@ async def test_a_streamed_reply_renders_as_the_stored_one(theme: str) -> None:
     async def stream(pilot: Pilot[None]) -> None:
         for piece in chunks(SECTIONS + TRICKY):
             view.apply(builder.feed(SseStep(chunk_line("m", piece))))
-            if len(view._pending) > 30:  # as if tokens came while the flush timer runs
-                await pilot.pause(ReplyView.FLUSH_INTERVAL)
+            if rng.random() < 0.1:  # writes of one token and of many
+                await pilot.pause(rng.choice([0, ReplyView.MIN_INTERVAL, 0.1]))
         await view.finish(builder.finish())
 
+    rng = random.Random(3)
     streamed = await painted(view, stream, theme)
-    assert streamed == await painted(ReplyView(builder.reply), theme=theme)
+    assert streamed == await painted(ReplyView(view.reply), theme=theme)
 
 
 # -- folding ------------------------------------------------------------------------------------
@@ -380,17 +381,19 @@ class Log(App[None]):
         self.query_one(VerticalScroll).anchor()
 
 
-async def test_what_the_stream_scrolled_past_is_folded_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ReplyView, "FLUSH_INTERVAL", 0.05)
+async def test_what_the_stream_scrolled_past_is_folded_in_place() -> None:
     view, builder = streaming()
     app = Log(view)
     async with app.run_test(size=(80, 20)) as pilot:
         log, column = app.query_one(VerticalScroll), view.query_one(ReplyText)
+        pieces = 0
         for piece in chunks(SECTIONS * 2):
             feed(view, builder, sse([piece]))
-            if len(view._pending) > 20:
+            pieces += 1
+            if pieces % 20 == 0:  # a write every 20 tokens or so
                 await pilot.pause(0.06)
-        await wait_until(pilot, lambda: column.folding.folded > 0 and not view._pending)
+        await pilot.pause(0.1)  # the last tokens are written
+        await wait_until(pilot, lambda: column.folding.folded > 0)
         folded = await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app)))
         shown = len(column.markdowns)
         column.folding.unfold()
@@ -398,7 +401,6 @@ async def test_what_the_stream_scrolled_past_is_folded_in_place(monkeypatch: pyt
         assert unfolded == folded  # nothing moved
         assert len(column.markdowns) == shown  # folded segments are hidden, not removed
 
-        await wait_until(pilot, lambda: column.folding.folded > 0 or not view._pending)
         feed(view, builder, sse(chunks(SECTIONS)))
         await wait_until(pilot, lambda: column.folding.folded > 0)
         log.scroll_up(animate=False)  # the user scrolls up: everything is shown at once
@@ -406,18 +408,19 @@ async def test_what_the_stream_scrolled_past_is_folded_in_place(monkeypatch: pyt
         assert column.folding.folded == 0
 
         await view.finish(builder.finish())
-        assert view.shown_text.strip() == builder.reply.content
+        assert view.shown_text == view.reply.content
 
 
-async def test_finish_unfolds_step_by_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ReplyView, "FLUSH_INTERVAL", 0.05)
+async def test_finish_unfolds_step_by_step() -> None:
     view, builder = streaming()
     app = Log(view)
     async with app.run_test(size=(80, 20)) as pilot:
         column = view.query_one(ReplyText)
+        pieces = 0
         for piece in chunks(SECTIONS * 3):
             feed(view, builder, sse([piece]))
-            if len(view._pending) > 20:
+            pieces += 1
+            if pieces % 20 == 0:  # a write every 20 tokens or so
                 await pilot.pause(0.06)
         await wait_until(pilot, lambda: column.folding.folded > 0)
         await view.finish(builder.finish())

@@ -281,7 +281,8 @@ class FunctionLibrary:
         tried: set[str] = set()
         for _ in range(MAX_MISSING_MODULE_ROUNDS):
             try:
-                return await load_function(fid, content)
+                with self.host.bound():  # the module's top-level code may use `open_webui`
+                    return await load_function(fid, content)
             except FunctionLoadError as error:
                 missing = diagnose(error.__cause__ or error, file=source)
                 if missing is None:

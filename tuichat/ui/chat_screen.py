@@ -505,7 +505,7 @@ class ChatScreen(Screen[None]):
             if chat_id is not None:
                 await self.open_chat(chat_id)
 
-        self.app.push_screen(SearchScreen(self.store), opened)
+        self.app.push_screen(SearchScreen(), opened)
 
     def action_export(self) -> None:
         from tuichat.ui.screens.prompts import TextPromptScreen

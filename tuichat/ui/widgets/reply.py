@@ -12,7 +12,6 @@ state: what it shows is what the updates said, and `reply` is the finished reply
 from __future__ import annotations
 
 import asyncio
-import time
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
@@ -117,9 +116,8 @@ class ReplyView(Widget):
         self._parts_changed = False
         self._spin = 0
         self._write_lock = asyncio.Lock()
-        self._write_timer: Timer | None = None
+        self._due = asyncio.Event()  # something was applied that is not on screen yet
         self._spin_timer: Timer | None = None
-        self._last_write = 0.0
         self._scroller: ScrollableContainer | None = None
         self._holds_gc = False
 
@@ -146,7 +144,7 @@ class ReplyView(Widget):
             self._scroller = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
             if self._scroller is not None:
                 self.watch(self._scroller, "scroll_y", self._scrolled, init=False)
-            self._schedule()  # anything applied before the view was mounted
+            self.run_worker(self._write_loop(), group="reply-writes", exit_on_error=False)
 
     def on_unmount(self) -> None:
         self._release_gc()
@@ -175,17 +173,19 @@ class ReplyView(Widget):
         if update.parts is not None:
             self._parts = update.parts
             self._parts_changed = True
-        self._schedule()
+        self._due.set()
 
     async def finish(self, finished: Finished) -> None:
         """End the stream: the last change, the final render, the finished reply's parts."""
         self.apply(finished.update)
         self.reply, self._parts = finished.reply, finished.reply.parts
         self.streaming = False
-        self._stop_timers()
+        self._stop_spinner()
+        self._due.set()  # the write loop ends (a write under way finishes first)
         if self.is_attached:
             await self._write(final=True)
             await self._thinking.stop()
+            self.query_one("#content", ReplyText).release_reserve()
             self.query_one("#content", ReplyText).folding.unfold(gradually=True)
             if self.reply.reasoning:
                 thought = self.query_one("#thought", Collapsible)
@@ -194,28 +194,24 @@ class ReplyView(Widget):
             await self._thinking.stop()
         self._release_gc()
 
-    def _schedule(self) -> None:
-        """A write soon: now if the last one was MIN_INTERVAL ago, else when it will have been."""
-        if self._write_timer is not None or not self.streaming or not self.is_mounted:
-            return
-        # (Textual's timers need a positive delay.)
-        delay = max(0.001, self._last_write + self.MIN_INTERVAL - time.monotonic())
-        self._write_timer = self.set_timer(delay, self._timed_write, name="reply write")
+    async def _write_loop(self) -> None:
+        """Write what was applied as soon as something is, then at most every MIN_INTERVAL."""
+        while self.streaming:
+            await self._due.wait()
+            self._due.clear()
+            if not self.streaming:
+                return  # `finish` writes the rest
+            await self._write()
+            await asyncio.sleep(self.MIN_INTERVAL)
 
-    async def _timed_write(self) -> None:
-        self._write_timer = None
-        await self._write()
-
-    def _stop_timers(self) -> None:
-        for timer in (self._write_timer, self._spin_timer):
-            if timer is not None:
-                timer.stop()
-        self._write_timer = self._spin_timer = None
+    def _stop_spinner(self) -> None:
+        if self._spin_timer is not None:
+            self._spin_timer.stop()
+            self._spin_timer = None
 
     async def _write(self, *, final: bool = False) -> None:
         """Put what was buffered on screen, in one refresh."""
         async with self._write_lock:
-            self._last_write = time.monotonic()
             text = self.query_one("#content", ReplyText)
             replacement, self._replacement = self._replacement, None
             chunk = "".join(self._pending)
@@ -226,9 +222,6 @@ class ReplyView(Widget):
                 if replacement is not None:
                     await text.replace(replacement)
                 if chunk or final:
-                    # Folding first: the folded widgets then ask for their layout while the
-                    # write awaits, so that it comes with the write's, in one refresh.
-                    self._fold(text)
                     await text.write(chunk, final=final)
                 if self._thinking.pending:
                     thought = self.query_one("#thought", Collapsible)
@@ -237,6 +230,16 @@ class ReplyView(Widget):
                 if self._parts_changed or final:
                     self._parts_changed = False
                     self._show_parts()
+            # The screen repaints on its next idle, which a batch ending doesn't bring: without
+            # this the next frame waited for some other message, up to a second under a stream.
+            self.screen.check_idle()
+            if self.streaming:
+                self.call_after_refresh(self._after_layout, text)
+
+    def _after_layout(self, text: ReplyText) -> None:
+        """With the write laid out: keep blank lines under the text, fold what scrolled past."""
+        text.reserve()
+        self._fold(text)
 
     # -- folding and garbage collection while streaming --------------------------------------
     def _fold(self, text: ReplyText) -> None:
@@ -270,9 +273,8 @@ class ReplyView(Widget):
                 widget.set_class(part == "status" and spinning, "-busy")
         if spinning and self._spin_timer is None:
             self._spin_timer = self.set_interval(self.SPIN_INTERVAL, self._next_spin, name="reply spinner")
-        elif not spinning and self._spin_timer is not None:
-            self._spin_timer.stop()
-            self._spin_timer = None
+        elif not spinning:
+            self._stop_spinner()
 
     def _next_spin(self) -> None:
         self._spin += 1

@@ -7,10 +7,99 @@ from functools import cache
 
 from markdown_it import MarkdownIt
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Markdown
+from textual.widgets import Label, Markdown, Static
+from textual.widgets._markdown import (
+    MarkdownBlock,
+    MarkdownFence,
+    MarkdownParagraph,
+)
 
 from tuichat.ui.widgets.fold import Fold
+
+# Lines kept blank under the block being written, so that its next lines take them instead
+# of changing its height: a new height lays out the whole screen, where a line written in
+# place repaints one block.
+BLOCK_RESERVE = 6
+
+
+def _quiet_update(widget: Static, content: Content) -> None:
+    """Show new content in the block being written: a repaint while it fits the block's
+    height (its blank lines included), else a layout, with BLOCK_RESERVE blank lines again."""
+    if not widget.is_mounted:  # a block being built: it is laid out when mounted
+        widget.update(content, layout=False)
+        return
+    width, height = widget.content_region.width, widget.content_region.height
+    widget.update(content, layout=False)
+    needed = widget.get_content_height(widget.size, widget.app.size, width) if width else 0
+    if not width or needed > height:
+        widget.styles.min_height = needed + BLOCK_RESERVE if width else None
+        widget.refresh(layout=True)
+
+
+class _LiveParagraph(MarkdownParagraph):
+    def set_content(self, content: Content) -> None:
+        self._content = content
+        _quiet_update(self, content)
+
+
+class _LiveFence(MarkdownFence):
+    def set_content(self, content: Content) -> None:
+        self._content = content
+        for label in self.query_children("#code-content").results(Label):
+            _quiet_update(label, content)
+
+
+class _SourceBlock(MarkdownBlock):
+    """A list, table or quote while it is the block being written: its Markdown source, as
+    text, updated in place. Textual rebuilds these blocks' widgets on every append (a table
+    has one per cell), which cost more than everything else a token does; the finished block
+    renders as Markdown when its segment is sealed, a moment after it ends."""
+
+    DEFAULT_CSS = """
+    Markdown > _SourceBlock { margin: 0 0 1 0; }
+    """
+
+    def compose(self) -> ComposeResult:
+        self._blocks.clear()  # its items, rows or paragraphs show as source
+        yield from ()
+
+    def on_mount(self) -> None:
+        _quiet_update(self, Content((self.source or "").rstrip("\n")))
+
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        if isinstance(block, _SourceBlock):
+            _quiet_update(self, Content((self.source or "").rstrip("\n")))
+        else:
+            await super()._update_from_block(block)
+
+
+class LiveMarkdown(Markdown):
+    """A segment of a streaming reply. While it is the one being written (`live`), its last
+    block is updated in place as text arrives and lays the screen out again only when it
+    grows past its reserved lines; lists, tables and quotes show as source until complete.
+    Once sealed, it renders like any Markdown."""
+
+    LIVE_BLOCKS: dict[str, type[MarkdownBlock]] = {
+        "paragraph_open": _LiveParagraph,
+        "fence": _LiveFence,
+        "code_block": _LiveFence,
+        "bullet_list_open": _SourceBlock,
+        "ordered_list_open": _SourceBlock,
+        "table_open": _SourceBlock,
+        "blockquote_open": _SourceBlock,
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live = True
+
+    def get_block_class(self, block_name: str) -> type[MarkdownBlock]:
+        if self.live and block_name in self.LIVE_BLOCKS:
+            return self.LIVE_BLOCKS[block_name]
+        return super().get_block_class(block_name)
+
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
 _HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
@@ -92,7 +181,7 @@ class ReplyText(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self._live = Markdown()
+        self._live: Markdown = LiveMarkdown()
         self._live_text = ""  # the text of the live segment
         self._sealed_text = ""  # the text of the segments above it
         self.folding = Fold(self)
@@ -109,14 +198,33 @@ class ReplyText(Widget):
         """Everything written (a fence's opening line is shown once it is complete)."""
         return self._sealed_text + self._live_text
 
+    # Blank lines kept under the text while it streams, so that a new line or block takes one
+    # of them instead of growing the reply: growing it scrolls the conversation, and a scroll
+    # repaints the whole screen, where a line written in place repaints one block.
+    RESERVE = 12
+
+    def reserve(self) -> None:
+        """Top up the blank lines under the text once fewer than two are left."""
+        shown = [child for child in self.children if child.display and child.region]
+        if not shown or not self.region:
+            return
+        last = shown[-1]
+        used = last.region.bottom + last.styles.margin.bottom - self.region.y
+        if self.size.height - used < 2:
+            self.styles.min_height = used + self.RESERVE
+
+    def release_reserve(self) -> None:
+        """The text is complete: no more blank lines under it."""
+        self.styles.min_height = None
+
     async def write(self, text: str, *, final: bool = False) -> None:
         """Add `text` to what is shown (`final`: nothing more will come)."""
         live = self._live_text + text
         cut = segment_cut(live, self.MOST_BLOCKS) if text else 0
         if cut:  # seal the live segment with its complete blocks; the rest starts the next
-            await self._render_segment(self._live, live[:cut])
+            await self._seal(self._live, live[:cut])
             self._sealed_text += live[:cut]
-            self._live = Markdown()
+            self._live: Markdown = LiveMarkdown()
             await self.mount(self._live)
             live = live[cut:]
         self._live_text = live
@@ -131,18 +239,27 @@ class ReplyText(Widget):
             await self._live.append(shown[len(source) :])
             self._mend(self._live)
         else:
-            await self._render_segment(self._live, shown)
+            await self._render_segment(self._live, shown, live=not final)
 
     async def replace(self, text: str) -> None:
         """Show `text` instead of what is shown."""
-        self._live, self._live_text, self._sealed_text = Markdown(), "", ""
+        self._live, self._live_text, self._sealed_text = LiveMarkdown(), "", ""
         with self.app.batch_update():
             await self.remove_children()
             self.folding.forget()
             await self.mount(self._live)
         await self.write(text)
 
-    async def _render_segment(self, markdown: Markdown, text: str) -> None:
+    async def _seal(self, markdown: Markdown, text: str) -> None:
+        """End the live segment at `text`, its complete blocks, rendered afresh: updating
+        blocks in place as text arrives can leave one stale (a paragraph that became a setext
+        heading or a fence, say: oterm #308, still seen with Textual 8.2.8), and a list, table
+        or quote shows as source until now."""
+        await self._render_segment(markdown, text)
+
+    async def _render_segment(self, markdown: Markdown, text: str, *, live: bool = False) -> None:
+        if isinstance(markdown, LiveMarkdown):
+            markdown.live = live
         await markdown.update(text)
         self._mend(markdown)
 

@@ -225,7 +225,7 @@ async def edit_valves(screen: Screen, row: FunctionRow, *, user: bool) -> Functi
     """The admin valves form, or (`user`) the local user's own valves."""
     library = await screen.library()
     user_id = (await library.store.users.local())["id"] if user else None
-    if await screen.ask(ValvesScreen(library, row.id, user_id=user_id)) is None:
+    if await screen.ask(ValvesScreen(row.id, user_id=user_id)) is None:
         return None
     screen.app.functions_changed.publish(row.id)
     return FunctionsChanged(row.id, f"{'Your user valves' if user else 'Valves'} for '{row.id}' saved; the next message uses them.")
