@@ -52,7 +52,7 @@ from textual.widgets import Markdown, Static  # noqa: E402
 
 from tuichat.store import MessageRow, Store  # noqa: E402
 from tuichat.ui.app import TuichatApp  # noqa: E402
-from tuichat.ui.chat_screen import ChatScreen  # noqa: E402
+from tuichat.ui.chat.screen import ChatScreen  # noqa: E402
 from tuichat.ui.widgets.conversation import WINDOW, Conversation  # noqa: E402
 
 SIZE = (100, 40)

@@ -182,7 +182,7 @@ T_START = time.time()
 import json
 from pathlib import Path
 import tuichat.ui.app as app_module
-import tuichat.ui.chat_screen as chat_screen_module
+import tuichat.ui.chat.screen as chat_screen_module
 T_IMPORTED = time.time()
 HEAVY = {heavy!r}
 T_FRAME = MODULES = None

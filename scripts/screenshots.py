@@ -46,7 +46,7 @@ from textual.widgets import Input, TextArea  # noqa: E402
 
 from tuichat.runtime import turn as turn_module  # noqa: E402
 from tuichat.ui.app import TuichatApp  # noqa: E402
-from tuichat.ui.chat_screen import ChatScreen  # noqa: E402
+from tuichat.ui.chat.screen import ChatScreen  # noqa: E402
 from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog  # noqa: E402
 from tuichat.ui.screens.model_picker import ModelPicker  # noqa: E402
 from tuichat.ui.widgets.conversation import Conversation, UserMessage  # noqa: E402
@@ -150,7 +150,7 @@ async def streaming(pilot: Pilot[Any], out: Path) -> None:
         await until(pilot, gate.reached.is_set)
         await snap(pilot, out, "conversation-streaming")
         gate.release()
-        await until(pilot, lambda: screen.turn is None)
+        await until(pilot, lambda: not screen.streaming)
     await pilot.app.workers.wait_for_complete()
 
 
@@ -158,8 +158,8 @@ async def markdown(pilot: Pilot[Any], out: Path) -> None:
     screen = await ready(pilot)
     await pick(pilot, "markdown")
     await send(pilot, "Show me some Markdown")
-    await until(pilot, lambda: screen.turn is not None)
-    await until(pilot, lambda: screen.turn is None)
+    await until(pilot, lambda: screen.streaming)
+    await until(pilot, lambda: not screen.streaming)
     await pilot.press("f3")  # this pipe sends no events: close the activity pane for more reply
     await pilot.pause(0.2)
     conversation = screen.query_one(Conversation)
@@ -185,7 +185,7 @@ async def event_call(pilot: Pilot[Any], out: Path) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, InputDialog))
     await snap(pilot, out, "event-call-input")
     screen.action_stop()
-    await until(pilot, lambda: screen.turn is None)
+    await until(pilot, lambda: not screen.streaming)
 
 
 async def open_pipes(pilot: Pilot[Any]) -> None:

@@ -19,7 +19,7 @@ from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ChatScreen
+from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
 from tuichat.ui.widgets.conversation import Conversation
@@ -97,7 +97,7 @@ async def send(pilot: Pilot[Any], screen: ChatScreen, text: str) -> None:
 
 async def finished(pilot: Pilot[Any], screen: ChatScreen) -> ReplyView:
     """The last reply, once its turn is over."""
-    await until(pilot, lambda: screen.turn is None)
+    await until(pilot, lambda: not screen.streaming)
     return screen.query_one(Conversation).replies()[-1]
 
 

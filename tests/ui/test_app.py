@@ -16,7 +16,7 @@ from tests.ui.helpers import (
     until,
     with_pipe,
 )
-from tuichat.ui.chat_screen import ACTIVITY_OPEN
+from tuichat.ui.chat.panes import ACTIVITY_OPEN
 from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog
 from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
@@ -252,7 +252,7 @@ async def test_regenerate_and_edit_resend(db_path: Path) -> None:
         await send(pilot, screen, "two")
         await finished(pilot, screen)
         await pilot.press("ctrl+g")
-        await until(pilot, lambda: screen.turn is not None or len(screen.query(UserMessage)) == 2)
+        await until(pilot, lambda: screen.streaming or len(screen.query(UserMessage)) == 2)
         view = await finished(pilot, screen)
         assert [m[1] for m in seen(view)["messages"]][-1] == "two"  # type: ignore[index]
         await pilot.press("ctrl+l")
@@ -305,7 +305,19 @@ async def test_keymap_remaps_by_binding_id(db_path: Path, monkeypatch: pytest.Mo
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
 
 
-async def test_every_action_is_in_the_command_palette(db_path: Path) -> None:
-    async with chat_app(db_path, SIZE) as (app, _pilot, screen):
-        titles = {command.title for command in app.get_system_commands(screen)}
-        assert {"Regenerate", "Search", "Export", "System prompt", "Stream on/off", "Model", "Stop"} <= titles
+async def test_the_command_palette_offers_what_applies_now(db_path: Path) -> None:
+    await with_pipe(db_path, HANGS, "hangs")
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        def titles() -> set[str]:
+            return {command.title for command in app.get_system_commands(screen)}
+
+        assert {"Regenerate", "Search", "System prompt", "Stream on/off", "Model"} <= titles()
+        assert not {"Stop", "Export", "Rename", "Delete"} & titles()  # nothing streams, no chat yet
+        await pick(pilot, "hangs")
+        await send(pilot, screen, "go")
+        await until(pilot, lambda: screen.streaming)
+        assert {"Stop", "Export", "Rename"} <= titles()
+        assert not {"Regenerate", "Edit last", "Delete"} & titles()  # not while a reply streams
+        await pilot.press("escape")
+        await finished(pilot, screen)
+        assert "Stop" not in titles() and {"Regenerate", "Delete", "Export"} <= titles()

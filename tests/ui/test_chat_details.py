@@ -18,7 +18,8 @@ from tests.ui.helpers import chat_app, chat_with, stored, until, with_pipe
 from tuichat.runtime.reply.model import ActivityEntry
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ACTIVITY_OPEN, SIDEBAR_OPEN, ChatScreen
+from tuichat.ui.chat.panes import ACTIVITY_OPEN, SIDEBAR_OPEN
+from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.screens.prompts import TextPromptScreen
 from tuichat.ui.widgets.activity import (
     NO_EVENTS,

@@ -13,7 +13,7 @@ from textual.widgets import Input, TextArea
 from tests.ui.helpers import chat_screen, confirm, ready, until
 from tuichat.store import FunctionVersion
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ChatScreen
+from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.workshop.editor_screen import EditorScreen
 from tuichat.ui.workshop.history_screen import HistoryScreen
 from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen

@@ -33,7 +33,7 @@ from tests.wheels import build_wheel, uninstall
 from tuichat.runtime.library import EXAMPLE_IDS
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ChatScreen
+from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.screens.prompts import TextPromptScreen
 from tuichat.ui.workshop.install_dialog import InstallScreen, pip_stage
 from tuichat.ui.workshop.new_function import NewFunctionScreen

@@ -28,7 +28,7 @@ from textual.widgets import Input, TextArea
 from tests.ui.helpers import ready, until
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
-from tuichat.ui.chat_screen import ChatScreen
+from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog
 from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.widgets.chat_list import ChatList

@@ -68,7 +68,7 @@ class TuichatApp(App[int]):
         return self._store
 
     async def on_mount(self) -> None:
-        from tuichat.ui.chat_screen import ChatScreen
+        from tuichat.ui.chat.screen import ChatScreen
 
         try:
             self._store = await Store.open(self.db_path)
@@ -177,10 +177,8 @@ class TuichatApp(App[int]):
 
 
 def _applies(screen: Screen[object], action: str) -> bool:
-    """Whether the palette lists `action`: a screen that sets PALETTE_CHECKS_ACTIONS lists only
-    what its check_action allows now, as its footer does (the workshop screens do)."""
-    if not getattr(screen, "PALETTE_CHECKS_ACTIONS", False):
-        return True
+    """Whether the palette lists `action`: only what the screen's check_action allows now, as
+    its footer shows (no "Stop" with nothing streaming)."""
     namespace, name, parameters = parse_action(action)
     return namespace != "" or bool(screen.check_action(name, parameters))
 

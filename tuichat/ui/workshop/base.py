@@ -59,7 +59,6 @@ class WorkshopScreen(Screen[ResultT]):
 
     app = getters.app(TuichatApp)
     FAILURE_TITLE = "Pipes"  # the title of the error toast
-    PALETTE_CHECKS_ACTIONS = True  # the command palette, like the footer, offers what check_action allows
 
     busy: var[bool] = var(False, bindings=True)
     """A workflow (its dialogs, the runtime call) is running; another has to wait."""

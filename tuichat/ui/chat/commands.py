@@ -1,0 +1,163 @@
+"""What the user does to a chat: rename, delete, search, export, its system prompt and
+streaming, selecting and copying replies (a mixin of `ChatScreen`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tuichat.store import ChatRow
+from tuichat.ui.widgets.activity import ActivityPane
+from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.reply import ReplyView
+
+if TYPE_CHECKING:
+    from tuichat.ui.chat.screen import ChatScreen
+
+
+class ChatCommands:
+    """Actions on the open chat and its replies."""
+
+    selected_reply: ReplyView | None = None
+
+    def action_rename_chat(self: ChatScreen) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        chat = self.chat
+        if chat is None:
+            self.notify("This chat is not saved yet: send a message first.")
+            return
+
+        async def rename(title: str | None) -> None:
+            if title and title.strip():
+                await self.renamed(await self.store.chats.rename(chat.id, title.strip()))
+
+        self.app.push_screen(TextPromptScreen("Rename chat", self.shown_title(chat)), rename)
+
+    def action_delete_chat(self: ChatScreen) -> None:
+        from tuichat.ui.screens.prompts import ConfirmScreen
+
+        chat = self.chat
+        if chat is None or self.streaming:
+            return
+        name = self.shown_title(chat)
+
+        async def delete(sure: bool | None) -> None:
+            if sure:
+                await self.store.chats.delete(chat.id)
+                self.shown_titles.pop(chat.id, None)
+                await self.refresh_chats()
+                await self.open_chat(None)
+                self.notify(f"Deleted “{name}”")
+
+        self.app.push_screen(ConfirmScreen(f"Delete the chat “{name}”? This cannot be undone."), delete)
+
+    def action_search(self: ChatScreen) -> None:
+        from tuichat.ui.screens.search import SearchScreen
+
+        async def opened(chat_id: str | None) -> None:
+            if chat_id is not None:
+                await self.open_chat(chat_id)
+
+        self.app.push_screen(SearchScreen(), opened)
+
+    def action_export(self: ChatScreen) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        chat = self.chat
+        if chat is None:
+            self.notify("Nothing to export yet.")
+            return
+
+        async def export(path: str | None) -> None:
+            if path and path.strip():
+                await self._export(chat, path.strip())
+
+        default = "".join(c if c.isalnum() else "-" for c in chat.title.lower()).strip("-")[:40] or "chat"
+        self.app.push_screen(
+            TextPromptScreen("Export chat (.md for Markdown, .json for everything)", f"{default}.md"), export
+        )
+
+    async def _export(self: ChatScreen, chat: ChatRow, path: str) -> None:
+        from tuichat.runtime.export import chat_to_json, chat_to_markdown
+
+        messages = await self.store.chats.messages(chat.id)
+        target = Path(path).expanduser()
+        if target.suffix.lower() == ".json":
+            events = {m.id: await self.store.chats.events(m.id) for m in messages}
+            text = json.dumps(chat_to_json(chat, messages, events), ensure_ascii=False, indent=2)
+        else:
+            text = chat_to_markdown(chat, messages)
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {target}: {error.strerror}. Pick another path.", severity="error", timeout=10)
+            return
+        self.notify(f"Exported to {target.resolve()}")
+
+    def action_system_prompt(self: ChatScreen) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        current = self.chat.system_prompt if self.chat else self.new_chat_settings.system
+
+        async def save(text: str | None) -> None:
+            if text is None:
+                return
+            value = text.strip() or None
+            if self.chat is None:
+                self.new_chat_settings.system = value
+            else:
+                self.chat = await self.store.chats.update(self.chat.id, system_prompt=value)
+            self.notify("System prompt set." if value else "System prompt removed.")
+
+        self.app.push_screen(
+            TextPromptScreen("System prompt for this chat", current or "", multiline=True, placeholder="None"), save
+        )
+
+    async def action_toggle_stream(self: ChatScreen) -> None:
+        if self.chat is None:
+            settings = self.new_chat_settings
+            settings.stream = not settings.stream
+            stream = settings.stream
+        else:
+            self.chat = await self.store.chats.update(self.chat.id, stream=not self.chat.stream)
+            stream = self.chat.stream
+        self.notify("Replies stream in this chat." if stream else "Replies arrive whole in this chat (stream off).")
+
+    # -- replies -------------------------------------------------------------------------
+    async def select_reply(self: ChatScreen, view: ReplyView) -> None:
+        """Mark `view` selected and list its activity (live, as stored, or from the store)."""
+        from tuichat.runtime.reply.model import activity_from_records
+
+        if self.selected_reply is not None:
+            self.selected_reply.remove_class("-selected")
+        self.selected_reply = view
+        view.add_class("-selected")
+        activity = self.query_one(ActivityPane)
+        if view.streaming and self.turn is not None:
+            activity.show(list(self.turn.builder.activity))
+        elif view.reply.activity:
+            activity.show(view.reply.activity)
+        elif view.message_id is not None:
+            activity.show(activity_from_records(await self.store.chats.events(view.message_id)))
+        else:
+            activity.show([])
+
+    async def action_select_reply(self: ChatScreen, step: int) -> None:
+        replies = self.query_one(Conversation).replies()
+        if not replies:
+            return
+        selected = self.selected_reply
+        index = replies.index(selected) if selected in replies else len(replies)
+        view = replies[max(0, min(len(replies) - 1, index + step))]
+        await self.select_reply(view)
+        view.scroll_visible()
+
+    def action_copy_reply(self: ChatScreen) -> None:
+        view = self.selected_reply
+        if view is None or not view.reply.content:
+            self.notify("No reply to copy.")
+            return
+        self.app.copy_to_clipboard(view.reply.content)
+        self.notify("Reply copied (OSC 52).")

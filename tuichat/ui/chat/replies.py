@@ -1,0 +1,213 @@
+"""Sending a message: one turn of the runtime, streamed into the conversation.
+
+The runtime owns the reply (`Turn`); this renders the `Update`s it yields into a `ReplyView`
+and the activity pane, answers `__event_call__` with dialogs, stops a turn, answers a message
+again (regenerate, edit and resend), and asks the chat's pipe for a title afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.message import Message
+from textual.screen import ModalScreen
+
+from tuichat.runtime.reply.present import notification_of, title_of
+from tuichat.store import MessageRow
+from tuichat.ui.widgets.activity import ActivityPane
+from tuichat.ui.widgets.conversation import Conversation, UserMessage
+from tuichat.ui.widgets.prompt import Prompt
+from tuichat.ui.widgets.reply import ReplyView
+
+if TYPE_CHECKING:
+    from tuichat.runtime.reply.model import ActivityEntry
+    from tuichat.runtime.turn import Turn
+    from tuichat.ui.chat.screen import ChatScreen
+
+
+class ReplyFinished(Message):
+    """A turn ended (done, stopped, failed): its reply is stored and shown."""
+
+    def __init__(self, chat_id: str | None, message_id: str | None, status: str) -> None:
+        super().__init__()
+        self.chat_id, self.message_id, self.status = chat_id, message_id, status
+
+
+class Replies:
+    """The chat screen's replies (a mixin of `ChatScreen`)."""
+
+    _dialog: ModalScreen[Any] | None = None  # an event-call dialog on screen
+
+    def on_prompt_submitted(self: ChatScreen, event: Prompt.Submitted) -> None:
+        # (A named handler: Textual collects `@on` handlers from message pumps, not mixins.)
+        if self.streaming:
+            self.notify("Wait for the reply, or press Escape to stop it.", severity="warning")
+            return
+        if self.services is None:
+            self.notify("Still loading pipes, one moment…")
+            return
+        if self.model_id is None:
+            self.action_pick_model()
+            return
+        event.prompt.clear()
+        self.start_reply(event.text)
+
+    @work(group="reply", exclusive=True, exit_on_error=False)
+    async def start_reply(self: ChatScreen, text: str, again: MessageRow | None = None) -> None:
+        """Send `text` (or answer the stored `again` anew) and stream the reply."""
+        from tuichat.runtime.errors import RuntimeErrorBase
+        from tuichat.runtime.turn import Turn
+
+        assert self.services is not None and self.model_id is not None
+        new_chat = self.chat is None
+        turn = Turn(
+            self.services.host,
+            self.model_id,
+            text,
+            chat_id=self.chat.id if self.chat else None,
+            system=self.new_chat_settings.system if new_chat else None,
+            stream=self.chat.stream if self.chat else self.new_chat_settings.stream,
+            event_call=self._ask,
+            again=again,
+        )
+        try:
+            await turn.prepare()
+        except (RuntimeErrorBase, LookupError) as error:
+            self.notify(str(error), severity="error", timeout=10)
+            if again is None:
+                self.query_one(Prompt).text = text
+            return
+        self.turn, self.streaming = turn, True
+        if new_chat:
+            self.chat = turn.context.chat
+            await self.refresh_chats()
+        await self._stream(turn, text, show_user=again is None)
+        if new_chat and turn.finished is not None and turn.finished.reply.status == "done":
+            self._name_chat(turn)
+
+    async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool) -> None:
+        context = turn.context
+        conversation = self.query_one(Conversation)
+        if show_user:
+            await conversation.add(UserMessage(text, context.user_message.id if context.user_message else None))
+        view = ReplyView(None, model_name=self.model_name(self.model_id), streaming=True)
+        view.message_id = context.reply_message.id if context.reply_message else None
+        await conversation.add(view)
+        await self.select_reply(view)
+        chat_id = context.chat.id if context.chat else None
+        activity = self.query_one(ActivityPane)
+        try:
+            async with aclosing(turn.run()) as updates:
+                async for update in updates:
+                    view.apply(update)
+                    if update.event is not None:
+                        if self.selected_reply is view:
+                            activity.add(update.event)
+                        self._on_entry(chat_id, update.event)
+        finally:
+            self._close_dialog()
+            if turn.finished is not None:
+                await view.finish(turn.finished)
+            self.turn, self.streaming = None, False
+            await self.refresh_chats()
+            status = turn.finished.reply.status if turn.finished is not None else "stopped"
+            self.post_message(ReplyFinished(chat_id, view.message_id, status))
+
+    @work(group="title", exit_on_error=False)
+    async def _name_chat(self: ChatScreen, turn: Turn) -> None:
+        """Titles come from the chat's own pipe, as Open WebUI asks for them (spec §10.3)."""
+        from tuichat.runtime.titles import generate_title, task_messages
+
+        chat = turn.context.chat
+        if chat is None or self.services is None:
+            return
+        messages = task_messages(await self.store.chats.messages(chat.id))
+        title = await generate_title(self.services.host, chat.id, turn.model_id, messages)
+        if title:
+            await self.renamed(await self.store.chats.rename(chat.id, title))
+
+    def _on_entry(self: ChatScreen, chat_id: str | None, entry: ActivityEntry) -> None:
+        """Notifications also show as toasts, and `chat:title` in the header, as in Open WebUI."""
+        notification = notification_of(entry)
+        if notification is not None:
+            self.notify(notification.text, severity=notification.severity)
+        title = title_of(entry)
+        if title is not None and chat_id is not None:
+            self.set_shown_title(chat_id, title)
+
+    async def _ask(self: ChatScreen, event: dict[str, Any]) -> Any:
+        """Answers `__event_call__` with a dialog; the pipe gets what Open WebUI would return."""
+        from tuichat.ui.screens.event_call import dialog_for
+
+        dialog = dialog_for(event)
+        if dialog is None:
+            return {"error": f"tuichat cannot answer a '{event.get('type')}' event call"}
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(result: Any) -> None:
+            if not answer.done():
+                answer.set_result(result)
+
+        self._dialog = dialog
+        self.app.push_screen(dialog, done)
+        try:
+            return await answer
+        finally:
+            self._dialog = None
+
+    def _close_dialog(self) -> None:
+        dialog = self._dialog
+        if dialog is not None and dialog.is_attached:
+            dialog.dismiss(False)
+
+    def action_stop(self: ChatScreen) -> None:
+        if self.turn is not None:
+            self.turn.cancel()
+            self._close_dialog()
+
+    # -- answering again ------------------------------------------------------------------
+    async def _last_exchange(self: ChatScreen) -> tuple[MessageRow, MessageRow | None] | None:
+        """The chat's last user message and the reply after it, if any."""
+        if self.chat is None:
+            return None
+        messages = await self.store.chats.messages(self.chat.id)
+        users = [i for i, m in enumerate(messages) if m.role == "user"]
+        if not users:
+            return None
+        last = users[-1]
+        return messages[last], messages[last + 1] if last + 1 < len(messages) else None
+
+    async def _answer_again(self: ChatScreen, user_message: MessageRow) -> None:
+        assert self.chat is not None
+        await self.store.chats.delete_messages_after(user_message.id)
+        await self.open_chat(self.chat.id)
+        self.start_reply(user_message.content, again=user_message)
+
+    async def action_regenerate(self: ChatScreen) -> None:
+        exchange = await self._last_exchange()
+        if exchange is None:
+            self.notify("Nothing to regenerate yet.")
+            return
+        await self._answer_again(exchange[0])
+
+    async def action_edit_last(self: ChatScreen) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        exchange = await self._last_exchange()
+        if exchange is None:
+            self.notify("No message to edit yet.")
+            return
+        user_message = exchange[0]
+
+        async def resend(text: str | None) -> None:
+            if text is None or not text.strip() or text == user_message.content:
+                return
+            edited = await self.store.chats.update_message_content(user_message.id, text)
+            await self._answer_again(edited)
+
+        self.app.push_screen(
+            TextPromptScreen("Edit and resend", user_message.content, multiline=True, allow_empty=False), resend
+        )

@@ -1,0 +1,283 @@
+"""The main screen: it composes the chat list, conversation, activity pane and prompt, holds
+the open chat's state and routes messages; replies and commands live beside it (see the
+package). The runtime (pipe loading, model listing) is started after the first frame, so
+start-up costs only Textual and SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events, getters, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive, var
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from tuichat.store import ChatRow, Store
+from tuichat.ui.app import TuichatApp
+from tuichat.ui.chat.commands import ChatCommands
+from tuichat.ui.chat.panes import Panes
+from tuichat.ui.chat.replies import Replies
+from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
+from tuichat.ui.widgets.chat_list import ChatList
+from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.prompt import Prompt
+
+if TYPE_CHECKING:
+    from tuichat.runtime.host import ModelListing
+    from tuichat.runtime.services import Services
+    from tuichat.runtime.turn import Turn
+
+LAST_MODEL = "last_model"
+WARM_LANGUAGES = ("python", "bash", "json", "javascript")  # the fences replies use most
+# After the first frame is painted: importing and starting the runtime (pydantic, the loader,
+# the examples) takes ~0.2 s of the interpreter, which would otherwise hold up the frame.
+RUNTIME_DELAY = 0.15
+# Actions that need a chat with messages, or no reply streaming, to mean anything.
+NEEDS_CHAT = frozenset({"rename_chat", "delete_chat", "export"})
+NOT_WHILE_STREAMING = frozenset({"regenerate", "edit_last", "delete_chat"})
+
+
+@dataclass
+class NewChatSettings:
+    """What is chosen before the first message creates the chat."""
+
+    system: str | None = None
+    stream: bool = True
+
+
+class ChatScreen(Replies, ChatCommands, Screen[None]):
+    CSS_PATH = str(Path(__file__).with_name("chat_screen.tcss"))
+
+    app = getters.app(TuichatApp)
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop", id="reply.stop"),
+        Binding("ctrl+o", "pick_model", "Model", id="model.pick"),
+        Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        Binding("ctrl+r", "rename_chat", "Rename", id="chat.rename", show=False),
+        Binding("f8", "delete_chat", "Delete", id="chat.delete", show=False),
+        Binding("f2", "toggle_sidebar", "Chats", id="view.sidebar"),
+        Binding("f3", "toggle_activity", "Activity", id="view.activity"),
+        Binding("f5", "copy_reply", "Copy reply", id="reply.copy", show=False),
+        Binding("ctrl+f", "search", "Search", id="chat.search"),
+        Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate", show=False),
+        Binding("ctrl+l", "edit_last", "Edit last", id="message.edit", show=False),
+        Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt", show=False),
+        Binding("ctrl+t", "toggle_stream", "Stream on/off", id="chat.stream", show=False),
+        Binding("f9", "export", "Export", id="chat.export", show=False),
+        Binding("ctrl+up", "select_reply(-1)", "Older reply", id="reply.previous", show=False),
+        Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
+    ]
+
+    chat: reactive[ChatRow | None] = reactive(None, bindings=True, init=False)
+    model_id: reactive[str | None] = reactive(None, init=False)
+    streaming: reactive[bool] = reactive(False, bindings=True, init=False)
+    listing: var[ModelListing | None] = var(None, init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turn: Turn | None = None
+        self.new_chat_settings = NewChatSettings()
+        # Titles a pipe set with `chat:title`: shown for this session, never stored (spec §8).
+        self.shown_titles: dict[str, str] = {}
+        self.panes = Panes()
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    @property
+    def services(self) -> Services | None:
+        return self.app.services
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield ChatList(id="chats")
+            with Vertical(id="main"):
+                yield Conversation(id="conversation")
+                yield ActivityPane(id="activity")
+                yield Prompt(id="prompt")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.panes.load(self.store)
+        self._layout_panes()
+        self.model_id = await self.store.settings.get(LAST_MODEL)
+        self.query_one(Conversation).model_names = self.model_name
+        await self.refresh_chats()
+        self._show_title()
+        self.query_one(Prompt).focus()
+        self.call_after_refresh(self.set_timer, RUNTIME_DELAY, self._start_runtime)
+
+    # -- state shown in the header and footer ----------------------------------------------
+    def watch_chat(self) -> None:
+        self._show_title()
+
+    def watch_model_id(self) -> None:
+        self._show_title()
+
+    def watch_listing(self) -> None:
+        self._show_title()
+
+    def _show_title(self) -> None:
+        self.title = self.shown_title(self.chat) if self.chat else "New chat"
+        self.sub_title = self.model_name(self.model_id) or "no model: ctrl+o"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer and the command palette offer only what applies now."""
+        if action == "stop":
+            return self.streaming
+        if action in NOT_WHILE_STREAMING and self.streaming:
+            return False
+        if action in NEEDS_CHAT:
+            return self.chat is not None
+        return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for a worker's unexpected error: said on screen, the app stays up."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title="Something went wrong", severity="error", timeout=15)
+
+    # -- runtime, started after the first frame ------------------------------------------
+    @work(group="runtime", exclusive=True, exit_on_error=False)
+    async def _start_runtime(self) -> None:
+        await self.app.runtime()
+        self.app.functions_changed.subscribe(self, self._functions_changed)
+        await self._refresh_models()
+        self._warm_highlighting()
+
+    @work(thread=True, group="warm", exit_on_error=False)
+    def _warm_highlighting(self) -> None:
+        """Pygments loads a lexer (and compiles its rules) on the first fence of its language,
+        which stalled a streaming reply: do it now, in a thread, once the app is up."""
+        from textual.highlight import highlight
+
+        for language in WARM_LANGUAGES:
+            highlight("x = 1\n", language=language)
+
+    async def _functions_changed(self, function_id: str) -> None:
+        await self._refresh_models()
+
+    async def _refresh_models(self) -> None:
+        if self.services is None:
+            return
+        self.listing = listing = await self.services.host.list_models()
+        picker = self._open_picker()
+        if picker is not None:
+            picker.set_listing(listing)
+        if self.model_id is None and listing.models:
+            self.model_id = listing.models[0]["id"]
+
+    def _open_picker(self) -> Any:
+        from tuichat.ui.screens.model_picker import ModelPicker
+
+        return next((s for s in self.app.screen_stack if isinstance(s, ModelPicker)), None)
+
+    def model_name(self, model_id: str | None) -> str:
+        if model_id and self.listing is not None:
+            model = self.listing.by_id().get(model_id)
+            if model is not None:
+                return str(model["name"])
+        return model_id or ""
+
+    def action_pick_model(self) -> None:
+        from tuichat.ui.screens.model_picker import ModelPicker
+
+        async def chosen(model_id: str | None) -> None:
+            if model_id is None:
+                return
+            self.model_id = model_id
+            await self.store.settings.set(LAST_MODEL, model_id)
+            if self.chat is not None:
+                self.chat = await self.store.chats.update(self.chat.id, model_id=model_id)
+
+        self.app.push_screen(ModelPicker(self.listing, self.model_id, loading=self.listing is None), chosen)
+
+    # -- chats ---------------------------------------------------------------------------
+    def shown_title(self, chat: ChatRow) -> str:
+        """The title on screen: a pipe's `chat:title` for this session, else the stored one."""
+        return self.shown_titles.get(chat.id, chat.title)
+
+    async def refresh_chats(self) -> None:
+        chats = await self.store.chats.list()
+        self.query_one(ChatList).show_chats(chats, self.chat.id if self.chat else None, self.shown_titles)
+
+    def set_shown_title(self, chat_id: str, title: str) -> None:
+        """A pipe's `chat:title`: the header and the chat list show it, as Open WebUI's UI does;
+        the stored title stays (Open WebUI's emitter does not save it either)."""
+        self.shown_titles[chat_id] = title
+        self.query_one(ChatList).set_title(chat_id, title)
+        if self.chat is not None and self.chat.id == chat_id:
+            self._show_title()
+
+    async def renamed(self, chat: ChatRow) -> None:
+        """A stored rename (by the user or a generated title) replaces a pipe's shown title."""
+        self.shown_titles.pop(chat.id, None)
+        if self.chat is not None and self.chat.id == chat.id:
+            self.chat = chat
+        await self.refresh_chats()
+
+    @on(ChatList.Opened)
+    async def _open_chat(self, event: ChatList.Opened) -> None:
+        await self.open_chat(event.chat_id)
+
+    async def open_chat(self, chat_id: str | None) -> None:
+        if self.streaming:
+            self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
+            return
+        chat = await self.store.chats.get(chat_id) if chat_id else None
+        self.new_chat_settings = NewChatSettings()
+        messages = await self.store.chats.messages(chat_id) if chat_id else []
+        if chat is not None and chat.model_id:
+            self.model_id = chat.model_id
+        self.chat = chat
+        conversation = self.query_one(Conversation)
+        await conversation.show(messages)
+        chats = self.query_one(ChatList)
+        if chat is not None:  # also when opened from search or after a delete
+            chats.select(chat.id)
+        else:
+            chats.highlighted = None
+        replies = conversation.replies()
+        if replies:
+            await self.select_reply(replies[-1])
+        else:
+            self.selected_reply = None
+            self.query_one(ActivityPane).show([], NO_EVENTS)
+        self.query_one(Prompt).focus()
+
+    def action_new_chat(self) -> None:
+        self.run_worker(self.open_chat(None), group="open", exclusive=True, exit_on_error=False)
+
+    @on(Prompt.Page)
+    def _page(self, event: Prompt.Page) -> None:
+        conversation = self.query_one(Conversation)
+        (conversation.scroll_page_up if event.direction < 0 else conversation.scroll_page_down)()
+
+    # -- panes ---------------------------------------------------------------------------
+    def _layout_panes(self) -> None:
+        width, height = self.app.size
+        shown = self.panes.shown(width, height)
+        self.set_class(not shown["sidebar"], "-no-sidebar")
+        self.set_class(not shown["activity"], "-no-activity")
+        self.set_class(Panes.compact("activity", width, height), "-short")
+
+    async def action_toggle_sidebar(self) -> None:
+        await self.panes.toggle("sidebar", not self.has_class("-no-sidebar"), *self.app.size, self.store)
+        self._layout_panes()
+
+    async def action_toggle_activity(self) -> None:
+        await self.panes.toggle("activity", not self.has_class("-no-activity"), *self.app.size, self.store)
+        self._layout_panes()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_panes()
