@@ -12,18 +12,17 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.wheels import build_wheel, uninstall
+from tuichat.runtime.loading import pip as pipmod
 from tuichat.runtime.loading import requirements as reqmod
 from tuichat.runtime.loading.missing import MissingModule, diagnose, distribution_for_module
+from tuichat.runtime.loading.pip import install, installs_allowed, pip_command
 from tuichat.runtime.loading.requirements import (
     RequirementConflict,
     RequirementError,
     check_conflicts,
     check_requirements,
     constraints_text,
-    install,
-    installs_allowed,
     missing_requirements,
-    pip_command,
     protected_distributions,
 )
 
@@ -244,7 +243,7 @@ async def test_dry_run_without_constraints_would_downgrade(
     build_wheel(local_index, package_name, requires=("pydantic<2",))
     build_wheel(local_index, "pydantic")
     monkeypatch.setenv("PIP_OPTIONS", "--dry-run")
-    monkeypatch.setattr(reqmod, "constraints_text", lambda protected=None: "")
+    monkeypatch.setattr(pipmod, "constraints_text", lambda protected=None: "")
     result = await install([package_name])
     assert result.ok, result.output_tail
     assert any("Would install" in line and "pydantic-1.0" in line for line in result.output_tail), result.output_tail
@@ -262,7 +261,7 @@ async def test_cancel_terminates_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
     # A stand-in for a slow pip, so the test needs no network.
     slow = [sys.executable, "-c", "import time; print('working', flush=True); time.sleep(60)"]
-    monkeypatch.setattr(reqmod, "pip_command", lambda reqs, constraints: slow)
+    monkeypatch.setattr(pipmod, "pip_command", lambda reqs, constraints: slow)
     monkeypatch.setattr(asyncio, "create_subprocess_exec", spy)
     first_line = asyncio.Event()
     task = asyncio.create_task(install(["tuichat-no-such-package-xyz"], on_line=lambda _: first_line.set()))
@@ -388,7 +387,7 @@ def test_failure_message_blames_tuichat_only_for_its_pins() -> None:
         "",
         "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/",
     )
-    message = reqmod._failure_message("a, b", 1, tail)
+    message = pipmod._failure_message("a, b", 1, tail)
     assert message == "pip found conflicting requirements while installing a, b: a 1.0 depends on c<1; b 1.0 depends on c>=2"
 
 

@@ -25,7 +25,7 @@ from textual.pilot import Pilot
 
 from tests.ui import helpers
 from tests.ui.helpers import answer_prompt, confirm, open_pipes, ready, screen_lines, select
-from tuichat.runtime.loading import requirements
+from tuichat.runtime.loading import pip
 from tuichat.runtime.transfer import EXAMPLES_SEEDED
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
@@ -81,7 +81,7 @@ def fake_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePi
     fake = FakePip(folder, f"tuichat_fake_{uuid.uuid4().hex[:10]}")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.delenv("TUICHAT_OFFLINE", raising=False)
-    monkeypatch.setattr(requirements, "_run", fake.run)
+    monkeypatch.setattr(pip, "_run", fake.run)
     yield fake
     sys.modules.pop(fake.module, None)
 

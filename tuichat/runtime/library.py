@@ -19,7 +19,8 @@ from tuichat.runtime.host import PipeHost
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.loading.loader import LoadedFunction, load_error, load_function, source_filename
 from tuichat.runtime.loading.missing import diagnose
-from tuichat.runtime.loading.requirements import RequirementError, check_requirements, install, missing_requirements
+from tuichat.runtime.loading.pip import install
+from tuichat.runtime.loading.requirements import RequirementError, check_requirements, missing_requirements
 from tuichat.runtime.transfer import (
     EXAMPLE_IDS,
     EXPORT_FIELDS,

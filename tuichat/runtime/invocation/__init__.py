@@ -1,1 +1,1 @@
-"""One pipe call as one ordered stream of steps: codec, channel, `__request__`, emitter and event calls."""
+"""One pipe call as one ordered stream of steps: codec, channel, `__request__`, emitter, event calls, nested calls."""

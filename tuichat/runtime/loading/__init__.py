@@ -1,1 +1,1 @@
-"""Source to module and instance, as Open WebUI loads a function: frontmatter, requirements, errors."""
+"""Source to module and instance, as Open WebUI loads a function: frontmatter, requirements and pip, load errors."""

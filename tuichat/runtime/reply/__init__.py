@@ -1,1 +1,1 @@
-"""What a chat shows for a reply: the model, the builder that fills it from steps, and its text."""
+"""What a chat shows for a reply: the model, the builder that fills it from steps, its text, and how it reads."""

@@ -1,7 +1,7 @@
 """Watch pip work: a dialog that runs an install job and streams pip's output as it arrives.
 
 `InstallScreen(title, packages, job)` runs `job(on_line)` (an add, enable, import or save that
-may call pip through `tuichat.runtime.loading.requirements.install`) in a worker as soon as it is
+may call pip through `tuichat.runtime.loading.pip.install`) in a worker as soon as it is
 shown. It lists the packages, shows a progress bar (indeterminate until pip says what it is
 doing, then one step per stage: collecting, downloading, installing, done), streams every pip
 line into a log, and at the end says plainly whether it worked, keeping pip's error on screen
