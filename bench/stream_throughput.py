@@ -9,7 +9,10 @@ runs measured side by side in this process:
               the event loop, the way Open WebUI itself does (the least work that
               gives the same bytes);
 - tuichat:    the full runtime path (load, valves, params, worker thread or
-              task, ordered channel, trace steps) consumed by an async for.
+              task, ordered channel, trace steps) consumed by an async for;
+- cli run:    `tuichat run MODEL MESSAGE` in-process, as the command runs it: the turn,
+              its reply built and saved to the store as it streams, each chunk printed
+              (to a null device). Its cost must grow linearly with the reply.
 """
 
 from __future__ import annotations
@@ -33,16 +36,16 @@ from tuichat.store import Store  # noqa: E402
 
 SYNC_PIPE = """
 class Pipe:
-    def pipe(self, body: dict):
-        n = body["n"]
+    def pipe(self, body: dict, __metadata__: dict):
+        n = body.get("n") or __metadata__["n"]  # `tuichat run` passes it in the metadata
         for i in range(n):
             yield "word "
 """
 
 ASYNC_PIPE = """
 class Pipe:
-    async def pipe(self, body: dict):
-        n = body["n"]
+    async def pipe(self, body: dict, __metadata__: dict):
+        n = body.get("n") or __metadata__["n"]
         for i in range(n):
             yield "word "
 """
@@ -85,6 +88,30 @@ def through_runtime(host: PipeHost, model: str) -> Callable[[int], Any]:
     return run
 
 
+def through_cli(db: Path, model: str) -> Callable[[int], Any]:
+    """`tuichat run MODEL go` in-process, output to the null device."""
+    import contextlib
+    import os
+
+    from tuichat.cli.parser import build_parser
+    from tuichat.cli.run import run_command
+    from tuichat.runtime.services import Services
+
+    async def run(n: int) -> int:
+        store = await Store.open(db)
+        try:
+            services = await Services.start(store)
+            args = build_parser().parse_args(["run", model, "go", "--metadata", f'{{"n": {n}}}'])
+            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+                code = await run_command(args, services.host)
+            messages = await store.chats.messages((await store.chats.list())[0].id)
+            return n if code == 0 and messages[-1].content.count("word") == n else -1
+        finally:
+            await store.close()
+
+    return run
+
+
 async def measure(run: Callable[[int], Any], n: int) -> float:
     started = time.perf_counter()
     produced = await run(n)
@@ -101,19 +128,27 @@ async def main(n: int, repeats: int) -> None:
         library = FunctionLibrary(host)
         await library.add(SYNC_PIPE, function_id="bench_sync")
         await library.add(ASYNC_PIPE, function_id="bench_async")
+        cli_db = Path(folder) / "cli.db"
+        cli_store = await Store.open(cli_db)
+        await FunctionLibrary(PipeHost(cli_store)).add(ASYNC_PIPE, function_id="bench_async")
+        await cli_store.close()
         cases = {
-            "sync generator": (raw_sync, encode_sync, through_runtime(host, "bench_sync")),
-            "async generator": (raw_async, encode_async, through_runtime(host, "bench_async")),
+            "sync generator": (raw_sync, encode_sync, through_runtime(host, "bench_sync"), None),
+            "async generator": (raw_async, encode_async, through_runtime(host, "bench_async"), through_cli(cli_db, "bench_async")),
         }
         print(f"{n:,} chunks per run, median of {repeats} runs (interleaved)\n")
         print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10}")
-        for label, (raw, encoded, runtime) in cases.items():
+        for label, (raw, encoded, runtime, cli) in cases.items():
             await measure(runtime, 1000)  # load the pipe once, outside the timing
             times: dict[str, list[float]] = {"raw": [], "raw+encode": [], "tuichat": []}
+            if cli is not None:
+                times["cli run"] = []
             for _ in range(repeats):
                 times["raw"].append(await measure(raw, n))
                 times["raw+encode"].append(await measure(encoded, n))
                 times["tuichat"].append(await measure(runtime, n))
+                if cli is not None:
+                    times["cli run"].append(await measure(cli, n))
             medians = {path: statistics.median(values) for path, values in times.items()}
             for path, seconds in medians.items():
                 print(

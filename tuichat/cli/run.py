@@ -57,8 +57,9 @@ async def ask_on_terminal(event: dict[str, Any]) -> Any:
 class LiveOutput:
     """Prints a reply as it streams: text to stdout, the rest to stderr, one line each."""
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self.out, self.err = out, err
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        # Looked up now, not at import: a redirected stdout (a driver, a bench) is honoured.
+        self.out, self.err = out or sys.stdout, err or sys.stderr
         self.mid_line = False
         self.thinking = False
 

@@ -21,7 +21,7 @@ from tuichat.ui.widgets.fold import Fold
 # Lines kept blank under the block being written, so that its next lines take them instead
 # of changing its height: a new height lays out the whole screen, where a line written in
 # place repaints one block.
-BLOCK_RESERVE = 6
+BLOCK_RESERVE = 2
 
 
 def _quiet_update(widget: Static, content: Content) -> None:
@@ -201,7 +201,7 @@ class ReplyText(Widget):
     # Blank lines kept under the text while it streams, so that a new line or block takes one
     # of them instead of growing the reply: growing it scrolls the conversation, and a scroll
     # repaints the whole screen, where a line written in place repaints one block.
-    RESERVE = 12
+    RESERVE = 6
 
     def reserve(self) -> None:
         """Top up the blank lines under the text once fewer than two are left."""
