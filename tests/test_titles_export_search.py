@@ -233,7 +233,9 @@ def test_markdown_export() -> None:
         "## Assistant · `pets`\n\n_Searching_\n\n"
         "<details>\n<summary>Reasoning</summary>\n\nThe user asks about cats.\n\n</details>\n\n"
         "Cats purr.\n\n> **Error:** upstream went away\n\n"
-        "**Sources**\n\n- [Ex](https://ex.com/a)\n- Notes\n\n"
+        # Named as the chat shows them (Open WebUI's chips): a web source by its address; a
+        # source with no documents makes no chip.
+        "**Sources**\n\n- <https://ex.com/a>\n\n"
         "## Assistant\n\n_Stopped before the end._\n"
     )
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from tuichat.runtime.reply.model import Reply
+from tuichat.runtime.reply.present import citations, status_text
 from tuichat.store import ChatRow, MessageRow
 from tuichat.store.chats import Event
 
@@ -100,8 +101,8 @@ def _outcome(message: MessageRow) -> str:
 def _shown_status(reply: Reply) -> str:
     # The status line Open WebUI shows above a reply: the last one, unless hidden.
     status = reply.shown_status
-    description = status.get("description") if status else None
-    return f"_{description}_" if isinstance(description, str) and description else ""
+    text = status_text(status) if status else ""
+    return f"_{text}_" if text else ""
 
 
 def _reasoning(reasoning: str | None) -> str:
@@ -112,25 +113,10 @@ def _reasoning(reasoning: str | None) -> str:
 
 
 def _sources(sources: Sequence[Any]) -> str:
-    lines = [_source_line(source) for source in sources if isinstance(source, dict)]
+    """The citations as Open WebUI's chips group them, one list item each."""
+    items = citations([source for source in sources if isinstance(source, dict)])
+    lines = [f"- <{url}>" if url and url == name else f"- [{name}]({url})" if url else f"- {name}" for name, url in items]
     return "**Sources**\n\n" + "\n".join(lines) if lines else ""
-
-
-def _source_line(source: Mapping[str, Any]) -> str:
-    """A citation event's data (`source`, `metadata`, `document`) as one list item."""
-    origin = _dict(source.get("source"))
-    metadata = next((_dict(m) for m in _list(source.get("metadata")) if _dict(m)), {})
-    url = next(
-        (
-            link
-            for link in (metadata.get("source"), origin.get("url"), origin.get("id"))
-            if isinstance(link, str) and link.startswith(("http://", "https://"))
-        ),
-        None,
-    )
-    name = metadata.get("name") or origin.get("name") or url or origin.get("id")
-    label = str(name) if name else "Source"
-    return f"- [{label}]({url})" if url else f"- {label}"
 
 
 def _quote(text: str) -> str:
@@ -139,11 +125,3 @@ def _quote(text: str) -> str:
 
 def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
