@@ -59,7 +59,8 @@ SIZE = (100, 40)
 HEARTBEAT = 0.010
 KEY_INTERVAL = 0.03  # seconds between pageup presses (a held key repeats about 30 times a second)
 TARGET_OPEN = 0.5
-TARGET_STALL = 0.050
+TARGET_STALL_P95 = 0.050
+TARGET_STALL_MAX = 0.100
 SETTLE_TIMEOUT = 60.0
 
 WORDS = (
@@ -324,11 +325,11 @@ async def main(pairs: int, runs: int, windows: int) -> None:
             f"{s.stall_p95 * 1000:9.1f}ms{s.stall_max * 1000:9.1f}ms"
             f"{s.gc_total * 1000:8.0f}ms{s.gc_max * 1000:7.0f}ms"
         )
-    print(f"{'target':9}{'':24}{'':11}{TARGET_STALL * 1000:9.1f}ms")
+    print(f"{'target':9}{'':24}{TARGET_STALL_P95 * 1000:9.1f}ms{TARGET_STALL_MAX * 1000:9.1f}ms")
 
     print(
         f"\ntuichat vs targets: open {check(statistics.median(opens) <= TARGET_OPEN)}, "
-        f"scroll stalls {check(scroll.stall_max <= TARGET_STALL)}"
+        f"scroll stalls p95 {check(scroll.stall_p95 <= TARGET_STALL_P95)}, max {check(scroll.stall_max <= TARGET_STALL_MAX)}"
     )
 
 
