@@ -21,7 +21,7 @@ from tuichat.ui.widgets.fold import Fold
 # Lines kept blank under the block being written, so that its next lines take them instead
 # of changing its height: a new height lays out the whole screen, where a line written in
 # place repaints one block.
-BLOCK_RESERVE = 2
+BLOCK_RESERVE = 3
 
 
 def _quiet_update(widget: Static, content: Content) -> None:
@@ -201,7 +201,7 @@ class ReplyText(Widget):
     # Blank lines kept under the text while it streams, so that a new line or block takes one
     # of them instead of growing the reply: growing it scrolls the conversation, and a scroll
     # repaints the whole screen, where a line written in place repaints one block.
-    RESERVE = 6
+    RESERVE = 6  # at least; a quarter of the screen's height on a taller terminal
 
     def reserve(self) -> None:
         """Top up the blank lines under the text once fewer than two are left."""
@@ -211,7 +211,7 @@ class ReplyText(Widget):
         last = shown[-1]
         used = last.region.bottom + last.styles.margin.bottom - self.region.y
         if self.size.height - used < 2:
-            self.styles.min_height = used + self.RESERVE
+            self.styles.min_height = used + max(self.RESERVE, self.screen.size.height // 4)
 
     def release_reserve(self) -> None:
         """The text is complete: no more blank lines under it."""
