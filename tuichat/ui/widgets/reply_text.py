@@ -38,6 +38,13 @@ def _quiet_update(widget: Static, content: Content) -> None:
         widget.refresh(layout=True)
 
 
+def _drop_reserve(block: Widget) -> None:
+    """The blank lines kept under a block that is no longer the one being written."""
+    for widget in (block, *block.query_children("#code-content")):
+        if widget.styles.min_height is not None:
+            widget.styles.min_height = None
+
+
 class _LiveParagraph(MarkdownParagraph):
     def set_content(self, content: Content) -> None:
         self._content = content
@@ -243,6 +250,8 @@ class ReplyText(Widget):
             return
         if not final and not cut and source and shown.startswith(source):
             await self._live.append(shown[len(source) :])
+            for block in self._live.children[:-1]:  # only the block being written keeps blank lines
+                _drop_reserve(block)
             self._mend(self._live)
         else:
             await self._render_segment(self._live, shown, live=not final)
