@@ -8,11 +8,17 @@ runs measured side by side in this process:
 - raw+encode: iterating it and turning each item into its SSE line inline, on
               the event loop, the way Open WebUI itself does (the least work that
               gives the same bytes);
-- tuichat:    the full runtime path (load, valves, params, worker thread or
-              task, ordered channel, trace steps) consumed by an async for;
-- cli run:    `tuichat run MODEL MESSAGE` in-process, as the command runs it: the turn,
-              its reply built and saved to the store as it streams, each chunk printed
-              (to a null device). Its cost must grow linearly with the reply.
+- in-process: the runtime path (load, valves, params, task, ordered channel, trace
+              steps) run by the engine in this process, consumed by an async for;
+- host:       the same through the pipe host process, as the app runs pipes: steps
+              framed, sent over a socketpair and decoded here;
+- cli run:    `tuichat run MODEL MESSAGE` in-process, as the command runs it (starting
+              its host process each time): the turn, its reply built and saved to the
+              store as it streams, each chunk printed (to a null device). Its cost must
+              grow linearly with the reply.
+
+Then the first-token latency: a pipe that yields one word, from the call to its first
+step, in-process and through the host (median of many calls).
 """
 
 from __future__ import annotations
@@ -29,9 +35,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tuichat.runtime.engine import PipeEngine  # noqa: E402
 from tuichat.runtime.host import PipeHost, make_body  # noqa: E402
 from tuichat.runtime.invocation import codec  # noqa: E402
+from tuichat.runtime.invocation.trace import SseStep  # noqa: E402
 from tuichat.runtime.library import FunctionLibrary  # noqa: E402
+from tuichat.runtime.records import StoreRecords  # noqa: E402
 from tuichat.store import Store  # noqa: E402
 
 SYNC_PIPE = """
@@ -77,7 +86,27 @@ async def encode_async(n: int) -> int:
     return len([codec.process_line("bench_async", w) async for w in async_words(n)])
 
 
-def through_runtime(host: PipeHost, model: str) -> Callable[[int], Any]:
+ONE_WORD = """
+class Pipe:
+    async def pipe(self, body: dict):
+        yield "word"
+"""
+
+
+async def first_token(host: Any, model: str, calls: int) -> float:
+    """Median seconds from starting a call to its first chunk."""
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        invocation = await host.invoke(model, make_body(model, [{"role": "user", "content": "go"}], stream=True))
+        async for step in invocation:
+            if isinstance(step, SseStep):
+                times.append(time.perf_counter() - started)
+                break
+    return statistics.median(times)
+
+
+def through_runtime(host: Any, model: str) -> Callable[[int], Any]:
     async def run(n: int) -> int:
         invocation = await host.invoke(model, make_body(model, [{"role": "user", "content": "go"}], stream=True, n=n))
         count = 0
@@ -125,36 +154,52 @@ async def main(n: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(Path(folder) / "bench.db")
         host = PipeHost(store)
+        engine = PipeEngine(StoreRecords(store))  # what the host process runs, run here
         library = FunctionLibrary(host)
         await library.add(SYNC_PIPE, function_id="bench_sync")
         await library.add(ASYNC_PIPE, function_id="bench_async")
+        await library.add(ONE_WORD, function_id="bench_one")
         cli_db = Path(folder) / "cli.db"
         cli_store = await Store.open(cli_db)
-        await FunctionLibrary(PipeHost(cli_store)).add(ASYNC_PIPE, function_id="bench_async")
+        async with PipeHost(cli_store) as cli_host:
+            await FunctionLibrary(cli_host).add(ASYNC_PIPE, function_id="bench_async")
         await cli_store.close()
         cases = {
-            "sync generator": (raw_sync, encode_sync, through_runtime(host, "bench_sync"), None),
-            "async generator": (raw_async, encode_async, through_runtime(host, "bench_async"), through_cli(cli_db, "bench_async")),
-        }
+            "sync generator": (raw_sync, encode_sync, through_runtime(engine, "bench_sync"), through_runtime(host, "bench_sync"), None),
+            "async generator": (
+                raw_async, encode_async, through_runtime(engine, "bench_async"), through_runtime(host, "bench_async"),
+                through_cli(cli_db, "bench_async"),
+            ),
+        }  # fmt: skip
         print(f"{n:,} chunks per run, median of {repeats} runs (interleaved)\n")
-        print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10}")
-        for label, (raw, encoded, runtime, cli) in cases.items():
-            await measure(runtime, 1000)  # load the pipe once, outside the timing
-            times: dict[str, list[float]] = {"raw": [], "raw+encode": [], "tuichat": []}
+        print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10} {'host/in':>8}")
+        for label, (raw, encoded, local, remote, cli) in cases.items():
+            await measure(local, 1000)  # load the pipe once, outside the timing
+            await measure(remote, 1000)
+            times: dict[str, list[float]] = {"raw": [], "raw+encode": [], "in-process": [], "host": []}
             if cli is not None:
                 times["cli run"] = []
             for _ in range(repeats):
                 times["raw"].append(await measure(raw, n))
                 times["raw+encode"].append(await measure(encoded, n))
-                times["tuichat"].append(await measure(runtime, n))
+                times["in-process"].append(await measure(local, n))
+                times["host"].append(await measure(remote, n))
                 if cli is not None:
                     times["cli run"].append(await measure(cli, n))
             medians = {path: statistics.median(values) for path, values in times.items()}
             for path, seconds in medians.items():
+                ratio = f"{medians['in-process'] / seconds:8.0%}" if path == "host" else ""
                 print(
                     f"{label:16} {path:11} {seconds:9.4f} {n / seconds:12,.0f} "
-                    f"{seconds / medians['raw']:7.1f} {seconds / medians['raw+encode']:10.2f}"
+                    f"{seconds / medians['raw']:7.1f} {seconds / medians['raw+encode']:10.2f} {ratio}"
                 )
+        calls = 60
+        local_ms = [await first_token(engine, "bench_one", calls) * 1000 for _ in range(3)]
+        remote_ms = [await first_token(host, "bench_one", calls) * 1000 for _ in range(3)]
+        local_first, remote_first = statistics.median(local_ms), statistics.median(remote_ms)
+        print(f"\nfirst token, median of {calls} calls: in-process {local_first:.2f} ms, host {remote_first:.2f} ms "
+              f"(+{remote_first - local_first:.2f} ms)")  # fmt: skip
+        await host.close()
         await store.close()
 
 

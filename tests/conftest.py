@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.local_host import LocalHost
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.store import Store
@@ -29,8 +30,12 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def host(store: Store) -> PipeHost:
-    return PipeHost(store)
+async def host(store: Store) -> AsyncIterator[PipeHost]:
+    opened = PipeHost(store)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest.fixture
@@ -59,3 +64,14 @@ def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(asyncio, "create_subprocess_exec", refuse)
     yield
+
+
+@pytest.fixture
+def local_host(store: Store) -> LocalHost:
+    """The engine in this process: for tests that share live objects with the pipe."""
+    return LocalHost(store)
+
+
+@pytest.fixture
+def local_library(local_host: LocalHost) -> FunctionLibrary:
+    return FunctionLibrary(local_host)  # type: ignore[arg-type]

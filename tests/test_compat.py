@@ -23,12 +23,29 @@ from typing import Any, TypeVar
 import pytest
 
 import tuichat
+from tests.local_host import LocalHost
 from tuichat.compat import OpenWebUIFinder, install, provided_modules
 from tuichat.compat._awaitable import NOT_FOUND
 from tuichat.compat.open_webui.utils import misc
 from tuichat.runtime.host import PipeHost
+from tuichat.runtime.library import FunctionLibrary
 from tuichat.store import Store
 from tuichat.store.users import USER_FIELDS
+
+
+# These tests share live objects with the pipe (events it waits on, modules they inject, the
+# loaded instance, the `open_webui` binding): the engine runs in this process for them
+# (tests/local_host.py). The host process itself is tested in tests/test_host_process.py.
+@pytest.fixture
+def host(local_host: LocalHost) -> LocalHost:
+    return local_host
+
+
+@pytest.fixture
+def library(local_library: FunctionLibrary) -> FunctionLibrary:
+    return local_library
+
+
 
 T = TypeVar("T")
 ROOT = Path(tuichat.__file__).resolve().parent.parent

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.local_host import LocalHost
 from tests.tracing import ORACLE_METADATA, collect, replier
 from tuichat.compat import NotInHost
 from tuichat.runtime.host import PipeHost
@@ -22,6 +23,21 @@ from tuichat.runtime.invocation.trace import CallStep, EventStep, Step
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.runtime.reply.builder import reply_from_steps
 from tuichat.store import Store
+
+
+# These tests share live objects with the pipe (events it waits on, modules they inject, the
+# loaded instance, the `open_webui` binding): the engine runs in this process for them
+# (tests/local_host.py). The host process itself is tested in tests/test_host_process.py.
+@pytest.fixture
+def host(local_host: LocalHost) -> LocalHost:
+    return local_host
+
+
+@pytest.fixture
+def library(local_library: FunctionLibrary) -> FunctionLibrary:
+    return local_library
+
+
 
 STREAM_MODES = pytest.mark.parametrize("stream", [True, False], ids=["stream", "nonstream"])
 
@@ -207,19 +223,23 @@ async def test_two_hosts_in_one_process_each_see_their_own_database(tmp_path: Pa
             _, at_load, user, listed, data_dir = text.split("|")
             assert (at_load, user, listed, data_dir) == (user_id, user_id, functions, str(host.store.path.parent))
     finally:
+        await first.close()
+        await second.close()
         await first.store.close()
         await second.store.close()
 
 
-async def test_a_sync_pipe_on_a_worker_thread_sees_its_host(host: PipeHost, store: Store) -> None:
+async def test_a_sync_pipe_on_the_loop_sees_its_host(host: PipeHost, store: Store) -> None:
     await store.functions.insert("p", name="P", type="pipe", content=src(REPORTER))
     thread, _, user, listed, _ = (await text_of(host, "p")).split("|")
-    assert thread.startswith("tuichat-pipe") and user == (await store.users.local())["id"] and listed == "p"
+    assert thread == "MainThread" and user == (await store.users.local())["id"] and listed == "p"
 
 
 async def test_sync_generators_and_own_event_loops_in_worker_threads_see_their_host(host: PipeHost, store: Store) -> None:
     source = """
         import asyncio
+        import contextvars
+        import threading
 
         from open_webui.models.users import Users
 
@@ -228,7 +248,14 @@ async def test_sync_generators_and_own_event_loops_in_worker_threads_see_their_h
                 async def email():
                     return (await Users.get_user_by_id(__user__["id"])).email
 
-                yield asyncio.run(email())  # a sync pipe awaiting 0.12's tables in a loop of its own
+                # A sync pipe runs on the loop, so it awaits 0.12's tables in a thread's own loop
+                # (a thread that copies the context, as asyncio.to_thread does).
+                found = []
+                context = contextvars.copy_context()
+                worker = threading.Thread(target=context.run, args=(lambda: found.append(asyncio.run(email())),))
+                worker.start()
+                worker.join()
+                yield found[0]
                 yield " " + Users.get_user_by_id(__user__["id"]).role
     """
     await store.functions.insert("p", name="P", type="pipe", content=src(source))

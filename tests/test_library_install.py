@@ -133,7 +133,8 @@ async def test_export_then_import_round_trip(library: FunctionLibrary, tmp_path:
 
     other = await Store.open(tmp_path / "other.db")
     try:
-        results = await FunctionLibrary(PipeHost(other)).import_all(json.loads(json.dumps(exported)))
+        async with PipeHost(other) as other_host:
+            results = await FunctionLibrary(other_host).import_all(json.loads(json.dumps(exported)))
         assert [(label, type(outcome).__name__) for label, outcome in results] == [(f["id"], "NewFunction") for f in exported]
         kept = ("id", "name", "type", "content", "meta", "is_active", "is_global")
         again = [{k: getattr(row, k) for k in kept} for row in await other.functions.list()]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.local_host import LocalHost
 from tests.tracing import collect, normalise, trace
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError
 from tuichat.runtime.host import PipeHost
@@ -22,6 +23,18 @@ from tuichat.runtime.loading.frontmatter import (
 )
 from tuichat.runtime.loading.loader import load_module
 from tuichat.store import Store
+
+
+# These tests share live objects with the pipe (modules they inject, the loaded instance and
+# its module): the engine runs in this process for them (tests/local_host.py).
+@pytest.fixture
+def host(local_host: LocalHost) -> LocalHost:
+    return local_host
+
+
+@pytest.fixture
+def library(local_library: FunctionLibrary) -> FunctionLibrary:
+    return local_library
 
 NO_CLASS = "No Function class found in the module"
 

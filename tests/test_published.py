@@ -313,6 +313,7 @@ async def test_encrypted_key_with_a_changed_secret_no_longer_works(
     monkeypatch.setenv("WEBUI_SECRET_KEY", "first-secret")
     await add(library, "encrypted_valves", {"BASE_URL": openai_server.url, "API_KEY": API_KEY})
     monkeypatch.setenv("WEBUI_SECRET_KEY", "rotated-secret")
+    await host.close()  # the host process reads the secret when it starts, like a restarted server
     reply, _ = await run(host, "encrypted_valves", stream=True)
     assert reply.content.startswith("Error: 401 Client Error: Unauthorized")
     (request,) = openai_server.recorder.chat()

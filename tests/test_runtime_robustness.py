@@ -1,8 +1,8 @@
 """The runtime's deliberate differences from Open WebUI: it never freezes or kills the app.
 
-Sync pipe code runs off the event loop, cancellation stops a pipe, BaseExceptions
-from a pipe become steps, floods are bounded, and a slow `pipes()` cannot stall
-the model list. Checks are behavioural: no assertion depends on how long anything took.
+Sync pipes run on the event loop as in Open WebUI (in the host process, so they block only
+it: tests/test_host_process.py), cancellation stops a pipe, BaseExceptions from a pipe become
+steps, floods are bounded, and a slow `pipes()` cannot stall the model list. Checks are behavioural: no assertion depends on how long anything took.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tests.local_host import LocalHost
 from tests.tracing import ORACLE_METADATA, collect, normalise
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation import invoke as invoke_module
@@ -28,6 +29,19 @@ from tuichat.runtime.invocation.channel import Channel
 from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Step
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.store import Store
+
+
+# These tests share live objects with the pipe (events it waits on, modules they inject, the
+# loaded instance, the `open_webui` binding): the engine runs in this process for them
+# (tests/local_host.py). The host process itself is tested in tests/test_host_process.py.
+@pytest.fixture
+def host(local_host: LocalHost) -> LocalHost:
+    return local_host
+
+
+@pytest.fixture
+def library(local_library: FunctionLibrary) -> FunctionLibrary:
+    return local_library
 
 GUARD = 10.0  # seconds before a stuck test fails instead of hanging (never reached when passing)
 
@@ -74,68 +88,25 @@ async def eventually(predicate: Callable[[], bool]) -> None:
     raise AssertionError("condition never became true")
 
 
-# -- (a) sync pipe code runs off the event loop ---------------------------------------
+# -- (a) sync pipes run on the event loop; sync pipes() lists off it -----------------
 
 
-async def test_sync_generator_runs_off_the_loop(host: PipeHost, library: FunctionLibrary) -> None:
+async def test_a_sync_pipe_runs_on_the_loop_as_in_open_webui(host: PipeHost, library: FunctionLibrary) -> None:
+    """Open WebUI calls a sync pipe on its event loop, so pipes schedule work on it."""
     await add(
         library,
         """
+        import asyncio
+
         class Pipe:
-            def pipe(self, body):
+            def pipe(self, body, __event_emitter__=None):
+                loop = asyncio.get_running_loop()
+                loop.create_task(__event_emitter__({"type": "status", "data": {"description": "on the loop"}}))
                 yield "a"
-                yield "set" if body["gate"].wait(5) else "timeout"
         """,
     )
-    gate = threading.Event()
-    invocation = await start(host, gate=gate)
-    steps: list[Step] = []
-
-    async def consume() -> None:
-        async for step in invocation:
-            steps.append(step)
-            if len(steps) == 1:
-                gate.set()  # only possible if the generator is not blocking the loop
-
-    await asyncio.wait_for(consume(), GUARD)
-    assert js(steps) == [chunk("p", "a"), chunk("p", "set"), STOP, DONE]
-
-
-@pytest.mark.parametrize("stream", [True, False])
-async def test_sync_pipe_runs_off_the_loop(stream: bool, host: PipeHost, library: FunctionLibrary) -> None:
-    await add(
-        library,
-        """
-        class Pipe:
-            def pipe(self, body):
-                return "set" if body["gate"].wait(5) else "timeout"
-        """,
-    )
-    gate = threading.Event()
-    invocation = await start(host, stream=stream, gate=gate)
-    asyncio.get_running_loop().call_later(0.05, gate.set)  # runs only while the loop is free
-    steps = js(await asyncio.wait_for(collect(invocation), GUARD))
-    if stream:
-        assert steps == [chunk("p", "set"), STOP, DONE]
-    else:
-        assert steps == [
-            {
-                "response": {
-                    "id": "p-<uuid>",
-                    "created": 0,
-                    "model": "p",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "logprobs": None,
-                            "finish_reason": "stop",
-                            "message": {"role": "assistant", "content": "set"},
-                        }
-                    ],
-                    "object": "chat.completion",
-                }
-            }
-        ]
+    steps = js(await asyncio.wait_for(collect(await start(host)), GUARD))
+    assert steps == [chunk("p", "a"), {"event": {"type": "status", "data": {"description": "on the loop"}}}, STOP, DONE]
 
 
 async def test_sync_pipes_listing_runs_off_the_loop(host: PipeHost, library: FunctionLibrary) -> None:
@@ -161,35 +132,6 @@ async def test_sync_pipes_listing_runs_off_the_loop(host: PipeHost, library: Fun
     asyncio.get_running_loop().call_later(0.05, gate.set)
     listing = await asyncio.wait_for(host.list_models(), GUARD)
     assert [m["id"] for m in listing.models] == ["p.set"]
-
-
-async def test_sync_generator_can_emit_events_through_its_own_loop(host: PipeHost, library: FunctionLibrary) -> None:
-    """A sync pipe in its worker thread may drive the async emitter with asyncio.run."""
-    await add(
-        library,
-        """
-        import asyncio
-
-        class Pipe:
-            def pipe(self, body, __event_emitter__=None, __event_call__=None):
-                for i in range(3):
-                    asyncio.run(__event_emitter__({"type": "status", "data": {"i": i}}))
-                    yield f"c{i}"
-                yield str(asyncio.run(__event_call__({"type": "confirmation", "data": {}})))
-        """,
-    )
-
-    async def handler(event: Any) -> Any:
-        return True
-
-    body = {"model": "p", "messages": [], "stream": True}
-    invocation = await host.invoke("p", body, metadata=dict(ORACLE_METADATA), event_call=handler)
-    steps = js(await asyncio.wait_for(collect(invocation), GUARD))
-    expected: list[dict[str, Any]] = []
-    for i in range(3):
-        expected += [{"event": {"type": "status", "data": {"i": i}}}, chunk("p", f"c{i}")]
-    expected += [{"call": {"type": "confirmation", "data": {}}, "reply": True}, chunk("p", "True"), STOP, DONE]
-    assert steps == expected
 
 
 # -- (b) cancellation -----------------------------------------------------------------
@@ -228,47 +170,6 @@ async def test_cancel_stops_an_async_generator(host: PipeHost, library: Function
 
 async def collect_rest(iterator: Any) -> list[Step]:
     return [step async for step in iterator]
-
-
-async def test_cancel_abandons_a_stuck_sync_generator(host: PipeHost, library: FunctionLibrary) -> None:
-    await add(
-        library,
-        """
-        import time
-
-        class Pipe:
-            def pipe(self, body):
-                record, release = body["record"], body["release"]
-                try:
-                    yield "first"
-                    record.append("looping")
-                    while not release.is_set():
-                        time.sleep(0.01)
-                    record.append("released")
-                    yield "second"
-                    record.append("resumed after second")
-                finally:
-                    record.append("closed")
-        """,
-    )
-    record: list[str] = []
-    release = threading.Event()
-    invocation = await start(host, record=record, release=release)
-    iterator = invocation.__aiter__()
-    try:
-        first = await asyncio.wait_for(iterator.__anext__(), GUARD)
-        assert js([first]) == [chunk("p", "first")]
-        await eventually(lambda: record == ["looping"])
-        invocation.cancel()
-        # The iteration ends while the thread is still stuck in its loop.
-        assert await asyncio.wait_for(collect_rest(iterator), GUARD) == []
-        assert invocation.cancelled is True
-        assert record == ["looping"]
-    finally:
-        release.set()
-    # At its next yield the abandoned generator is closed and goes no further.
-    await eventually(lambda: record[-1:] == ["closed"])
-    assert record == ["looping", "released", "closed"]
 
 
 async def test_breaking_out_of_async_for_stops_an_async_generator(host: PipeHost, library: FunctionLibrary) -> None:
@@ -715,20 +616,3 @@ async def test_concurrent_async_calls_share_one_instance(host: PipeHost, library
     assert len(state["ids"]) == 2 and state["ids"][0] == state["ids"][1]
 
 
-async def test_concurrent_sync_calls_share_one_instance_and_overlap(host: PipeHost, library: FunctionLibrary) -> None:
-    await add(
-        library,
-        """
-        class Pipe:
-            def pipe(self, body):
-                state = body["state"]
-                state["ids"].append(id(self))
-                state["barrier"].wait()  # both calls must be in flight at once
-                return "done"
-        """,
-    )
-    state = {"ids": [], "barrier": threading.Barrier(2, timeout=5)}
-    first, second = await start(host, state=state), await start(host, state=state)
-    a, b = await asyncio.wait_for(asyncio.gather(collect(first), collect(second)), GUARD)
-    assert js(a) == js(b) == [chunk("p", "done"), STOP, DONE]
-    assert len(state["ids"]) == 2 and state["ids"][0] == state["ids"][1]

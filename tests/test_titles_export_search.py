@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.local_host import LocalHost
 from tuichat.runtime.export import chat_to_json, chat_to_markdown
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
@@ -27,6 +28,18 @@ from tuichat.runtime.titles import (
 from tuichat.store import ChatRow, MessageRow, Store, StoreError
 from tuichat.store.chats import MATCH_END, MATCH_START, SearchHit, match_expression
 from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
+
+
+# These tests share live objects with the pipe (modules they inject, the loaded instance and
+# its module): the engine runs in this process for them (tests/local_host.py).
+@pytest.fixture
+def host(local_host: LocalHost) -> LocalHost:
+    return local_host
+
+
+@pytest.fixture
+def library(local_library: FunctionLibrary) -> FunctionLibrary:
+    return local_library
 
 HISTORY = [{"role": "user", "content": "Hello there"}, {"role": "assistant", "content": ""}]
 

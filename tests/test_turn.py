@@ -10,11 +10,26 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.local_host import LocalHost
 from tuichat.runtime import turn as turn_module
 from tuichat.runtime.errors import UnknownModel
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.runtime.turn import Turn, default_title
+
+
+# These tests share live objects with the pipe (events it waits on, modules they inject, the
+# loaded instance, the `open_webui` binding): the engine runs in this process for them
+# (tests/local_host.py). The host process itself is tested in tests/test_host_process.py.
+@pytest.fixture
+def host(local_host: LocalHost) -> LocalHost:
+    return local_host
+
+
+@pytest.fixture
+def library(local_library: FunctionLibrary) -> FunctionLibrary:
+    return local_library
+
 
 GATED = """
 import turn_gate

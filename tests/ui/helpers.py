@@ -165,7 +165,8 @@ async def stored(db_path: Path) -> Store:
 async def with_pipe(db_path: Path, source: str, function_id: str) -> None:
     """Store `source` as the function `function_id` before the app starts."""
     async with await stored(db_path) as store:
-        await FunctionLibrary(PipeHost(store)).add(source, function_id=function_id)
+        async with PipeHost(store) as host:
+            await FunctionLibrary(host).add(source, function_id=function_id)
 
 
 # -- one screen on its own ---------------------------------------------------------------------

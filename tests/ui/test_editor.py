@@ -455,8 +455,8 @@ async def _add_greeter(db_path: Path) -> None:
     from tuichat.runtime.library import FunctionLibrary
     from tuichat.store import Store
 
-    async with await Store.open(db_path) as store:
-        await FunctionLibrary(PipeHost(store)).add(GREETER, function_id="greeter")
+    async with await Store.open(db_path) as store, PipeHost(store) as host:
+        await FunctionLibrary(host).add(GREETER, function_id="greeter")
 
 
 def test_editor_with_an_error_80x24(snap_compare: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

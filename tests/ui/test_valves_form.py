@@ -68,6 +68,8 @@ class FormHost(TuichatApp):
     async def on_unmount(self, event: events.Unmount) -> None:
         event.prevent_default()
         if self._opened is not None:
+            if self.services is not None:
+                await self.services.close()
             await self._opened.close()
 
 
@@ -390,8 +392,8 @@ async def test_the_cli_table_and_the_form_show_the_same_fields(pipe: FunctionLib
 
 # -- snapshot -------------------------------------------------------------------------------
 async def _seed(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
-        library = FunctionLibrary(PipeHost(store))
+    async with await Store.open(db_path) as store, PipeHost(store) as host:
+        library = FunctionLibrary(host)
         await library.add(PIPE_FILE.read_text(), function_id=FID)
         await library.set_valves(FID, {"PREFIX": ">> ", "API_KEY": "sk-secret", "MAX_TOKENS": 512})
 

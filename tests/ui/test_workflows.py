@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -80,6 +81,8 @@ def fake_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePi
     folder.mkdir()
     fake = FakePip(folder, f"tuichat_fake_{uuid.uuid4().hex[:10]}")
     monkeypatch.syspath_prepend(str(folder))
+    # Pipes load in the host process: it finds the "installed" module the way it finds site-packages.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
     monkeypatch.delenv("TUICHAT_OFFLINE", raising=False)
     monkeypatch.setattr(pip, "_run", fake.run)
     yield fake

@@ -41,6 +41,7 @@ async def dispatch(args: argparse.Namespace) -> int:
     """Open the store, start the runtime on it (as the app does), run the command, close."""
     path = Path(args.db) if args.db else default_db_path()
     store = await Store.open(path)
+    services: Services | None = None
     try:
         services = await Services.start(store)
         if args.command == "run":
@@ -59,6 +60,8 @@ async def dispatch(args: argparse.Namespace) -> int:
 
         return await PIPE_ACTIONS[args.action](args, services.library)
     finally:
+        if services is not None:
+            await services.close()
         await store.close()
 
 

@@ -8,7 +8,12 @@
     reply/         what a chat shows: `Reply` and `Update` (model), built from steps
                    (builder), its text as it grows (text), reasoning split out, and how a
                    reply and its events read as text (present)
-    host.py        stored functions in, models and invocations out (`PipeHost`)
+    hostproc/      the pipe host process, where all function code runs: frames, the connection,
+                   the server, captured output, the app's handle on the process and its calls
+    host.py        stored functions in, models and invocations out (`PipeHost`, the client of
+                   the host process)
+    engine.py      what the host process runs: loading, listing, invoking (`PipeEngine`);
+                   records.py: the function rows it reads, from the app's store
     models.py      the model list Open WebUI builds from pipes
     valves.py      applying and storing valves; valve_fields.py: their fields, for forms
     library.py     adding, saving, versions, enabling and linking stored functions

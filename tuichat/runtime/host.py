@@ -1,135 +1,131 @@
 """The pipe host: stored functions in, models and invocations out.
 
-This is the runtime's front door for the CLI and the TUI. It never imports Textual.
+This is the runtime's front door for the CLI and the TUI. No function code runs in
+the app: `PipeHost` is the client of the host process (`tuichat.runtime.hostproc`),
+started on the first request and started again after it dies. The app keeps the store:
+it looks rows up and sends them with each request, and answers the host's questions
+about them (`FunctionRecords`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Any
 
-from tuichat import compat
-from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
-from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation, Relay
-from tuichat.runtime.invocation.nested import relay_of, response_of, wire_items
-from tuichat.runtime.invocation.request import State
-from tuichat.runtime.loading.loader import FunctionCache, LoadedFunction
-from tuichat.runtime.models import FunctionModels, function_models, pipe_id_of
-from tuichat.runtime.valves import apply_valves
+from tuichat.runtime.errors import FunctionDisabled, UnknownModel
+from tuichat.runtime.hostproc.client import EventCallHandler, RemoteInvocation
+from tuichat.runtime.hostproc.process import HostProcess
+from tuichat.runtime.hostproc.rpc import ConnectionLost
+from tuichat.runtime.hostproc.wire import HostError
+from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing, make_body, new_metadata
+from tuichat.runtime.models import FunctionModels, pipe_id_of
+from tuichat.runtime.records import StoreRecords
 from tuichat.store import FunctionRow, Store
-from tuichat.store.sync import SyncStore
 
-LISTING_TIMEOUT = 30.0  # seconds one function may take to load and list its models
+__all__ = ["LISTING_TIMEOUT", "HostDied", "ModelListing", "PipeHost", "make_body", "new_metadata"]
 
-
-@dataclass
-class ModelListing:
-    """Every model, in function order, and what went wrong where."""
-
-    models: list[dict[str, Any]]
-    functions: list[FunctionModels] = field(default_factory=list)
-    inactive: list[FunctionRow] = field(default_factory=list)
-
-    @property
-    def errors(self) -> dict[str, str]:
-        found = {f.function_id: f.error for f in self.functions if f.error}
-        found.update({row.id: row.load_error or "disabled" for row in self.inactive})
-        return found
-
-    def by_id(self) -> dict[str, dict[str, Any]]:
-        return {model["id"]: model for model in self.models}
+LOAD_TIMEOUT = 60.0  # seconds loading a source may take before the host is restarted
+SLACK = 10.0  # beyond a request's own timeout, before the app gives up on the host
 
 
-def new_metadata(chat_id: str | None = None, message_id: str | None = None, *, user_id: str, session_id: str) -> dict[str, Any]:
-    """The ids Open WebUI's chat puts in `__metadata__`, which also enable events."""
-    return {
-        "user_id": user_id,
-        "chat_id": chat_id or str(uuid.uuid4()),
-        "message_id": message_id or str(uuid.uuid4()),
-        "session_id": session_id,
-    }
-
-
-def make_body(model_id: str, messages: list[dict[str, Any]], *, stream: bool = True, **extra: Any) -> dict[str, Any]:
-    return {"model": model_id, "messages": messages, "stream": stream, **extra}
+class HostDied(HostError):
+    """The host process died (or was killed) while serving a request."""
 
 
 class PipeHost:
-    """Also the `compat.ModelHost` of its pipes: they call its models through `open_webui`."""
-
     def __init__(self, store: Store) -> None:
         self.store = store
-        # Published pipes import `open_webui`; its stand-ins serve this host while it runs them.
-        compat.install()
-        self._compat = compat.CompatHost(tables=SyncStore(store.path), data_dir=store.path.parent, models=self)
-        self.cache = FunctionCache(on_load_failure=self._deactivate)
+        self.records = StoreRecords(store)
         self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
-        # What `__request__.app.state` shows pipes, as in Open WebUI.
-        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State())
+        self._process: HostProcess | None = None
+        self._lock: asyncio.Lock | None = None
+        self.load_timeout = LOAD_TIMEOUT
 
-    def bound(self) -> AbstractContextManager[None]:
-        """The `open_webui` stand-ins serve this host inside the block: wrap any pipe code
-        run on this host's behalf that its own methods do not run."""
-        return compat.bound(self._compat)
+    # -- the process ----------------------------------------------------------------------
+    async def process(self) -> HostProcess:
+        """The running host process, started (again) if there is none."""
+        if self._process is not None and self._process.alive:
+            return self._process
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self._process is None or not self._process.alive:
+                if self._process is not None:
+                    await self._process.close()
+                self._process = await HostProcess.start(self.store.path, self.session_id, self._answer)
+        return self._process
 
-    async def _deactivate(self, function_id: str, error: FunctionLoadError) -> None:
-        """Open WebUI deactivates a function whose load fails; we also keep why."""
-        await self.store.functions.update(function_id, is_active=False, load_error=_error_text(error))
+    async def __aenter__(self) -> PipeHost:
+        return self
 
-    async def load(self, row: FunctionRow) -> LoadedFunction:
-        with self.bound():  # the module's top-level code runs now
-            loaded = await self.cache.get(row.id, row.content)
-        self.app_state.FUNCTIONS[row.id] = loaded.instance
-        self.app_state.FUNCTION_CONTENTS[row.id] = loaded.content
-        return loaded
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
-    async def _load_for_call(self, row: FunctionRow) -> LoadedFunction:
-        # An invocation runs its pipe in a task of its own, which begins by loading: bound
-        # here, the whole task is this host's (the pipe call, its generators, the worker
-        # threads it starts), and no task outside the call is.
-        compat.bind(self._compat)
-        return await self.load(row)
+    async def close(self) -> None:
+        """Stop the host process (kill: quitting never waits for a pipe)."""
+        if self._process is not None:
+            await self._process.close()
+            self._process = None
+
+    async def _request(self, op: str, time_limit: float | None = None, **args: Any) -> Any:
+        process = await self.process()
+        try:
+            return await asyncio.wait_for(process.connection.request(op, **args), time_limit)
+        except ConnectionLost:
+            raise HostDied(await process.death()) from None
+        except TimeoutError:
+            process.kill(f"'{op}' took longer than {time_limit:g} s")
+            raise HostDied(await process.death()) from None
+
+    async def _answer(self, op: str, args: dict[str, Any]) -> Any:
+        """What the host asks of the app: rows from the store, answers to event calls."""
+        if op == "event_call":
+            process = self._process
+            invocation = process.calls.get(args["call"]) if process is not None else None
+            return await invocation.answer_event_call(args["event"]) if invocation is not None else None
+        records = self.records
+        if op == "records.pipe_rows":
+            return [dataclasses.asdict(row) for row in await records.pipe_rows()]
+        if op == "records.row":
+            row = await records.row(args["function_id"])
+            return dataclasses.asdict(row) if row is not None else None
+        if op == "records.local_user":
+            return await records.local_user()
+        if op == "records.user_valves":
+            return await records.user_valves(args["function_id"], args["user_id"])
+        if op == "records.deactivate":
+            return await records.deactivate(args["function_id"], args["error"])
+        if op == "records.set_error":
+            return await records.set_error(args["function_id"], args["error"])
+        raise ValueError(f"the app has no operation '{op}'")
 
     # -- models -------------------------------------------------------------------------
     async def list_models(self, timeout: float = LISTING_TIMEOUT) -> ModelListing:
         rows = await self.store.functions.list(type="pipe")
         active = [row for row in rows if row.is_active]
-        with self.bound():  # `pipes()` is pipe code, and the tasks gather starts inherit this
-            results = await asyncio.gather(*(self._models_of(row, timeout) for row in active))
-        listing = ModelListing([m for r in results for m in r.models], list(results), [r for r in rows if not r.is_active])
-        self.app_state.MODELS = listing.by_id()
-        await self._record_listing_errors(active, results)
-        return listing
-
-    async def _models_of(self, row: FunctionRow, timeout: float) -> FunctionModels:
         try:
-            return await asyncio.wait_for(self._list_function(row), timeout)
-        except TimeoutError:
-            return FunctionModels(row.id, [], f"listing models took longer than {timeout:g} s; skipped")
-        except FunctionLoadError as error:
-            return FunctionModels(row.id, [], str(error), error.detail)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # invalid stored valves, for one: the function is skipped
-            return FunctionModels(row.id, [], describe(exc))
+            results = await self._request(
+                "list", timeout + SLACK, rows=[dataclasses.asdict(row) for row in active], timeout=timeout
+            )
+            functions = [FunctionModels(**result) for result in results]
+        except HostDied as died:
+            functions = [FunctionModels(row.id, [], f"listing models failed: {died}") for row in active]
+        return ModelListing([m for f in functions for m in f.models], functions, [r for r in rows if not r.is_active])
 
-    async def _list_function(self, row: FunctionRow) -> FunctionModels:
-        loaded = await self.load(row)
-        apply_valves(loaded.instance, row.valves)
-        return await function_models(row.id, row.name, row.type, row.created_at, loaded.instance)
+    # -- loading, for the library ----------------------------------------------------------
+    async def check_load(self, function_id: str, content: str, source: str | None = None) -> dict[str, Any]:
+        """Load a source in the host (raises FunctionLoadError); a good one serves from now on.
+        Gives `{"type": ..., "frontmatter": {...}}`."""
+        return dict(await self._request("load", self.load_timeout, function_id=function_id, content=content, source=source))
 
-    async def _record_listing_errors(self, rows: list[FunctionRow], results: list[FunctionModels]) -> None:
-        for row, result in zip(rows, results):
-            if result.error == row.load_error:
-                continue
-            # A load failure has already deactivated the row and kept the full traceback.
-            current = await self.store.functions.get(row.id)
-            if current is not None and current.is_active and current.load_error != result.error:
-                await self.store.functions.set_error(row.id, result.error)
+    async def forget(self, function_id: str) -> None:
+        """Drop a function's loaded instance (if the host is not running, there is none)."""
+        if self._process is not None and self._process.alive:
+            try:
+                await self._request("forget", SLACK, function_id=function_id)
+            except HostDied:
+                pass
 
     # -- invocation ---------------------------------------------------------------------
     async def function_for_model(self, model_id: str) -> FunctionRow:
@@ -156,53 +152,14 @@ class PipeHost:
         metadata: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
-    ) -> Invocation:
+    ) -> RemoteInvocation:
         """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs."""
         row = await self.function_for_model(model_id)
-        body = {**body, "model": model_id}
-        metadata = {**(body.pop("metadata", None) or {}), **(metadata or {})}
         local_user = await self.store.users.local()
-        user = user if user is not None else local_user
         # tuichat has one user: `user` may change what `__user__` shows, but the
         # user valves are always the local user's own.
         user_valves = await self.store.functions.get_user_valves(row.id, local_user["id"])
-        return Invocation(
-            load=lambda: self._load_for_call(row),
-            model=model_id,
-            body=body,
-            metadata=metadata,
-            user=user,
-            valves=row.valves,
-            user_valves=user_valves,
-            app_state=self.app_state,
-            event_call=event_call,
-        )
-
-    # -- a pipe calling another model (compat.ModelHost) -------------------------------
-    async def has_model(self, model_id: str) -> bool:
-        if model_id not in self.app_state.MODELS:
-            await self.list_models()
-        return model_id in self.app_state.MODELS
-
-    async def stream_model(
-        self, request: object, model_id: str, body: dict[str, Any], *, metadata: dict[str, Any], user: dict[str, Any]
-    ) -> AsyncIterator[str | bytes]:
-        relay = relay_of(request)
-        return wire_items(await self._nested(model_id, body, metadata, user, relay), relay)
-
-    async def model_response(
-        self, request: object, model_id: str, body: dict[str, Any], *, metadata: dict[str, Any], user: dict[str, Any]
-    ) -> Any:
-        relay = relay_of(request)
-        return await response_of(await self._nested(model_id, body, metadata, user, relay), relay)
-
-    async def _nested(
-        self, model_id: str, body: dict[str, Any], metadata: dict[str, Any], user: dict[str, Any], relay: Relay | None
-    ) -> Invocation:
-        # The called pipe has no front end of its own: it asks the calling reply's.
-        event_call = relay.event_call if relay is not None else None
-        return await self.invoke(model_id, body, metadata=metadata, user=user, event_call=event_call)
-
-
-def _error_text(error: FunctionLoadError) -> str:
-    return f"{error}\n\n{error.detail}".rstrip() if error.detail else str(error)
+        return RemoteInvocation(
+            self.process, row, model_id, body, metadata=dict(metadata or {}), user=user if user is not None else local_user,
+            user_valves=user_valves, event_call=event_call,
+        )  # fmt: skip

@@ -17,8 +17,8 @@ from typing import Any
 from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
-from tuichat.runtime.loading.loader import LoadedFunction, load_error, load_function, source_filename
-from tuichat.runtime.loading.missing import diagnose
+from tuichat.runtime.loading.loader import load_error, source_filename
+from tuichat.runtime.loading.missing import MissingModule
 from tuichat.runtime.loading.pip import install
 from tuichat.runtime.loading.requirements import RequirementError, check_requirements, missing_requirements
 from tuichat.runtime.transfer import (
@@ -79,6 +79,14 @@ class Saved:
 
 
 @dataclass
+class Checked:
+    """A source that loaded in the host process."""
+
+    type: str
+    frontmatter: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class InstallPolicy:
     """How far tuichat may go to make a function load."""
 
@@ -91,6 +99,7 @@ class FunctionLibrary:
     def __init__(self, host: PipeHost) -> None:
         self.host = host
         self.store = host.store
+        self._engine: Any = None
 
     async def get(self, function_id: str) -> FunctionRow:
         row = await self.store.functions.get(function_id)
@@ -139,7 +148,6 @@ class FunctionLibrary:
             return NewFunction(row, existing is not None, installed, problem)
         loaded = await self._load(fid, content, policy, installed, source)
         row = await self._save(fid, existing, fields | {"type": loaded.type, "is_active": True, "load_error": None}, origin)
-        self.host.cache.put(loaded)
         return NewFunction(row, existing is not None, installed)
 
     async def _save(self, fid: str, existing: FunctionRow | None, fields: dict[str, Any], origin: VersionOrigin) -> FunctionRow:
@@ -147,7 +155,8 @@ class FunctionLibrary:
             row = await self.store.functions.insert(id=fid, origin=origin, **fields)
         else:
             row = await self.store.functions.update(fid, origin=origin, **fields)
-        self.host.cache.forget(fid)
+        if not row.is_active:
+            await self.host.forget(fid)
         return row
 
     # -- the workshop: saving edits, versions, templates, linked files --------------------
@@ -185,7 +194,7 @@ class FunctionLibrary:
                 problem = f"requirements not installed: {result.message}"
                 fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
                 row = await self.store.functions.update(row.id, origin=origin, **fields)
-                self.host.cache.forget(row.id)
+                await self.host.forget(row.id)
                 return await self._write_linked(Saved(row, True, installed, problem), origin)
             loaded = await self._load(row.id, content, policy, installed, None)
         except (FunctionLoadError, RequirementError, SourceError) as error:
@@ -196,7 +205,6 @@ class FunctionLibrary:
         row = await self.store.functions.update(
             row.id, origin=origin, **fields, type=loaded.type, is_active=active, load_error=None
         )
-        self.host.cache.put(loaded)
         return await self._write_linked(Saved(row, True, installed), origin)
 
     async def _write_linked(self, saved: Saved, origin: VersionOrigin) -> Saved:
@@ -277,22 +285,23 @@ class FunctionLibrary:
 
     async def _load(
         self, fid: str, content: str, policy: InstallPolicy, installed: list[str], source: str | None
-    ) -> LoadedFunction:
-        """Load; with `install_missing`, install each module the code lacks and load again."""
+    ) -> Checked:
+        """Load in the host process (a good load serves from then on, as Open WebUI keeps the
+        instance a save built); with `install_missing`, install each module the code lacks
+        and load again."""
         tried: set[str] = set()
         for _ in range(MAX_MISSING_MODULE_ROUNDS):
             try:
-                with self.host.bound():  # the module's top-level code may use `open_webui`
-                    return await load_function(fid, content)
+                return Checked(**await self.host.check_load(fid, content, source))
             except FunctionLoadError as error:
-                missing = diagnose(error.__cause__ or error, file=source)
+                missing = error.missing if isinstance(error.missing, MissingModule) else None
                 if missing is None:
                     raise
                 if not policy.install_missing or not missing.distribution or missing.module in tried:
                     raise FunctionLoadError(
                         fid, f"{error}. {_capitalised(missing.message)}", error.detail,
                         line=error.line, column=error.column, missing=missing,
-                    ) from error.__cause__
+                    ) from None
                 tried.add(missing.module)
                 result = await install(missing.pip_args, on_line=policy.on_line, offline=policy.offline)
                 if not result.ok:
@@ -306,7 +315,7 @@ class FunctionLibrary:
     async def remove(self, function_id: str) -> None:
         await self.get(function_id)
         await self.store.functions.delete(function_id)
-        self.host.cache.forget(function_id)
+        await self.host.forget(function_id)
 
     async def enable(self, function_id: str, policy: InstallPolicy | None = None) -> FunctionRow:
         """Install what it needs and load it first: one that still fails stays disabled, with its error."""
@@ -323,7 +332,6 @@ class FunctionLibrary:
         except FunctionLoadError as error:
             await self.store.functions.update(row.id, is_active=False, load_error=f"{error}\n\n{error.detail}".rstrip())
             raise
-        self.host.cache.put(loaded)
         return await self.store.functions.update(row.id, type=loaded.type, is_active=True, load_error=None)
 
     async def disable(self, function_id: str) -> FunctionRow:
@@ -333,12 +341,23 @@ class FunctionLibrary:
     # -- valves -------------------------------------------------------------------------
     async def valves_model(self, function_id: str, *, user: bool) -> tuple[FunctionRow, Any]:
         row = await self.get(function_id)
-        loaded = await self.host.load(row)
+        loaded = await self._valves_engine().load(row)
         cls = valves_class(loaded.instance, user)
         if cls is None:
             kind = "UserValves" if user else "Valves"
             raise InvalidValves(f"function '{function_id}' has no {kind} class, so it has no {'user ' if user else ''}valves to set.")
         return row, cls
+
+    def _valves_engine(self) -> Any:
+        """Valves forms still read and validate with the pipe's own pydantic classes, loaded
+        here in the app (the one place function code still runs in the app process: moving
+        it to the host needs the forms to validate asynchronously). Made on first use."""
+        if self._engine is None:
+            from tuichat.runtime.engine import PipeEngine
+            from tuichat.runtime.records import StoreRecords
+
+            self._engine = PipeEngine(StoreRecords(self.store))
+        return self._engine
 
     async def set_valves(
         self, function_id: str, values: dict[str, Any], *, user_id: str | None = None, merge: bool = True

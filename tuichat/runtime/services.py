@@ -24,3 +24,7 @@ class Services:
         library = FunctionLibrary(host)
         await library.seed_examples()
         return cls(store, host, library)
+
+    async def close(self) -> None:
+        """Stop the pipe host process (it is killed: quitting never waits for a pipe)."""
+        await self.host.close()

@@ -104,6 +104,8 @@ class Turn:
         self.invocation = await self.host.invoke(
             self.model_id, body, metadata=metadata, user=user, event_call=self.event_call
         )
+        if hasattr(self.invocation, "with_logs"):
+            self.invocation.with_logs = True  # the reply keeps what the pipe printed and logged
         return self.invocation
 
     def _system_messages(self) -> list[dict[str, Any]]:

@@ -172,6 +172,8 @@ class TuichatApp(App[int]):
     async def on_unmount(self) -> None:
         if self.watcher is not None:
             await self.watcher.close()
+        if self.services is not None:
+            await self.services.close()
         if self._store is not None:
             await self._store.close()
 

@@ -38,6 +38,11 @@ class Channel(Generic[T]):
     def abandoned(self) -> bool:
         return self._abandoned
 
+    @property
+    def closed(self) -> bool:
+        """The producer is done: what is put now may never be read."""
+        return self._closed
+
     # -- producer side -------------------------------------------------------------
     def put(self, item: T) -> None:
         """Queue an item from any thread, without blocking."""
@@ -92,6 +97,15 @@ class Channel(Generic[T]):
         self._has_room.set()
         if self._loop_room is not None:
             self._loop_room.set()
+
+    def take_queued(self) -> list[T]:
+        """Everything queued now, without waiting (to send it ahead of something else)."""
+        batch = list(self._items)
+        self._items.clear()
+        self._has_room.set()
+        if self._loop_room is not None:
+            self._loop_room.set()
+        return batch
 
     async def get_batch(self) -> list[T]:
         """Everything queued so far, waiting if nothing is; an empty list means closed."""

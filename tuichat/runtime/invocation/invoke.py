@@ -1,9 +1,10 @@
 """One pipe call as one ordered stream of steps (spec §6.3, §7.1-7.3, §8, §9).
 
-The wire bytes are Open WebUI 0.12.4's, branch for branch. One deliberate
-difference: sync pipes and sync generators run in a worker thread, never on the
-event loop, so a blocking pipe never freezes the caller. Events, event calls and
-output all go through one channel, so they come out in the order the pipe made them.
+The wire bytes are Open WebUI 0.12.4's, branch for branch. Sync pipes and sync
+generators run on the event loop, as in Open WebUI: this code runs in the pipe host
+process (`tuichat.runtime.hostproc`), so a pipe that blocks blocks only that process,
+never the app. Events, event calls and output all go through one channel, so they come
+out in the order the pipe made them.
 """
 
 from __future__ import annotations
@@ -22,13 +23,19 @@ from tuichat.runtime.errors import EscapedBaseException, FunctionLoadError, pipe
 from tuichat.runtime.invocation import codec
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.request import Request, State
-from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
 from tuichat.runtime.loading.loader import LoadedFunction
-from tuichat.runtime.threads import run_in_thread
 from tuichat.runtime.valves import apply_valves, user_valves_instance
 
 EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 Loader = Callable[[], Awaitable[LoadedFunction]]
+
+# A sync generator runs on the loop between its items; the loop (and so the step sender)
+# gets a turn after the first item, after an item that took a while to come (a generator
+# waiting on a network or a sleep: its item must not wait for the next one), and at least
+# this often, so a fast generator's items still travel in batches.
+SYNC_YIELD_INTERVAL = 0.002
+SLOW_ITEM = 0.0005
 
 # The only event calls a terminal can answer; Open WebUI's browser also runs `execute`.
 ANSWERABLE_CALLS = frozenset({"confirmation", "input"})
@@ -77,26 +84,35 @@ class Invocation:
         self._loop_thread = 0
         self._started = 0.0
         self.cancelled = False
+        self.record_call = False  # start with the call record (`{"request": ...}`): the host process does
 
     # -- consumer API -----------------------------------------------------------------
     def __aiter__(self) -> AsyncIterator[Step]:
         return self._steps()
 
     async def _steps(self) -> AsyncIterator[Step]:
+        async for batch in self.batches():
+            for step in batch:
+                if self.cancelled:
+                    return
+                yield step
+
+    async def batches(self) -> AsyncIterator[list[Step]]:
+        """The steps as they were queued, a list at a time (the host process sends one
+        frame per batch)."""
         self._start()
         assert self._channel is not None and self._task is not None
         try:
             while batch := await self._channel.get_batch():
-                for step in batch:
-                    if self.cancelled:
-                        return
-                    yield step
+                if self.cancelled:
+                    return
+                yield batch
         finally:
             if not self._task.done():
                 self.cancel()
 
     def cancel(self) -> None:
-        """Async pipes are cancelled; a sync pipe's thread is told to stop and abandoned."""
+        """The pipe's task is cancelled; threads it started are told to stop (their puts fail)."""
         self.cancelled = True
         if self._channel is not None:
             self._channel.abandon()
@@ -111,8 +127,19 @@ class Invocation:
     def event_call_handler(self) -> EventCallHandler | None:
         return self._event_call
 
-    def relay(self, step: EventStep | CallStep) -> None:
-        """Add a step made elsewhere (a nested call's event) in order with this call's own."""
+    def take_queued(self) -> list[Step]:
+        """The steps queued and not handed out yet, taken now: the host process sends them
+        before an event call, so the text before a question is never behind it."""
+        return self._channel.take_queued() if self._channel is not None else []
+
+    @property
+    def open(self) -> bool:
+        """Steps relayed now will still be handed out."""
+        return self._channel is not None and not self._channel.closed
+
+    def relay(self, step: EventStep | CallStep | LogStep) -> None:
+        """Add a step made elsewhere (a nested call's event, captured output) in order with
+        this call's own; from any thread."""
         if self._channel is not None:
             step.at = self.elapsed()
             self._channel.put(step)
@@ -176,14 +203,26 @@ class Invocation:
         params = {"body": self.body} | {k: v for k, v in extras.items() if k in declared}
         if "__user__" in params and hasattr(instance, "UserValves"):
             params["__user__"]["valves"] = user_valves_instance(instance, self._user_valves)
+        if self.record_call:
+            self.relay(LogStep({"request": self._call_record(declared, params)}))
         return params
+
+    def _call_record(self, declared: Any, params: dict[str, Any]) -> dict[str, Any]:
+        """What the pipe was called with, for the person debugging it: the body, which
+        dunders its signature declares and which it got, the valves applied."""
+        return {
+            "model": self.model,
+            "body": self.body,
+            "declared": [name for name in declared if name.startswith("__")],
+            "given": [name for name in params if name != "body"],
+            "valves": dict(self._valves or {}),
+            "user_valves": dict(self._user_valves or {}),
+        }
 
     async def _execute(self, pipe: Callable[..., Any], params: dict[str, Any]) -> Any:
         if inspect.iscoroutinefunction(pipe):
             return await pipe(**params)
-        if inspect.isgeneratorfunction(pipe) or inspect.isasyncgenfunction(pipe):
-            return pipe(**params)  # creating a generator runs none of its code
-        return await run_in_thread(lambda: pipe(**params))
+        return pipe(**params)  # on the loop, as Open WebUI runs a sync pipe
 
     async def _stream_output(self, pipe: Callable[..., Any], params: dict[str, Any]) -> None:
         model = self.model
@@ -233,7 +272,7 @@ class Invocation:
         if isinstance(result, str):
             return result
         if isinstance(result, Generator):
-            return await run_in_thread(lambda: "".join(map(str, result)))
+            return "".join(map(str, result))
         if isinstance(result, AsyncGenerator):
             return "".join([str(item) async for item in result])
         _discard(result)
@@ -242,17 +281,22 @@ class Invocation:
     async def _pump_sync(self, iterator: Iterator[Any]) -> None:
         channel, model, elapsed = self._channel, self.model, self.elapsed
         assert channel is not None
-
-        def pump() -> None:
-            try:
-                for line in iterator:
-                    channel.put_blocking(SseStep(codec.process_line(model, line), at=elapsed()))
-            except ChannelClosed:
-                close = getattr(iterator, "close", None)
-                if close is not None:
-                    close()
-
-        await run_in_thread(pump)
+        clock = time.monotonic
+        last_turn = before = clock()
+        first = True
+        try:
+            for line in iterator:
+                now = clock()
+                await channel.put_async(SseStep(codec.process_line(model, line), at=elapsed()))
+                if first or now - before >= SLOW_ITEM or now - last_turn >= SYNC_YIELD_INTERVAL:
+                    first = False
+                    await asyncio.sleep(0)
+                    last_turn = clock()
+                before = clock()
+        except ChannelClosed:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
 
     async def _pump_async(self, agen: AsyncGenerator[Any, Any]) -> None:
         channel, model, elapsed = self._channel, self.model, self.elapsed
@@ -267,13 +311,9 @@ class Invocation:
             async for item in body_iterator:
                 await self._channel.put_async(self._raw_step(item))
         else:
-            channel = self._channel
-
-            def pump() -> None:
-                for item in body_iterator:
-                    channel.put_blocking(self._raw_step(item))
-
-            await run_in_thread(pump)
+            for item in body_iterator:
+                await self._channel.put_async(self._raw_step(item))
+                await asyncio.sleep(0)  # a sync body iterator runs on the loop: let the sender in
 
     def _raw_step(self, item: Any) -> SseStep:
         if isinstance(item, (bytes, bytearray, memoryview)):

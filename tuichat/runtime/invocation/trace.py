@@ -80,4 +80,19 @@ class RaisedStep:
         return {"raised": {"type": self.type, "message": self.message}}
 
 
-Step = EventStep | CallStep | SseStep | ResponseStep | RaisedStep
+@dataclass(slots=True)
+class LogStep:
+    """What the pipe said on the side, or what the host process says about the call:
+    `record` is `{"time", "stream", "text"}` plus `level` and `logger` for a log record
+    (stream "log"), or `{"request": ...}`, the call record. Never part of the wire."""
+
+    record: dict[str, Any]
+    at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        if "request" in self.record:
+            return {"request": self.record["request"]}
+        return {"log": self.record}
+
+
+Step = EventStep | CallStep | SseStep | ResponseStep | RaisedStep | LogStep

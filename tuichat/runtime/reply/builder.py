@@ -21,6 +21,7 @@ import orjson
 from tuichat.runtime.invocation.trace import (
     CallStep,
     EventStep,
+    LogStep,
     RaisedStep,
     ResponseStep,
     SseStep,
@@ -115,6 +116,11 @@ class ReplyBuilder:
                 return Update(event=entry)
             case ResponseStep():
                 return self._feed_response(step)
+            case LogStep():
+                record = step.record
+                if "request" in record:
+                    return Update(event=self._log("request", record["request"], step.at))
+                return Update(event=self._log("log", record, step.at))
             case RaisedStep():
                 # Open WebUI shows exactly str(e); the text received so far stays.
                 detail = {"type": step.type, "message": step.message}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tuichat.store import MessageRow
 
 ReplyStatus = Literal["streaming", "done", "stopped", "error"]
-ActivityKind = Literal["event", "call", "error"]
+ActivityKind = Literal["event", "call", "error", "log", "request"]
 # The request param `reasoning_tags`: None/True for Open WebUI's defaults, False for none,
 # or a (start, end) pair.
 ReasoningTagsParam = bool | Sequence[str] | None
@@ -45,6 +45,8 @@ class ActivityEntry:
             return {"event": json_safe(self.data)}
         if self.kind == "call":
             return json_safe(dict(self.data))  # type: ignore[no-any-return]
+        if self.kind in ("log", "request"):
+            return {self.kind: json_safe(self.data)}
         return {"error": json_safe(self.data)}
 
     @classmethod
@@ -58,6 +60,10 @@ class ActivityEntry:
             return cls(at, "error", record["error"])
         if "event" in record:
             return cls(at, "event", record["event"])
+        if "log" in record:
+            return cls(at, "log", record["log"])
+        if "request" in record:
+            return cls(at, "request", record["request"])
         return None
 
 

@@ -200,7 +200,30 @@ def describe_entry(entry: ActivityEntry) -> Line:
         return describe_call(data.get("call"), data.get("reply"))
     if entry.kind == "error" and isinstance(data, dict):
         return Line("error", str(data.get("message", "")), str(data.get("traceback") or "").rstrip(), error=True)
+    if entry.kind == "log" and isinstance(data, dict):
+        return describe_log(data)
+    if entry.kind == "request" and isinstance(data, dict):
+        return describe_request(data)
     return describe_event(data)
+
+
+def describe_log(record: Mapping[str, Any]) -> Line:
+    """A line the pipe printed or logged: `[stdout] text`, `[log:WARNING mylogger] text`."""
+    stream = str(record.get("stream", "log"))
+    if stream == "log":
+        label = f"log:{record.get('level', '')} {record.get('logger', '')}".rstrip()
+    else:
+        label = stream
+    text = str(record.get("text", "")).rstrip("\n")
+    return Line(label, text, error=stream == "host" or record.get("level") in ("ERROR", "CRITICAL"))
+
+
+def describe_request(record: Mapping[str, Any]) -> Line:
+    """The call record: which dunders the pipe declared and got, which valves applied."""
+    given = ", ".join(record.get("given") or []) or "none"
+    valves = ", ".join(sorted(record.get("valves") or {})) or "none"
+    user_valves = ", ".join(sorted(record.get("user_valves") or {})) or "none"
+    return Line("request", f"{record.get('model', '')}: dunders {given}; valves {valves}; user valves {user_valves}")
 
 
 # -- what some events mean to a front end -----------------------------------------------------

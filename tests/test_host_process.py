@@ -1,0 +1,352 @@
+"""The pipe host process against bad pipes: every case runs a real child process.
+
+Each case: a clear message, the app's loop never blocked, what arrived kept, and the
+next call works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tuichat.runtime.host import HostDied, PipeHost
+from tuichat.runtime.hostproc import client as client_module
+from tuichat.runtime.library import FunctionLibrary
+from tuichat.runtime.reply.model import Reply
+from tuichat.runtime.turn import Turn
+from tuichat.store import Store
+
+GUARD = 20.0  # seconds before a stuck case fails instead of hanging
+GOOD = "class Pipe:\n    def pipe(self, body):\n        return 'still here'\n"
+
+
+def src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+async def add(library: FunctionLibrary, source: str, fid: str = "p") -> None:
+    await library.add(src(source), function_id=fid)
+
+
+async def reply_of(host: PipeHost, model: str = "p", *, on_update: Any = None) -> Reply:
+    turn = Turn(host, model, "hi")
+
+    async def run() -> None:
+        async for update in turn.run():
+            if on_update is not None:
+                await on_update(turn, update)
+
+    await asyncio.wait_for(run(), GUARD)
+    return turn.reply
+
+
+async def next_call_works(host: PipeHost, library: FunctionLibrary) -> None:
+    await library.add(GOOD, function_id="good", replace=True)
+    reply = await reply_of(host, "good")
+    assert (reply.content, reply.error) == ("still here", None)
+
+
+class LoopWatch:
+    """The longest the app's event loop went without a turn while the block ran."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopWatch:
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                self.worst = max(self.worst, now - last - 0.01)
+                last = now
+
+        self._task = asyncio.ensure_future(tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+# -- the host dies -------------------------------------------------------------------------------
+DYING = {
+    "os-exit": ("import os\n", "os._exit(3)", "the pipe process died: it exited with status 3"),
+    "segfault": ("import ctypes\n", "ctypes.string_at(0)", "the pipe process died: segmentation fault (SIGSEGV)"),
+    "sigkill": ("import os, signal\n", "os.kill(os.getpid(), signal.SIGKILL)", "the pipe process died: killed (SIGKILL)"),
+}
+
+
+@pytest.mark.parametrize("case", list(DYING))
+async def test_a_dying_host_keeps_the_text_says_how_and_the_next_call_works(
+    case: str, host: PipeHost, library: FunctionLibrary
+) -> None:
+    imports, die, message = DYING[case]
+    source = imports + (
+        "import sys, time\n"
+        "class Pipe:\n"
+        "    def pipe(self, body):\n"
+        "        yield 'before '\n"
+        "        print('last words', file=sys.stderr, flush=True)\n"
+        "        time.sleep(0.2)\n"
+        f"        {die}\n"
+        "        yield 'never'\n"
+    )
+    await library.add(source, function_id="p")
+    async with LoopWatch() as watch:
+        reply = await reply_of(host)
+    assert reply.content == "before"
+    assert reply.error is not None and reply.error.startswith(message)
+    logs = [entry.data["text"] for entry in reply.activity if entry.kind == "log"]
+    assert "last words" in logs
+    assert watch.worst < 1.0
+    await next_call_works(host, library)
+
+
+async def test_the_reply_is_stored_with_the_death(host: PipeHost, library: FunctionLibrary, store: Store) -> None:
+    await add(
+        library,
+        """
+        import os, time
+        class Pipe:
+            def pipe(self, body):
+                yield "kept"
+                time.sleep(0.1)
+                os._exit(9)
+        """,
+    )
+    turn = Turn(host, "p", "hi")
+    await asyncio.wait_for(_drain(turn), GUARD)
+    assert turn.context.reply_message is not None
+    saved = await store.chats.get_message(turn.context.reply_message.id)
+    assert saved is not None and (saved.content, saved.status) == ("kept", "error")
+    assert saved.error == "the pipe process died: it exited with status 9"
+
+
+async def _drain(turn: Turn) -> None:
+    async for _ in turn.run():
+        pass
+
+
+async def test_sigkill_from_outside_mid_stream(host: PipeHost, library: FunctionLibrary) -> None:
+    await add(
+        library,
+        """
+        import asyncio
+        class Pipe:
+            async def pipe(self, body):
+                yield "one "
+                await asyncio.sleep(3600)
+        """,
+    )
+
+    killed: list[int] = []
+
+    async def kill_host(turn: Turn, update: Any) -> None:
+        if not killed:
+            process = await host.process()
+            killed.append(process.process.pid)
+            process.process.send_signal(signal.SIGKILL)
+
+    reply = await reply_of(host, on_update=kill_host)
+    assert reply.content == "one"
+    assert reply.error is not None and "killed (SIGKILL)" in reply.error
+    await next_call_works(host, library)
+
+
+async def test_memory_error_stays_in_the_pipe(
+    store: Store, library: FunctionLibrary, host: PipeHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUICHAT_HOST_MEMORY", "1G")
+    await add(
+        library,
+        """
+        class Pipe:
+            def pipe(self, body):
+                hog = bytearray(3 << 30)
+                return str(len(hog))
+        """,
+    )
+    await host.close()  # the next start takes the limit
+    reply = await reply_of(host)
+    assert reply.error is not None and "MemoryError" in (reply.traceback or reply.error or "")
+    await next_call_works(host, library)
+
+
+# -- the host hangs ------------------------------------------------------------------------------
+async def test_an_endless_sync_pipe_is_stopped_by_killing_the_host(
+    host: PipeHost, library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "STOP_GRACE", 0.3)
+    await add(
+        library,
+        """
+        class Pipe:
+            def pipe(self, body):
+                yield "spinning"
+                while True:
+                    pass
+        """,
+    )
+    turn = Turn(host, "p", "hi")
+    async with LoopWatch() as watch:
+        steps = turn.run()
+        while not (await asyncio.wait_for(anext(steps), GUARD)).text:
+            pass
+        turn.cancel()
+        await asyncio.wait_for(_drain_iter(steps), GUARD)
+    assert (turn.reply.content, turn.reply.status) == ("spinning", "stopped")
+    assert watch.worst < 1.0
+    process = await host.process()  # the old one was killed: a new one serves
+    await next_call_works(host, library)
+    assert process.alive
+
+
+async def _drain_iter(steps: Any) -> None:
+    async for _ in steps:
+        pass
+
+
+async def test_time_sleep_in_an_async_pipe_blocks_only_the_host(host: PipeHost, library: FunctionLibrary) -> None:
+    await add(
+        library,
+        """
+        import time
+        class Pipe:
+            async def pipe(self, body):
+                time.sleep(1.0)
+                return "slept"
+        """,
+    )
+    async with LoopWatch() as watch:
+        reply = await reply_of(host)
+    assert reply.content == "slept"
+    assert watch.worst < 0.5
+
+
+async def test_an_endless_pipes_listing_times_out_alone(host: PipeHost, library: FunctionLibrary, store: Store) -> None:
+    await library.add(GOOD, function_id="good")
+    await store.functions.insert(
+        "spin", name="spin", type="pipe", is_active=True,
+        content="class Pipe:\n    def pipes(self):\n        while True:\n            pass\n    def pipe(self, body):\n        return 'x'\n",
+    )  # fmt: skip
+    listing = await asyncio.wait_for(host.list_models(timeout=0.5), GUARD)
+    assert [m["id"] for m in listing.models] == ["good"]
+    assert "longer than 0.5 s" in listing.errors["spin"]
+
+
+async def test_an_endless_import_restarts_the_host(host: PipeHost, library: FunctionLibrary) -> None:
+    host.load_timeout = 0.5
+    with pytest.raises(HostDied, match="'load' took longer than 0.5 s"):
+        await library.add("while True:\n    pass\nclass Pipe:\n    pass\n", function_id="spin")
+    host.load_timeout = 30.0
+    await next_call_works(host, library)
+
+
+# -- the host misbehaves but lives ---------------------------------------------------------------
+ALIVE = {
+    "non-daemon-thread": "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,)).start()",
+    "100k-prints": "for i in range(100_000):\n            print('line', i)",
+    "closes-fd-1": "import os\nos.close(1)",
+    "binary-stdout": "import os\nos.write(1, bytes(range(256)) * 64)",
+    "forks": "import os\npid = os.fork()\nif pid == 0:\n            os._exit(0)\nos.waitpid(pid, 0)",
+}
+
+
+@pytest.mark.parametrize("case", list(ALIVE))
+async def test_a_misbehaving_pipe_leaves_the_host_working(case: str, host: PipeHost, library: FunctionLibrary) -> None:
+    body = textwrap.indent(ALIVE[case].replace("\n        ", "\n"), "        ").lstrip()
+    source = f"class Pipe:\n    def pipe(self, body):\n        {body}\n        return 'done'\n"
+    await library.add(source, function_id="p")
+    async with LoopWatch() as watch:
+        reply = await reply_of(host)
+    assert (reply.content, reply.error) == ("done", None)
+    assert watch.worst < 1.0
+    await next_call_works(host, library)
+    started = time.monotonic()
+    await host.close()  # never waits for the pipe's threads
+    assert time.monotonic() - started < 2.0
+
+
+async def test_the_host_dying_during_an_event_call(host: PipeHost, library: FunctionLibrary) -> None:
+    await add(
+        library,
+        """
+        class Pipe:
+            async def pipe(self, body, __event_call__=None):
+                yield "asking "
+                answer = await __event_call__({"type": "input", "data": {"title": "Name?"}})
+                yield str(answer)
+        """,
+    )
+
+    async def dialog(event: dict[str, Any]) -> Any:
+        process = await host.process()
+        process.process.send_signal(signal.SIGKILL)  # the host dies while the "dialog" is open
+        await asyncio.sleep(0.5)
+        return "Al"
+
+    turn = Turn(host, "p", "hi", event_call=dialog)
+    await asyncio.wait_for(_drain(turn), GUARD)
+    assert turn.reply.content == "asking"
+    assert turn.reply.error is not None and "killed (SIGKILL)" in turn.reply.error
+    await next_call_works(host, library)
+
+
+# -- the app dies --------------------------------------------------------------------------------
+_APP = """
+import asyncio, sys
+from pathlib import Path
+from tuichat.runtime.host import PipeHost
+from tuichat.store import Store
+
+async def main():
+    store = await Store.open(Path(sys.argv[1]))
+    host = PipeHost(store)
+    process = await host.process()
+    await process.connection.request("ping")
+    print(process.process.pid, flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_killed_app_leaves_no_host_behind(tmp_path: Path) -> None:
+    app = subprocess.Popen([sys.executable, "-c", _APP, str(tmp_path / "t.db")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout is not None
+        host_pid = int(app.stdout.readline())
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait(GUARD)
+        deadline = time.monotonic() + GUARD
+        while time.monotonic() < deadline and _alive(host_pid):
+            time.sleep(0.05)
+        assert not _alive(host_pid)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (dead, not yet reaped by init) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,180 @@
+"""Everything a pipe says on the side, captured per call as log steps.
+
+`print` and `sys.stdout`/`sys.stderr` writes, `logging` records and loguru messages are
+attributed to the call whose code made them (a context variable, inherited by the tasks
+and `asyncio.to_thread` threads the call starts). What subprocesses write to fd 1 and 2
+goes to pipes this process reads; it belongs to the one call running, if there is one.
+What belongs to no call (module import, a stray thread) goes to the host's own stderr,
+which the app keeps the last lines of.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+LogSink = Callable[[dict[str, Any]], None]
+MAX_RECORDS_PER_CALL = 2000  # a pipe printing in a loop must not grow the reply without bound
+current_sink: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar("tuichat_call_log", default=None)
+
+
+class CallLog:
+    """One call's captured output: whole lines, at most MAX_RECORDS_PER_CALL of them."""
+
+    def __init__(self, emit: LogSink) -> None:
+        self._emit = emit
+        self._partial: dict[str, str] = {}
+        self.count = 0
+        self.dropped = 0
+
+    def write(self, stream: str, text: str) -> None:
+        text = self._partial.pop(stream, "") + text
+        *lines, rest = text.split("\n")
+        if rest:
+            self._partial[stream] = rest
+        for line in lines:
+            self.record({"stream": stream, "text": line})
+
+    def record(self, record: dict[str, Any]) -> None:
+        if self.count >= MAX_RECORDS_PER_CALL:
+            self.dropped += 1
+            return
+        self.count += 1
+        self._emit({"time": time.time(), **record})
+
+    def close(self) -> None:
+        for stream, rest in list(self._partial.items()):
+            self.record({"stream": stream, "text": rest})
+        self._partial.clear()
+        if self.dropped:
+            self.count = 0  # room for the note itself
+            self.record({"stream": "host", "text": f"{self.dropped} more lines of output were not kept"})
+
+
+class _CallStream(io.TextIOBase):
+    """`sys.stdout` / `sys.stderr` in the host: a call's writes go to its log."""
+
+    def __init__(self, name: str, fallback: io.TextIOBase | Any) -> None:
+        self.name = name
+        self._fallback = fallback
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        sink = current_sink.get()
+        if sink is None or self.name == "stderr":
+            # stderr also goes to the host's own: if the host dies, its last lines say why.
+            try:
+                self._fallback.write(text)
+            except (OSError, ValueError):
+                pass
+        if sink is not None:
+            sink.write(self.name, str(text))
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._fallback.flush()
+        except (OSError, ValueError):
+            pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1 if self.name == "stdout" else 2
+
+
+class _LogHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = current_sink.get()
+        if sink is None:
+            return
+        try:
+            text = self.format(record)
+        except Exception:  # noqa: BLE001 - a bad format string is the pipe's; show the raw message
+            text = str(record.msg)
+        sink.record({"stream": "log", "level": record.levelname, "logger": record.name, "text": text})
+
+
+class Capture:
+    """Installed once when the host starts, before any pipe code runs."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.active: set[CallLog] = set()
+        host_err = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+        self.host_log = host_err
+
+    def install(self) -> None:
+        import sys
+
+        self._redirect_fds()
+        sys.stdout = _CallStream("stdout", self.host_log)  # type: ignore[assignment]
+        sys.stderr = _CallStream("stderr", self.host_log)  # type: ignore[assignment]
+        root = logging.getLogger()
+        handler = _LogHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)  # Open WebUI's GLOBAL_LOG_LEVEL default
+        self._hook_loguru()
+
+    def _redirect_fds(self) -> None:
+        """fd 1 and 2 become pipes read here, so subprocess output is captured too."""
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            threading.Thread(target=self._pump_fd, args=(read_end, name), daemon=True, name=f"capture-{name}").start()
+
+    def _pump_fd(self, fd: int, name: str) -> None:
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            while chunk := stream.read(65536):
+                text = chunk.decode("utf-8", "replace")
+                try:
+                    self._loop.call_soon_threadsafe(self._fd_output, name, text)
+                except RuntimeError:
+                    return
+
+    def _fd_output(self, name: str, text: str) -> None:
+        # Raw fd output carries no context: it is the call's when one call runs.
+        if len(self.active) == 1:
+            next(iter(self.active)).write(name, text)
+        else:
+            self.host_log.write(text)
+
+    def _hook_loguru(self) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("loguru") is None:
+            return
+        from loguru import logger
+
+        def sink(message: Any) -> None:
+            record = message.record
+            call = current_sink.get()
+            if call is not None:
+                call.record({
+                    "stream": "log", "level": record["level"].name, "logger": record["name"] or "loguru",
+                    "text": str(record["message"]),
+                })  # fmt: skip
+
+        logger.add(sink, level="DEBUG", format="{message}")
+
+    def begin(self, emit: LogSink) -> tuple[CallLog, contextvars.Token[CallLog | None]]:
+        log = CallLog(emit)
+        self.active.add(log)
+        return log, current_sink.set(log)
+
+    def end(self, log: CallLog, token: contextvars.Token[CallLog | None]) -> None:
+        self.active.discard(log)
+        current_sink.reset(token)
+        log.close()

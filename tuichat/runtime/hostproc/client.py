@@ -1,0 +1,171 @@
+"""The app's side of one pipe call in the host process: `RemoteInvocation`.
+
+It is iterated and cancelled exactly like the in-process `Invocation`, so turns, titles,
+the CLI and the TUI do not know where the pipe runs. Stopping: the host is asked to
+cancel the call; if the call has not ended `STOP_GRACE` seconds later (a sync pipe
+blocking the host's loop cannot even read the request), or on a second cancel, the host
+is killed and starts afresh on the next request. If the host dies mid-call, the call ends
+with what the host printed last and an error saying how it died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from tuichat.runtime.hostproc.rpc import ConnectionLost
+from tuichat.runtime.hostproc.wire import decode_steps
+from tuichat.runtime.invocation.trace import LogStep, RaisedStep, Step
+
+if TYPE_CHECKING:
+    from tuichat.runtime.hostproc.process import HostProcess
+    from tuichat.store.functions import FunctionRow
+
+EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
+STOP_GRACE = 2.0  # seconds a cancelled call has to end before its host is killed
+DEATH_ERROR = "PipeProcessDied"
+
+
+class RemoteInvocation:
+    """Iterate it for the steps; `cancel()` stops the pipe and ends the iteration."""
+
+    def __init__(
+        self,
+        start: Callable[[], Awaitable[HostProcess]],
+        row: FunctionRow,
+        model: str,
+        body: dict[str, Any],
+        *,
+        metadata: dict[str, Any],
+        user: dict[str, Any],
+        user_valves: dict[str, Any],
+        event_call: EventCallHandler | None,
+    ) -> None:
+        self.model = model
+        self.body = body
+        self.metadata = metadata
+        self.stream = bool(body.get("stream"))
+        self.cancelled = False
+        # The call record and captured output are the reply's side channel, not the wire:
+        # a turn asks for them; a bare iteration (a trace, a nested call) gets the wire.
+        self.with_logs = False
+        self._start_host = start
+        self._row = row
+        self._user = user
+        self._user_valves = user_valves
+        self._event_call = event_call
+        self._batches: collections.deque[list[Any]] = collections.deque()
+        self._wake = asyncio.Event()
+        self._host: HostProcess | None = None
+        self._call_id: int | None = None
+        self._done: asyncio.Future[Any] | None = None
+        self._started = 0.0
+        self._kill_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def event_call_handler(self) -> EventCallHandler | None:
+        return self._event_call
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def __aiter__(self) -> AsyncIterator[Step]:
+        return self._steps()
+
+    async def _steps(self) -> AsyncIterator[Step]:
+        if self._done is not None:
+            raise RuntimeError("an Invocation can be iterated only once")
+        self._started = time.monotonic()
+        try:
+            done = await self._send()
+        except ConnectionLost:
+            async for step in self._died():
+                yield step
+            return
+        try:
+            while True:
+                while self._batches:
+                    for step in decode_steps(self._batches.popleft()):
+                        if self.cancelled:
+                            return
+                        if self.with_logs or not isinstance(step, LogStep):
+                            yield step
+                if done.done():
+                    break
+                await self._wake.wait()
+                self._wake.clear()
+            if self.cancelled:
+                return
+            if not done.cancelled() and isinstance(done.exception(), ConnectionLost):
+                async for step in self._died():
+                    yield step
+        finally:
+            if not done.done():
+                self.cancel()
+
+    async def _send(self) -> asyncio.Future[Any]:
+        host = self._host = await self._start_host()
+        connection = host.connection
+        call_id, done = connection.start_request(
+            "invoke", row=dataclasses.asdict(self._row), model=self.model, body=self.body, metadata=self.metadata,
+            user=self._user, user_valves=self._user_valves, event_call=self._event_call is not None,
+        )  # fmt: skip
+        self._call_id, self._done = call_id, done
+        connection.sinks[call_id] = self._feed
+        host.calls[call_id] = self
+        done.add_done_callback(self._ended)
+        await connection.drain()
+        return done
+
+    def _feed(self, batch: list[Any]) -> None:
+        self._batches.append(batch)
+        self._wake.set()
+
+    def _ended(self, done: asyncio.Future[Any]) -> None:
+        if not done.cancelled():
+            done.exception()  # read here: an iteration that stopped early never looks
+        self._wake.set()
+        if self._kill_timer is not None:
+            self._kill_timer.cancel()
+        host = self._host
+        if host is not None and self._call_id is not None:
+            host.connection.sinks.pop(self._call_id, None)
+            host.calls.pop(self._call_id, None)
+
+    async def _died(self) -> AsyncIterator[Step]:
+        """The host died under this call: its last words, then how it died."""
+        host = self._host
+        if host is None:
+            yield RaisedStep(DEATH_ERROR, "the pipe process could not be started", "", self.elapsed())
+            return
+        why = await host.death()
+        now = time.time()
+        for line in list(host.tail) if self.with_logs else []:
+            yield LogStep({"time": now, "stream": "host", "text": line}, self.elapsed())
+        yield RaisedStep(DEATH_ERROR, why, "", self.elapsed())
+
+    async def answer_event_call(self, event: dict[str, Any]) -> Any:
+        if self._event_call is None:
+            return None
+        return await self._event_call(event)
+
+    def cancel(self) -> None:
+        """Ask the host to cancel; kill it if the call has not ended in time (or on a second cancel)."""
+        again = self.cancelled
+        self.cancelled = True
+        self._wake.set()
+        host, done = self._host, self._done
+        if host is None or done is None or done.done():
+            return
+        if again:
+            host.kill("the pipe was stopped twice")
+            return
+        host.connection.send({"op": "cancel", "call": self._call_id})
+        loop = asyncio.get_running_loop()
+        self._kill_timer = loop.call_later(
+            STOP_GRACE, host.kill, f"the pipe did not stop within {STOP_GRACE:g} s of being asked"
+        )
