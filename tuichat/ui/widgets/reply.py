@@ -24,6 +24,7 @@ from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.settled import Settled
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PARTS = ("error", "status", "sources", "usage", "follow_ups")  # the widgets under the text, in order
@@ -66,7 +67,7 @@ class _Thinking:
             self._stream = None
 
 
-class ReplyView(Widget):
+class ReplyView(Settled, Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
     MIN_INTERVAL = 0.033  # seconds: writes come at most this often while tokens stream
