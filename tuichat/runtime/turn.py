@@ -34,6 +34,7 @@ from tuichat.store import ChatRow, MessageRow, StoreError
 SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and its save
 SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
 RETRY_MAX = 4.0  # seconds at most between two tries of a failing save (the backoff's cap)
+REMIND_EVERY = 30.0  # seconds between reports of a save problem that goes on
 BREATHE = 0.05  # a stream that never waits gives the event loop (and so the saver) a turn this often
 TITLE_LENGTH = 60
 
@@ -116,6 +117,7 @@ class Turn:
         self._saved_version = 0  # the change the database holds
         self._saved_activity = 0  # activity entries the database holds
         self._last_try = 0.0
+        self._reported_at = 0.0
         self._gone = False  # the stored reply was deleted (its chat was): nothing more to save
         self._save_lock = asyncio.Lock()
         self._changed = asyncio.Event()
@@ -321,6 +323,8 @@ class Turn:
             return True
 
     def _report(self, error: StoreError | None) -> None:
+        """Tell `on_save_problem` when saves start failing, fail for another reason, go on
+        failing (every REMIND_EVERY seconds) and work again."""
         before = self.save_error
         self.save_error = error
         if self.on_save_problem is None:
@@ -328,7 +332,11 @@ class Turn:
         if error is None:
             if before is not None:
                 self.on_save_problem(None)
-        elif before is None or (before.kind, before.cause) != (error.kind, error.cause):
+            return
+        now = time.monotonic()
+        same = before is not None and (before.kind, before.cause) == (error.kind, error.cause)
+        if not same or now - self._reported_at >= REMIND_EVERY:
+            self._reported_at = now
             self.on_save_problem(error)
 
     def write_recovery(self) -> Path:
