@@ -30,7 +30,7 @@ def execute(args: argparse.Namespace) -> int:
 
     A reader that goes away (`| head`, a hung-up terminal) ends nothing: what is printed after
     is dropped, quietly, and the command finishes as it would have (see `streams`)."""
-    from tuichat.cli.streams import quiet_streams
+    from tuichat.streams import quiet_streams
 
     with quiet_streams():
         return _execute(args)

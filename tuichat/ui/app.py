@@ -21,6 +21,8 @@ from textual.signal import Signal
 from tuichat.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from tuichat.runtime.services import Services
     from tuichat.runtime.watch import Watcher, WatchReport
 
@@ -62,6 +64,16 @@ class TuichatApp(App[int]):
         self.functions_changed: Signal[str] = Signal(self, "functions-changed")
         # Every live-reload result, for the pipes screen and editor to show.
         self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:  # (not a driver chosen through TEXTUAL_DRIVER, nor Windows')
+            from tuichat.ui.terminal import TerminalDriver
+
+            return TerminalDriver
+        return driver
 
     @property
     def store(self) -> Store:
@@ -221,12 +233,14 @@ async def _flush_replies(patience: float) -> None:
         await turn.flush(patience)
 
 
-def _write_unsaved_replies() -> None:
-    """After the app: replies the database never took go to recovery files, and we say where."""
+def _write_unsaved_replies() -> int:
+    """After the app: replies the database never took go to recovery files, and we say where;
+    how many there were."""
     turn_module = sys.modules.get("tuichat.runtime.turn")
     if turn_module is None:
-        return
-    for turn in turn_module.unsaved_turns():
+        return 0
+    unsaved = turn_module.unsaved_turns()
+    for turn in unsaved:
         try:
             path = turn.write_recovery()
             line = f"tuichat: a reply could not be saved ({turn.save_error}); it was written to {path}"
@@ -235,11 +249,15 @@ def _write_unsaved_replies() -> None:
             line = f"tuichat: a reply could not be saved ({turn.save_error}) nor written to a file ({error}):\n{reply}"
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             print(line, file=sys.stderr, flush=True)
+    return len(unsaved)
 
 
 def run_app(db_path: Path, watch: list[Path] | None = None) -> int:
-    """The app until it ends; its exit status (1 when it crashed, 128 + N for signal N)."""
+    """The app until it ends; its exit status: 1 when it crashed, 128 + N for signal N, 2 when
+    a reply could not be saved (it went to a recovery file), else 0."""
     app = TuichatApp(db_path, watch=watch)
     code = app.run()
-    _write_unsaved_replies()
-    return code if isinstance(code, int) else (app.return_code or 0)
+    code = code if isinstance(code, int) else (app.return_code or 0)
+    if _write_unsaved_replies() and code == 0:
+        return 2
+    return code

@@ -1,10 +1,14 @@
-"""Standard output and error that a reader going away does not turn into a traceback.
+"""Output streams that a reader going away does not turn into a traceback.
 
 `tuichat run m hi | head -c 30`: once `head` has what it wants it exits, and the next write
 fails with EPIPE (BrokenPipeError); after an SSH drop, a write to the hung-up terminal fails
 with EIO. Either way nobody reads any more: the command carries on (a reply is still received
 to the end and saved), what it prints is dropped, and it exits with the status it would have
 had. Any other write error (a full disk under a redirect) is raised as before.
+
+The app's terminal driver writes through a QuietStream too (tuichat.ui.terminal): after a
+hang-up its writer thread would otherwise die on EIO, and the app block for ever on a full
+output queue instead of saving the reply and ending.
 """
 
 from __future__ import annotations
