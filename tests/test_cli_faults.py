@@ -115,6 +115,21 @@ def test_kill_9_loses_nothing_that_arrived_before_a_long_think(db: Path, running
     assert shown_json["messages"][-1]["status"] == "interrupted"
 
 
+def test_a_held_lock_at_start_up_leaves_marking_to_a_later_start(db: Path, running: list[subprocess.Popen[str]]) -> None:
+    run = start_run(db, "pausing", "think")
+    running.append(run)
+    wait_for("the ten words to be saved", lambda: last_reply(db)[1] == PAUSED_TEXT + " ", timeout=30)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    with write_lock(db):
+        started = time.monotonic()
+        listed = ok(tuichat(db, "chats", "list"))  # start-up does not wait out the lock, nor fail
+        assert time.monotonic() - started < 10, listed.stderr
+        assert last_reply(db)[2] == "streaming"
+    ok(tuichat(db, "chats", "list"))
+    assert last_reply(db)[1:] == (PAUSED_TEXT + " ", "interrupted")
+
+
 def test_words_are_saved_within_the_save_interval_of_arriving(db: Path, running: list[subprocess.Popen[str]]) -> None:
     run = start_run(db, "pausing", "think")
     running.append(run)

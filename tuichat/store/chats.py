@@ -53,6 +53,8 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
 # Seconds after which a streaming row that names no writer (stored before v4) counts as left
 # behind: far longer than an older tuichat went between saves of a live reply.
 _UNNAMED_STALE: Final = 600.0
+# Seconds start-up waits for another process's write lock to mark replies interrupted.
+_RECOVER_WAIT: Final = 1.0
 
 # Keeps a chat's messages in insertion order even when the wall clock repeats a
 # value (coarse clocks) or steps back (NTP): see `_created_at`.
@@ -229,12 +231,21 @@ class ChatRepo:
             writer = Writer.from_json(row["writer"])
             if (is_gone(writer) if writer is not None else now - row["updated_at"] > _UNNAMED_STALE):
                 gone.append(row["id"])
-        if gone:
-            marks = ",".join("?" * len(gone))
-            await self._db.execute(
-                f"UPDATE message SET status = 'interrupted' WHERE status = 'streaming' AND id IN ({marks})",
-                gone,
-            )
+        if not gone:
+            return gone
+        marks = ",".join("?" * len(gone))
+        try:
+            # Briefly: start-up must not wait on another process's lock for this, nor fail
+            # because the disk is full; the rows are marked by the next start instead.
+            async with self._db.transaction(_RECOVER_WAIT):
+                await self._db.execute(
+                    f"UPDATE message SET status = 'interrupted' WHERE status = 'streaming' AND id IN ({marks})",
+                    gone,
+                )
+        except StoreError as error:
+            if error.kind not in ("busy", "full"):
+                raise
+            return []
         return gone
 
     async def get_message(self, id: str) -> MessageRow | None:
