@@ -167,7 +167,8 @@ def test_a_reply_the_database_never_takes_goes_to_a_recovery_file(terminal: Term
     with write_lock(db) as holder:
         screen = terminal.wait("the notification", lambda s: "Reply not saved yet" in s)
         assert f"pid {holder.pid}" in " ".join(screen.split())
-        terminal.wait("the reply to end", lambda s: "w59." in s)
+        # The last word, and the footer's Stop key gone: the reply has ended (not stopped by ctrl+q).
+        terminal.wait("the reply to end", lambda s: "w59." in s and "Stop" not in s)
         terminal.keys("C-q")
         assert exit_status(exit_file) == "2", terminal.history()
     history = " ".join(terminal.history().split())
