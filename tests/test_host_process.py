@@ -350,3 +350,51 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+# -- output is untrusted -------------------------------------------------------------------------
+def test_control_sequences_are_shown_not_obeyed() -> None:
+    from tuichat.runtime.reply.model import ActivityEntry
+    from tuichat.runtime.reply.present import describe_entry, neutralise
+
+    clipboard = "\x1b]52;c;aGk=\x07"
+    assert neutralise(f"a{clipboard}b\tc\n\x1b[2J") == "a␛]52;c;aGk=␇b\tc\n␛[2J"
+    entry = ActivityEntry(0.0, "log", {"stream": "stdout", "text": f"owned{clipboard}"})
+    assert str(describe_entry(entry)) == "[stdout] owned␛]52;c;aGk=␇"
+
+
+async def test_captured_output_and_the_call_record_reach_the_reply(host: PipeHost, library: FunctionLibrary) -> None:
+    await add(
+        library,
+        """
+        import logging, subprocess, sys
+        class Pipe:
+            class Valves:
+                pass
+            def pipe(self, body, __user__=None):
+                print("from print")
+                sys.stderr.write("from stderr\\n")
+                logging.getLogger("mypipe").warning("careful")
+                subprocess.run([sys.executable, "-c", "print('from a subprocess')"])
+                return "ok"
+        """,
+    )
+    reply = await reply_of(host)
+    assert reply.content == "ok"
+    request = next(entry.data for entry in reply.activity if entry.kind == "request")
+    assert (request["declared"], request["given"], request["body"]["messages"]) == (
+        ["__user__"], ["__user__"], [{"role": "user", "content": "hi"}],
+    )
+    logs = [(e.data["stream"], e.data.get("level"), e.data.get("logger"), e.data["text"]) for e in reply.activity if e.kind == "log"]
+    assert ("stdout", None, None, "from print") in logs
+    assert ("stderr", None, None, "from stderr") in logs
+    assert ("log", "WARNING", "mypipe", "careful") in logs
+    assert ("stdout", None, None, "from a subprocess") in logs
+
+
+async def test_a_flood_of_prints_is_capped(host: PipeHost, library: FunctionLibrary) -> None:
+    await library.add("class Pipe:\n    def pipe(self, body):\n        for i in range(100_000):\n            print(i)\n        return 'done'\n", function_id="p")
+    reply = await reply_of(host)
+    logs = [e.data["text"] for e in reply.activity if e.kind == "log"]
+    assert reply.content == "done"
+    assert len(logs) == 2001 and logs[-1] == "98000 more lines of output were not kept"

@@ -22,7 +22,7 @@ from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.model import Finished, Update
-from tuichat.runtime.reply.present import describe_entry, read_event_call, usage_line
+from tuichat.runtime.reply.present import describe_entry, neutralise, read_event_call, usage_line
 from tuichat.runtime.turn import Turn, save_problem_text
 
 
@@ -71,19 +71,21 @@ class LiveOutput:
             if not self.thinking:
                 self.err.write("[thinking] ")
                 self.thinking = True
-            self.err.write(update.reasoning)
+            self.err.write(neutralise(update.reasoning))
             self.err.flush()
         if update.replaced is not None:
             self._text(("\n" if self.mid_line else "") + update.replaced)
         elif update.text:
             self._text(update.text)
-        if update.event is not None:
+        # The call record is for --jsonl and the stored reply; stderr keeps to what happened.
+        if update.event is not None and update.event.kind != "request":
             self._line(str(describe_entry(update.event)))
 
     def _text(self, text: str) -> None:
         if self.thinking:
             self.err.write("\n")
             self.thinking = False
+        text = neutralise(text)  # the reply is untrusted: its escapes are shown, not obeyed
         self.out.write(text)
         self.out.flush()
         if text:
@@ -96,6 +98,7 @@ class LiveOutput:
     def _line(self, text: str) -> None:
         if not text:
             return
+        text = neutralise(text)
         if self.thinking:
             self.err.write("\n")
             self.thinking = False
@@ -118,7 +121,7 @@ class LiveOutput:
         if reply.error is not None:
             self._line(f"error: {reply.error}")
             if reply.traceback:
-                self.err.write(reply.traceback.rstrip() + "\n")
+                self.err.write(neutralise(reply.traceback.rstrip()) + "\n")
 
 
 async def read_message(args: argparse.Namespace) -> str:

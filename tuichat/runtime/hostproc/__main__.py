@@ -8,8 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
-from tuichat.runtime.hostproc.guard import die_with_parent, limit_memory
-from tuichat.runtime.hostproc.process import MEMORY_ENV
+from tuichat.runtime.hostproc.guard import MEMORY_ENV, die_with_parent, limit_memory
 
 
 async def serve(fd: int, db_path: Path, session_id: str) -> None:

@@ -10,6 +10,7 @@ import signal
 import sys
 
 PR_SET_PDEATHSIG = 1
+MEMORY_ENV = "TUICHAT_HOST_MEMORY"  # the host's memory limit: bytes, "512M", "4G", or "0" for none
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tuichat.runtime.hostproc.guard import MEMORY_ENV
 from tuichat.runtime.hostproc.rpc import Connection, Handler
 
 TAIL_LINES = 20  # lines of the host's own output kept for a death report
 EXIT_WAIT = 2.0  # seconds to wait for the exit status once the connection is gone
-MEMORY_ENV = "TUICHAT_HOST_MEMORY"  # the host's memory limit: bytes, "512M", "4G", or "0" for none
 DEFAULT_MEMORY_FRACTION = 0.5  # of physical memory, when no limit is set
 
 _SIGNAL_WORDS = {
