@@ -134,6 +134,7 @@ def through_cli(db: Path, model: str) -> Callable[[int], Any]:
             with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
                 code = await run_command(args, services.host)
             messages = await store.chats.messages((await store.chats.list())[0].id)
+            await services.close()
             return n if code == 0 and messages[-1].content.count("word") == n else -1
         finally:
             await store.close()
