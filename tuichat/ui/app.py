@@ -106,6 +106,14 @@ class TuichatApp(App[int]):
             self.services = services
             return services
 
+    async def action_quit(self) -> None:
+        """ctrl+q, and Quit in the command palette: a pipe editor with unsaved changes asks first
+        (save and quit / quit without saving / stay). Prompt drafts are stored as screens close."""
+        editors = sys.modules.get("tuichat.ui.workshop.unsaved_changes")  # imported with the first editor
+        if editors is not None and not editors.ask_before_quit(self):
+            return
+        self.exit()
+
     def report_watch(self, report: WatchReport) -> None:
         if report.message.startswith("unchanged"):
             return

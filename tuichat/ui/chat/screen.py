@@ -27,7 +27,7 @@ from tuichat.ui.chat.replies import Replies
 from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
-from tuichat.ui.widgets.prompt import Prompt
+from tuichat.ui.widgets.prompt import Drafts, Prompt, draft_key
 
 if TYPE_CHECKING:
     from tuichat.runtime.host import ModelListing
@@ -114,12 +114,17 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self.query_one(Conversation).model_names = self.model_name
         await self.refresh_chats()
         self._show_title()
-        self.query_one(Prompt).focus()
+        prompt = self.query_one(Prompt)
+        prompt.drafts = Drafts(self.store.settings)  # each chat keeps what was typed in its prompt
+        await prompt.show_draft(draft_key(None))
+        prompt.focus()
         self.call_after_refresh(self.set_timer, RUNTIME_DELAY, self._start_runtime)
 
     # -- state shown in the header and footer ----------------------------------------------
     def watch_chat(self) -> None:
         self._show_title()
+        if self.is_mounted:  # a new chat created by its first message: the prompt's text is its draft now
+            self.query_one(Prompt).move_draft(draft_key(self.chat.id if self.chat else None))
 
     def watch_model_id(self) -> None:
         self._show_title()
@@ -235,6 +240,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
         chat = await self.store.chats.get(chat_id) if chat_id else None
+        await self.query_one(Prompt).show_draft(draft_key(chat.id if chat else None))
         self.new_chat_settings = NewChatSettings()
         messages = await self.store.chats.messages(chat_id) if chat_id else []
         if chat is not None and chat.model_id:

@@ -14,7 +14,9 @@ A watched file (`tuichat --watch`) that changes on disk reloads an editor with n
 changes; with unsaved changes the editor keeps them and says so.
 
 Keys: F2 save, F4 history, ctrl+f find (Enter next match, wrapping; Escape closes the bar),
-F3 next match, F8 traceback, Escape close (asks first when there are unsaved changes).
+F3 next match, F8 traceback, Escape close (asks first when there are unsaved changes). Quitting
+the app (ctrl+q) with unsaved changes asks too: save and quit, quit without saving, or stay
+(`unsaved_changes.ask_before_quit`).
 TextArea keeps its own keys (ctrl+w deletes a word, F6 selects the line, F7 all); ctrl+s is
 not used, being XOFF on many terminals.
 """
@@ -38,7 +40,7 @@ from tuichat.ui.workshop.base import WorkshopScreen
 from tuichat.ui.workshop.code_editor import CodeEditor, ErrorPanel, FindBar, make_code_editor
 from tuichat.ui.workshop.history_screen import HistoryChoice, HistoryScreen
 from tuichat.ui.workshop.messages import FunctionSaved, SaveRefused
-from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen
+from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen, quit_if_saved
 
 if TYPE_CHECKING:
     from tuichat.runtime.watch import WatchReport
@@ -91,6 +93,7 @@ class EditorScreen(WorkshopScreen[None]):
         self.highlighting = False
         self._leaving = False
         self._noticed: str | None = None  # a change elsewhere already announced
+        self._quitting = False  # saving because the user chose "save and quit"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -280,6 +283,7 @@ class EditorScreen(WorkshopScreen[None]):
         if event.line:
             self.editor.go_to(event.line, event.column)
         self.app.bell()
+        self._not_quitting()
 
     @on(FunctionSaved)
     def _saved(self, event: FunctionSaved) -> None:
@@ -309,6 +313,11 @@ class EditorScreen(WorkshopScreen[None]):
             from tuichat.runtime.watch import describe_path
 
             self.notify(f"Wrote {describe_path(saved.wrote)}", timeout=4)
+        if self._quitting:
+            self._quitting = False
+            if not self.modified:
+                quit_if_saved(self.app)
+                return
         if event.close_after and not self.modified:
             self._leave()
 
@@ -320,6 +329,27 @@ class EditorScreen(WorkshopScreen[None]):
 
     def workflow_ended(self, ok: bool) -> None:
         self.saves_finished += 1
+        if not ok:  # failed or cancelled (pip stopped): the text stays here, unsaved
+            self._not_quitting()
+
+    # -- quitting the app ----------------------------------------------------------------------
+    def save_and_quit(self) -> None:
+        """The user quits the app and chose to save: save, and quit once saved (a refused save
+        keeps the app open, showing why)."""
+        if self.row is None or not self.modified:
+            quit_if_saved(self.app)
+            return
+        self._quitting = True
+        self._save(self.editor.text)
+
+    def _not_quitting(self) -> None:
+        if self._quitting:
+            self._quitting = False
+            self.notify(
+                f"Not quitting: '{self.function_id}' was not saved. Fix it and save (F2), "
+                "or quit again and choose to quit without saving.",
+                title="Still open", severity="warning", timeout=10,
+            )
 
     # -- history ------------------------------------------------------------------------------
     def action_history(self) -> None:

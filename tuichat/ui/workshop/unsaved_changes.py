@@ -1,20 +1,29 @@
-"""Close an editor with unsaved changes? The dialog Escape opens in the pipe editor."""
+"""Unsaved changes in the pipe editor: the dialog that asks, and quitting the app safely.
+
+Escape in an editor with unsaved changes asks "save / discard / cancel" for that editor.
+Quitting the app (ctrl+q, or Quit in the command palette) asks the same of every open editor
+with unsaved changes (`ask_before_quit`, which the app calls once this module is imported, as
+it is when the first editor opens): save them all and quit, quit without saving, or stay.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label
 
 from tuichat.ui.screens.prompts import DialogScreen
 
+if TYPE_CHECKING:
+    from tuichat.ui.workshop.editor_screen import EditorScreen
+
 
 class UnsavedChangesScreen(DialogScreen[str]):
-    """Answers "save", "discard" or "cancel"."""
+    """Answers "save", "discard" or "cancel" (with `quitting`: save and quit, quit, stay)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "answer('save')", "Save", id="unsaved.save"),
@@ -25,19 +34,30 @@ class UnsavedChangesScreen(DialogScreen[str]):
     ]
     AUTO_FOCUS = "#save"
 
-    def __init__(self, function_id: str) -> None:
+    def __init__(self, function_id: str | list[str], *, quitting: bool = False) -> None:
         super().__init__()
-        self.function_id = function_id
+        self.function_ids = [function_id] if isinstance(function_id, str) else list(function_id)
+        self.quitting = quitting
 
     def compose(self) -> ComposeResult:
+        names = ", ".join(f"'{fid}'" for fid in self.function_ids)
+        some = "has changes that are" if len(self.function_ids) == 1 else "have changes that are"
         with Vertical(classes="dialog") as dialog:
-            dialog.border_title = "Unsaved changes"
-            yield Label(f"'{self.function_id}' has changes that are not saved.", markup=False)
+            dialog.border_title = "Quit with unsaved changes?" if self.quitting else "Unsaved changes"
+            yield Label(f"{names} {some} not saved.", markup=False)
             with Horizontal(classes="dialog--buttons"):
-                yield Button("Save", id="save", variant="primary")
-                yield Button("Discard", id="discard", variant="error")
-                yield Button("Cancel", id="cancel")
-            yield self.keys_hint(("s", "save and close"), ("d", "discard"), ("Esc", "keep editing"))
+                if self.quitting:
+                    yield Button("Save and quit", id="save", variant="primary")
+                    yield Button("Quit without saving", id="discard", variant="error")
+                    yield Button("Stay", id="cancel")
+                else:
+                    yield Button("Save", id="save", variant="primary")
+                    yield Button("Discard", id="discard", variant="error")
+                    yield Button("Cancel", id="cancel")
+            if self.quitting:
+                yield self.keys_hint(("s", "save and quit"), ("d", "quit, losing the changes"), ("Esc", "stay"))
+            else:
+                yield self.keys_hint(("s", "save and close"), ("d", "discard"), ("Esc", "keep editing"))
 
     def action_answer(self, answer: str) -> None:
         self.dismiss(answer)
@@ -46,3 +66,40 @@ class UnsavedChangesScreen(DialogScreen[str]):
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id or "cancel")
+
+
+def open_editors(app: App[object]) -> list[EditorScreen]:
+    """Every pipe editor on the screen stack (of any mode)."""
+    from tuichat.ui.workshop.editor_screen import EditorScreen
+
+    return [s for stack in app._screen_stacks.values() for s in stack if isinstance(s, EditorScreen) and not s.leaving]
+
+
+def ask_before_quit(app: App[object]) -> bool:
+    """True when the app may quit now. Otherwise the user is asked (or told to wait for a save
+    that is running) and the app quits, or not, once they have answered."""
+    editors = [editor for editor in open_editors(app) if editor.modified or editor.busy]
+    if not editors:
+        return True
+    if any(isinstance(screen, UnsavedChangesScreen) and screen.quitting for screen in app.screen_stack):
+        return False  # already asking
+    if any(editor.busy for editor in editors):
+        app.notify("A save is running in the pipe editor: quit when it is done.", severity="warning", timeout=4)
+        return False
+
+    def answered(answer: str | None) -> None:
+        if answer == "discard":
+            app.exit()
+        elif answer == "save":
+            for editor in editors:
+                editor.save_and_quit()
+
+    app.push_screen(UnsavedChangesScreen([editor.function_id for editor in editors], quitting=True), answered)
+    return False
+
+
+def quit_if_saved(app: App[object]) -> None:
+    """After an editor saved for quitting: quit once no editor is left with unsaved changes."""
+    editors = open_editors(app)
+    if not any(editor.modified or editor.busy for editor in editors):
+        app.exit()
