@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
 from tuichat.runtime.host import PipeHost
@@ -532,7 +535,14 @@ class _Importing:
         try:
             self.valves = validate_for_storage(cls, valves, label="valves")
         except InvalidValves as error:
-            problems.append(self.problem("valves", str(error).removeprefix("invalid valves: "), "correct them, or remove the field"))
+            cause = error.__cause__
+            if not isinstance(cause, ValidationError):
+                problems.append(self.problem("valves", str(error).removeprefix("invalid valves: "), "correct them, or remove the field"))
+                return
+            for found in cause.errors(include_url=False):  # one problem a field, in pydantic's words
+                where = ".".join(["valves", *(str(part) for part in found.get("loc", ()))])
+                got = f" (got {json.dumps(found['input'])[:40]})" if "input" in found and found["type"] != "missing" else ""
+                problems.append(self.problem(where, f"{found.get('msg', 'invalid')}{got}", "correct it, or remove it from the valves"))
 
     def fields(self) -> dict[str, Any]:
         item, loaded = self.item, self.loaded

@@ -313,11 +313,6 @@ class EditorScreen(WorkshopScreen[None]):
             from tuichat.runtime.watch import describe_path
 
             self.notify(f"Wrote {describe_path(saved.wrote)}", timeout=4)
-        if self._quitting:
-            self._quitting = False
-            if not self.modified:
-                quit_if_saved(self.app)
-                return
         if event.close_after and not self.modified:
             self._leave()
 
@@ -329,7 +324,12 @@ class EditorScreen(WorkshopScreen[None]):
 
     def workflow_ended(self, ok: bool) -> None:
         self.saves_finished += 1
-        if not ok:  # failed or cancelled (pip stopped): the text stays here, unsaved
+        if not self._quitting:
+            return
+        if ok and not self.modified:  # saved (a refused save has said so already)
+            self._quitting = False
+            quit_if_saved(self.app)  # now that this editor is no longer busy
+        else:  # failed or cancelled (pip stopped): the text stays here, unsaved
             self._not_quitting()
 
     # -- quitting the app ----------------------------------------------------------------------

@@ -1,0 +1,211 @@
+"""Nothing typed is lost: quitting with unsaved changes in the pipe editor asks first, the prompt
+keeps a draft per chat (across chat switches and restarts), and the valves form refuses NaN and
+Infinity. Pilot against the real app on a real SQLite file; the assertions are on what is on
+screen and what is stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tests.ui.helpers import chat_with, ready, screen_lines, until
+from tests.ui.test_editor import GREETER, open_editor
+from tuichat.store import Store
+from tuichat.ui.app import TuichatApp
+from tuichat.ui.chat.screen import ChatScreen
+from tuichat.ui.widgets.chat_list import ChatList
+from tuichat.ui.widgets.prompt import Prompt
+from tuichat.ui.workshop.editor_screen import EditorScreen
+from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen
+
+SIZE = (100, 30)
+
+
+def shown(app: TuichatApp) -> str:
+    return "\n".join(screen_lines(app))
+
+
+def quit_asked(app: TuichatApp) -> UnsavedChangesScreen | None:
+    screen = app.screen
+    return screen if isinstance(screen, UnsavedChangesScreen) and screen.quitting else None
+
+
+async def modified_editor(pilot: Pilot[Any]) -> EditorScreen:
+    editor = await open_editor(pilot)
+    editor.editor.move_cursor(editor.editor.document.end)
+    await pilot.press("#", "space", "k", "e", "e", "p")
+    await until(pilot, lambda: editor.modified)
+    return editor
+
+
+# -- quitting with unsaved changes ---------------------------------------------------------------
+async def test_ctrl_q_with_a_modified_editor_asks_and_stay_keeps_the_app(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await modified_editor(pilot)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: quit_asked(app) is not None)
+        text = shown(app)
+        assert "Quit with unsaved changes?" in text and "'greeter' has changes that are not saved." in text
+        assert "Save and quit" in text and "Quit without saving" in text and "Stay" in text
+        await pilot.press("escape")  # stay
+        await until(pilot, lambda: app.screen is editor)
+        await pilot.pause(0.1)
+        assert app.is_running and app.return_code is None
+        assert editor.editor.text == GREETER + "# keep" and "● modified" in shown(app)
+        # The command palette's Quit asks the same.
+        await app.run_action("quit")
+        await until(pilot, lambda: quit_asked(app) is not None and bool(app.screen.query("#cancel")))
+        await pilot.click("#cancel")
+        await until(pilot, lambda: app.screen is editor)
+        assert app.return_code is None
+        # Quit without saving: the app ends, the stored source is the old one.
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: quit_asked(app) is not None)
+        await pilot.press("d")
+        await until(pilot, lambda: app.return_code is not None)
+    async with await Store.open(db_path) as store:
+        row = await store.functions.get("greeter")
+        assert row is not None and row.content == GREETER
+
+
+async def test_save_and_quit_saves_then_quits_and_a_refused_save_stays(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await modified_editor(pilot)
+        # A source that does not compile: "save and quit" keeps the app open and says why.
+        editor.editor.insert("\ndef broken(:\n")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: quit_asked(app) is not None)
+        await pilot.press("s")
+        await until(pilot, lambda: any("Not quitting: 'greeter' was not saved" in str(n.message) for n in app._notifications))
+        assert app.return_code is None and app.screen is editor
+        assert "Not saved at line" in shown(app)
+        # Fixed, "save and quit" stores it and quits.
+        editor.editor.replace_all(GREETER + "# saved on quit\n")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: quit_asked(app) is not None)
+        await pilot.press("s")
+        await until(pilot, lambda: app.return_code is not None)
+    async with await Store.open(db_path) as store:
+        row = await store.functions.get("greeter")
+        assert row is not None and row.content == GREETER + "# saved on quit\n"
+
+
+async def test_ctrl_q_quits_at_once_when_nothing_is_unsaved(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_editor(pilot)  # open, but unmodified
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code is not None)
+
+
+# -- prompt drafts ------------------------------------------------------------------------------
+async def open_listed(pilot: Pilot[Any], screen: ChatScreen, chat_id: str) -> None:
+    """Open a chat from the chat list, as the user does: focus it, highlight the chat, Enter."""
+    chats = screen.query_one(ChatList)
+    chats.focus()
+    chats.highlighted = chats.get_option_index(chat_id)
+    await pilot.press("enter")
+    await until(pilot, lambda: screen.chat is not None and screen.chat.id == chat_id)
+    screen.query_one(Prompt).focus()
+
+
+async def typed(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*("space" if c == " " else c for c in text))
+
+
+async def prompt_shows(pilot: Pilot[Any], app: TuichatApp, text: str) -> None:
+    prompt = app.screen.query_one(Prompt)
+    await until(pilot, lambda: prompt.text == text)
+    if text:
+        await until(pilot, lambda: text in shown(app))
+
+
+async def test_drafts_survive_chat_switches_and_a_restart(db_path: Path) -> None:
+    async with await Store.open(db_path) as store:
+        first = await store.chats.create("First chat")
+        second = await store.chats.create("Second chat")
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await typed(pilot, "half a thought")  # in the New chat
+        await open_listed(pilot, screen, first.id)
+        await prompt_shows(pilot, app, "")
+        await typed(pilot, "for the first")
+        await open_listed(pilot, screen, second.id)
+        await prompt_shows(pilot, app, "")
+        await open_listed(pilot, screen, first.id)
+        await prompt_shows(pilot, app, "for the first")
+        await pilot.press("ctrl+n")
+        await prompt_shows(pilot, app, "half a thought")
+        await open_listed(pilot, screen, second.id)
+        await typed(pilot, "typed just before quitting")  # stored as the app closes, not later
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code is not None)
+
+    app = TuichatApp(db_path)  # the same database, a new app
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await prompt_shows(pilot, app, "half a thought")
+        await open_listed(pilot, screen, first.id)
+        await prompt_shows(pilot, app, "for the first")
+        await open_listed(pilot, screen, second.id)
+        await prompt_shows(pilot, app, "typed just before quitting")
+
+
+async def test_sending_clears_the_draft(db_path: Path) -> None:
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await typed(pilot, "unsent")
+        await pilot.pause(1.3)  # stored by the timer while typing
+        async with await Store.open(db_path) as other:
+            assert await other.settings.get("draft:new") == "unsent"
+        await pilot.press(*["backspace"] * 6)
+        await chat_with(pilot, screen, "echo", "sent")
+        assert screen.chat is not None
+        chat_id = screen.chat.id
+        await typed(pilot, "next one")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code is not None)
+    async with await Store.open(db_path) as store:
+        assert await store.settings.get("draft:new") is None  # sent: no draft left behind
+        assert await store.settings.get(f"draft:{chat_id}") == "next one"  # the created chat's own
+
+
+# -- NaN and Infinity in the valves form ---------------------------------------------------------
+FLOAT_VALVES = (Path(__file__).parents[1] / "pipes" / "float_valves.py").read_text(encoding="utf-8")
+
+
+async def test_the_valves_form_refuses_nan_and_infinity(db_path: Path) -> None:
+    from tuichat.ui.screens.valves_form import ValvesScreen
+
+    app = TuichatApp(db_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        services = await app.runtime()
+        await services.library.add(FLOAT_VALVES, function_id="fv")
+        results: list[Any] = []
+        form = ValvesScreen("fv")
+        await app.push_screen(form, results.append)
+        await until(pilot, lambda: bool(form.query(".valve")))
+        inputs = list(form.query(Input))
+        temperature, extra = inputs[0], inputs[1]
+        for field, value, message in (
+            (temperature, "1e999", "1e999 is not a finite number, and JSON cannot store NaN or Infinity"),
+            (extra, '{"limits": [1, NaN]}', "NaN at limits[1] is not valid JSON, and cannot be stored"),
+            (extra, '{"x": Infinity}', "Infinity at x is not valid JSON"),
+        ):
+            field.focus()
+            field.value = value
+            await pilot.press("f2")
+            await until(pilot, lambda message=message: message in shown(app))
+            assert app.screen is form and not results  # not saved, still open
+            field.value = "0.5" if field is temperature else "{}"
+        async with await Store.open(db_path) as store:
+            row = await store.functions.get("fv")
+            assert row is not None and row.valves == {}
