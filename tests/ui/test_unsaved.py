@@ -209,3 +209,91 @@ async def test_the_valves_form_refuses_nan_and_infinity(db_path: Path) -> None:
         async with await Store.open(db_path) as store:
             row = await store.functions.get("fv")
             assert row is not None and row.valves == {}
+
+
+# -- large sources in the editor -------------------------------------------------------------------
+def big_source(size: int, tail: str = "") -> str:
+    """A working pipe, then data lines up to about `size` characters, then `tail`."""
+    head = '"""\ntitle: Big\n"""\n\n\nclass Pipe:\n    def pipe(self, body):\n        return "big"\n\n\n'
+    line = "DATA = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'  # generated\n"
+    return head + line * max(0, (size - len(head)) // len(line)) + tail
+
+
+async def store_big(pilot: Pilot[Any], function_id: str, source: str) -> None:
+    app = pilot.app
+    assert isinstance(app, TuichatApp)
+    await ready(pilot)
+    await app.runtime()
+    await app.store.functions.insert(function_id, name="Big", type="pipe", content=source)
+
+
+def line_styles(app: TuichatApp, text: str) -> set[str]:
+    """The styles of the painted line holding `text`."""
+    for strip in app.screen._compositor.render_strips():
+        if text in "".join(segment.text for segment in strip):
+            return {str(segment.style) for segment in strip if segment.text.strip()}
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+async def test_a_large_source_opens_as_plain_text_and_edits_normally(db_path: Path) -> None:
+    from tests.ui.test_editor import show_editor
+
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        source = big_source(1_200_000, tail="def last_function():\n    return 'end'\n")
+        await store_big(pilot, "big", source)
+        editor = await show_editor(pilot, "big")
+        assert "plain text: no highlighting above 256 KB" in shown(app)
+        await pilot.press("ctrl+end")
+        await typed(pilot, "# more")
+        await until(pilot, lambda: "# more" in shown(app) and editor.modified)
+        assert editor.editor.text == source + "# more"
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: not editor.modified)
+        assert editor.editor.text == source
+        await typed(pilot, "x = 1")
+        await until(pilot, lambda: editor.modified)
+        before = editor.saves_finished
+        await pilot.press("f2")
+        await until(pilot, lambda: editor.saves_finished > before)
+        assert not editor.modified and "saved" in shown(app)
+    async with await Store.open(db_path) as store:
+        row = await store.functions.get("big")
+        assert row is not None and row.content == source + "x = 1"
+
+
+async def test_highlighting_follows_the_view_in_a_long_source(db_path: Path) -> None:
+    from tests.ui.test_editor import show_editor
+
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        source = big_source(150_000, tail="def far_down():\n    return 'end'\n")
+        await store_big(pilot, "long", source)
+        editor = await show_editor(pilot, "long")
+        if not editor.highlighting:
+            return  # no tree-sitter Python here: nothing to check
+        assert "Python" in shown(app)
+        await pilot.press("ctrl+end")
+        await until(pilot, lambda: "def far_down" in shown(app))
+        await pilot.pause(0.1)
+        assert len(line_styles(app, "def far_down")) > 1  # `def`, the name, the punctuation: not one style
+        await pilot.press("ctrl+home")
+        await until(pilot, lambda: "class Pipe:" in shown(app))
+        assert len(line_styles(app, "class Pipe:")) > 1
+
+
+async def test_a_source_over_the_limit_is_refused_with_how_to_edit_it(db_path: Path) -> None:
+    from tuichat.ui.workshop.editor_screen import EditorScreen
+
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await store_big(pilot, "huge", big_source(int(9.5 * 1024 * 1024)))
+        editor = EditorScreen("huge")
+        await app.push_screen(editor)
+        await until(pilot, lambda: not editor.is_attached)
+        assert isinstance(app.screen, ChatScreen)
+        # The toast (notifications are what the toast rack shows).
+        await until(pilot, lambda: any(n.title == "Too large to edit here" for n in app._notifications))
+        message = next(str(n.message) for n in app._notifications if n.title == "Too large to edit here")
+        assert "'huge' is 9.5 MB: the editor opens sources up to 8 MB" in message
+        assert "tuichat pipes export huge > huge.py" in message and "tuichat --watch huge.py" in message

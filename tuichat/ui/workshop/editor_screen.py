@@ -13,6 +13,10 @@ that failed. Missing packages are offered for install as everywhere in the works
 A watched file (`tuichat --watch`) that changes on disk reloads an editor with no unsaved
 changes; with unsaved changes the editor keeps them and says so.
 
+Large sources: above HIGHLIGHT_LIMIT the text is plain (no highlighting), and above
+MAX_EDIT_SIZE the editor does not open, saying how to edit it in another editor with
+`tuichat --watch`; `CodeEditor` keeps typing fast in between (see code_editor.py).
+
 Keys: F2 save, F4 history, ctrl+f find (Enter next match, wrapping; Escape closes the bar),
 F3 next match, F8 traceback, Escape close (asks first when there are unsaved changes). Quitting
 the app (ctrl+q) with unsaved changes asks too: save and quit, quit without saving, or stay
@@ -46,6 +50,27 @@ if TYPE_CHECKING:
     from tuichat.runtime.watch import WatchReport
 
 NOT_SAVED = "✗ Not saved{where} · the last good version keeps serving"
+HIGHLIGHT_LIMIT = 256 * 1024  # characters; a larger source opens as plain text
+MAX_EDIT_SIZE = 8 * 1024 * 1024  # characters; a larger source is edited in the user's own editor
+
+
+def too_large(row: FunctionRow) -> str:
+    """Why the editor does not open `row`, and how to edit it instead."""
+    size = f"'{row.id}' is {describe_size(len(row.content))}: the editor opens sources up to {describe_size(MAX_EDIT_SIZE)}."
+    if row.linked_path:
+        return f"{size} It is linked to {row.linked_path}: edit that file in your own editor; each save reloads it."
+    return (
+        f"{size} Edit it in your own editor, live-reloaded on every save: "
+        f"`tuichat pipes export {row.id} > {row.id}.py`, then `tuichat --watch {row.id}.py`."
+    )
+
+
+def describe_size(size: int) -> str:
+    """`256 KB`, `1 MB`, `5.2 MB` (1024-based, as file managers say)."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB"
 
 
 class StoredSourceRead(Message):
@@ -91,6 +116,7 @@ class EditorScreen(WorkshopScreen[None]):
         self.saved_text: str | None = None  # what is stored; the editor is modified when it differs
         self.saves_finished = 0  # save attempts that have ended (stored, refused or failed)
         self.highlighting = False
+        self.plain_reason = "plain text (no tree-sitter Python)"
         self._leaving = False
         self._noticed: str | None = None  # a change elsewhere already announced
         self._quitting = False  # saving because the user chose "save and quit"
@@ -152,8 +178,16 @@ class EditorScreen(WorkshopScreen[None]):
         if self.leaving:
             return
         row = event.row
+        if event.opening and len(row.content) > MAX_EDIT_SIZE:
+            self.notify(too_large(row), title="Too large to edit here", severity="error", timeout=20)
+            self._leave()
+            return
         if event.opening:
             self.saved_text = row.content
+            if len(row.content) > HIGHLIGHT_LIMIT and self.highlighting:
+                self.editor.language = None  # plain text: highlighting re-reads the whole source on every key
+                self.highlighting = False
+                self.plain_reason = f"plain text: no highlighting above {describe_size(HIGHLIGHT_LIMIT)}"
             self.editor.load_text(row.content)
             self.editor.read_only = False
             self.editor.focus()
@@ -229,7 +263,7 @@ class EditorScreen(WorkshopScreen[None]):
         parts = [f"Ln {line + 1}, Col {column + 1}", "saving…" if self.busy else "● modified" if self.modified else "saved"]
         if not row.is_active:
             parts.append("inactive")
-        parts.append("Python" if self.highlighting else "plain text (no tree-sitter Python)")
+        parts.append("Python" if self.highlighting else self.plain_reason)
         if row.linked_path:
             from tuichat.runtime.watch import describe_path
 
