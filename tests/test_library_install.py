@@ -13,9 +13,9 @@ import pytest
 from tests.wheels import build_wheel, uninstall
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError
 from tuichat.runtime.host import PipeHost
+from tuichat.runtime.importing import ImportRefused
 from tuichat.runtime.library import EXPORT_FIELDS, FunctionLibrary, InstallPolicy
 from tuichat.runtime.loading.requirements import RequirementConflict, RequirementError
-from tuichat.runtime.transfer import ImportRefused
 from tuichat.store import Store
 
 

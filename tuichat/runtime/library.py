@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
 from tuichat.runtime.host import PipeHost
@@ -23,23 +20,12 @@ from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imp
 from tuichat.runtime.loading.loader import LoadedFunction, load_error, load_function, source_filename
 from tuichat.runtime.loading.missing import diagnose
 from tuichat.runtime.loading.pip import install
-from tuichat.runtime.loading.requirements import (
-    RequirementError,
-    check_conflicts,
-    check_requirements,
-    missing_requirements,
-)
+from tuichat.runtime.loading.requirements import RequirementError, check_requirements, missing_requirements
 from tuichat.runtime.transfer import (
     EXAMPLE_IDS,
     EXPORT_FIELDS,
-    ExistingPolicy,
-    ExportItem,
-    ImportRefused,
-    ImportSummary,
-    ItemProblem,
     Manifest,
     SourceError,
-    check_export_items,
     decode_source,
     example_source,
     export_functions,
@@ -50,6 +36,9 @@ from tuichat.runtime.transfer import (
 from tuichat.runtime.valves import validate_for_storage, valves_class
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename, validate_function_id
 from tuichat.store.functions import VersionOrigin
+
+if TYPE_CHECKING:
+    from tuichat.runtime.importing import ExistingPolicy, ImportSummary
 
 __all__ = [  # with what it re-exports from tuichat.runtime.transfer, where it now lives
     "EXAMPLE_IDS", "EXPORT_FIELDS", "TEMPLATES", "FunctionExists", "FunctionLibrary", "FunctionNotFound", "InstallPolicy",
@@ -138,7 +127,7 @@ class FunctionLibrary:
                 "Pass --replace to update it, or --id to store this one under another id."
             )
         content = replace_imports(content)
-        _check_syntax(fid, content)
+        check_syntax(fid, content)
         frontmatter = extract_frontmatter(content)
         requirements = check_requirements(frontmatter.get("requirements", ""))
         fields: dict[str, Any] = {"name": name or frontmatter.get("title") or fid, "content": content, "meta": function_meta(frontmatter)}
@@ -150,7 +139,7 @@ class FunctionLibrary:
             fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
             row = await self._save(fid, existing, fields, origin)
             return NewFunction(row, existing is not None, installed, problem)
-        loaded = await self._load(fid, content, policy, installed, source)
+        loaded = await self.load_source(fid, content, policy, installed, source)
         row = await self._save(fid, existing, fields | {"type": loaded.type, "is_active": True, "load_error": None}, origin)
         self.host.cache.put(loaded)
         return NewFunction(row, existing is not None, installed)
@@ -183,7 +172,7 @@ class FunctionLibrary:
         try:
             if not content.strip():
                 raise SourceError(f"the source of '{function_id}' is empty: a pipe needs a `class Pipe` with a `pipe` method.")
-            _check_syntax(row.id, content)
+            check_syntax(row.id, content)
             frontmatter = extract_frontmatter(content)
             requirements = check_requirements(frontmatter.get("requirements", ""))
             fields: dict[str, Any] = {
@@ -200,7 +189,7 @@ class FunctionLibrary:
                 row = await self.store.functions.update(row.id, origin=origin, **fields)
                 self.host.cache.forget(row.id)
                 return await self._write_linked(Saved(row, True, installed, problem), origin)
-            loaded = await self._load(row.id, content, policy, installed, None)
+            loaded = await self.load_source(row.id, content, policy, installed, None)
         except (FunctionLoadError, RequirementError, SourceError) as error:
             await self.store.functions.add_version(row.id, content, origin, error=str(error))
             raise
@@ -288,7 +277,7 @@ class FunctionLibrary:
         requirements = check_requirements(extract_frontmatter(replace_imports(content)).get("requirements", ""))
         return [str(req) for req in missing_requirements(requirements)]
 
-    async def _load(
+    async def load_source(
         self, fid: str, content: str, policy: InstallPolicy, installed: list[str], source: str | None
     ) -> LoadedFunction:
         """Load; with `install_missing`, install each module the code lacks and load again."""
@@ -332,7 +321,7 @@ class FunctionLibrary:
             await self.store.functions.update(row.id, is_active=False, load_error=problem)
             raise FunctionLoadError(row.id, f"function '{row.id}' stays disabled: {problem}")
         try:
-            loaded = await self._load(row.id, row.content, policy, [], None)
+            loaded = await self.load_source(row.id, row.content, policy, [], None)
         except FunctionLoadError as error:
             await self.store.functions.update(row.id, is_active=False, load_error=f"{error}\n\n{error.detail}".rstrip())
             raise
@@ -377,96 +366,12 @@ class FunctionLibrary:
         return await export_functions(self.store)
 
     async def import_all(
-        self,
-        functions: Any,
-        *,
-        existing: ExistingPolicy = "refuse",
-        policy: InstallPolicy | None = None,
-        where: str = "the export",
+        self, functions: Any, *, existing: ExistingPolicy = "refuse", policy: InstallPolicy | None = None, where: str = "the export"
     ) -> ImportSummary:
-        """Import an Open WebUI functions export, all or nothing.
+        """Import an Open WebUI functions export, all or nothing (`importing.import_functions`)."""
+        from tuichat.runtime.importing import import_functions  # it builds on this module
 
-        Every item is checked (its fields, then its code compiled, its requirements read, and
-        it loaded) before anything is stored; any problem raises ImportRefused listing each
-        one, and nothing is stored. Ids already stored are refused, replaced or skipped
-        (`existing`). Missing requirements are installed in one pip run; a function whose
-        install failed is stored switched off, with the reason, as `add` does. The rows are
-        written in one transaction, so a crash or a clash with another process stores none.
-        """
-        policy = policy or InstallPolicy()
-        stored = {row.id for row in await self.store.functions.list()}
-        items, skipped, problems = check_export_items(functions, stored, existing=existing)
-        prepared = [_Importing(item) for item in items]
-        self._read_code(prepared, problems)
-        wanted = {str(req): req for entry in prepared for req in entry.requirements}
-        missing = {str(req): req for req in missing_requirements(wanted.values())} if wanted else {}
-        for entry in prepared:  # only what pip would be asked for (reading installed metadata costs ~0.1 s)
-            needed = [missing[str(req)] for req in entry.requirements if str(req) in missing]
-            try:
-                if needed:
-                    check_conflicts(needed)
-            except RequirementError as error:
-                problems.append(entry.problem("content (requirements)", str(error), "change its requirements line"))
-        failed_install: str | None = None
-        installed: list[str] = []
-        if problems:  # nothing is installed for an import that will be refused; the rest is checked
-            failed_install = "not installed"
-        elif missing:
-            result = await install(list(missing.values()), on_line=policy.on_line, offline=policy.offline)
-            installed = list(result.requested) if result.ran_pip and result.ok else []
-            failed_install = None if result.ok else f"requirements not installed: {result.message}"
-        checked = {problem.position for problem in problems}
-        for entry in prepared:
-            if entry.item.position in checked:
-                continue
-            if failed_install is not None and any(str(req) in missing for req in entry.requirements):
-                entry.problem_stored = failed_install
-                continue
-            try:
-                entry.loaded = await self._load(entry.item.function_id, entry.content, policy, installed, None)
-            except FunctionLoadError as error:
-                message = str(error).replace(f"function '{entry.item.function_id}' failed to load: ", "").rstrip(". ")
-                # The advice for a missing module names `pipes add`; here it is the import's own flag.
-                message = message.replace("tuichat pipes add FILE --install-missing", f"tuichat pipes import {where} --install-missing")
-                fix = "install it, or remove this item" if error.missing is not None else "fix the code, or remove this item"
-                problems.append(entry.problem("content", f"fails to load: {message}", fix))
-                continue
-            entry.check_valves(problems)
-        if problems:
-            raise ImportRefused(where, _in_order(problems), len(functions))
-        added: list[NewFunction] = []
-        async with self.store.transaction():
-            for entry in prepared:
-                fid, replacing = entry.item.function_id, entry.item.function_id in stored
-                fields = entry.fields()
-                if replacing:
-                    row = await self.store.functions.update(fid, origin="imported", **fields)
-                else:
-                    row = await self.store.functions.insert(id=fid, origin="imported", **fields)
-                added.append(NewFunction(row, replacing, installed if entry.requirements else [], entry.problem_stored))
-        for entry in prepared:
-            if entry.loaded is not None:
-                self.host.cache.put(entry.loaded)
-            else:
-                self.host.cache.forget(entry.item.function_id)
-        return ImportSummary(added, skipped)
-
-    @staticmethod
-    def _read_code(prepared: list[_Importing], problems: list[ItemProblem]) -> None:
-        """Compile each source and read its requirements, without running any of it."""
-        for entry in prepared:
-            fid = entry.item.function_id
-            try:
-                _check_syntax(fid, entry.content)
-            except FunctionLoadError as error:
-                message = str(error).replace(f"function '{fid}' failed to load: ", "").rstrip(". ")
-                problems.append(entry.problem("content", message, "fix the code, or remove this item"))
-                continue
-            entry.frontmatter = extract_frontmatter(entry.content)
-            try:
-                entry.requirements = check_requirements(entry.frontmatter.get("requirements", ""))
-            except RequirementError as error:
-                problems.append(entry.problem("content (requirements)", str(error), "fix its requirements line"))
+        return await import_functions(self, functions, existing=existing, policy=policy, where=where)
 
     async def seed_examples(self) -> list[str]:
         """Give an empty store the example pipes, once; a user who deletes them keeps that."""
@@ -479,7 +384,7 @@ def guess_type(content: str) -> str:
     return next((kind for cls, kind in (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action")) if cls in names), "pipe")
 
 
-def _check_syntax(function_id: str, content: str) -> None:
+def check_syntax(function_id: str, content: str) -> None:
     """A syntax error is reported before anything is installed or stored."""
     try:
         compile(content, source_filename(function_id), "exec", dont_inherit=True)
@@ -503,62 +408,3 @@ def installable_missing(error: BaseException) -> tuple[str, str] | None:
     if not distribution:
         return None
     return str(getattr(missing, "module", None) or distribution), str(distribution)
-
-
-@dataclass
-class _Importing:
-    """One function of an import on its way to the store."""
-
-    item: ExportItem
-    content: str = ""
-    frontmatter: dict[str, str] = field(default_factory=dict)
-    requirements: list[Any] = field(default_factory=list)
-    loaded: LoadedFunction | None = None
-    problem_stored: str | None = None  # stored switched off, for this reason (a failed install)
-    valves: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        self.content = replace_imports(self.item.content.removeprefix("\ufeff"))
-
-    def problem(self, field_name: str, what: str, fix: str) -> ItemProblem:
-        return ItemProblem(self.item.position, self.item.function_id, field_name, what, fix)
-
-    def check_valves(self, problems: list[ItemProblem]) -> None:
-        """Valves in the export are validated by the function's own `Valves`, when it has one."""
-        valves = self.item.valves
-        if not valves:
-            return
-        cls = valves_class(self.loaded.instance, False) if self.loaded is not None else None
-        if cls is None:
-            self.valves = valves
-            return
-        try:
-            self.valves = validate_for_storage(cls, valves, label="valves")
-        except InvalidValves as error:
-            cause = error.__cause__
-            if not isinstance(cause, ValidationError):
-                problems.append(self.problem("valves", str(error).removeprefix("invalid valves: "), "correct them, or remove the field"))
-                return
-            for found in cause.errors(include_url=False):  # one problem a field, in pydantic's words
-                where = ".".join(["valves", *(str(part) for part in found.get("loc", ()))])
-                got = f" (got {json.dumps(found['input'])[:40]})" if "input" in found and found["type"] != "missing" else ""
-                problems.append(self.problem(where, f"{found.get('msg', 'invalid')}{got}", "correct it, or remove it from the valves"))
-
-    def fields(self) -> dict[str, Any]:
-        item, loaded = self.item, self.loaded
-        fields: dict[str, Any] = {
-            "name": item.name or self.frontmatter.get("title") or item.function_id,
-            "content": self.content,
-            "meta": function_meta(self.frontmatter),
-            "type": loaded.type if loaded is not None else guess_type(self.content),
-            "is_active": loaded is not None and item.is_active,
-            "is_global": item.is_global,
-            "load_error": self.problem_stored,
-        }
-        if self.valves is not None:
-            fields["valves"] = self.valves
-        return fields
-
-
-def _in_order(problems: list[ItemProblem]) -> list[ItemProblem]:
-    return sorted(problems, key=lambda problem: problem.position)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from tuichat.runtime.importing import ImportSummary
     from tuichat.runtime.library import Saved
-    from tuichat.runtime.transfer import ImportSummary
     from tuichat.runtime.watch import WatchReport
     from tuichat.store import FunctionVersion
 

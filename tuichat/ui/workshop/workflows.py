@@ -22,20 +22,16 @@ from typing import Any, TypeVar
 from textual.message import Message
 
 from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
+from tuichat.runtime.importing import ImportRefused, ImportSummary, check_export_items, export_requirements, stored_ids
 from tuichat.runtime.library import InstallPolicy, NewFunction, Saved, installable_missing
 from tuichat.runtime.loading.requirements import RequirementError
 from tuichat.runtime.transfer import (
-    ImportRefused,
-    ImportSummary,
     TransferError,
-    check_export_items,
-    export_requirements,
     export_text,
     frontmatter_line,
     read_bytes,
     read_functions_export,
     read_source,
-    stored_ids,
     write_text,
 )
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename
