@@ -164,7 +164,7 @@ async def test_sending_clears_the_draft(db_path: Path) -> None:
         await typed(pilot, "unsent")
         await pilot.pause(1.3)  # stored by the timer while typing
         async with await Store.open(db_path) as other:
-            assert await other.settings.get("draft:new") == "unsent"
+            assert await other.drafts.get(None) == "unsent"
         await pilot.press(*["backspace"] * 6)
         await chat_with(pilot, screen, "echo", "sent")
         assert screen.chat is not None
@@ -173,8 +173,31 @@ async def test_sending_clears_the_draft(db_path: Path) -> None:
         await pilot.press("ctrl+q")
         await until(pilot, lambda: app.return_code is not None)
     async with await Store.open(db_path) as store:
-        assert await store.settings.get("draft:new") is None  # sent: no draft left behind
-        assert await store.settings.get(f"draft:{chat_id}") == "next one"  # the created chat's own
+        assert await store.drafts.get(None) == ""  # sent: no draft left behind
+        assert await store.drafts.get(chat_id) == "next one"  # the created chat's own
+        assert await store.settings.get("draft:new") is None  # an empty draft is no row at all
+
+
+async def test_a_deleted_chat_takes_its_draft_with_it(db_path: Path) -> None:
+    async with await Store.open(db_path) as store:
+        doomed = await store.chats.create("Doomed chat")
+        await store.drafts.set(None, "for a new chat")
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await open_listed(pilot, screen, doomed.id)
+        await typed(pilot, "never sent")
+        await pilot.press("f8")  # delete, asks first
+        await until(pilot, lambda: "Delete the chat “Doomed chat”?" in shown(app))
+        await pilot.press("y")
+        await until(pilot, lambda: screen.chat is None and any("Deleted “Doomed chat”" in str(n.message) for n in app._notifications))
+        await prompt_shows(pilot, app, "for a new chat")  # the New chat's draft, as left
+        await pilot.pause(1.3)  # past the draft timer: nothing is stored for the deleted chat
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_code is not None)
+    async with await Store.open(db_path) as store:
+        assert await store.drafts.get(doomed.id) == ""
+        assert [key for (key,) in await store.fetchall("SELECT key FROM setting WHERE key LIKE 'draft:%'")] == ["draft:new"]
 
 
 # -- NaN and Infinity in the valves form ---------------------------------------------------------
