@@ -13,8 +13,8 @@ that failed. Missing packages are offered for install as everywhere in the works
 A watched file (`tuichat --watch`) that changes on disk reloads an editor with no unsaved
 changes; with unsaved changes the editor keeps them and says so.
 
-Large sources: above HIGHLIGHT_LIMIT the text is plain (no highlighting), and above
-MAX_EDIT_SIZE the editor does not open, saying how to edit it in another editor with
+Large sources (source_size.py): above HIGHLIGHT_LIMIT the text is plain (no highlighting),
+and above MAX_EDIT_SIZE the editor does not open, saying how to edit it in another editor with
 `tuichat --watch`; `CodeEditor` keeps typing fast in between (see code_editor.py).
 
 Keys: F2 save, F4 history, ctrl+f find (Enter next match, wrapping; Escape closes the bar),
@@ -44,33 +44,13 @@ from tuichat.ui.workshop.base import WorkshopScreen
 from tuichat.ui.workshop.code_editor import CodeEditor, ErrorPanel, FindBar, make_code_editor
 from tuichat.ui.workshop.history_screen import HistoryChoice, HistoryScreen
 from tuichat.ui.workshop.messages import FunctionSaved, SaveRefused
-from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen, quit_if_saved
+from tuichat.ui.workshop.source_size import HIGHLIGHT_LIMIT, MAX_EDIT_SIZE, describe_size, too_large
+from tuichat.ui.workshop.unsaved_changes import SavesOnQuit, UnsavedChangesScreen
 
 if TYPE_CHECKING:
     from tuichat.runtime.watch import WatchReport
 
 NOT_SAVED = "✗ Not saved{where} · the last good version keeps serving"
-HIGHLIGHT_LIMIT = 256 * 1024  # characters; a larger source opens as plain text
-MAX_EDIT_SIZE = 8 * 1024 * 1024  # characters; a larger source is edited in the user's own editor
-
-
-def too_large(row: FunctionRow) -> str:
-    """Why the editor does not open `row`, and how to edit it instead."""
-    size = f"'{row.id}' is {describe_size(len(row.content))}: the editor opens sources up to {describe_size(MAX_EDIT_SIZE)}."
-    if row.linked_path:
-        return f"{size} It is linked to {row.linked_path}: edit that file in your own editor; each save reloads it."
-    return (
-        f"{size} Edit it in your own editor, live-reloaded on every save: "
-        f"`tuichat pipes export {row.id} > {row.id}.py`, then `tuichat --watch {row.id}.py`."
-    )
-
-
-def describe_size(size: int) -> str:
-    """`256 KB`, `1 MB`, `5.2 MB` (1024-based, as file managers say)."""
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    megabytes = size / (1024 * 1024)
-    return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB"
 
 
 class StoredSourceRead(Message):
@@ -83,7 +63,7 @@ class StoredSourceRead(Message):
         self.from_file = from_file
 
 
-class EditorScreen(WorkshopScreen[None]):
+class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
     """Edit, save and restore one stored function's source."""
 
     CSS_PATH = "editor_screen.tcss"
@@ -119,7 +99,6 @@ class EditorScreen(WorkshopScreen[None]):
         self.plain_reason = "plain text (no tree-sitter Python)"
         self._leaving = False
         self._noticed: str | None = None  # a change elsewhere already announced
-        self._quitting = False  # saving because the user chose "save and quit"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -317,7 +296,7 @@ class EditorScreen(WorkshopScreen[None]):
         if event.line:
             self.editor.go_to(event.line, event.column)
         self.app.bell()
-        self._not_quitting()
+        self.not_quitting()
 
     @on(FunctionSaved)
     def _saved(self, event: FunctionSaved) -> None:
@@ -358,32 +337,7 @@ class EditorScreen(WorkshopScreen[None]):
 
     def workflow_ended(self, ok: bool) -> None:
         self.saves_finished += 1
-        if not self._quitting:
-            return
-        if ok and not self.modified:  # saved (a refused save has said so already)
-            self._quitting = False
-            quit_if_saved(self.app)  # now that this editor is no longer busy
-        else:  # failed or cancelled (pip stopped): the text stays here, unsaved
-            self._not_quitting()
-
-    # -- quitting the app ----------------------------------------------------------------------
-    def save_and_quit(self) -> None:
-        """The user quits the app and chose to save: save, and quit once saved (a refused save
-        keeps the app open, showing why)."""
-        if self.row is None or not self.modified:
-            quit_if_saved(self.app)
-            return
-        self._quitting = True
-        self._save(self.editor.text)
-
-    def _not_quitting(self) -> None:
-        if self._quitting:
-            self._quitting = False
-            self.notify(
-                f"Not quitting: '{self.function_id}' was not saved. Fix it and save (F2), "
-                "or quit again and choose to quit without saving.",
-                title="Still open", severity="warning", timeout=10,
-            )
+        self.quit_after_save(ok)
 
     # -- history ------------------------------------------------------------------------------
     def action_history(self) -> None:

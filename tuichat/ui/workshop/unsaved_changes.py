@@ -3,7 +3,8 @@
 Escape in an editor with unsaved changes asks "save / discard / cancel" for that editor.
 Quitting the app (ctrl+q, or Quit in the command palette) asks the same of every open editor
 with unsaved changes (`ask_before_quit`, which the app calls once this module is imported, as
-it is when the first editor opens): save them all and quit, quit without saving, or stay.
+it is when the first editor opens): save them all and quit, quit without saving, or stay;
+`SavesOnQuit` is the editor's side of "save and quit".
 """
 
 from __future__ import annotations
@@ -69,10 +70,10 @@ class UnsavedChangesScreen(DialogScreen[str]):
 
 
 def open_editors(app: App[object]) -> list[EditorScreen]:
-    """Every pipe editor on the screen stack (of any mode)."""
+    """Every pipe editor on the screen stack (the app has one: it uses no modes)."""
     from tuichat.ui.workshop.editor_screen import EditorScreen
 
-    return [s for stack in app._screen_stacks.values() for s in stack if isinstance(s, EditorScreen) and not s.leaving]
+    return [screen for screen in app.screen_stack if isinstance(screen, EditorScreen) and not screen.leaving]
 
 
 def ask_before_quit(app: App[object]) -> bool:
@@ -103,3 +104,37 @@ def quit_if_saved(app: App[object]) -> None:
     editors = open_editors(app)
     if not any(editor.modified or editor.busy for editor in editors):
         app.exit()
+
+
+class SavesOnQuit:
+    """The pipe editor's part in quitting (a mixin of EditorScreen): "save and quit" saves, and
+    the app quits once no editor is left unsaved; a refused or failed save keeps it open and
+    says why, since the user asked for their changes to be kept."""
+
+    _quitting = False  # saving because the user chose "save and quit"
+
+    def save_and_quit(self: EditorScreen) -> None:
+        if self.row is None or not self.modified:
+            quit_if_saved(self.app)
+            return
+        self._quitting = True
+        self.action_save()
+
+    def quit_after_save(self: EditorScreen, ok: bool) -> None:
+        """A save ended: quit if it was for quitting and it stored the text."""
+        if not self._quitting:
+            return
+        if ok and not self.modified:
+            self._quitting = False
+            quit_if_saved(self.app)  # now that this editor is no longer busy
+        else:  # refused, failed or cancelled (pip stopped): the text stays here, unsaved
+            self.not_quitting()
+
+    def not_quitting(self: EditorScreen) -> None:
+        if self._quitting:
+            self._quitting = False
+            self.notify(
+                f"Not quitting: '{self.function_id}' was not saved. Fix it and save (F2), "
+                "or quit again and choose to quit without saving.",
+                title="Still open", severity="warning", timeout=10,
+            )
