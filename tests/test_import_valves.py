@@ -162,3 +162,29 @@ def test_cli_valves_refuse_nan_and_infinity(db: Path) -> None:
     assert query(db, "SELECT count(*) FROM function_user_valves WHERE function_id = 'fv'") == [(0,)]
     deep = tuichat(db, "pipes", "valves", "fv", "--set", '{"EXTRA": ' + "[" * 50_000 + "]" * 50_000 + "}")
     assert deep.returncode == 2 and "too deeply" in deep.stderr and "RecursionError" not in deep.stderr
+
+
+async def test_an_id_stored_by_another_process_during_the_import_rolls_it_all_back(db_path: Path) -> None:
+    """Ids are checked before the functions load (seconds for thousands); another tuichat that
+    stores one of them meanwhile makes the whole import roll back, saying so, not a traceback or
+    a hint about flags."""
+    from tuichat.runtime.host import PipeHost
+    from tuichat.runtime.importing import ImportRefused
+    from tuichat.runtime.library import FunctionLibrary
+    from tuichat.store import Store
+
+    async with await Store.open(db_path) as store, await Store.open(db_path) as other:
+        library = FunctionLibrary(PipeHost(store))
+        load = library.load_source
+
+        async def load_while_another_stores(fid: str, *args: Any) -> Any:
+            if fid == "p2":  # the other process, between the check and the transaction
+                await other.functions.insert("p3", name="Theirs", type="pipe", content=SOURCE.format(i=3))
+            return await load(fid, *args)
+
+        library.load_source = load_while_another_stores  # type: ignore[method-assign]
+        with pytest.raises(ImportRefused) as refused:
+            await library.import_all([function(1), function(2), function(3)], where="three.json")
+        assert str(refused.value).endswith("item 3 (id 'p3'), id: 'p3' was stored by another tuichat during this import; import the file again")
+        assert "--id" not in str(refused.value)
+        assert sorted(row.id for row in await store.functions.list() if row.id.startswith("p")) == ["p3"]  # theirs only

@@ -25,7 +25,7 @@ from tuichat.runtime.loading.pip import install
 from tuichat.runtime.loading.requirements import RequirementError, check_conflicts, check_requirements, missing_requirements
 from tuichat.runtime.transfer import SourceError, TransferError, function_meta, json_kind, shown_value
 from tuichat.runtime.valves import not_finite, validate_for_storage, valves_class
-from tuichat.store import InvalidFunctionId, Store, function_id_from_filename, validate_function_id
+from tuichat.store import InvalidFunctionId, Store, StoreError, function_id_from_filename, validate_function_id
 
 if TYPE_CHECKING:
     from tuichat.runtime.library import FunctionLibrary
@@ -286,10 +286,18 @@ async def import_functions(
         for entry in prepared:
             fid, replacing = entry.item.function_id, entry.item.function_id in stored
             fields = entry.fields()
-            if replacing:
-                row = await library.store.functions.update(fid, origin="imported", **fields)
-            else:
-                row = await library.store.functions.insert(id=fid, origin="imported", **fields)
+            try:
+                if replacing:
+                    row = await library.store.functions.update(fid, origin="imported", **fields)
+                else:
+                    row = await library.store.functions.insert(id=fid, origin="imported", **fields)
+            except StoreError:
+                if (await library.store.functions.get(fid) is None) != replacing:
+                    raise  # not a clash (a full disk, say): the store's own message says what
+                # Another process added or removed it since it was checked; all of it rolls back.
+                what = "was deleted" if replacing else "was stored"
+                problem = entry.problem("id", f"'{fid}' {what} by another tuichat during this import", "import the file again")
+                raise ImportRefused(where, [problem], len(functions)) from None
             added.append(NewFunction(row, replacing, installed if entry.requirements else [], entry.problem_stored))
     for entry in prepared:
         if entry.loaded is not None:
