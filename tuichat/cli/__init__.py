@@ -25,7 +25,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def execute(args: argparse.Namespace) -> int:
-    """Run the parsed command; its exit status (0 success, 1 the pipe failed, 2 the command was wrong)."""
+    """Run the parsed command; its exit status (0 success, 1 the pipe failed, 2 the command was
+    wrong; `tuichat run` ended by SIGTERM or SIGHUP: 128 + the signal's number).
+
+    A reader that goes away (`| head`, a hung-up terminal) ends nothing: what is printed after
+    is dropped, quietly, and the command finishes as it would have (see `streams`)."""
+    from tuichat.streams import quiet_streams
+
+    with quiet_streams():
+        return _execute(args)
+
+
+def _execute(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
