@@ -320,3 +320,39 @@ async def test_a_source_over_the_limit_is_refused_with_how_to_edit_it(db_path: P
         message = next(str(n.message) for n in app._notifications if n.title == "Too large to edit here")
         assert "'huge' is 9.5 MB: the editor opens sources up to 8 MB" in message
         assert "tuichat pipes export huge > huge.py" in message and "tuichat --watch huge.py" in message
+
+
+# -- ended from outside: no one to ask ------------------------------------------------------------
+async def test_sighup_keeps_an_editors_unsaved_text_in_its_history(db_path: Path) -> None:
+    """An SSH drop (SIGHUP) while a pipe editor has unsaved changes: the app ends as it must, and
+    the text is kept as an "unsaved" version of the pipe, not served; the next editor on it says
+    so, and F4 History loads it back."""
+    import os
+    import signal
+
+    from tuichat.ui.workshop.history_screen import HistoryScreen
+
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await modified_editor(pilot)
+        assert signal.SIGHUP in app._signals  # the app handles it: the signal cannot end pytest
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(pilot, lambda: app.return_code is not None)
+    assert app.return_value == 128 + signal.SIGHUP  # the exit status run_app gives
+    async with await Store.open(db_path) as store:
+        row = await store.functions.get("greeter")
+        assert row is not None and row.content == GREETER  # the last save keeps serving
+        latest = await store.functions.latest_version("greeter")
+        assert latest is not None and latest.origin == "unsaved" and latest.content == GREETER + "# keep"
+
+    app = TuichatApp(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, source=None)
+        assert editor.editor.text == GREETER
+        await until(pilot, lambda: any(n.title == "Unsaved edits kept" for n in app._notifications))  # the toast
+        assert any("'greeter' left unsaved when tuichat was ended are in its history: F4" in str(n.message) for n in app._notifications)
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and "unsaved" in shown(app))
+        await pilot.press("enter")  # the newest version, highlighted: loaded into the editor
+        await until(pilot, lambda: app.screen is editor and editor.editor.text == GREETER + "# keep")
+        assert editor.modified  # loaded, not saved: F2 saves it

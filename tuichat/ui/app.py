@@ -212,6 +212,9 @@ class TuichatApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, Replies):
                 await screen.interrupt_reply(signal.Signals(signum).name)
+        editors = sys.modules.get("tuichat.ui.workshop.unsaved_changes")  # imported with the first editor
+        if editors is not None:  # no one is there to ask: unsaved edits go to the pipe's history
+            await editors.keep_unsaved_edits(self)
         self.exit(128 + signum)
 
     async def on_unmount(self) -> None:

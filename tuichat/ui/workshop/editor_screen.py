@@ -151,6 +151,13 @@ class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
                 self._leave()
             return  # deleted meanwhile: the editor keeps what it has
         self.post_message(StoredSourceRead(row, opening=opening, from_file=from_file))
+        latest = await library.store.functions.latest_version(self.function_id) if opening else None
+        if latest is not None and latest.origin == "unsaved":
+            self.notify(  # the app was ended (SIGHUP, SIGTERM) with these edits unsaved
+                f"Edits to '{self.function_id}' left unsaved when tuichat was ended are in its history: "
+                "F4, then Enter loads them into the editor.",
+                title="Unsaved edits kept", severity="warning", timeout=15,
+            )
 
     @on(StoredSourceRead)
     def _stored_read(self, event: StoredSourceRead) -> None:

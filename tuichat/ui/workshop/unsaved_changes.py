@@ -4,11 +4,14 @@ Escape in an editor with unsaved changes asks "save / discard / cancel" for that
 Quitting the app (ctrl+q, or Quit in the command palette) asks the same of every open editor
 with unsaved changes (`ask_before_quit`, which the app calls once this module is imported, as
 it is when the first editor opens): save them all and quit, quit without saving, or stay;
-`SavesOnQuit` is the editor's side of "save and quit".
+`SavesOnQuit` is the editor's side of "save and quit". Ended from outside (SIGTERM, SIGHUP:
+an SSH drop), with no one to ask, the app keeps each editor's unsaved text as a version of its
+pipe (`keep_unsaved_edits`, origin "unsaved"), which F4 History loads again; it is not served.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -21,6 +24,8 @@ from tuichat.ui.screens.prompts import DialogScreen
 
 if TYPE_CHECKING:
     from tuichat.ui.workshop.editor_screen import EditorScreen
+
+log = logging.getLogger(__name__)
 
 
 class UnsavedChangesScreen(DialogScreen[str]):
@@ -97,6 +102,22 @@ def ask_before_quit(app: App[object]) -> bool:
 
     app.push_screen(UnsavedChangesScreen([editor.function_id for editor in editors], quitting=True), answered)
     return False
+
+
+async def keep_unsaved_edits(app: App[object]) -> list[str]:
+    """The app is ending with no one to ask: store each editor's unsaved text as a version of
+    its pipe (not served; F4 History has it); the ids of those kept."""
+    kept: list[str] = []
+    for editor in open_editors(app):
+        if not editor.modified:
+            continue
+        try:
+            await (await editor.library()).store.functions.add_version(editor.function_id, editor.editor.text, "unsaved")
+        except Exception:  # noqa: BLE001 - a database that refuses it (full, locked): the app ends anyway
+            log.exception("the unsaved text of %s could not be kept", editor.function_id)
+            continue
+        kept.append(editor.function_id)
+    return kept
 
 
 def quit_if_saved(app: App[object]) -> None:
