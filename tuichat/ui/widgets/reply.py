@@ -199,13 +199,16 @@ class ReplyView(Settled, Widget):
 
     async def _write_loop(self) -> None:
         """Write what was applied as soon as something is, then at most every MIN_INTERVAL."""
+        loop = asyncio.get_running_loop()
         while self.streaming:
             await self._due.wait()
             self._due.clear()
             if not self.streaming:
                 return  # `finish` writes the rest
+            started = loop.time()
             await self._write()
-            await asyncio.sleep(self.MIN_INTERVAL)
+            # From the write's start: a write's own time must not add to a token's wait.
+            await asyncio.sleep(max(0.0, started + self.MIN_INTERVAL - loop.time()))
 
     def _stop_spinner(self) -> None:
         if self._spin_timer is not None:
