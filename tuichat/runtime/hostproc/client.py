@@ -100,9 +100,12 @@ class RemoteInvocation:
                 self._wake.clear()
             if self.cancelled:
                 return
-            if not done.cancelled() and isinstance(done.exception(), ConnectionLost):
+            error = None if done.cancelled() else done.exception()
+            if isinstance(error, ConnectionLost):
                 async for step in self._died():
                     yield step
+            elif error is not None:  # the host refused the call (it never ran)
+                yield RaisedStep(type(error).__name__, str(error), "", self.elapsed())
         finally:
             if not done.done():
                 self.cancel()

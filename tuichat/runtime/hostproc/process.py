@@ -149,6 +149,15 @@ class HostProcess:
         """Kill and reap it; quitting never waits for a pipe."""
         self.kill("tuichat is closing")
         await self.process.wait()
+        if len(self._tasks) > 1:  # the output pipe ends at EOF, unless a forked child still holds it
+            try:
+                await asyncio.wait_for(asyncio.shield(self._tasks[1]), 0.5)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Closed now, on a running loop: left to the garbage collector it complains of a closed loop.
+        transport = getattr(self.process, "_transport", None)
+        if transport is not None:
+            transport.close()
