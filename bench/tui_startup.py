@@ -210,8 +210,10 @@ async def make_db(path: Path, extra_pipes: int, chats: int) -> tuple[int, int]:
     from tuichat.store import Store
 
     store = await Store.open(path)
+    services = None
     try:
-        library = (await Services.start(store)).library
+        services = await Services.start(store)
+        library = services.library
         for n in range(extra_pipes):
             await library.add(SMALL_PIPE.format(n=n), function_id=f"bench_pipe_{n:02d}")
         for n in range(chats):
@@ -222,6 +224,8 @@ async def make_db(path: Path, extra_pipes: int, chats: int) -> tuple[int, int]:
         pipes = len(await store.functions.list(type="pipe"))
         return pipes, len(await store.chats.list())
     finally:
+        if services is not None:
+            await services.close()  # the pipe host process the adds started
         await store.close()
 
 
