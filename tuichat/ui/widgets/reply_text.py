@@ -86,7 +86,7 @@ class _SourceBlock(MarkdownBlock):
             await super()._update_from_block(block)
 
 
-class LiveMarkdown(Markdown):
+class LiveMarkdown(Settled, Markdown):
     """A segment of a streaming reply. While it is the one being written (`live`), its last
     block is updated in place as text arrives and lays the screen out again only when it
     grows past its reserved lines; lists, tables and quotes show as source until complete.
