@@ -516,6 +516,11 @@ def test_conformance_family_from_the_shell(family: str, tmp_path: Path) -> None:
             ok(result)
             continue
         run = what
+        if run["name"].endswith("__unlisted_bare_id"):
+            # `tuichat run` is a chat: like Open WebUI's, it refuses a model it does not list.
+            assert result.returncode == 2 and result.stdout == "", result.stderr
+            assert "is a manifold, not a model: its models are:" in result.stderr
+            continue
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         assert lines and list(lines[-1]) == ["reply"], f"{run['name']}: {result.stdout}\n{result.stderr}"
         trace = [normalise(step) for step in lines[:-1]]

@@ -16,7 +16,7 @@ from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation, Relay
 from tuichat.runtime.invocation.nested import relay_of, response_of, wire_items
-from tuichat.runtime.invocation.request import State
+from tuichat.runtime.invocation.output import pipe_code
 from tuichat.runtime.loading.loader import FunctionCache, LoadedFunction
 from tuichat.runtime.models import FunctionModels, function_models, pipe_id_of
 from tuichat.runtime.valves import apply_valves
@@ -65,11 +65,27 @@ class PipeHost:
         self.store = store
         # Published pipes import `open_webui`; its stand-ins serve this host while it runs them.
         compat.install()
-        self._compat = compat.CompatHost(tables=SyncStore(store.path), data_dir=store.path.parent, models=self)
+        self._compat = compat.CompatHost(
+            tables=SyncStore(store.path), data_dir=store.path.parent, models=self, app=lambda: self.app
+        )
         self.cache = FunctionCache(on_load_failure=self._deactivate)
         self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
-        # What `__request__.app.state` shows pipes, as in Open WebUI.
-        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State())
+        self._app: Any = None
+
+    @property
+    def app(self) -> Any:
+        """`open_webui.main.app` and `__request__.app` for this host's pipes (a Starlette
+        app, made when first needed: importing Starlette costs start-up time)."""
+        if self._app is None:
+            from tuichat.compat._app import new_app
+
+            self._app = new_app()
+        return self._app
+
+    @property
+    def app_state(self) -> Any:
+        """What `__request__.app.state` shows pipes, as in Open WebUI: MODELS, BASE_MODELS, FUNCTIONS, ..."""
+        return self.app.state
 
     def bound(self) -> AbstractContextManager[None]:
         """The `open_webui` stand-ins serve this host inside the block: wrap any pipe code
@@ -102,6 +118,7 @@ class PipeHost:
             results = await asyncio.gather(*(self._models_of(row, timeout) for row in active))
         listing = ModelListing([m for r in results for m in r.models], list(results), [r for r in rows if not r.is_active])
         self.app_state.MODELS = listing.by_id()
+        self.app_state.BASE_MODELS = list(listing.models)
         await self._record_listing_errors(active, results)
         return listing
 
@@ -119,8 +136,17 @@ class PipeHost:
 
     async def _list_function(self, row: FunctionRow) -> FunctionModels:
         loaded = await self.load(row)
-        apply_valves(loaded.instance, row.valves)
-        return await function_models(row.id, row.name, row.type, row.created_at, loaded.instance)
+        with pipe_code():  # `pipes()` is the pipe's own code (and its prints go to stderr)
+            apply_valves(loaded.instance, row.valves)
+            return await function_models(row.id, row.name, row.type, row.created_at, loaded.instance)
+
+    async def models_of(self, function_id: str) -> FunctionModels:
+        """The models one stored function offers (its `pipes()` evaluated now), loading only it."""
+        row = await self.store.functions.get(function_id)
+        if row is None:
+            raise UnknownModel(f"no function '{function_id}' is stored.")
+        with self.bound():
+            return await self._models_of(row, LISTING_TIMEOUT)
 
     async def _record_listing_errors(self, rows: list[FunctionRow], results: list[FunctionModels]) -> None:
         for row, result in zip(rows, results):
@@ -132,7 +158,13 @@ class PipeHost:
                 await self.store.functions.set_error(row.id, result.error)
 
     # -- invocation ---------------------------------------------------------------------
-    async def function_for_model(self, model_id: str) -> FunctionRow:
+    async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:
+        """The active pipe function serving `model_id`; UnknownModel or FunctionDisabled.
+
+        A manifold's bare id is refused, listing its models, as Open WebUI's chat refuses a
+        model it does not list; `direct` routes it to the function anyway, as Open WebUI's
+        `generate_function_chat_completion` does (the conformance cases call it that way).
+        """
         pipe_id = pipe_id_of(model_id)
         row = await self.store.functions.get(pipe_id)
         if row is None or row.type != "pipe":
@@ -146,7 +178,27 @@ class PipeHost:
                 f"model '{model_id}' belongs to function '{row.id}', which is disabled{why}. "
                 f"Fix it, then run `tuichat pipes enable {row.id}`."
             )
+        if model_id == row.id and not direct:
+            await self._refuse_manifold(row)
         return row
+
+    async def _refuse_manifold(self, row: FunctionRow) -> None:
+        """A manifold's bare id is no model (Open WebUI lists only `id.sub`): say which are."""
+        try:
+            with self.bound():
+                loaded = await self.load(row)
+        except FunctionLoadError:
+            return  # the call reports the load error, as it would anyway
+        if not hasattr(loaded.instance, "pipes"):
+            return
+        with self.bound():
+            listed = await self._models_of(row, LISTING_TIMEOUT)
+        models = [model["id"] for model in listed.models]
+        offered = f"its models are: {', '.join(models)}" if models else "it offers no models now"
+        why = f" ({listed.error})" if listed.error else ""
+        raise UnknownModel(
+            f"'{row.id}' is a manifold, not a model: {offered}{why}. Run `tuichat run {models[0] if models else row.id + '.ID'} ...`."
+        )
 
     async def invoke(
         self,
@@ -156,9 +208,11 @@ class PipeHost:
         metadata: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
+        direct: bool = False,
     ) -> Invocation:
-        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs."""
-        row = await self.function_for_model(model_id)
+        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs
+        (`direct`: see `function_for_model`)."""
+        row = await self.function_for_model(model_id, direct=direct)
         body = {**body, "model": model_id}
         metadata = {**(body.pop("metadata", None) or {}), **(metadata or {})}
         local_user = await self.store.users.local()
@@ -174,7 +228,7 @@ class PipeHost:
             user=user,
             valves=row.valves,
             user_valves=user_valves,
-            app_state=self.app_state,
+            app=lambda: self.app,
             event_call=event_call,
         )
 

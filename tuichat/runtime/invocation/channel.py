@@ -38,6 +38,11 @@ class Channel(Generic[T]):
     def abandoned(self) -> bool:
         return self._abandoned
 
+    @property
+    def closed(self) -> bool:
+        """The producer said it is finished: nothing put now is read."""
+        return self._closed
+
     # -- producer side -------------------------------------------------------------
     def put(self, item: T) -> None:
         """Queue an item from any thread, without blocking."""

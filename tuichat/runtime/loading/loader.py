@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuichat.runtime.errors import FunctionLoadError, describe, error_position, pipe_traceback
+from tuichat.runtime.invocation.output import pipe_code
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.threads import run_in_thread
 
@@ -54,12 +55,14 @@ def load_module(function_id: str, content: str) -> tuple[Any, str, dict[str, str
     try:
         module.__dict__["__file__"] = temp.name
         _register_source(filename, content)
-        exec(compile(content, filename, "exec"), module.__dict__)
+        with pipe_code():  # what the module prints at import goes where the pipe's prints go
+            exec(compile(content, filename, "exec"), module.__dict__)
         frontmatter = extract_frontmatter(content)
         for class_name, function_type in _CLASS_TYPES:
             cls = getattr(module, class_name, None)
             if cls is not None:
-                return cls(), function_type, frontmatter, module
+                with pipe_code():
+                    return cls(), function_type, frontmatter, module
         raise Exception("No Function class found in the module")
     finally:
         os.unlink(temp.name)
