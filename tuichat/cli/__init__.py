@@ -31,10 +31,12 @@ def execute(args: argparse.Namespace) -> int:
 
     from tuichat.cli.commands import UsageError, dispatch
     from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
+    from tuichat.runtime.invocation.output import pipe_output_to_stderr
     from tuichat.store import InvalidFunctionId, StoreError
 
     try:
-        return asyncio.run(dispatch(args))
+        with pipe_output_to_stderr():  # stdout is the command's own: what pipes print goes to stderr
+            return asyncio.run(dispatch(args))
     except FunctionLoadError as error:
         print(f"tuichat: {error}", file=sys.stderr)
         if error.detail:

@@ -68,6 +68,7 @@ def install_policy(args: argparse.Namespace) -> InstallPolicy:
         install_missing=getattr(args, "install_missing", False),
         offline=bool(getattr(args, "offline", False)),
         on_line=lambda line: print(f"  pip: {line}", file=sys.stderr, flush=True),
+        assume_yes=bool(getattr(args, "yes", False)),
     )
 
 

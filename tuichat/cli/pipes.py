@@ -47,12 +47,14 @@ async def report_added(added: NewFunction, library: FunctionLibrary) -> int:
         print(f"tuichat: '{row.id}' is stored but disabled: {added.problem}", file=sys.stderr)
         print(f"tuichat: once that is fixed, run `tuichat pipes enable {row.id}`", file=sys.stderr)
         return 1
+    if added.warning is not None:
+        print(f"tuichat: warning: {added.warning}", file=sys.stderr)
     if row.type == "pipe":
-        listing = await library.host.list_models()
-        models = [m["id"] for m in listing.models if pipe_id_of(m["id"]) == row.id]
+        listed = await library.host.models_of(row.id)  # this function alone: no other pipe is loaded
+        models = [m["id"] for m in listed.models]
         print("models: " + (", ".join(models) if models else "none"))
-        if error := listing.errors.get(row.id):
-            print(f"tuichat: warning: {error}", file=sys.stderr)
+        if listed.error:
+            print(f"tuichat: warning: {listed.error}", file=sys.stderr)
     return 0
 
 
