@@ -103,6 +103,7 @@ def _async_engine() -> Any:
 
 
 def _session_factory() -> Any:
+    _sqlalchemy()
     from sqlalchemy.orm import sessionmaker
 
     return sessionmaker(autocommit=False, autoflush=False, bind=_engine(), expire_on_commit=False)
@@ -152,6 +153,7 @@ def _json_field() -> type:
 
 @functools.cache
 def _scoped_session_for(path: Path) -> Any:
+    _sqlalchemy()
     from sqlalchemy.orm import scoped_session
 
     return scoped_session(_session_factory())
