@@ -125,7 +125,7 @@ class Gate:
         async def run(turn: Any) -> AsyncIterator[Any]:
             async for step in original(turn):
                 yield step
-                if not gate.reached.is_set() and gate.when(turn.reply):
+                if not gate.reached.is_set() and gate.when(turn.builder.snapshot()):
                     gate.reached.set()
                     await gate._open.wait()
 
@@ -158,8 +158,7 @@ async def markdown(pilot: Pilot[Any], out: Path) -> None:
     screen = await ready(pilot)
     await pick(pilot, "markdown")
     await send(pilot, "Show me some Markdown")
-    await until(pilot, lambda: screen.streaming)
-    await until(pilot, lambda: not screen.streaming)
+    await until(pilot, lambda: bool(screen.query_one(Conversation).replies()) and not screen.streaming)
     await pilot.press("f3")  # this pipe sends no events: close the activity pane for more reply
     await pilot.pause(0.2)
     conversation = screen.query_one(Conversation)

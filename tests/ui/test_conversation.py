@@ -86,7 +86,7 @@ async def test_scrolling_up_mounts_earlier_windows_and_folds_what_is_far_below()
         # Folding moves nothing: the same lines are painted with everything shown.
         folded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
         assert any(line.strip() for line in folded[2])
-        conversation._below.unfold()
+        conversation.unfold()
         unfolded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
         assert unfolded == folded
         assert conversation.folded == 0
@@ -146,17 +146,17 @@ async def test_opening_another_chat_while_an_earlier_window_mounts() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         conversation = await opened(pilot, app)
         for _ in range(400):
-            if conversation._mounting:
+            if conversation.mounting:
                 break
             key = events.Key("pageup", None)
             key.set_sender(app)
             app.post_message(key)
             await asyncio.sleep(0.01)
-        assert conversation._mounting
+        assert conversation.mounting
         other = [replace(message(n), id=f"o{n}", chat_id="other") for n in range(30)]
         await conversation.show(other)
         await settled(pilot, lambda: (len(conversation.children), conversation.first_mounted))
         ids = [child.message_id for child in conversation.children if isinstance(child, (UserMessage, ReplyView))]  # type: ignore[attr-defined]
         assert ids == [f"o{n}" for n in range(30 - WINDOW, 30)]
-        assert conversation.first_mounted == 30 - WINDOW and not conversation._mounting
+        assert conversation.first_mounted == 30 - WINDOW and not conversation.mounting
         assert app.is_running

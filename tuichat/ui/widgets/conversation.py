@@ -72,6 +72,15 @@ class Conversation(VerticalScroll):
         """How many messages are folded below the viewport."""
         return self._below.folded
 
+    @property
+    def mounting(self) -> bool:
+        """An earlier window of messages is being mounted."""
+        return self._mounting
+
+    def unfold(self) -> None:
+        """Show every message folded below the viewport."""
+        self._below.unfold()
+
     async def show(self, messages: list[MessageRow]) -> None:
         """Replace what is shown with a stored chat's messages (only the last window is mounted)."""
         self.workers.cancel_group(self, "history")  # earlier windows of the chat shown so far

@@ -230,9 +230,6 @@ class ReplyView(Widget):
                 if self._parts_changed or final:
                     self._parts_changed = False
                     self._show_parts()
-            # The screen repaints on its next idle, which a batch ending doesn't bring: without
-            # this the next frame waited for some other message, up to a second under a stream.
-            self.screen.check_idle()
             if self.streaming:
                 self.call_after_refresh(self._after_layout, text)
 

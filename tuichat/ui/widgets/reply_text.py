@@ -38,6 +38,13 @@ def _quiet_update(widget: Static, content: Content) -> None:
         widget.refresh(layout=True)
 
 
+def _drop_reserve(block: Widget) -> None:
+    """The blank lines kept under a block that is no longer the one being written."""
+    for widget in (block, *block.query_children("#code-content")):
+        if widget.styles.min_height is not None:
+            widget.styles.min_height = None
+
+
 class _LiveParagraph(MarkdownParagraph):
     def set_content(self, content: Content) -> None:
         self._content = content
@@ -118,16 +125,19 @@ def _parser() -> MarkdownIt:
 _NO_TOP_MARGIN = frozenset({"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open"})
 
 
-def segment_cut(text: str, most: int) -> int:
-    """Where a segment of a streaming reply's `text` can end (0: not yet): before its last
-    top-level block that starts with no top margin, not before its first block; failing
-    one, once more than `most` blocks have gathered, before its last block.
+def segment_cut(text: str, most: int, least: int = 1) -> int:
+    """Where a segment of a streaming reply's `text` can end (0: not yet): once more than
+    `least` blocks have gathered, before its last top-level block that starts with no top
+    margin, not before its first block; failing one, once more than `most` blocks have
+    gathered, before its last block.
 
     Every block above the last is complete: no text appended later can change it (the rule
     Textual's own Markdown streaming relies on), so a Markdown of `text[:cut]` renders
     those blocks as the whole text would. (The last block's kind may still change: "``"
     is a paragraph until a third backtick makes it a fence.)"""
     starts = [(t.map[0], t.type) for t in _parser().parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
+    if len(starts) <= least:
+        return 0
     line = next((start for start, kind in reversed(starts[1:]) if kind in _NO_TOP_MARGIN), 0)
     if not line and len(starts) > most:
         line = starts[-1][0]
@@ -160,6 +170,9 @@ class ReplyText(Widget):
     # Blocks a live segment may gather before it ends where its gap needs mending (a run of
     # headings and fences with no paragraph, list or table between them).
     MOST_BLOCKS = 6
+    # Blocks a live segment gathers before it is sealed: each seal renders the segment afresh
+    # (and lays the screen out), so a few blocks a seal, not one.
+    LEAST_BLOCKS = 3
 
     DEFAULT_CSS = """
     ReplyText {
@@ -220,7 +233,7 @@ class ReplyText(Widget):
     async def write(self, text: str, *, final: bool = False) -> None:
         """Add `text` to what is shown (`final`: nothing more will come)."""
         live = self._live_text + text
-        cut = segment_cut(live, self.MOST_BLOCKS) if text else 0
+        cut = segment_cut(live, self.MOST_BLOCKS, self.LEAST_BLOCKS) if text else 0
         if cut:  # seal the live segment with its complete blocks; the rest starts the next
             await self._seal(self._live, live[:cut])
             self._sealed_text += live[:cut]
@@ -237,6 +250,8 @@ class ReplyText(Widget):
             return
         if not final and not cut and source and shown.startswith(source):
             await self._live.append(shown[len(source) :])
+            for block in self._live.children[:-1]:  # only the block being written keeps blank lines
+                _drop_reserve(block)
             self._mend(self._live)
         else:
             await self._render_segment(self._live, shown, live=not final)
