@@ -76,7 +76,7 @@ def _add_run(commands: Commands) -> None:
         help="answer to the next __event_call__, in order (repeatable; the last repeats)",
     )
     run.add_argument("--jsonl", action="store_true", help="print the trace, one step a line, then the reply")
-    run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one")
+    run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one (a unique start of its id will do)")
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
 
 
@@ -84,9 +84,9 @@ def _add_chats(commands: Commands) -> None:
     chats = commands.add_parser("chats", help="stored chats").add_subparsers(dest="action", metavar="ACTION", required=True)
     command(chats, "list", "list chats, newest first").add_argument("--json", action="store_true")
     show = command(chats, "show", "print a chat's messages")
-    show.add_argument("id")
+    show.add_argument("id", help="a chat id, or a unique start of one")
     show.add_argument("--json", action="store_true")
-    command(chats, "rm", "delete a chat").add_argument("id")
+    command(chats, "rm", "delete a chat").add_argument("id", help="a chat id, or a unique start of one")
 
 
 def _add_pipes(commands: Commands) -> None:
