@@ -17,11 +17,14 @@ from typing import Any
 from tuichat.compat._names import module_getattr
 from tuichat.compat.binding import NotInHost, current
 from tuichat.compat.open_webui.utils.chat import generate_chat_completion
+from tuichat.compat.open_webui.utils.middleware import chat_completion_tools_handler  # here before 0.5
 
 generate_chat_completions = generate_chat_completion
 chat_completion = generate_chat_completion
 
-__all__ = ["app", "chat_completion", "generate_chat_completion", "generate_chat_completions"]  # noqa: F822
+__all__ = [  # noqa: F822
+    "app", "chat_completion", "chat_completion_tools_handler", "generate_chat_completion", "generate_chat_completions",
+]
 
 
 def _app() -> Any:
