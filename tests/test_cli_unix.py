@@ -254,3 +254,17 @@ def test_questions_are_not_interleaved_a_password_is_hidden_a_select_needs_an_op
     assert "[status] tick" in seen  # held while asking, shown after
     assert stdout.endswith("key of 7 chars, fruit pear\n")
     assert "1) Apple" in seen and "2) Pear" in seen
+
+
+def test_a_password_typed_at_the_terminal_is_masked_in_the_jsonl_trace_too(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    (tmp_path / "asking.py").write_text(ASKING_PIPE, encoding="utf-8")
+    assert tuichat(db, "--offline", "pipes", "add", str(tmp_path / "asking.py")).returncode == 0
+    terminal = Terminal(db, "run", "asking", "go", "--jsonl")
+    terminal.expect(rb"answer \(ctrl-d cancels\): ")
+    terminal.send("hunter2")
+    terminal.expect(rb"choose 1-2")
+    terminal.send("Apple")
+    status, stdout = terminal.finish()
+    assert status == 0 and "hunter2" not in stdout + terminal.seen.decode(errors="replace")
+    assert '"reply": "••••••••"' in stdout and '"reply": "apple"' in stdout
