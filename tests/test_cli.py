@@ -345,7 +345,7 @@ def test_run_answers_event_calls_from_reply_options(db: Path) -> None:
     assert result.stderr.splitlines() == [
         "[call:confirmation] A few questions → true",
         '[call:input] Your name → "Al"',
-        '[call:input] A secret → "hunter"',
+        '[call:input] A secret → "••••••••"',  # a password is never shown, even one given by --reply
         '[call:input] Favourite colour → "blue"',
     ]
     # the last reply repeats

@@ -8,19 +8,17 @@ output all go through one channel, so they come out in the order the pipe made t
 Open WebUI's event emitter outlives the request: a task the pipe started can still
 emit once `pipe()` has returned (a countdown, a late status), and the chat shows
 it. So the channel stays open after the output while tasks the pipe started are
-still running, for up to LATE_EVENTS_WINDOW seconds; what they emit after that is
-dropped. The tasks themselves are never cancelled by this.
+still running (`spawned`), for up to LATE_EVENTS_WINDOW seconds; what they emit
+after that is dropped. The tasks themselves are never cancelled by this.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import copy
 import inspect
 import threading
 import time
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any
 
@@ -31,6 +29,7 @@ from tuichat.runtime.invocation import codec
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.output import pipe_code
 from tuichat.runtime.invocation.request import new_request, posted_form
+from tuichat.runtime.invocation.spawned import SpawnedTasks, track_tasks
 from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
 from tuichat.runtime.loading.loader import LoadedFunction
 from tuichat.runtime.threads import run_in_thread
@@ -55,8 +54,6 @@ UNSAVED_CHAT_PREFIXES = ("temporary:", "local:", "channel:")
 LATE_EVENTS_WINDOW = 30.0
 
 # The invocation whose pipe code runs in this context (its task, and the tasks it starts).
-_running: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar("tuichat_invocation", default=None)
-
 
 def refused_call_error(kind: object) -> str:
     return f"tuichat cannot answer a '{kind}' event call: there is no browser to run it."
@@ -95,7 +92,7 @@ class Invocation:
         self._app = app
         self._event_call = event_call
         self._late_events_window = late_events_window
-        self._spawned: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()  # tasks the pipe started
+        self._spawned = SpawnedTasks()  # tasks the pipe started
         self._files: list[Any] = []  # the reply's files, as Open WebUI's `files` events store them
         self._channel: Channel[Step] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -151,12 +148,12 @@ class Invocation:
         self._loop_thread = threading.get_ident()
         self._channel = Channel(self._loop)
         self._started = time.monotonic()
-        _track_tasks(self._loop)
+        track_tasks(self._loop)
         self._task = self._loop.create_task(self._produce(), name=f"pipe {self.model}")
 
     async def _produce(self) -> None:
         assert self._channel is not None
-        _running.set(self)  # this task's context only: the pipe, and the tasks it starts
+        self._spawned.collect_here(self._task)  # this task's context only: the pipe, and the tasks it starts
         try:
             with pipe_code():
                 loaded = await self._loaded()
@@ -179,20 +176,9 @@ class Invocation:
         finally:
             self._channel.close()
 
-    def adopt(self, task: asyncio.Task[Any]) -> None:
-        """A task the pipe started (see `_track_tasks`)."""
-        if task is not self._task:
-            self._spawned.add(task)
-
     async def _late_events(self) -> None:
         """Keep the channel open while tasks the pipe started still run, up to the window."""
-        deadline = time.monotonic() + self._late_events_window
-        while not self.cancelled:
-            pending = [task for task in self._spawned if not task.done()]
-            remaining = deadline - time.monotonic()
-            if not pending or remaining <= 0:
-                return
-            await asyncio.wait(pending, timeout=remaining)
+        await self._spawned.wait(self._late_events_window, stop=lambda: self.cancelled)
 
     async def _loaded(self) -> LoadedFunction:
         try:
@@ -398,27 +384,6 @@ class Invocation:
             return reply
 
         return __event_call__
-
-
-def _track_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """Make every task started from a pipe's context known to its invocation, so late
-    events can be waited for. Installed once per loop, over any task factory it had."""
-    previous = loop.get_task_factory()
-    if getattr(previous, "tuichat_tracks_tasks", False):
-        return
-
-    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
-        if previous is not None:
-            task = previous(loop, coro, **kwargs)
-        else:
-            task = asyncio.Task(coro, loop=loop, **kwargs)
-        invocation = _running.get()
-        if invocation is not None:
-            invocation.adopt(task)
-        return task
-
-    factory.tuichat_tracks_tasks = True  # type: ignore[attr-defined]
-    loop.set_task_factory(factory)
 
 
 class Relay:
