@@ -143,14 +143,28 @@ async def test_frontmatter_updates_name_and_meta(library: FunctionLibrary) -> No
 
 
 async def test_a_failed_install_stores_the_source_inactive(library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As Open WebUI does, the module is loaded anyway: only one that needs what was not
+    # installed is stored off, with the reason.
     monkeypatch.setenv("TUICHAT_OFFLINE", "1")
     await added(library, "p", ANSWER.format("one"))
-    needs = '"""\nrequirements: tuichat-no-such-package-xyz\n"""\n' + ANSWER.format("two")
+    needs = '"""\nrequirements: tuichat-no-such-package-xyz\n"""\nimport tuichat_no_such_package_xyz\n' + ANSWER.format("two")
     assert await library.missing_for(needs) == ["tuichat-no-such-package-xyz"]
     saved = await library.save_source("p", needs)
     assert saved.problem and "requirements not installed" in saved.problem
     row = await library.get("p")
     assert row.content == needs and not row.is_active and row.load_error == saved.problem
+
+
+async def test_requirements_not_installed_leave_a_pipe_that_loads_without_them_on(
+    library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUICHAT_OFFLINE", "1")
+    await added(library, "p", ANSWER.format("one"))
+    optional = '"""\nrequirements: tuichat-no-such-package-xyz\n"""\n' + ANSWER.format("two")
+    saved = await library.save_source("p", optional)
+    assert saved.problem is None and saved.warning and "It loads without them, so it is on." in saved.warning
+    row = await library.get("p")
+    assert row.content == optional and row.is_active and not row.load_error
 
 
 # -- versions ----------------------------------------------------------------------------
