@@ -45,18 +45,20 @@ class TerminalPrompts:
 
     def __init__(self, live: LiveOutput | None) -> None:
         self.live = live
+        self._one_at_a_time = asyncio.Lock()  # questions from concurrent tasks wait their turn
 
     async def __call__(self, event: dict[str, Any]) -> Any:
         request = read_event_call(event)
         if request is None:
             return False
-        if self.live is not None:
-            self.live.hold()
-        try:
-            return await self._ask(request)
-        finally:
+        async with self._one_at_a_time:
             if self.live is not None:
-                self.live.release()
+                self.live.hold()
+            try:
+                return await self._ask(request)
+            finally:
+                if self.live is not None:
+                    self.live.release()
 
     async def _ask(self, request: EventCallRequest) -> Any:
         say(f"\n[{request.kind}] {request.title}\n{request.message}".rstrip())
