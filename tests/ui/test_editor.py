@@ -142,7 +142,8 @@ async def test_a_syntax_error_is_shown_at_its_line_and_nothing_typed_is_lost(db_
         assert (await versions(app, "greeter"))[0].error is None
         assert "Saved and reloaded 'greeter'" in messages(app)
         assert await answer(app, "greeter") == "howdy"
-        await until(pilot, lambda: published == ["greeter"])
+        await until(pilot, lambda: "greeter" in published)
+        assert set(published) == {"greeter"}  # only the saved function was published (a reload may publish twice)
         await until(pilot, lambda: chat.listing is not listing_before)  # the model picker's list was rebuilt
 
 

@@ -11,8 +11,6 @@ import argparse
 from collections.abc import Sequence
 
 EXIT_OK, EXIT_PIPE_FAILED, EXIT_USAGE = 0, 1, 2
-# What a shell reports for a process SIGPIPE ended: `tuichat ... | head` ends as `cat` would.
-EXIT_READER_GONE = 128 + 13
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +25,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def execute(args: argparse.Namespace) -> int:
-    """Run the parsed command; its exit status (0 success, 1 the pipe failed, 2 the command was wrong)."""
+    """Run the parsed command; its exit status (0 success, 1 the pipe failed, 2 the command was
+    wrong; `tuichat run` ended by SIGTERM or SIGHUP: 128 + the signal's number).
+
+    A reader that goes away (`| head`, a hung-up terminal) ends nothing: what is printed after
+    is dropped, quietly, and the command finishes as it would have (see `streams`)."""
+    from tuichat.streams import quiet_streams
+
+    with quiet_streams():
+        return _execute(args)
+
+
+def _execute(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
@@ -50,22 +59,3 @@ def execute(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("tuichat: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # The reader went away (`| head`, `| grep -m1`): end quietly, like any Unix tool.
-        # The command has already closed its store; what remains is Python's own flush of
-        # stdout and stderr at exit, which would fail again, so both now go nowhere.
-        _discard_output()
-        return EXIT_READER_GONE
-
-
-def _discard_output() -> None:
-    import os
-    import sys
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            os.dup2(devnull, stream.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass  # not a real file (a test's capture): nothing to flush at exit
-    os.close(devnull)

@@ -33,6 +33,8 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
         print(f"## {who}\n\n{m.content}\n")
         if m.error:
             print(f"error: {m.error}\n")
+        if m.status == "interrupted":
+            print(f"{INTERRUPTED_NOTE}\n")
     return 0
 
 
@@ -42,6 +44,9 @@ async def chats_rm(args: argparse.Namespace, store: Store) -> int:
     print(f"removed chat '{chat_id}'")
     return 0
 
+
+# Under a reply whose process ended before it did (a signal, a hang-up, kill -9, a crash).
+INTERRUPTED_NOTE = "interrupted: tuichat ended before this reply did; what arrived until then is kept"
 
 CHAT_ACTIONS = {"list": chats_list, "show": chats_show, "rm": chats_rm}
 

@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from tuichat.cli.commands import UsageError, parse_json, resolve_chat
@@ -21,7 +23,7 @@ from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.model import Finished, Update
 from tuichat.runtime.reply.present import EventCallRequest, describe_entry, read_event_call, usage_line
-from tuichat.runtime.turn import Turn
+from tuichat.runtime.turn import Turn, save_problem_text
 
 
 def scripted_replies(raw: list[str]) -> EventCallHandler:
@@ -130,7 +132,7 @@ class LiveOutput:
         self.out, self.err = out or sys.stdout, err or sys.stderr
         self.mid_line = False
         self.thinking = False
-        self._held: list[Update] | None = None  # updates waiting while a question is open
+        self._held: list[Callable[[], None]] | None = None  # output waiting while a question is open
 
     def hold(self) -> None:
         """Keep updates back until `release` (a question is being asked at the terminal)."""
@@ -145,12 +147,12 @@ class LiveOutput:
 
     def release(self) -> None:
         held, self._held = self._held or [], None
-        for update in held:
-            self.show(update)
+        for write in held:
+            write()
 
     def show(self, update: Update) -> None:
         if self._held is not None:
-            self._held.append(update)
+            self._held.append(lambda: self.show(update))
             return
         if update.reasoning:
             if not self.thinking:
@@ -174,6 +176,13 @@ class LiveOutput:
         if text:
             self.mid_line = not text.endswith("\n")
 
+    def line(self, text: str) -> None:
+        """A line of its own on stderr (ending a line of reasoning first)."""
+        if self._held is not None:
+            self._held.append(lambda: self._line(text))
+            return
+        self._line(text)
+
     def _line(self, text: str) -> None:
         if not text:
             return
@@ -196,6 +205,7 @@ class LiveOutput:
             self._line(f"[usage] {usage_line(reply.usage)}")
         if reply.status == "stopped":
             self._line("[stopped] the reply was stopped; what arrived is kept")
+
         if reply.error is not None:
             self._line(f"error: {reply.error}")
             if reply.traceback:
@@ -239,27 +249,89 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         user=user,
         event_call=handler,
         trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
+        on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
     )
-    try:
-        await turn.prepare()
-    except LookupError as exc:
-        raise UsageError(str(exc.args[0])) from None
-    # aclosing: however the loop ends, the turn saves its reply before the store closes.
-    async with contextlib.aclosing(turn.run()) as updates:
+    with interrupted_by_signals(turn) as signals:
         try:
-            async for update in updates:
-                if live is not None:
-                    live.show(update)
-        except (asyncio.CancelledError, BrokenPipeError):
-            turn.cancel()  # a reader that went away (`| head`) stops the reply, as ctrl-c does
-            raise
-    assert turn.finished is not None
-    if live is None:
-        reply = turn.reply.to_json()
-        print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)
-    else:
-        live.finish(turn.finished)
+            await turn.prepare()
+        except LookupError as exc:
+            raise UsageError(str(exc.args[0])) from None
+        # aclosing: however the loop ends, the turn saves its reply before the store closes.
+        async with contextlib.aclosing(turn.run()) as updates:
+            try:
+                async for update in updates:
+                    if live is not None:
+                        live.show(update)
+            except asyncio.CancelledError:  # ctrl+c: the reply is saved as stopped
+                turn.cancel()
+                if turn.unsaved:
+                    _recover(turn, live)
+                raise
+        assert turn.finished is not None
+        if live is None:
+            reply = turn.reply.to_json()
+            print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)
+        else:
+            live.finish(turn.finished)
+        if turn.interrupted is not None:
+            _say(live, f"[interrupted] {turn.interrupted}: the reply ends here; what arrived is kept")
+        if turn.unsaved:
+            _say(live, "[save] waiting for the database to take the reply (SIGTERM writes it to a file instead)")
+            if not await turn.flush(SIGNAL_PATIENCE if signals else SAVE_PATIENCE):
+                _recover(turn, live)
+                return EXIT_USAGE
+    if signals:
+        return 128 + signals[0]
     return 1 if turn.reply.status == "error" else 0
+
+
+# Seconds `tuichat run` waits, once the reply has ended, for a database that will not take it
+# (locked, full) before writing the reply to a recovery file; after SIGTERM or SIGHUP, less.
+SAVE_PATIENCE = 60.0
+SIGNAL_PATIENCE = 2.0
+EXIT_USAGE = 2
+
+
+@contextlib.contextmanager
+def interrupted_by_signals(turn: Turn) -> Iterator[list[int]]:
+    """SIGTERM and SIGHUP (an SSH drop) end the reply as 'interrupted', saved with what arrived;
+    yields the signals received, in order."""
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        turn.interrupt(signal.Signals(signum).name)
+
+    installed = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            continue
+        installed.append(signum)
+    try:
+        yield received
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _recover(turn: Turn, live: LiveOutput | None) -> None:
+    """Write the unsaved reply to a recovery file and say where."""
+    try:
+        path = turn.write_recovery()
+    except OSError as error:
+        _say(live, f"tuichat: the reply could not be saved ({turn.save_error}) nor written to a recovery file ({error})")
+        return
+    _say(live, f"tuichat: the reply could not be saved ({turn.save_error}); it was written to {path}")
+
+
+def _say(live: LiveOutput | None, line: str) -> None:
+    if live is not None:
+        live.line(line)
+    else:
+        print(line, file=sys.stderr, flush=True)
 
 
 def print_step(step: Step) -> None:

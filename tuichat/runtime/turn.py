@@ -1,27 +1,60 @@
 """One chat turn: a user message, the pipe's reply, both saved as they happen.
 
-The user message is stored before the pipe runs; the reply at least once a second
-while it streams and once at the end, so a crash loses at most a second of it.
-The CLI and the TUI both drive turns through this module: they render the `Update`s that
-`run` yields, then `finished` (the last update and the reply as stored).
+The user message is stored before the pipe runs. The reply is saved by a task of its own
+while it streams: within SAVE_INTERVAL of any change, whether or not more steps come (a
+pipe that streams ten words and then thinks for a minute has them saved at once), and
+once at the end, so a kill -9 loses at most SAVE_INTERVAL of it.
+
+A save that fails (another process holds the write lock, the disk is full) never stops
+the reply: it stays in memory, the front end is told (`on_save_problem`, with the cause and
+what to do), and the save is retried with backoff until it works; `flush` waits for that
+once the reply has ended, and `write_recovery` puts the reply in a file when tuichat has to
+end first. `interrupt` ends a reply because tuichat itself is ending (SIGTERM, SIGHUP):
+it is saved as 'interrupted'. The CLI and the TUI both drive turns through this module:
+they render the `Update`s that `run` yields, then `finished` (the last update and the reply
+as stored).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tuichat.runtime.host import PipeHost, make_body, new_metadata
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.builder import ReplyBuilder
-from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, Update
-from tuichat.store import ChatRow, MessageRow
+from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, ReplyStatus, Update
+from tuichat.store import ChatRow, MessageRow, StoreError
 
-SAVE_INTERVAL = 1.0  # seconds between saves of a streaming reply
+SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and its save
+SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
+RETRY_MAX = 4.0  # seconds at most between two tries of a failing save (the backoff's cap)
+REMIND_EVERY = 30.0  # seconds between reports of a save problem that goes on
+BREATHE = 0.05  # a stream that never waits gives the event loop (and so the saver) a turn this often
 TITLE_LENGTH = 60
+
+# Turns whose reply the database has not taken yet, for a front end that is about to end
+# (see `unsaved_turns`).
+_unsaved: set[Turn] = set()
+
+
+def unsaved_turns() -> list[Turn]:
+    """Turns whose reply is not fully saved: what an ending front end must flush or write out."""
+    return list(_unsaved)
+
+
+def save_problem_text(error: StoreError) -> str:
+    """What to tell the user when a reply cannot be saved yet: the cause and what to do."""
+    advice = error.advice or "check the database"
+    return (
+        f"The reply is not saved yet: {error.cause}. {advice[0].upper()}{advice[1:]}; the reply is kept "
+        f"and saved as soon as the database takes it (tuichat keeps trying)."
+    )
 
 
 def default_title(text: str) -> str:
@@ -54,10 +87,13 @@ class Turn:
         event_call: EventCallHandler | None = None,
         again: MessageRow | None = None,
         trace: Callable[[Step], None] | None = None,
+        on_save_problem: Callable[[StoreError | None], None] | None = None,
     ) -> None:
         """`again`: a stored user message to answer anew (regenerate, or edit and resend);
         it must be the chat's last message, and no new user message is stored.
-        `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`)."""
+        `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`).
+        `on_save_problem`: called with the error when saving the reply starts failing (or
+        fails for another reason), and with None when a save works again."""
         self.host = host
         self.model_id = model_id
         self.text = text
@@ -74,8 +110,18 @@ class Turn:
         self.context = TurnContext(None, None, None)
         self.invocation: Invocation | None = None
         self.finished: Finished | None = None  # set when `run` ends, however it ends
-        self._saved_activity = 0
-        self._last_save = 0.0
+        self.on_save_problem = on_save_problem
+        self.save_error: StoreError | None = None  # why the last save failed, while saves fail
+        self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
+        self._version = 0  # counts changes to the reply
+        self._saved_version = 0  # the change the database holds
+        self._saved_activity = 0  # activity entries the database holds
+        self._last_try = 0.0
+        self._reported_at = 0.0
+        self._gone = False  # the stored reply was deleted (its chat was): nothing more to save
+        self._save_lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._give_up = asyncio.Event()
 
     @property
     def reply(self) -> Reply:
@@ -148,39 +194,166 @@ class Turn:
 
     async def run(self) -> AsyncIterator[Update]:
         """Each change to the reply as it happens (steps that change nothing are skipped).
-        When it ends, normally, stopped or cancelled, `finished` is set and saved."""
+        When it ends, normally, stopped, interrupted or cancelled, `finished` is set and a save
+        tried (see `unsaved` and `flush` for one that failed)."""
         invocation = self.invocation or await self.prepare()
-        self._last_save = time.monotonic()
+        saver = asyncio.create_task(self._keep_saved()) if self._saving else None
         completed = False
+        breath = time.monotonic()
         try:
-            async for step in invocation:
-                if self.trace is not None:
-                    self.trace(step)
-                update = self.builder.feed(step)
-                if update is not NO_CHANGE:
-                    yield update
-                if time.monotonic() - self._last_save >= SAVE_INTERVAL:
-                    await self._save(self.builder.snapshot())
-            completed = True
+            if self.interrupted is None:  # else ended before it began: the pipe is not started
+                async for step in invocation:
+                    if self.trace is not None:
+                        self.trace(step)
+                    update = self.builder.feed(step)
+                    self._touch()
+                    if update is not NO_CHANGE:
+                        yield update
+                    if time.monotonic() - breath >= BREATHE:
+                        await asyncio.sleep(0)
+                        breath = time.monotonic()
+                completed = self.interrupted is None
         finally:
-            status = "stopped" if invocation.cancelled or not completed else None
+            status: ReplyStatus | None = None
+            if self.interrupted is not None:
+                status = "interrupted"
+            elif invocation.cancelled or not completed:
+                status = "stopped"
             self.finished = self.builder.finish(status)
-            await self._save(self.finished.reply)
+            self._touch()
+            if saver is not None:
+                saver.cancel()
+                await asyncio.wait([saver])  # (not `await saver`: that would swallow our own cancel)
+            await self._save_now()
 
     def cancel(self) -> None:
         if self.invocation is not None:
             self.invocation.cancel()
 
-    async def _save(self, reply: Reply) -> None:
-        """Store the reply as it is now, with the activity entries not stored yet."""
-        self._last_save = time.monotonic()
+    def interrupt(self, reason: str) -> None:
+        """End the reply because tuichat is ending (`reason`: "SIGTERM", ...): the pipe is
+        cancelled and the reply saved as 'interrupted'. Also stops `flush` waiting."""
+        if self.finished is None:
+            self.interrupted = reason
+            self.cancel()
+        else:
+            self._give_up.set()
+
+    # -- saving -------------------------------------------------------------------------
+    @property
+    def unsaved(self) -> bool:
+        """Whether the reply has changes the database does not hold (its saves failed)."""
+        return self._saving and self._version != self._saved_version
+
+    @property
+    def _saving(self) -> bool:
+        return self.save and self.context.reply_message is not None and not self._gone
+
+    def _touch(self) -> None:
+        self._version += 1
+        if self._saving:
+            self._changed.set()
+            _unsaved.add(self)
+
+    async def _keep_saved(self) -> None:
+        """Saves while the reply streams: SAVE_INTERVAL after a change (sooner after a quiet
+        spell), and after a failure again with backoff, up to RETRY_MAX apart."""
+        failures = 0
+        while True:
+            await self._changed.wait()
+            delay = SAVE_INTERVAL if not failures else min(SAVE_INTERVAL * 2**failures, RETRY_MAX)
+            await asyncio.sleep(max(0.0, self._last_try + delay - time.monotonic()))
+            self._changed.clear()
+            if await self._save_now():
+                failures = 0
+            else:
+                failures += 1
+                self._changed.set()
+
+    async def flush(self, patience: float | None = None) -> bool:
+        """Save what is not saved yet, retrying with backoff until it works (True), `patience`
+        seconds have passed, or `interrupt` was called (False)."""
+        deadline = None if patience is None else time.monotonic() + patience
+        failures = 0
+        while not await self._save_now():
+            failures += 1
+            delay = min(SAVE_INTERVAL * 2**failures, RETRY_MAX)
+            if deadline is not None:
+                delay = min(delay, deadline - time.monotonic())
+                if delay <= 0:
+                    return False
+            try:
+                await asyncio.wait_for(self._give_up.wait(), delay)
+                return False
+            except TimeoutError:
+                pass
+        return True
+
+    async def _save_now(self) -> bool:
+        """Store the reply as it is now, with the activity entries not stored yet; False if the
+        database refused (the error is kept in `save_error` and reported)."""
         message = self.context.reply_message
-        if not self.save or message is None:
+        if not self._saving or message is None:
+            _unsaved.discard(self)
+            return True
+        async with self._save_lock:
+            version = self._version
+            if version == self._saved_version:
+                return True
+            self._last_try = time.monotonic()
+            reply = self.finished.reply if self.finished is not None else self.builder.snapshot()
+            first = self._saved_activity
+            activity = reply.activity[first:]
+            try:
+                kept = await self.host.store.chats.save_reply(
+                    message.id,
+                    **reply.row_fields(),
+                    new_events=[(entry.at, entry.to_record()) for entry in activity],
+                    first_seq=first,
+                    wait=SAVE_WAIT,
+                )
+            except StoreError as error:
+                self._report(error)
+                return False
+            self._gone = not kept
+            self._saved_version, self._saved_activity = version, first + len(activity)
+            if not self.unsaved:
+                _unsaved.discard(self)
+            self._report(None)
+            return True
+
+    def _report(self, error: StoreError | None) -> None:
+        """Tell `on_save_problem` when saves start failing, fail for another reason, go on
+        failing (every REMIND_EVERY seconds) and work again."""
+        before = self.save_error
+        self.save_error = error
+        if self.on_save_problem is None:
             return
-        activity = reply.activity[self._saved_activity :]
-        self._saved_activity = len(reply.activity)
-        await self.host.store.chats.save_reply(
-            message.id,
-            **reply.row_fields(),
-            new_events=[(entry.at, entry.to_record()) for entry in activity],
-        )
+        if error is None:
+            if before is not None:
+                self.on_save_problem(None)
+            return
+        now = time.monotonic()
+        same = before is not None and (before.kind, before.cause) == (error.kind, error.cause)
+        if not same or now - self._reported_at >= REMIND_EVERY:
+            self._reported_at = now
+            self.on_save_problem(error)
+
+    def write_recovery(self) -> Path:
+        """Write the reply, as it is now, to a recovery file (for when tuichat must end before
+        the database takes it); its path. Raises OSError when no folder takes it."""
+        from tuichat.store.recovery import write_recovery
+
+        reply = self.finished.reply if self.finished is not None else self.builder.snapshot()
+        context = self.context
+        record = {
+            "chat_id": context.chat.id if context.chat else None,
+            "message_id": context.reply_message.id if context.reply_message else None,
+            "model_id": self.model_id,
+            "user_message": self.text,
+            "problem": str(self.save_error) if self.save_error is not None else None,
+            "reply": {**reply.row_fields(), "activity": [entry.to_json() for entry in reply.activity]},
+        }
+        path = write_recovery(self.host.store.path, record)
+        _unsaved.discard(self)
+        return path

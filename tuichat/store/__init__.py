@@ -54,3 +54,5 @@ class Store(Database):
     async def _after_open(self) -> None:
         if not self.readonly:
             await self.users.ensure_local()
+            # Replies whose process died mid-stream (kill -9, a crash) stop showing as streaming.
+            await self.chats.recover_interrupted()

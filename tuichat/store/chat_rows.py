@@ -9,7 +9,8 @@ from typing import Any, Final, Literal
 from tuichat.store.columns import load_json
 
 Role = Literal["user", "assistant", "system"]
-MessageStatus = Literal["streaming", "done", "stopped", "error"]
+# "interrupted": the process writing the reply ended before the reply did (see writers.py).
+MessageStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
 # (seconds since the request started, one trace step such as {"event": {...}})
 Event = tuple[float, Any]
 

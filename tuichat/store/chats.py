@@ -33,6 +33,7 @@ from tuichat.store.columns import (
 from tuichat.store.database import Database
 from tuichat.store.errors import StoreError
 from tuichat.store.search import MATCH_END, MATCH_START, SearchHit, match_expression, search
+from tuichat.store.writers import Writer, is_gone, this_process
 
 # Importers of this module's names from before the split keep working.
 __all__ = ["MATCH_END", "MATCH_START", "ChatRepo", "ChatRow", "Event", "MessageRow", "SearchHit", "match_expression"]
@@ -49,6 +50,12 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "stream": require_bool,
     "params": object_json,
 }
+
+# Seconds after which a streaming row that names no writer (stored before v4) counts as left
+# behind: far longer than an older tuichat went between saves of a live reply.
+_UNNAMED_STALE: Final = 600.0
+# Seconds start-up waits for another process's write lock to mark replies interrupted.
+_RECOVER_WAIT: Final = 1.0
 
 # Keeps a chat's messages in insertion order even when the wall clock repeats a
 # value (coarse clocks) or steps back (NTP): see `_created_at`.
@@ -146,6 +153,9 @@ class ChatRepo:
             "model_id": optional_str(model_id),
             "status": _check_status(status),
         }
+        # A streaming message names this process, so start-up elsewhere leaves it alone while
+        # we live, and marks it interrupted if we die first (see recover_interrupted).
+        writer = this_process().to_json() if status == "streaming" else None
         async with self._db.transaction():
             now = time.time()
             # One statement both bumps the chat and proves it exists.
@@ -157,9 +167,9 @@ class ChatRepo:
                 await self._check_parent(chat_id, parent_id)
             await self._db.execute(
                 "INSERT INTO message (id, chat_id, parent_id, role, content, model_id,"
-                " status, created_at, updated_at) VALUES (:id, :chat_id, :parent_id,"
-                " :role, :content, :model_id, :status, :created_at, :created_at)",
-                {**message, "created_at": await self._created_at(chat_id, now)},
+                " status, created_at, updated_at, writer) VALUES (:id, :chat_id, :parent_id,"
+                " :role, :content, :model_id, :status, :created_at, :created_at, :writer)",
+                {**message, "created_at": await self._created_at(chat_id, now), "writer": writer},
             )
             return await self._require_message(message_id)
 
@@ -174,12 +184,19 @@ class ChatRepo:
         usage: Mapping[str, Any] | None,
         extra: Mapping[str, Any],
         new_events: Sequence[Event] = (),
+        first_seq: int | None = None,
+        wait: float | None = None,
     ) -> bool:
         """Save a reply's state and append the events it got since the last save.
 
-        Called about once a second while a reply streams, so it costs one UPDATE, one
+        Called about twice a second while a reply streams, so it costs one UPDATE, one
         index lookup and the new events, however long the reply already is. Returns
         False (saving nothing) if the message is gone, e.g. its chat was deleted.
+
+        `first_seq`: the position of the first of `new_events` among all the reply's events;
+        given, the events are written at their positions, so saving the same ones again (a
+        save whose outcome was never known, retried) keeps one copy. `wait`: seconds to wait
+        for another process's write lock (see `Database.transaction`).
         """
         # Encode before taking the write lock, to hold it as briefly as possible.
         reply = {
@@ -192,7 +209,7 @@ class ChatRepo:
             "extra": dump_json_lenient(extra),
         }
         events = [(float(at), dump_json_lenient(data)) for at, data in new_events]
-        async with self._db.transaction():
+        async with self._db.transaction(wait):
             if not await self._db.execute(
                 "UPDATE message SET content = :content, reasoning = :reasoning,"
                 " status = :status, error = :error, usage = :usage, extra = :extra,"
@@ -201,8 +218,41 @@ class ChatRepo:
             ):
                 return False
             if events:
-                await self._append_events(message_id, events)
+                await self._append_events(message_id, events, first_seq)
         return True
+
+    async def recover_interrupted(self) -> builtins.list[str]:
+        """Mark 'interrupted' the replies left 'streaming' by processes that have ended,
+        keeping what they saved; a reply a live process is writing is left alone. Returns
+        the ids marked. Run at start-up (`Store.open`): it reads one small index.
+
+        A row from before v4 names no writer: it is marked once it has not changed for
+        `_UNNAMED_STALE` seconds (an older tuichat saved a streaming reply every second)."""
+        rows = await self._db.fetchall(
+            "SELECT id, writer, updated_at FROM message WHERE status = 'streaming'"
+        )
+        now = time.time()
+        gone = []
+        for row in rows:
+            writer = Writer.from_json(row["writer"])
+            if (is_gone(writer) if writer is not None else now - row["updated_at"] > _UNNAMED_STALE):
+                gone.append(row["id"])
+        if not gone:
+            return gone
+        marks = ",".join("?" * len(gone))
+        try:
+            # Briefly: start-up must not wait on another process's lock for this, nor fail
+            # because the disk is full; the rows are marked by the next start instead.
+            async with self._db.transaction(_RECOVER_WAIT):
+                await self._db.execute(
+                    f"UPDATE message SET status = 'interrupted' WHERE status = 'streaming' AND id IN ({marks})",
+                    gone,
+                )
+        except StoreError as error:
+            if error.kind not in ("busy", "full"):
+                raise
+            return []
+        return gone
 
     async def get_message(self, id: str) -> MessageRow | None:
         row = await self._db.fetchone("SELECT * FROM message WHERE id = ?", (id,))
@@ -280,15 +330,16 @@ class ChatRepo:
         return chat_id
 
     async def _append_events(
-        self, message_id: str, events: Sequence[tuple[float, str]]
+        self, message_id: str, events: Sequence[tuple[float, str]], first_seq: int | None = None
     ) -> None:
-        # The primary key index answers max(seq) directly: no scan of earlier events.
-        first_seq: int = await self._db.fetchvalue(
-            "SELECT coalesce(max(seq) + 1, 0) FROM message_event WHERE message_id = ?",
-            (message_id,),
-        )
+        if first_seq is None:
+            # The primary key index answers max(seq) directly: no scan of earlier events.
+            first_seq = await self._db.fetchvalue(
+                "SELECT coalesce(max(seq) + 1, 0) FROM message_event WHERE message_id = ?",
+                (message_id,),
+            )
         await self._db.executemany(
-            "INSERT INTO message_event (message_id, seq, at, data) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO message_event (message_id, seq, at, data) VALUES (?, ?, ?, ?)",
             [
                 (message_id, first_seq + i, at, data)
                 for i, (at, data) in enumerate(events)

@@ -174,22 +174,35 @@ class Database:
                 f"read-only mode.",
                 self.path,
             )
-        async with self.transaction():
-            # Another process may have migrated while we waited for the write lock.
-            version = await self._check_schema()
-            for script in MIGRATIONS[version:]:
-                for statement in statements(script):
-                    await self._run(statement)
-            await self._run(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # Foreign keys off (which only works outside a transaction): a migration that rebuilds
+        # a table drops the old one, which must not cascade to the rows that refer to it. What
+        # the scripts leave behind is checked before the commit instead.
+        await self._run("PRAGMA foreign_keys = OFF")
+        try:
+            async with self.transaction():
+                # Another process may have migrated while we waited for the write lock.
+                version = await self._check_schema()
+                for script in MIGRATIONS[version:]:
+                    for statement in statements(script):
+                        await self._run(statement)
+                if await self._row("PRAGMA foreign_key_check") is not None:
+                    raise StoreError(f"Upgrading {self.path} to schema v{SCHEMA_VERSION} broke a reference between rows; it was left unchanged.", self.path)
+                await self._run(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        finally:
+            await self._run("PRAGMA foreign_keys = ON")
 
     # -- transactions -------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    async def transaction(self, wait: float | None = None) -> AsyncIterator[None]:
         """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` if the block raises.
 
         Inside an open transaction of the same task this joins it: the outermost
         block commits or rolls back everything.
+
+        `wait`: seconds to wait for another process's write lock, instead of the busy
+        timeout, for a writer that would rather retry later than hold the connection (and so
+        every other task of this process) for long; a StoreError of kind "busy" says it gave up.
         """
         if self._in_transaction():
             yield
@@ -201,7 +214,7 @@ class Database:
             try:
                 # BEGIN is inside the try: if we are cancelled while it waits for the
                 # write lock, it still runs later and must be rolled back.
-                await self._run("BEGIN IMMEDIATE")
+                await self._begin(wait)
                 yield
                 await self._run("COMMIT")
             except BaseException:
@@ -210,6 +223,17 @@ class Database:
             finally:
                 _current_transaction.reset(reset)
                 self._active_transaction = None
+
+    async def _begin(self, wait: float | None) -> None:
+        if wait is None:
+            await self._run("BEGIN IMMEDIATE")
+            return
+        await self._run(f"PRAGMA busy_timeout = {max(0, int(wait * 1000))}")
+        try:
+            await self._run("BEGIN IMMEDIATE")
+        finally:
+            with contextlib.suppress(StoreError):
+                await self._run(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def _in_transaction(self) -> bool:
         return self._active_transaction is not None and (

@@ -7,10 +7,12 @@ so a problem reads the same whichever path hit it.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Final
 
+from tuichat.store.holders import describe_lock_holder
 from tuichat.store.paths import ENV_VAR
 
 # How a user points tuichat at another database file, named in every hint.
@@ -19,11 +21,21 @@ BUSY_TIMEOUT_MS: Final = 30_000
 
 
 class StoreError(Exception):
-    """A database problem, with a message that names the file and can be shown as is."""
+    """A database problem, with a message that names the file and can be shown as is.
 
-    def __init__(self, message: str, path: Path | None = None) -> None:
+    `kind` sorts it for callers that retry: "busy" (another process holds the write lock),
+    "full" (no space left), "readonly", "io", or "other". `cause` and `advice` are the two
+    halves of the message a retrying caller words itself ("the disk holding X is full",
+    "free some space there")."""
+
+    def __init__(
+        self, message: str, path: Path | None = None, *, kind: str = "other", cause: str | None = None, advice: str | None = None
+    ) -> None:
         super().__init__(message)
         self.path = path
+        self.kind = kind
+        self.cause = cause or message
+        self.advice = advice
 
 
 # -- before opening -------------------------------------------------------------
@@ -97,19 +109,9 @@ _MESSAGES: Final[tuple[tuple[str, str], ...]] = (
         "start afresh.",
     ),
     (
-        "SQLITE_BUSY",
-        "{path} stayed locked by another process for over {busy_s} s ({error}); it was "
-        "left unchanged. Close other tuichat instances and retry.",
-    ),
-    (
         "SQLITE_LOCKED",
         "{path} is locked ({error}); it was left unchanged. Close other tuichat "
         "instances and retry.",
-    ),
-    (
-        "SQLITE_FULL",
-        "The disk holding {path} is full; the database was left unchanged. Free some "
-        "space and retry.",
     ),
     (
         "SQLITE_IOERR",
@@ -123,12 +125,36 @@ def store_error(exc: sqlite3.Error, path: Path, readonly: bool) -> StoreError:
     name: str = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith("SQLITE_READONLY"):
         if readonly:
-            return StoreError(f"{path} was opened read-only; nothing was saved.", path)
-        return StoreError(_read_only_message(path), path)
+            return StoreError(f"{path} was opened read-only; nothing was saved.", path, kind="readonly")
+        return StoreError(_read_only_message(path), path, kind="readonly")
+    if name.startswith("SQLITE_BUSY"):
+        holder = describe_lock_holder(path) or "another process"
+        cause = f"{path} is locked by {holder}"
+        advice = "end that process or let it finish" if holder != "another process" else "close other programs using it"
+        return StoreError(f"{cause} ({exc}); it was left unchanged: {advice}, then retry.", path, kind="busy", cause=cause, advice=advice)
+    if name.startswith("SQLITE_FULL"):
+        cause = f"the disk holding {path} is full{_free_space(path)}"
+        advice = "free some space there"
+        return StoreError(
+            f"{cause[0].upper()}{cause[1:]}; the database was left unchanged. Free some space and retry.",
+            path, kind="full", cause=cause, advice=advice,
+        )
     for prefix, template in _MESSAGES:
         if name.startswith(prefix):
-            message = template.format(
-                path=path, error=exc, env=CHOOSE, busy_s=BUSY_TIMEOUT_MS // 1000
-            )
-            return StoreError(message, path)
+            message = template.format(path=path, error=exc, env=CHOOSE)
+            kind = "io" if prefix == "SQLITE_IOERR" else "other"
+            return StoreError(message, path, kind=kind)
     return StoreError(f"Database error in {path}: {exc}", path)
+
+
+def _free_space(path: Path) -> str:
+    """` (12 KB free on /mnt)`, or nothing when that cannot be read."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+        mount = path.parent.resolve()
+        while not os.path.ismount(mount) and mount != mount.parent:
+            mount = mount.parent
+    except OSError:
+        return ""
+    size = f"{free} bytes" if free < 1024 else f"{free // 1024} KB" if free < 1024**2 else f"{free / 1024**2:.1f} MB"
+    return f" ({size} free on {mount})"

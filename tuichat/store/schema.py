@@ -214,7 +214,79 @@ INSERT INTO function_version (function_id, content, origin, created_at)
 SELECT id, content, 'stored', coalesce(updated_at, CAST(strftime('%s', 'now') AS INTEGER)) FROM function ORDER BY rowid;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
+# A reply whose process ended before it did (killed, crashed, its terminal hung up) is
+# 'interrupted', and a streaming reply names the process writing it (`writer`: JSON with
+# its pid, start time, boot id and host; see tuichat.store.writers), so start-up can tell a
+# reply left behind by a dead process from one a live process is still writing.
+#
+# SQLite cannot change a CHECK constraint in place, so `message` is rebuilt: foreign keys
+# are off while migrations run (Database._migrate), so dropping the old table neither
+# deletes its events nor nulls parent ids, and every rowid is kept, as the search index is
+# keyed on them. The view, indexes and triggers on the old table go with it and are made
+# again as v2 made them.
+_V4: Final = """
+DROP VIEW searchable_message;
+
+CREATE TABLE message_v4 (
+    id         TEXT PRIMARY KEY,
+    chat_id    TEXT NOT NULL REFERENCES chat (id) ON DELETE CASCADE,
+    parent_id  TEXT REFERENCES message (id) ON DELETE SET NULL,
+    role       TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+    content    TEXT NOT NULL DEFAULT '',
+    model_id   TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    status     TEXT NOT NULL
+               CHECK (status IN ('streaming', 'done', 'stopped', 'error', 'interrupted')),
+    error      TEXT,
+    reasoning  TEXT,
+    usage      TEXT,
+    extra      TEXT NOT NULL DEFAULT '{}',
+    writer     TEXT
+);
+
+INSERT INTO message_v4 (rowid, id, chat_id, parent_id, role, content, model_id, created_at,
+                        updated_at, status, error, reasoning, usage, extra)
+SELECT rowid, id, chat_id, parent_id, role, content, model_id, created_at,
+       updated_at, status, error, reasoning, usage, extra
+FROM message ORDER BY rowid;
+
+DROP TABLE message;
+ALTER TABLE message_v4 RENAME TO message;
+
+CREATE INDEX message_by_chat ON message (chat_id, created_at);
+CREATE INDEX message_by_parent ON message (parent_id);
+-- Start-up looks for replies left streaming: only those rows are in this index.
+CREATE INDEX message_streaming ON message (id) WHERE status = 'streaming';
+
+CREATE VIEW searchable_message AS
+    SELECT rowid AS message_rowid, content FROM message WHERE status <> 'streaming';
+
+CREATE TRIGGER message_search_insert AFTER INSERT ON message
+WHEN new.status <> 'streaming'
+BEGIN
+    INSERT INTO message_search (rowid, content) VALUES (new.rowid, new.content);
+END;
+
+CREATE TRIGGER message_search_delete AFTER DELETE ON message
+WHEN old.status <> 'streaming'
+BEGIN
+    INSERT INTO message_search (message_search, rowid, content)
+    VALUES ('delete', old.rowid, old.content);
+END;
+
+CREATE TRIGGER message_search_update AFTER UPDATE OF content, status ON message
+WHEN old.content IS NOT new.content
+    OR (old.status = 'streaming') IS NOT (new.status = 'streaming')
+BEGIN
+    INSERT INTO message_search (message_search, rowid, content)
+    SELECT 'delete', old.rowid, old.content WHERE old.status <> 'streaming';
+    INSERT INTO message_search (rowid, content)
+    SELECT new.rowid, new.content WHERE new.status <> 'streaming';
+END;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

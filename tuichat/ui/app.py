@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +21,8 @@ from textual.signal import Signal
 from tuichat.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from tuichat.runtime.services import Services
     from tuichat.runtime.watch import Watcher, WatchReport
 
@@ -54,11 +58,22 @@ class TuichatApp(App[int]):
         self.services: Services | None = None  # set once the runtime has started
         self.watcher: Watcher | None = None
         self._runtime_lock = asyncio.Lock()
+        self._signals: list[int] = []  # the signals this app handles (see _handle_signals)
         # Published after anything changes stored functions (a save, import, valves, a watched
         # file), so the model picker and open screens refresh at once.
         self.functions_changed: Signal[str] = Signal(self, "functions-changed")
         # Every live-reload result, for the pipes screen and editor to show.
         self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:  # (not a driver chosen through TEXTUAL_DRIVER, nor Windows')
+            from tuichat.ui.terminal import TerminalDriver
+
+            return TerminalDriver
+        return driver
 
     @property
     def store(self) -> Store:
@@ -70,6 +85,7 @@ class TuichatApp(App[int]):
     async def on_mount(self) -> None:
         from tuichat.ui.chat.screen import ChatScreen
 
+        self._handle_signals()
         try:
             self._store = await Store.open(self.db_path)
         except StoreError as error:
@@ -169,7 +185,32 @@ class TuichatApp(App[int]):
 
                 yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run)
 
+    # -- ending: SIGTERM and SIGHUP, and replies the database has not taken ------------------
+    def _handle_signals(self) -> None:
+        """SIGTERM and SIGHUP (an SSH drop) end the app as ctrl+q does, except that a streaming
+        reply is saved as interrupted first; the exit status is 128 + the signal's number."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(signum, self._signalled, signum)
+                self._signals.append(signum)
+
+    def _signalled(self, signum: int) -> None:
+        self.run_worker(self._end_for_signal(signum), group="signal", exclusive=True, exit_on_error=False)
+
+    async def _end_for_signal(self, signum: int) -> None:
+        from tuichat.ui.chat.replies import Replies
+
+        for screen in self.screen_stack:
+            if isinstance(screen, Replies):
+                await screen.interrupt_reply(signal.Signals(signum).name)
+        self.exit(128 + signum)
+
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        await _flush_replies(patience=1.0)
         if self.watcher is not None:
             await self.watcher.close()
         if self._store is not None:
@@ -183,7 +224,40 @@ def _applies(screen: Screen[object], action: str) -> bool:
     return namespace != "" or bool(screen.check_action(name, parameters))
 
 
+async def _flush_replies(patience: float) -> None:
+    """A last try, of at most `patience` seconds, to save replies the database refused so far."""
+    turn_module = sys.modules.get("tuichat.runtime.turn")  # not imported: no reply was sent
+    if turn_module is None:
+        return
+    for turn in turn_module.unsaved_turns():
+        await turn.flush(patience)
+
+
+def _write_unsaved_replies() -> int:
+    """After the app: replies the database never took go to recovery files, and we say where;
+    how many there were."""
+    turn_module = sys.modules.get("tuichat.runtime.turn")
+    if turn_module is None:
+        return 0
+    unsaved = turn_module.unsaved_turns()
+    for turn in unsaved:
+        try:
+            path = turn.write_recovery()
+            line = f"tuichat: a reply could not be saved ({turn.save_error}); it was written to {path}"
+        except OSError as error:
+            reply = (turn.finished.reply if turn.finished is not None else turn.builder.snapshot()).content
+            line = f"tuichat: a reply could not be saved ({turn.save_error}) nor written to a file ({error}):\n{reply}"
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            print(line, file=sys.stderr, flush=True)
+    return len(unsaved)
+
+
 def run_app(db_path: Path, watch: list[Path] | None = None) -> int:
+    """The app until it ends; its exit status: 1 when it crashed, 128 + N for signal N, 2 when
+    a reply could not be saved (it went to a recovery file), else 0."""
     app = TuichatApp(db_path, watch=watch)
     code = app.run()
-    return code if isinstance(code, int) else 0
+    code = code if isinstance(code, int) else (app.return_code or 0)
+    if _write_unsaved_replies() and code == 0:
+        return 2
+    return code

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 if TYPE_CHECKING:
     from tuichat.store import MessageRow
 
-ReplyStatus = Literal["streaming", "done", "stopped", "error"]
+# "interrupted": tuichat ended before the reply did (a signal, a hang-up, kill -9, a crash).
+ReplyStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
 ActivityKind = Literal["event", "call", "error"]
 # The request param `reasoning_tags`: None/True for Open WebUI's defaults, False for none,
 # or a (start, end) pair.

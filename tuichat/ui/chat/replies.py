@@ -3,11 +3,18 @@
 The runtime owns the reply (`Turn`); this renders the `Update`s it yields into a `ReplyView`
 and the activity pane, answers `__event_call__` with dialogs, stops a turn, answers a message
 again (regenerate, edit and resend), and asks the chat's pipe for a title afterwards.
+
+A database that will not take the reply (another process holds the write lock, the disk is
+full) never costs it: the reply streams on and stays on screen, a notification says why it
+is not saved and what to do, the turn retries with backoff, and a notification says when it
+is saved. Until then the next message waits (it would be stored out of order). `interrupt_reply`
+is how the app ends a reply when it is told to end (SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +32,11 @@ from tuichat.ui.widgets.reply import ReplyView
 if TYPE_CHECKING:
     from tuichat.runtime.reply.model import ActivityEntry
     from tuichat.runtime.turn import Turn
+    from tuichat.store import StoreError
     from tuichat.ui.chat.screen import ChatScreen
 
+# Seconds a "not saved yet" notification stays; the turn repeats it while saves keep failing.
+SAVE_PROBLEM_TIMEOUT = 30
 
 class ReplyFinished(Message):
     """A turn ended (done, stopped, failed): its reply is stored and shown."""
@@ -40,11 +50,21 @@ class Replies:
     """The chat screen's replies (a mixin of `ChatScreen`)."""
 
     _dialog: ModalScreen[Any] | None = None  # an event-call dialog on screen
+    _unsaved_turn: Turn | None = None  # a finished reply the database has not taken yet
 
     def on_prompt_submitted(self: ChatScreen, event: Prompt.Submitted) -> None:
         # (A named handler: Textual collects `@on` handlers from message pumps, not mixins.)
         if self.streaming:
             self.notify("Wait for the reply, or press Escape to stop it.", severity="warning")
+            return
+        unsaved = self._unsaved_turn
+        if unsaved is not None and unsaved.unsaved:
+            cause = f" ({unsaved.save_error.cause})" if unsaved.save_error is not None else ""
+            self.notify(
+                f"The last reply is not saved yet{cause}. Your message stays in the prompt: send it once "
+                f"that reply is saved, so the chat is stored in order.",
+                title="Not sent", severity="warning", timeout=10, markup=False,
+            )
             return
         if self.services is None:
             self.notify("Still loading pipes, one moment…")
@@ -60,6 +80,7 @@ class Replies:
         """Send `text` (or answer the stored `again` anew) and stream the reply."""
         from tuichat.runtime.errors import RuntimeErrorBase
         from tuichat.runtime.turn import Turn
+        from tuichat.store import StoreError
 
         assert self.services is not None and self.model_id is not None
         new_chat = self.chat is None
@@ -72,11 +93,17 @@ class Replies:
             stream=self.chat.stream if self.chat else self.new_chat_settings.stream,
             event_call=self._ask,
             again=again,
+            on_save_problem=self._save_problem,
         )
         try:
             await turn.prepare()
-        except (RuntimeErrorBase, LookupError) as error:
-            self.notify(str(error), severity="error", timeout=10)
+        except (RuntimeErrorBase, LookupError, StoreError) as error:
+            if isinstance(error, StoreError):  # nothing was stored: the message goes back to the prompt
+                advice = f" {error.advice[0].upper()}{error.advice[1:]}, then send it again." if error.advice else ""
+                self.notify(f"Your message was not sent: {error.cause}.{advice}", title="Not sent",
+                            severity="error", timeout=20, markup=False)
+            else:
+                self.notify(str(error), severity="error", timeout=10)
             if again is None:
                 self.query_one(Prompt).text = text
             return
@@ -112,9 +139,45 @@ class Replies:
             if turn.finished is not None:
                 await view.finish(turn.finished)
             self.turn, self.streaming = None, False
+            if turn.unsaved:
+                self._unsaved_turn = turn
+                self._keep_saving(turn)
             await self.refresh_chats()
             status = turn.finished.reply.status if turn.finished is not None else "stopped"
             self.post_message(ReplyFinished(chat_id, view.message_id, status))
+
+    def _save_problem(self: ChatScreen, error: StoreError | None) -> None:
+        """The turn could not save the reply (or can again): say why and what to do."""
+        from tuichat.runtime.turn import save_problem_text
+
+        if error is None:
+            self.notify("The reply is saved now.", title="Saved", timeout=5)
+        else:
+            self.notify(save_problem_text(error), title="Reply not saved yet", severity="error",
+                        timeout=SAVE_PROBLEM_TIMEOUT, markup=False)
+
+    @work(group="save", exit_on_error=False)
+    async def _keep_saving(self: ChatScreen, turn: Turn) -> None:
+        """A finished reply the database would not take: retried (with backoff) until it does."""
+        await turn.flush()
+        if self._unsaved_turn is turn and not turn.unsaved:
+            self._unsaved_turn = None
+
+    async def interrupt_reply(self: ChatScreen, reason: str, patience: float = 2.0) -> None:
+        """The app is told to end (`reason`: "SIGTERM", ...): end a streaming reply as interrupted,
+        and give it, and a reply still waiting for the database, `patience` seconds to be saved
+        (what is still unsaved then is written to a recovery file as the app ends)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        turn = self.turn
+        if turn is not None:
+            turn.interrupt(reason)
+            while self.turn is turn and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+        waiting = self._unsaved_turn
+        if waiting is not None and waiting.unsaved:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiting.flush(), max(0.0, deadline - loop.time()))
 
     @work(group="title", exit_on_error=False)
     async def _name_chat(self: ChatScreen, turn: Turn) -> None:

@@ -24,9 +24,12 @@ from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.settled import Settled
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PARTS = ("error", "status", "sources", "usage", "follow_ups")  # the widgets under the text, in order
+# Under a reply whose process ended before it did: a signal, a hang-up, kill -9, a crash.
+INTERRUPTED = "Interrupted: tuichat ended before the reply did; what arrived is kept"
 
 
 def parts_text(parts: ReplyParts, spin: int | None = None) -> dict[str, str]:
@@ -34,7 +37,7 @@ def parts_text(parts: ReplyParts, spin: int | None = None) -> dict[str, str]:
     status = status_text(parts.shown_status) if parts.shown_status is not None else ""
     if spin is not None and parts.busy:
         status = f"{SPINNER[spin % len(SPINNER)]} {status}"
-    stopped = "Stopped" if parts.status == "stopped" else ""
+    stopped = {"stopped": "Stopped", "interrupted": INTERRUPTED}.get(parts.status, "")
     return {
         "error": "\n".join(text for text in (parts.error, stopped) if text),
         "status": status,
@@ -66,7 +69,7 @@ class _Thinking:
             self._stream = None
 
 
-class ReplyView(Widget):
+class ReplyView(Settled, Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
     MIN_INTERVAL = 0.033  # seconds: writes come at most this often while tokens stream
@@ -196,13 +199,16 @@ class ReplyView(Widget):
 
     async def _write_loop(self) -> None:
         """Write what was applied as soon as something is, then at most every MIN_INTERVAL."""
+        loop = asyncio.get_running_loop()
         while self.streaming:
             await self._due.wait()
             self._due.clear()
             if not self.streaming:
                 return  # `finish` writes the rest
+            started = loop.time()
             await self._write()
-            await asyncio.sleep(self.MIN_INTERVAL)
+            # From the write's start: a write's own time must not add to a token's wait.
+            await asyncio.sleep(max(0.0, started + self.MIN_INTERVAL - loop.time()))
 
     def _stop_spinner(self) -> None:
         if self._spin_timer is not None:

@@ -7,6 +7,7 @@ from functools import cache
 
 from markdown_it import MarkdownIt
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
@@ -17,6 +18,7 @@ from textual.widgets._markdown import (
 )
 
 from tuichat.ui.widgets.fold import Fold
+from tuichat.ui.widgets.settled import Settled
 
 # Lines kept blank under the block being written, so that its next lines take them instead
 # of changing its height: a new height lays out the whole screen, where a line written in
@@ -45,7 +47,7 @@ def _drop_reserve(block: Widget) -> None:
             widget.styles.min_height = None
 
 
-class _LiveParagraph(MarkdownParagraph):
+class _LiveParagraph(Settled, MarkdownParagraph):
     def set_content(self, content: Content) -> None:
         self._content = content
         _quiet_update(self, content)
@@ -61,8 +63,8 @@ class _LiveFence(MarkdownFence):
 class _SourceBlock(MarkdownBlock):
     """A list, table or quote while it is the block being written: its Markdown source, as
     text, updated in place. Textual rebuilds these blocks' widgets on every append (a table
-    has one per cell), which cost more than everything else a token does; the finished block
-    renders as Markdown when its segment is sealed, a moment after it ends."""
+    has one per cell), which cost more than everything else a token does; the block renders
+    as Markdown once the next one starts (`LiveMarkdown.settle`)."""
 
     DEFAULT_CSS = """
     Markdown > _SourceBlock { margin: 0 0 1 0; }
@@ -106,6 +108,81 @@ class LiveMarkdown(Markdown):
         if self.live and block_name in self.LIVE_BLOCKS:
             return self.LIVE_BLOCKS[block_name]
         return super().get_block_class(block_name)
+
+    def append(self, markdown: str) -> AwaitComplete:
+        """`Markdown.append`, re-parsing from where the last block starts: `update` leaves
+        the line it re-parses from after a trailing blank line, past that block, and `append`
+        then overwrites the block with the next one (a heading became the fence under it)."""
+        blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
+        self._last_parsed_line = blocks[-1].source_range[0] if blocks else 0
+        return super().append(markdown)
+
+    def grow(self, text: str) -> bool:
+        """Add `text` to the block being written, in place, if it stays one block of the
+        same kind (else False: `append` it). `append` builds a new block widget for every
+        write and copies it over, which cost more than the repaint the write needs."""
+        last = self.children[-1] if self.children else None
+        if not isinstance(last, (_LiveParagraph, _LiveFence, _SourceBlock)) or self.lock.is_locked:
+            return False
+        source = self.source + text
+        first_line = self._last_parsed_line = last.source_range[0]  # see `append`
+        tokens = _parser().parse("".join(source.splitlines(keepends=True)[first_line:]))
+        blocks = [token for token in tokens if token.level == 0 and token.nesting >= 0]
+        block = blocks[0] if len(blocks) == 1 else None
+        if block is None or not block.map or block.map[0] != 0 or block.type != last._token.type:
+            return False
+        if isinstance(last, _LiveFence) and block.info != last.lexer:
+            return False
+        self._markdown = source
+        last._token, last.source_range = block, (first_line + block.map[0], first_line + block.map[1])
+        if isinstance(last, _LiveParagraph):
+            last.build_from_token(tokens[1])  # the paragraph's inline token
+        elif isinstance(last, _LiveFence):
+            last.code = block.content.rstrip()
+            theme = self.app.current_theme
+            last._highlighted_code = last.highlight(last.code, last.lexer, self.app.native_ansi_color, theme.dark)
+            last.set_content(last._highlighted_code)
+        else:
+            _quiet_update(last, Content((last.source or "").rstrip("\n")))
+        return True
+
+    async def settle(self) -> None:
+        """Render the lists, tables and quotes above the block being written: they are
+        complete (no text appended later can change a block above the last)."""
+        for block in self.children[:-1]:
+            if isinstance(block, _SourceBlock):
+                await self._render_block(block)
+
+    async def seal(self, text: str) -> None:
+        """End the segment at `text`, its complete blocks: the block that follows goes to
+        the next segment, and every block left renders as one Markdown of `text` would.
+        Blocks written in place are right as they stand (a block whose kind changed was
+        rebuilt by `append`), so only lists, tables and quotes render anew."""
+        end = len(text.splitlines())
+        self._markdown = text
+        after = [block for block in self.children if isinstance(block, MarkdownBlock) and block.source_range[0] >= end]
+        if after:
+            await self.remove_children(after)
+        self.live = False
+        for block in list(self.children):
+            if isinstance(block, _SourceBlock):
+                await self._render_block(block)
+            else:
+                _drop_reserve(block)
+
+    async def _render_block(self, block: MarkdownBlock) -> None:
+        """Replace a block shown as source by its rendering."""
+        live, self.live = self.live, False  # the real widgets, not the live ones
+        try:
+            rendered = list(self._parse_markdown(_parser().parse(block.source or "")))
+        finally:
+            self.live = live
+        start = block.source_range[0]
+        for new in rendered:
+            new.source_range = (new.source_range[0] + start, new.source_range[1] + start)
+        if rendered:
+            await self.mount_all(rendered, before=block)
+        await block.remove()
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
@@ -156,12 +233,12 @@ class ReplyText(Widget):
     """A streaming reply's text, as a column of Markdown segments.
 
     Each segment ends at a top-level block boundary (`segment_cut`). A write touches only
-    the last one (live): it appends to it (`Markdown.append`, which re-parses from its last
-    block), so a write costs about as much as the last block. The live segment is rendered
-    whole from its text when it is sealed and at the end, so a stale fence or table row that
-    `append` can leave behind (oterm #308; still seen with 8.2.8) never outlives its segment,
-    and the stream needs no re-render of the whole reply at its end. The column renders as
-    one Markdown of the whole text would, margins included.
+    the last one (live): most writes grow its last block in place (`LiveMarkdown.grow`: a
+    repaint), the others append to it (`Markdown.append`, re-parsing from its last block).
+    Blocks above the last are complete, so sealing a segment renders only its lists, tables
+    and quotes, and the end renders the last segment afresh; the stream needs no re-render of
+    the whole reply. The column renders as one Markdown of the whole text would, margins
+    included.
 
     While the conversation follows the stream, the segments it scrolled past are folded
     (`folding`, a `Fold`).
@@ -170,8 +247,8 @@ class ReplyText(Widget):
     # Blocks a live segment may gather before it ends where its gap needs mending (a run of
     # headings and fences with no paragraph, list or table between them).
     MOST_BLOCKS = 6
-    # Blocks a live segment gathers before it is sealed: each seal renders the segment afresh
-    # (and lays the screen out), so a few blocks a seal, not one.
+    # Blocks a live segment gathers before it is sealed: a segment is what folds, and a seal
+    # lays the screen out, so a few blocks a seal, not one.
     LEAST_BLOCKS = 3
 
     DEFAULT_CSS = """
@@ -233,28 +310,59 @@ class ReplyText(Widget):
     async def write(self, text: str, *, final: bool = False) -> None:
         """Add `text` to what is shown (`final`: nothing more will come)."""
         live = self._live_text + text
+        if not final and self._grow(live):
+            return
         cut = segment_cut(live, self.MOST_BLOCKS, self.LEAST_BLOCKS) if text else 0
         if cut:  # seal the live segment with its complete blocks; the rest starts the next
-            await self._seal(self._live, live[:cut])
+            await self._end_segment(live[:cut])
             self._sealed_text += live[:cut]
             self._live: Markdown = LiveMarkdown()
             await self.mount(self._live)
             live = live[cut:]
         self._live_text = live
-        # A fence's opening line waits for its end: a half info string ("pyt") would make
-        # Pygments look for a lexer it hasn't got, which loads every lexer plugin once (~0.3 s).
-        opener = None if final else _HALF_FENCE.search(live)
-        shown = live[: opener.start()] if opener else live
+        shown = self._shown(live, final=final)
         source = self._live.source
         if shown == source and not final:
             return
         if not final and not cut and source and shown.startswith(source):
             await self._live.append(shown[len(source) :])
+            await self._live.settle()
             for block in self._live.children[:-1]:  # only the block being written keeps blank lines
                 _drop_reserve(block)
             self._mend(self._live)
         else:
             await self._render_segment(self._live, shown, live=not final)
+
+    async def _end_segment(self, text: str) -> None:
+        """Bring the live segment's blocks up to `text`, its complete blocks, and seal it."""
+        source = self._live.source
+        if text.startswith(source):
+            if text != source:
+                await self._live.append(text[len(source) :])
+        elif not source.startswith(text):  # what is shown is not the start of it (never seen)
+            await self._live.update(text)
+        await self._live.seal(text)
+        self._mend(self._live)
+
+    def _grow(self, live: str) -> bool:
+        """Show the live segment's text `live` by growing its last block in place, if that
+        is all it takes (then no segment can end either: its blocks are the same)."""
+        shown = self._shown(live, final=False)
+        source = self._live.source
+        if not source or not shown.startswith(source):
+            return False
+        if shown != source and not self._live.grow(shown[len(source) :]):
+            return False
+        self._live_text = live
+        return True
+
+    @staticmethod
+    def _shown(live: str, *, final: bool) -> str:
+        """What of the live segment's text to show: a fence's opening line waits for its
+        end (a half info string, "pyt", would make Pygments look for a lexer it hasn't
+        got, which loads every lexer plugin once: ~0.3 s)."""
+        opener = None if final else _HALF_FENCE.search(live)
+        return live[: opener.start()] if opener else live
 
     async def replace(self, text: str) -> None:
         """Show `text` instead of what is shown."""
@@ -264,13 +372,6 @@ class ReplyText(Widget):
             self.folding.forget()
             await self.mount(self._live)
         await self.write(text)
-
-    async def _seal(self, markdown: Markdown, text: str) -> None:
-        """End the live segment at `text`, its complete blocks, rendered afresh: updating
-        blocks in place as text arrives can leave one stale (a paragraph that became a setext
-        heading or a fence, say: oterm #308, still seen with Textual 8.2.8), and a list, table
-        or quote shows as source until now."""
-        await self._render_segment(markdown, text)
 
     async def _render_segment(self, markdown: Markdown, text: str, *, live: bool = False) -> None:
         if isinstance(markdown, LiveMarkdown):
