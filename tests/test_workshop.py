@@ -402,6 +402,12 @@ def test_cli_link_reports_a_broken_file_and_unlink(tmp_path: Path) -> None:
     assert "no longer linked" in ok(tuichat(db, "pipes", "unlink", "linked")).stdout
 
 
+def save_whole(path: Path, text: str) -> None:
+    spare = path.with_suffix(".saving")
+    spare.write_text(text)
+    spare.replace(path)
+
+
 def test_cli_watch_prints_each_reload(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -419,9 +425,11 @@ def test_cli_watch_prints_each_reload(tmp_path: Path) -> None:
         assert process.stdout is not None
         assert "watching" in process.stdout.readline()
         assert "unchanged" in process.stdout.readline()
-        path.write_text(ANSWER.format("v2 longer"))
+        # Saved whole, as an editor saves: a plain write_text truncates first, and a poll
+        # between the truncation and the write (a loaded machine) would see an empty file.
+        save_whole(path, ANSWER.format("v2 longer"))
         assert "reloaded 'watched'" in process.stdout.readline()
-        path.write_text(BROKEN)
+        save_whole(path, BROKEN)
         line = process.stdout.readline()
         assert "error:" in line and "SyntaxError" in line
     finally:
