@@ -13,6 +13,7 @@ import pytest
 from tests.wheels import build_wheel, uninstall
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError
 from tuichat.runtime.host import PipeHost
+from tuichat.runtime.importing import ImportRefused
 from tuichat.runtime.library import EXPORT_FIELDS, FunctionLibrary, InstallPolicy
 from tuichat.runtime.loading.requirements import RequirementConflict, RequirementError
 from tuichat.store import Store
@@ -133,8 +134,8 @@ async def test_export_then_import_round_trip(library: FunctionLibrary, tmp_path:
 
     other = await Store.open(tmp_path / "other.db")
     try:
-        results = await FunctionLibrary(PipeHost(other)).import_all(json.loads(json.dumps(exported)))
-        assert [(label, type(outcome).__name__) for label, outcome in results] == [(f["id"], "NewFunction") for f in exported]
+        summary = await FunctionLibrary(PipeHost(other)).import_all(json.loads(json.dumps(exported)))
+        assert [(added.row.id, added.replaced) for added in summary.added] == [(f["id"], False) for f in exported]
         kept = ("id", "name", "type", "content", "meta", "is_active", "is_global")
         again = [{k: getattr(row, k) for k in kept} for row in await other.functions.list()]
         assert again == [{k: item[k] for k in kept} for item in exported]
@@ -142,20 +143,25 @@ async def test_export_then_import_round_trip(library: FunctionLibrary, tmp_path:
         await other.close()
 
 
-async def test_import_reports_bad_items_and_keeps_going(library: FunctionLibrary, store: Store) -> None:
+async def test_import_is_all_or_nothing_and_lists_every_problem(library: FunctionLibrary, store: Store) -> None:
     items = [
         {"id": "good", "name": "Good", "content": "class Pipe:\n    def pipe(self, body):\n        return 'ok'\n"},
         {"id": "broken", "content": "class Pipe:\n    def pipe(self, body)\n"},
         {"name": "no id"},
         {"id": "Not Valid!", "content": "class Pipe: pass\n"},
     ]
-    results = await library.import_all(items)
-    outcomes = {label: outcome for label, outcome in results}
-    assert outcomes["good"].row.name == "Good"  # type: ignore[union-attr]
-    assert "SyntaxError" in str(outcomes["broken"])
-    assert "needs a string `id` and `content`" in str(outcomes["item 3"])
-    assert "Not Valid!" in str(outcomes["Not Valid!"])
-    assert [row.id for row in await store.functions.list()] == ["good"]
+    with pytest.raises(ImportRefused) as refused:
+        await library.import_all(items, where="export.json")
+    assert [(p.position, p.field) for p in refused.value.problems] == [
+        (2, "content"), (3, "id"), (3, "content"), (4, "id"),
+    ]
+    text = str(refused.value)
+    assert text.startswith("export.json: nothing was imported, because 3 of 4 functions have problems")
+    assert "item 2 (id 'broken'), content: SyntaxError" in text
+    assert "item 4, id: 'Not Valid!' is not a valid id" in text and "'not_valid'" in text
+    assert await store.functions.get("good") is None  # the good one is not stored either
+    summary = await library.import_all(items[:1])
+    assert [added.row.name for added in summary.added] == ["Good"]
 
 
 def test_cli_export_all_then_import(tmp_path: Path) -> None:
@@ -173,7 +179,7 @@ def test_cli_export_all_then_import(tmp_path: Path) -> None:
     export.write_text(dumped.stdout)
     cli(second, "pipes", "list")  # seeds the examples, so importing must replace them
     refused = cli(second, "pipes", "import", str(export))
-    assert refused.returncode == 1 and "already stored" in refused.stderr
+    assert refused.returncode == 1 and "already stored" in refused.stderr and "--replace" in refused.stderr
     imported = cli(second, "pipes", "import", str(export), "--replace")
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.count("updated pipe") == 5

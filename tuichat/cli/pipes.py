@@ -6,15 +6,21 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tuichat.cli.commands import UsageError, install_policy, parse_json, when
+from tuichat.cli.commands import UsageError, install_policy, when
 from tuichat.cli.output import dump_json, table
 from tuichat.runtime.errors import FunctionLoadError
+from tuichat.runtime.importing import ImportRefused
 from tuichat.runtime.library import FunctionLibrary, NewFunction, decode_source
 from tuichat.runtime.reply.present import first_line, pipe_id_of
+from tuichat.runtime.transfer import TransferError, read_functions_export
+from tuichat.runtime.transfer import parse_json as parse_json_text
 from tuichat.runtime.valve_fields import read_function_valves
 from tuichat.runtime.watch import FileWatch, WatchReport, link_file
+
+if TYPE_CHECKING:
+    from tuichat.runtime.host import ModelListing
 
 
 def read_file(path: Path) -> bytes:
@@ -38,7 +44,8 @@ async def pipes_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
     return await report_added(added, library)
 
 
-async def report_added(added: NewFunction, library: FunctionLibrary) -> int:
+async def report_added(added: NewFunction, library: FunctionLibrary, listed: Listed | None = None) -> int:
+    """Say what was stored, and the models a pipe offers now (from `listed`, else listed now)."""
     row = added.row
     print(f"{'updated' if added.replaced else 'added'} {row.type} '{row.id}' ({row.name})")
     if added.installed:
@@ -50,25 +57,49 @@ async def report_added(added: NewFunction, library: FunctionLibrary) -> int:
     if added.warning is not None:
         print(f"tuichat: warning: {added.warning}", file=sys.stderr)
     if row.type == "pipe":
-        listed = await library.host.models_of(row.id)  # this function alone: no other pipe is loaded
-        models = [m["id"] for m in listed.models]
+        if listed is not None:  # an import: one listing for every function it stored
+            models, error = listed.models.get(row.id, []), listed.errors.get(row.id)
+        else:  # this function alone: no other pipe is loaded
+            alone = await library.host.models_of(row.id)
+            models, error = [m["id"] for m in alone.models], alone.error
         print("models: " + (", ".join(models) if models else "none"))
-        if listed.error:
-            print(f"tuichat: warning: {listed.error}", file=sys.stderr)
+        if error:
+            print(f"tuichat: warning: {error}", file=sys.stderr)
     return 0
 
 
+class Listed:
+    """A model listing by pipe, worked out once (an import reports thousands of functions)."""
+
+    def __init__(self, listing: ModelListing) -> None:
+        self.models: dict[str, list[str]] = {}
+        for model in listing.models:
+            self.models.setdefault(pipe_id_of(model["id"]), []).append(model["id"])
+        self.errors = listing.errors
+
+
 async def pipes_import(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    """All or nothing: a file with any bad item stores nothing, and every problem is listed."""
     path = Path(args.file)
-    text = decode_source(read_file(path), str(path))
-    functions = parse_json(text, str(path))
+    functions = read_functions_export(path)
+    try:
+        summary = await library.import_all(
+            functions, existing="replace" if args.replace else "refuse", policy=install_policy(args), where=str(path)
+        )
+    except ImportRefused as refused:
+        print(f"tuichat: {refused}", file=sys.stderr)
+        return 1
+    pipes_on = any(a.row.type == "pipe" and a.problem is None for a in summary.added)
+    listed = Listed(await library.host.list_models()) if pipes_on else None  # once, not once a function
     failed = 0
-    for label, outcome in await library.import_all(functions, replace=args.replace, policy=install_policy(args)):
-        if isinstance(outcome, Exception):
-            failed += 1
-            print(f"tuichat: {path}: {label}: {outcome}", file=sys.stderr)
-        elif await report_added(outcome, library):
-            failed += 1
+    for added in summary.added:
+        failed += await report_added(added, library, listed)
+    replaced = sum(added.replaced for added in summary.added)
+    print(
+        f"imported {len(summary.added)} of {len(functions)} function{'s' if len(functions) != 1 else ''} from {path} "
+        f"({len(summary.added) - replaced} added, {replaced} updated"
+        + (f", {len(summary.off)} switched off" if summary.off else "") + ")"
+    )
     return 1 if failed else 0
 
 
@@ -144,7 +175,7 @@ async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> in
     user_valves = args.action == "user-valves"
     user_id = (await library.store.users.local())["id"] if user_valves else None
     if args.set is not None or args.reset:
-        values = parse_json(args.set, "--set", want=dict) if args.set is not None else {}
+        values = _valves_json(args.set) if args.set is not None else {}
         stored = await library.set_valves(args.id, values, user_id=user_id, merge=not args.reset)
         print(f"stored: {dump_json(stored)}")
         return 0
@@ -158,6 +189,18 @@ async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> in
          for f in valves.fields],
     )  # fmt: skip
     return 0
+
+
+def _valves_json(text: str) -> dict[str, Any]:
+    """`--set`'s JSON object. NaN and Infinity are read here and refused by the valves check,
+    which names the field; nesting too deep for the parser is a usage error, not a traceback."""
+    try:
+        value = parse_json_text(text, "--set")
+    except TransferError as error:
+        raise UsageError(f"{error}: {text[:60]!r}{'...' if len(text) > 60 else ''}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f'--set must be a JSON object like {{"KEY": "value"}}, not {text!r}')
+    return value
 
 
 async def pipes_new(args: argparse.Namespace, library: FunctionLibrary) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
 from tuichat.runtime.host import PipeHost
@@ -30,13 +30,15 @@ from tuichat.runtime.transfer import (
     example_source,
     export_functions,
     function_meta,
-    import_functions,
     seed_examples,
     write_atomically,
 )
 from tuichat.runtime.valves import validate_for_storage, valves_class
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename, validate_function_id
 from tuichat.store.functions import VersionOrigin
+
+if TYPE_CHECKING:
+    from tuichat.runtime.importing import ExistingPolicy, ImportSummary
 
 __all__ = [  # with what it re-exports from tuichat.runtime.transfer, where it now lives
     "EXAMPLE_IDS", "EXPORT_FIELDS", "TEMPLATES", "FunctionExists", "FunctionLibrary", "FunctionNotFound", "InstallPolicy",
@@ -135,7 +137,7 @@ class FunctionLibrary:
                 "Pass --replace to update it, or --id to store this one under another id."
             )
         content = replace_imports(content)
-        _check_syntax(fid, content)
+        check_syntax(fid, content)
         frontmatter = extract_frontmatter(content)
         requirements = check_requirements(frontmatter.get("requirements", ""))
         fields: dict[str, Any] = {"name": name or frontmatter.get("title") or fid, "content": content, "meta": function_meta(frontmatter)}
@@ -146,7 +148,7 @@ class FunctionLibrary:
         # and one that imports fine without them (optional or stdlib ones) is on.
         not_installed = None if result.ok else f"requirements not installed: {result.message}"
         try:
-            loaded = await self._load(fid, content, policy, installed, source)
+            loaded = await self.load_source(fid, content, policy, installed, source)
         except FunctionLoadError as error:
             if not_installed is None:
                 raise
@@ -186,7 +188,7 @@ class FunctionLibrary:
         try:
             if not content.strip():
                 raise SourceError(f"the source of '{function_id}' is empty: a pipe needs a `class Pipe` with a `pipe` method.")
-            _check_syntax(row.id, content)
+            check_syntax(row.id, content)
             frontmatter = extract_frontmatter(content)
             requirements = check_requirements(frontmatter.get("requirements", ""))
             fields: dict[str, Any] = {
@@ -199,7 +201,7 @@ class FunctionLibrary:
                 installed = list(result.requested)
             not_installed = None if result.ok else f"requirements not installed: {result.message}"
             try:
-                loaded = await self._load(row.id, content, policy, installed, None)
+                loaded = await self.load_source(row.id, content, policy, installed, None)
             except FunctionLoadError as error:
                 if not_installed is None:
                     raise
@@ -295,7 +297,7 @@ class FunctionLibrary:
         requirements = check_requirements(extract_frontmatter(replace_imports(content)).get("requirements", ""))
         return [str(req) for req in missing_requirements(requirements)]
 
-    async def _load(
+    async def load_source(
         self, fid: str, content: str, policy: InstallPolicy, installed: list[str], source: str | None
     ) -> LoadedFunction:
         """Load; with `install_missing`, install each module the code lacks and load again."""
@@ -336,7 +338,7 @@ class FunctionLibrary:
         result = await policy.install(requirements)
         not_installed = None if result.ok else f"requirements not installed: {result.message}"
         try:
-            loaded = await self._load(row.id, row.content, policy, [], None)
+            loaded = await self.load_source(row.id, row.content, policy, [], None)
         except FunctionLoadError as error:
             if not_installed is not None:
                 problem = f"{not_installed}. Without them it does not load: {error}"
@@ -385,10 +387,12 @@ class FunctionLibrary:
         return await export_functions(self.store)
 
     async def import_all(
-        self, functions: Any, *, replace: bool = False, policy: InstallPolicy | None = None
-    ) -> list[tuple[str, NewFunction | Exception]]:
-        """Add each exported function; one that fails is reported and the rest go on."""
-        return await import_functions(self, functions, replace=replace, policy=policy)
+        self, functions: Any, *, existing: ExistingPolicy = "refuse", policy: InstallPolicy | None = None, where: str = "the export"
+    ) -> ImportSummary:
+        """Import an Open WebUI functions export, all or nothing (`importing.import_functions`)."""
+        from tuichat.runtime.importing import import_functions  # it builds on this module
+
+        return await import_functions(self, functions, existing=existing, policy=policy, where=where)
 
     async def seed_examples(self) -> list[str]:
         """Give an empty store the example pipes, once; a user who deletes them keeps that."""
@@ -405,7 +409,7 @@ def guess_type(content: str) -> str:
     return next((kind for cls, kind in (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action")) if cls in names), "pipe")
 
 
-def _check_syntax(function_id: str, content: str) -> None:
+def check_syntax(function_id: str, content: str) -> None:
     """A syntax error is reported before anything is installed or stored."""
     try:
         compile(content, source_filename(function_id), "exec", dont_inherit=True)

@@ -2,7 +2,7 @@
 
 A pipe's .py file (read with errors that say what is wrong and what to do), the `meta` its
 frontmatter is stored as and the manifest read back from it, Open WebUI's functions export
-JSON (checked, imported, exported), and the example pipes a new store is seeded with. The
+JSON (read and exported; importing it is `tuichat.runtime.importing`), and the example pipes a new store is seeded with. The
 TUI and the CLI both use these, so a file is judged the same way wherever it is opened.
 """
 
@@ -14,14 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tuichat.runtime.errors import RuntimeErrorBase
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.store import FunctionRow, Store
-
-if TYPE_CHECKING:
-    from tuichat.runtime.library import FunctionLibrary, InstallPolicy, NewFunction
 
 EXAMPLES_SEEDED = "examples_seeded"
 EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown")
@@ -145,19 +142,33 @@ def frontmatter_line(text: str, key: str) -> int | None:
 
 
 # -- Open WebUI's functions export ------------------------------------------------------------
+
+
 def parse_functions_export(text: str, where: str) -> list[Any]:
     """The function objects in an export's text; says plainly when it is not one."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise TransferError(f"{where} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    data = parse_json(text, where)
     if not isinstance(data, list):
-        kind = "object" if isinstance(data, dict) else type(data).__name__
+        kind = json_kind(data)
         raise TransferError(
             f"{where} is not an Open WebUI functions export: that is a JSON list of functions, "
             f"and this file holds a JSON {kind}"
         )
     return data
+
+
+def parse_json(text: str, where: str) -> Any:
+    """JSON text, or a TransferError that says where it is wrong; nesting too deep for Python's
+    parser is refused with a message, not a RecursionError. NaN and Infinity (not JSON, though
+    Python reads them) are read as floats: the checks that follow name the field holding one."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise TransferError(f"{where} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise TransferError(
+            f"{where} nests lists or objects too deeply to read (about 1,000 levels or more); "
+            "an Open WebUI export nests a few levels. Check that this is the right file."
+        ) from None
 
 
 def read_functions_export(path: Path) -> list[Any]:
@@ -173,85 +184,19 @@ async def export_functions(store: Store) -> list[dict[str, Any]]:
     return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await store.functions.list()]
 
 
-def _importable(item: Any) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("content"), str)
+def json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "list", dict: "object"}.get(type(value), type(value).__name__)
 
 
-async def stored_ids(store: Store, functions: list[Any]) -> list[str]:
-    """The ids in an export that are already stored, as the export spells them."""
-    stored = {row.id for row in await store.functions.list()}
-    return [item["id"] for item in functions if _importable(item) and item["id"].lower() in stored]
-
-
-async def export_requirements(library: FunctionLibrary, functions: list[Any], *, skip: list[str]) -> list[str]:
-    """The packages the functions to import (all but `skip`) need and that are not installed."""
-    skipped = {fid.lower() for fid in skip}
-    missing: list[str] = []
-    for item in functions:
-        if _importable(item) and item["id"].lower() not in skipped:
-            try:
-                missing += [req for req in await library.missing_for(item["content"]) if req not in missing]
-            except ValueError:  # RequirementError: the import reports it for that function
-                pass
-    return missing
-
-
-ImportResults = list[tuple[str, "NewFunction | Exception"]]
-
-
-async def import_functions(
-    library: FunctionLibrary, functions: Any, *, replace: bool = False, policy: InstallPolicy | None = None
-) -> ImportResults:
-    """Add each exported function; one that fails is reported and the rest go on."""
-    if not isinstance(functions, list):
-        raise SourceError("an Open WebUI functions export is a JSON list of function objects")
-    results: ImportResults = []
-    for position, item in enumerate(functions, start=1):
-        label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else f"item {position}"
-        try:
-            results.append((label, await _import_one(library, item, position, replace, policy)))
-        except (RuntimeErrorBase, ValueError) as error:
-            results.append((label, error))
-    return results
-
-
-async def _import_one(
-    library: FunctionLibrary, item: Any, position: int, replace: bool, policy: InstallPolicy | None
-) -> NewFunction:
-    if not _importable(item):
-        raise SourceError(f"item {position} is not a function: it needs a string `id` and `content`")
-    added = await library.add(
-        item["content"], function_id=item["id"], name=item.get("name") or None, replace=replace, policy=policy, origin="imported"
-    )
-    keep = {"is_global": bool(item.get("is_global", False))}
-    if added.problem is None:
-        keep["is_active"] = bool(item.get("is_active", True))
-    added.row = await library.store.functions.update(added.row.id, **keep)
-    return added
-
-
-@dataclass
-class ImportSummary:
-    """An import's results sorted for a report: stored, stored but off, skipped, failed."""
-
-    added: list[NewFunction]
-    skipped: list[str]  # already stored, and not replaced
-    failed: list[tuple[str, Exception]]
-
-    @classmethod
-    def of(cls, results: ImportResults) -> ImportSummary:
-        from tuichat.runtime.library import FunctionExists, NewFunction
-
-        return cls(
-            [outcome for _, outcome in results if isinstance(outcome, NewFunction)],
-            [label for label, outcome in results if isinstance(outcome, FunctionExists)],
-            [(label, o) for label, o in results if isinstance(o, Exception) and not isinstance(o, FunctionExists)],
-        )
-
-    @property
-    def off(self) -> list[str]:
-        """Stored switched off, until their packages are installed."""
-        return [added.row.id for added in self.added if added.problem]
+def shown_value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, allow_nan=True) if not isinstance(value, (dict, list)) else json_kind(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # -- the examples -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+import math
 import re
 import types
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
-from tuichat.runtime.valves import dump_set
+from tuichat.runtime.valves import dump_set, not_finite
 
 if TYPE_CHECKING:
     from tuichat.runtime.library import FunctionLibrary
@@ -231,13 +232,25 @@ def _from_raw(valve: ValveField, entry: Any) -> Any:
             raise ValueError(f"Not a whole number: {text}") from None
     if valve.kind == "float":
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise ValueError(f"Not a number: {text}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{text} is not a finite number, and JSON cannot store NaN or Infinity: enter a number like 0.5")
+        return number
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"Not valid JSON ({exc.msg} at column {exc.colno}); strings need double quotes") from None
+    except RecursionError:
+        raise ValueError("Nested too deeply to read: use a flatter value") from None
+    if (found := not_finite(value)) is not None:
+        where, what = found
+        at = f" at {where}" if where else ""
+        if what.startswith("nested"):
+            raise ValueError(f"Nested too deeply{at} ({what}): use a flatter value")
+        raise ValueError(f"{what}{at} is not valid JSON, and cannot be stored: use a finite number, or null")
+    return value
 
 
 def _field_errors(cls: type[BaseModel], exc: ValidationError) -> dict[str, str]:

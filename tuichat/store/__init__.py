@@ -14,6 +14,7 @@ import aiosqlite
 
 from tuichat.store.chats import ChatRepo, ChatRow, MessageRow
 from tuichat.store.database import Database
+from tuichat.store.drafts import DraftRepo
 from tuichat.store.errors import StoreError
 from tuichat.store.functions import FunctionRepo, FunctionRow, FunctionVersion
 from tuichat.store.ids import (
@@ -40,7 +41,7 @@ __all__ = [
 
 
 class Store(Database):
-    """The database with its repositories: `functions`, `chats`, `users`, `settings`."""
+    """The database with its repositories: `functions`, `chats`, `users`, `settings`, `drafts`."""
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, readonly: bool
@@ -50,6 +51,7 @@ class Store(Database):
         self.chats = ChatRepo(self)
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
+        self.drafts = DraftRepo(self)
 
     async def _after_open(self) -> None:
         if not self.readonly:

@@ -31,6 +31,7 @@ from tuichat.store.columns import (
     require_str,
 )
 from tuichat.store.database import Database
+from tuichat.store.drafts import draft_setting
 from tuichat.store.errors import StoreError
 from tuichat.store.search import MATCH_END, MATCH_START, SearchHit, match_expression, search
 from tuichat.store.writers import Writer, is_gone, this_process
@@ -127,8 +128,10 @@ class ChatRepo:
             return await self._require(id)
 
     async def delete(self, id: str) -> bool:
-        """Delete a chat with its messages and their events; False if there was none."""
-        return await self._db.execute("DELETE FROM chat WHERE id = ?", (id,)) > 0
+        """Delete a chat with its messages, their events and its prompt draft; False if there was none."""
+        async with self._db.transaction():
+            await self._db.execute("DELETE FROM setting WHERE key = ?", (draft_setting(id),))
+            return await self._db.execute("DELETE FROM chat WHERE id = ?", (id,)) > 0
 
     # -- messages -------------------------------------------------------------------
 

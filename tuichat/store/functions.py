@@ -48,7 +48,8 @@ SET_USER_VALVES: Final = (
 )
 
 # Why a version was recorded; shown in the editor's history.
-VersionOrigin = Literal["created", "saved", "imported", "restored", "watched", "stored", "duplicated"]
+# "unsaved": the editor's text when tuichat was ended (SIGTERM, SIGHUP) before it was saved.
+VersionOrigin = Literal["created", "saved", "imported", "restored", "watched", "stored", "duplicated", "unsaved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,13 @@ class FunctionRepo:
         )
         assert row is not None
         return FunctionVersion.from_row(row)
+
+    async def latest_version(self, id: str) -> FunctionVersion | None:
+        """The newest version of a function (None: it has none)."""
+        row = await self._db.fetchone(
+            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,)
+        )
+        return None if row is None else FunctionVersion.from_row(row)
 
     async def versions(self, id: str) -> builtins.list[FunctionVersion]:
         """Every version of a function, newest first."""

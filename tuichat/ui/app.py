@@ -122,6 +122,14 @@ class TuichatApp(App[int]):
             self.services = services
             return services
 
+    async def action_quit(self) -> None:
+        """ctrl+q, and Quit in the command palette: a pipe editor with unsaved changes asks first
+        (save and quit / quit without saving / stay). Prompt drafts are stored as screens close."""
+        editors = sys.modules.get("tuichat.ui.workshop.unsaved_changes")  # imported with the first editor
+        if editors is not None and not editors.ask_before_quit(self):
+            return
+        self.exit()
+
     def report_watch(self, report: WatchReport) -> None:
         if report.message.startswith("unchanged"):
             return
@@ -204,6 +212,9 @@ class TuichatApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, Replies):
                 await screen.interrupt_reply(signal.Signals(signum).name)
+        editors = sys.modules.get("tuichat.ui.workshop.unsaved_changes")  # imported with the first editor
+        if editors is not None:  # no one is there to ask: unsaved edits go to the pipe's history
+            await editors.keep_unsaved_edits(self)
         self.exit(128 + signum)
 
     async def on_unmount(self) -> None:

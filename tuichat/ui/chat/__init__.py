@@ -6,4 +6,5 @@
     commands.py   what the user does to a chat: rename, delete, search, export, system
                   prompt, stream on/off, selecting and copying replies
     panes.py      which side panes show, by terminal size and the stored choices
+    drafts.py     the prompt's text kept as each chat's draft, across switches and restarts
 """

@@ -45,6 +45,8 @@ class ChatCommands:
 
         async def delete(sure: bool | None) -> None:
             if sure:
+                if self.drafts is not None:
+                    self.drafts.forget(chat.id)  # its draft goes with it: not stored again
                 await self.store.chats.delete(chat.id)
                 self.shown_titles.pop(chat.id, None)
                 await self.refresh_chats()

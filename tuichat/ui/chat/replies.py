@@ -73,6 +73,8 @@ class Replies:
             self.action_pick_model()
             return
         event.prompt.clear()
+        if self.drafts is not None:  # sent: the chat's draft goes now, not a second later
+            self.run_worker(self.drafts.save(), group="drafts", exit_on_error=False)
         self.start_reply(event.text)
 
     @work(group="reply", exclusive=True, exit_on_error=False)

@@ -6,6 +6,7 @@ start-up costs only Textual and SQLite.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,12 +17,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
 from tuichat.store import ChatRow, Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat.commands import ChatCommands
+from tuichat.ui.chat.drafts import PromptDrafts
 from tuichat.ui.chat.panes import Panes
 from tuichat.ui.chat.replies import Replies
 from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from tuichat.runtime.host import ModelListing
     from tuichat.runtime.services import Services
     from tuichat.runtime.turn import Turn
+
+log = logging.getLogger(__name__)
 
 LAST_MODEL = "last_model"
 WARM_LANGUAGES = ("python", "bash", "json", "javascript")  # the fences replies use most
@@ -88,6 +92,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         # Titles a pipe set with `chat:title`: shown for this session, never stored (spec §8).
         self.shown_titles: dict[str, str] = {}
         self.panes = Panes()
+        self.drafts: PromptDrafts | None = None  # the prompt's text kept per chat, once mounted
 
     @property
     def store(self) -> Store:
@@ -114,12 +119,17 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self.query_one(Conversation).model_names = self.model_name
         await self.refresh_chats()
         self._show_title()
-        self.query_one(Prompt).focus()
+        prompt = self.query_one(Prompt)
+        self.drafts = PromptDrafts(prompt, self.store.drafts)
+        await self.drafts.show(None)
+        prompt.focus()
         self.call_after_refresh(self.set_timer, RUNTIME_DELAY, self._start_runtime)
 
     # -- state shown in the header and footer ----------------------------------------------
     def watch_chat(self) -> None:
         self._show_title()
+        if self.chat is not None and self.drafts is not None:  # a first message may have created it
+            self.run_worker(self.drafts.created(self.chat.id), group="drafts", exit_on_error=False)
 
     def watch_model_id(self) -> None:
         self._show_title()
@@ -235,6 +245,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
         chat = await self.store.chats.get(chat_id) if chat_id else None
+        if self.drafts is not None:
+            await self.drafts.show(chat.id if chat else None)
         self.new_chat_settings = NewChatSettings()
         messages = await self.store.chats.messages(chat_id) if chat_id else []
         if chat is not None and chat.model_id:
@@ -257,6 +269,19 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
 
     def action_new_chat(self) -> None:
         self.run_worker(self.open_chat(None), group="open", exclusive=True, exit_on_error=False)
+
+    @on(TextArea.Changed, "#prompt")
+    def _prompt_changed(self) -> None:
+        if self.drafts is not None:
+            self.drafts.changed()
+
+    async def on_unmount(self) -> None:
+        """Closing (the app quits): keep what was typed since the draft was last stored."""
+        if self.drafts is not None:
+            try:
+                await self.drafts.save()
+            except Exception:  # noqa: BLE001 - the app is closing: a draft lost must not stop it
+                log.exception("the prompt's draft could not be stored")
 
     @on(Prompt.Page)
     def _page(self, event: Prompt.Page) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Iterable
 from functools import cache
 
 from markdown_it import MarkdownIt
@@ -146,12 +148,17 @@ class LiveMarkdown(Markdown):
             _quiet_update(last, Content((last.source or "").rstrip("\n")))
         return True
 
+    def blocks_from_last(self, text: str) -> int:
+        """How many top-level blocks `text` holds from where the last block starts."""
+        blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
+        first_line = blocks[-1].source_range[0] if blocks else 0
+        tokens = _parser().parse("".join(text.splitlines(keepends=True)[first_line:]))
+        return sum(1 for token in tokens if token.level == 0 and token.nesting >= 0)
+
     async def settle(self) -> None:
         """Render the lists, tables and quotes above the block being written: they are
         complete (no text appended later can change a block above the last)."""
-        for block in self.children[:-1]:
-            if isinstance(block, _SourceBlock):
-                await self._render_block(block)
+        await self._render_sources(self.children[:-1])
 
     async def seal(self, text: str) -> None:
         """End the segment at `text`, its complete blocks: the block that follows goes to
@@ -164,25 +171,27 @@ class LiveMarkdown(Markdown):
         if after:
             await self.remove_children(after)
         self.live = False
-        for block in list(self.children):
-            if isinstance(block, _SourceBlock):
-                await self._render_block(block)
-            else:
-                _drop_reserve(block)
+        for block in self.children:
+            _drop_reserve(block)
+        await self._render_sources(self.children)
 
-    async def _render_block(self, block: MarkdownBlock) -> None:
-        """Replace a block shown as source by its rendering."""
-        live, self.live = self.live, False  # the real widgets, not the live ones
-        try:
-            rendered = list(self._parse_markdown(_parser().parse(block.source or "")))
-        finally:
-            self.live = live
-        start = block.source_range[0]
-        for new in rendered:
-            new.source_range = (new.source_range[0] + start, new.source_range[1] + start)
-        if rendered:
-            await self.mount_all(rendered, before=block)
-        await block.remove()
+    async def _render_sources(self, blocks: Iterable[Widget]) -> None:
+        """Replace the blocks shown as source by their rendering, all in one round trip."""
+        pending: list[Awaitable[object]] = []
+        for block in [block for block in blocks if isinstance(block, _SourceBlock)]:
+            live, self.live = self.live, False  # the real widgets, not the live ones
+            try:
+                rendered = list(self._parse_markdown(_parser().parse(block.source or "")))
+            finally:
+                self.live = live
+            start = block.source_range[0]
+            for new in rendered:
+                new.source_range = (new.source_range[0] + start, new.source_range[1] + start)
+            if rendered:
+                pending.append(self.mount_all(rendered, before=block))
+            pending.append(block.remove())
+        if pending:
+            await asyncio.gather(*pending)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
@@ -334,14 +343,17 @@ class ReplyText(Widget):
             await self._render_segment(self._live, shown, live=not final)
 
     async def _end_segment(self, text: str) -> None:
-        """Bring the live segment's blocks up to `text`, its complete blocks, and seal it."""
-        source = self._live.source
-        if text.startswith(source):
+        """Bring the live segment's blocks up to `text`, its complete blocks, and seal it.
+        When `text` adds blocks of its own (a burst of tokens), the segment renders afresh:
+        appending would build live blocks only for the seal to replace them."""
+        live, source = self._live, self._live.source
+        if text.startswith(source) and live.blocks_from_last(text) <= 1:
             if text != source:
-                await self._live.append(text[len(source) :])
-        elif not source.startswith(text):  # what is shown is not the start of it (never seen)
-            await self._live.update(text)
-        await self._live.seal(text)
+                await live.append(text[len(source) :])
+        elif not (source.startswith(text) and live.blocks_from_last(text) <= 1):
+            live.live = False
+            await live.update(text)
+        await live.seal(text)
         self._mend(self._live)
 
     def _grow(self, live: str) -> bool:

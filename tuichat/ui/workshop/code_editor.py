@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 
+from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.document._document import EditResult, Location
+from textual.document._edit import Edit
+from textual.document._wrapped_document import WrappedDocument
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widgets import Collapsible, Input, Label, Static, TextArea
 from textual.widgets.text_area import Document, LanguageDoesNotExist, Selection
 
 LANGUAGE = "python"
+HIGHLIGHT_MARGIN = 150  # lines highlighted above and below the view
 
 
 class CodeEditor(TextArea):
@@ -29,6 +37,111 @@ class CodeEditor(TextArea):
         Binding("ctrl+shift+home", "document_edge(False, True)", "Select to start", id="editor.select_start", show=False),
         Binding("ctrl+shift+end", "document_edge(True, True)", "Select to end", id="editor.select_end", show=False),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._widest: int | None = None  # the widest line, in cells: the width to scroll
+        self._editing: Edit | None = None
+        self._highlighted: tuple[int, int] | None = None  # the lines highlighted (None: all)
+        self._text: str | None = None  # the text, while unchanged
+        super().__init__(*args, **kwargs)
+
+    # -- large sources: what TextArea re-counts over the whole text on every key ----------------
+    def _set_document(self, text: str, language: str | None) -> None:
+        self._widest = None
+        self._text = None
+        super()._set_document(text, language)
+        self._text = None
+
+    def _rewrap_and_refresh_virtual_size(self) -> None:
+        wrapped = self.wrapped_document
+        if type(wrapped) is WrappedDocument:  # a new document's, wrapped (at width 0) as it was made
+            wrapped.__class__ = CountedWrappedDocument
+            cast(CountedWrappedDocument, wrapped)._unwrapped = wrapped._width == 0
+        super()._rewrap_and_refresh_virtual_size()
+
+    def edit(self, edit: Edit) -> EditResult:
+        self._text = None
+        self._editing = edit  # so that the size is worked out from the lines it changed
+        try:
+            return super().edit(edit)
+        finally:
+            self._editing = None
+            self._text = None
+
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        self._text = None
+        super()._undo_batch(edits)
+        self._text = None
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        self._text = None
+        super()._redo_batch(edits)
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        """The whole text, joined once per change: TextArea reads it for every line it paints (to
+        know whether to show its placeholder), and the editor to know whether it is modified."""
+        if self._text is None:
+            self._text = self.document.text
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.load_text(value)
+
+    def _refresh_size(self) -> None:
+        """TextArea measures every line for the width after each edit (~30 ms a key at 1 MB): here
+        only the lines an edit changed are measured. The width only grows while editing (a line
+        made shorter leaves a little room to scroll); it is measured afresh otherwise (a load,
+        an undo, a resize)."""
+        if self.soft_wrap:
+            super()._refresh_size()
+            return
+        document = self.text_document
+        result = self._editing._edit_result if self._editing is not None else None
+        if self._widest is None or self._editing is None or result is None:
+            self._widest = document.get_size(self.indent_width).width
+        else:
+            top, bottom = self._editing.top[0], min(result.end_location[0], document.line_count - 1)
+            widths = (cell_len(document[row].expandtabs(self.indent_width)) for row in range(top, bottom + 1))
+            self._widest = max(self._widest, *widths)
+        self.virtual_size = Size(self._widest + self.gutter_width + 1, document.line_count)
+        self._refresh_scrollbars()
+
+    def _build_highlight_map(self) -> None:
+        """TextArea queries the whole syntax tree for highlights after every edit (most of a key's
+        cost in a large source); here only the lines in view and HIGHLIGHT_MARGIN around them,
+        again when scrolling leaves them (`render_lines`)."""
+        if self.soft_wrap or not self._highlight_query:
+            self._highlighted = None
+            super()._build_highlight_map()
+            return
+        self._line_cache.clear()
+        highlights = self._highlights
+        highlights.clear()
+        top, bottom = self._visible_line_indices
+        first, last = max(0, top - HIGHLIGHT_MARGIN), bottom + HIGHLIGHT_MARGIN
+        self._highlighted = (first, last)
+        captures = self.document.query_syntax_tree(self._highlight_query, start_point=(first, 0), end_point=(last + 1, 0))
+        for name, nodes in captures.items():
+            for node in nodes:
+                (start_row, start_column), (end_row, end_column) = node.start_point, node.end_point
+                if start_row == end_row:
+                    highlights[start_row].append((start_column, end_column, name))
+                    continue
+                highlights[start_row].append((start_column, None, name))
+                for row in range(max(start_row + 1, first), min(end_row, last + 1)):  # a long string: only what is near
+                    highlights[row].append((0, None, name))
+                highlights[end_row].append((0, end_column, name))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        window = self._highlighted
+        if window is not None:
+            top, bottom = self._visible_line_indices
+            if top < window[0] or bottom > window[1]:
+                self._build_highlight_map()
+        return super().render_lines(crop)
 
     @property
     def text_document(self) -> Document:
@@ -81,6 +194,36 @@ class CodeEditor(TextArea):
         """The index in the text of the selection's start (or end)."""
         start, stop = sorted(self.selection)
         return self.text_document.get_index_from_location(stop if end else start)
+
+
+class CountedWrappedDocument(WrappedDocument):
+    """A WrappedDocument that counts its height once per (re)wrap: TextArea reads the height for
+    every line it paints, and WrappedDocument adds it up over every line each time (a 5 MB
+    source: ~50,000 lines summed ~75 times a paint). Without soft wrap, wrapping again what
+    is already in step is skipped (opening a document wrapped it twice)."""
+
+    _height: int | None = None
+
+    @property
+    def height(self) -> int:
+        if self._height is None:
+            self._height = sum(len(offsets) + 1 for offsets in self._wrap_offsets)
+        return self._height
+
+    _unwrapped = False  # wrapped at width 0 (no soft wrap), and kept in step since by wrap_range
+
+    def wrap(self, width: int, tab_width: int | None = None) -> None:
+        if width == 0 and self._unwrapped and tab_width in (None, self._tab_width):
+            return  # TextArea wraps a new document twice; without soft wrap the second changes nothing
+        self._height = None
+        super().wrap(width, tab_width)
+        self._height = None
+        self._unwrapped = width == 0
+
+    def wrap_range(self, start: Location, old_end: Location, new_end: Location) -> None:
+        self._height = None
+        super().wrap_range(start, old_end, new_end)
+        self._height = None
 
 
 def make_code_editor(text: str = "", **kwargs: Any) -> CodeEditor:

@@ -13,8 +13,14 @@ that failed. Missing packages are offered for install as everywhere in the works
 A watched file (`tuichat --watch`) that changes on disk reloads an editor with no unsaved
 changes; with unsaved changes the editor keeps them and says so.
 
+Large sources (source_size.py): above HIGHLIGHT_LIMIT the text is plain (no highlighting),
+and above MAX_EDIT_SIZE the editor does not open, saying how to edit it in another editor with
+`tuichat --watch`; `CodeEditor` keeps typing fast in between (see code_editor.py).
+
 Keys: F2 save, F4 history, ctrl+f find (Enter next match, wrapping; Escape closes the bar),
-F3 next match, F8 traceback, Escape close (asks first when there are unsaved changes).
+F3 next match, F8 traceback, Escape close (asks first when there are unsaved changes). Quitting
+the app (ctrl+q) with unsaved changes asks too: save and quit, quit without saving, or stay
+(`unsaved_changes.ask_before_quit`).
 TextArea keeps its own keys (ctrl+w deletes a word, F6 selects the line, F7 all); ctrl+s is
 not used, being XOFF on many terminals.
 """
@@ -38,7 +44,8 @@ from tuichat.ui.workshop.base import WorkshopScreen
 from tuichat.ui.workshop.code_editor import CodeEditor, ErrorPanel, FindBar, make_code_editor
 from tuichat.ui.workshop.history_screen import HistoryChoice, HistoryScreen
 from tuichat.ui.workshop.messages import FunctionSaved, SaveRefused
-from tuichat.ui.workshop.unsaved_changes import UnsavedChangesScreen
+from tuichat.ui.workshop.source_size import HIGHLIGHT_LIMIT, MAX_EDIT_SIZE, describe_size, too_large
+from tuichat.ui.workshop.unsaved_changes import SavesOnQuit, UnsavedChangesScreen
 
 if TYPE_CHECKING:
     from tuichat.runtime.watch import WatchReport
@@ -56,7 +63,7 @@ class StoredSourceRead(Message):
         self.from_file = from_file
 
 
-class EditorScreen(WorkshopScreen[None]):
+class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
     """Edit, save and restore one stored function's source."""
 
     CSS_PATH = "editor_screen.tcss"
@@ -89,6 +96,7 @@ class EditorScreen(WorkshopScreen[None]):
         self.saved_text: str | None = None  # what is stored; the editor is modified when it differs
         self.saves_finished = 0  # save attempts that have ended (stored, refused or failed)
         self.highlighting = False
+        self.plain_reason = "plain text (no tree-sitter Python)"
         self._leaving = False
         self._noticed: str | None = None  # a change elsewhere already announced
 
@@ -143,14 +151,29 @@ class EditorScreen(WorkshopScreen[None]):
                 self._leave()
             return  # deleted meanwhile: the editor keeps what it has
         self.post_message(StoredSourceRead(row, opening=opening, from_file=from_file))
+        latest = await library.store.functions.latest_version(self.function_id) if opening else None
+        if latest is not None and latest.origin == "unsaved":
+            self.notify(  # the app was ended (SIGHUP, SIGTERM) with these edits unsaved
+                f"Edits to '{self.function_id}' left unsaved when tuichat was ended are in its history: "
+                "F4, then Enter loads them into the editor.",
+                title="Unsaved edits kept", severity="warning", timeout=15,
+            )
 
     @on(StoredSourceRead)
     def _stored_read(self, event: StoredSourceRead) -> None:
         if self.leaving:
             return
         row = event.row
+        if event.opening and len(row.content) > MAX_EDIT_SIZE:
+            self.notify(too_large(row), title="Too large to edit here", severity="error", timeout=20)
+            self._leave()
+            return
         if event.opening:
             self.saved_text = row.content
+            if len(row.content) > HIGHLIGHT_LIMIT and self.highlighting:
+                self.editor.language = None  # plain text: highlighting re-reads the whole source on every key
+                self.highlighting = False
+                self.plain_reason = f"plain text: no highlighting above {describe_size(HIGHLIGHT_LIMIT)}"
             self.editor.load_text(row.content)
             self.editor.read_only = False
             self.editor.focus()
@@ -226,7 +249,7 @@ class EditorScreen(WorkshopScreen[None]):
         parts = [f"Ln {line + 1}, Col {column + 1}", "saving…" if self.busy else "● modified" if self.modified else "saved"]
         if not row.is_active:
             parts.append("inactive")
-        parts.append("Python" if self.highlighting else "plain text (no tree-sitter Python)")
+        parts.append("Python" if self.highlighting else self.plain_reason)
         if row.linked_path:
             from tuichat.runtime.watch import describe_path
 
@@ -280,6 +303,7 @@ class EditorScreen(WorkshopScreen[None]):
         if event.line:
             self.editor.go_to(event.line, event.column)
         self.app.bell()
+        self.not_quitting()
 
     @on(FunctionSaved)
     def _saved(self, event: FunctionSaved) -> None:
@@ -320,6 +344,7 @@ class EditorScreen(WorkshopScreen[None]):
 
     def workflow_ended(self, ok: bool) -> None:
         self.saves_finished += 1
+        self.quit_after_save(ok)
 
     # -- history ------------------------------------------------------------------------------
     def action_history(self) -> None:

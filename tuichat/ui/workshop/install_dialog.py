@@ -79,7 +79,8 @@ def pip_stage(line: str) -> int | None:
 
 
 def error_text(error: BaseException) -> str:
-    text = str(error).strip()
+    summary = getattr(error, "summary", None)  # an ImportRefused: its first problems, and how many more
+    text = (summary() if callable(summary) else str(error)).strip()
     return text or type(error).__name__
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from tuichat.runtime.importing import ImportSummary
     from tuichat.runtime.library import Saved
-    from tuichat.runtime.transfer import ImportSummary
     from tuichat.runtime.watch import WatchReport
     from tuichat.store import FunctionVersion
 
@@ -66,20 +66,18 @@ class FunctionLinked(FunctionsChanged):
 
 
 class FunctionsImported(FunctionsChanged):
-    """An Open WebUI functions export was imported; `problems` lists what was not."""
+    """An Open WebUI functions export was imported (all of it: a refused one raises)."""
 
     def __init__(self, summary: ImportSummary, path: Path) -> None:
         added = summary.added
         parts = [f"Imported {len(added)} function{'s' if len(added) != 1 else ''} from {path.name}"]
         if summary.off:
-            parts.append(f"switched off until their packages are installed: {', '.join(summary.off)}")
+            parts.append(f"switched off until their packages are installed: {', '.join(summary.off[:12])}")
         if summary.skipped:
-            parts.append(f"skipped (already stored): {', '.join(summary.skipped)}")
+            skipped = summary.skipped
+            parts.append(f"skipped (already stored): {', '.join(skipped[:12])}{f' and {len(skipped) - 12} more' if len(skipped) > 12 else ''}")
         note = "; ".join(parts) + "."
         severity: Severity = "warning" if summary.off else "information"
-        if summary.failed:  # an error: the screen shows it until the next action
-            problems = "\n".join(f"  {label}: {str(error).strip() or type(error).__name__}" for label, error in summary.failed)
-            note, severity = f"{note}\nNot imported:\n{problems}", "error"
         super().__init__(added[0].row.id if added else None, note, severity=severity, timeout=8)
         self.summary = summary
 

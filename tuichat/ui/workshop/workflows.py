@@ -22,18 +22,16 @@ from typing import Any, TypeVar
 from textual.message import Message
 
 from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
+from tuichat.runtime.importing import ImportRefused, ImportSummary, check_export_items, export_requirements, stored_ids
 from tuichat.runtime.library import InstallPolicy, NewFunction, Saved, installable_missing
 from tuichat.runtime.loading.requirements import RequirementError
 from tuichat.runtime.transfer import (
-    ImportSummary,
     TransferError,
-    export_requirements,
     export_text,
     frontmatter_line,
     read_bytes,
     read_functions_export,
     read_source,
-    stored_ids,
     write_text,
 )
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename
@@ -87,12 +85,10 @@ async def agree_to_changes(screen: Screen, changes: list[Any]) -> bool:
 def describe(value: Any) -> tuple[bool, str]:
     """The install dialog's last line for what a job returned: a function stored but off after
     a failed install is not a success."""
-    if isinstance(value, list):  # an import's results
-        summary = ImportSummary.of(value)
-        failed = [label for label, _ in summary.failed] + summary.off
-        if failed:
-            return False, f"Imported, but with problems: {', '.join(failed)} (see the pipes list)."
-        return True, f"Imported {_plural(len(value), 'function')}."
+    if isinstance(value, ImportSummary):
+        if value.off:
+            return False, f"Imported, but switched off: {', '.join(value.off)} (see the pipes list)."
+        return True, f"Imported {_plural(len(value.added), 'function')}."
     row: FunctionRow = getattr(value, "row", value)
     if problem := getattr(value, "problem", None):
         return False, f"'{row.id}' is stored but switched off: {problem}"
@@ -290,7 +286,8 @@ async def import_file(screen: Screen, taken: set[str]) -> FunctionsChanged | Non
 
 
 async def import_export(screen: Screen) -> FunctionsImported | None:
-    """An Open WebUI functions export (JSON): new ones are added, stored ones replaced or skipped."""
+    """An Open WebUI functions export (JSON), all or nothing: a file with a bad item stores
+    nothing and lists every problem; stored ones are replaced or skipped, as the user says."""
     answer = await screen.prompt(
         "Import Open WebUI functions (JSON)",
         message="Path of a functions export (Admin › Functions › Export in Open WebUI):",
@@ -300,23 +297,31 @@ async def import_export(screen: Screen) -> FunctionsImported | None:
         return None
     path = Path(answer).expanduser()
     functions = await asyncio.to_thread(read_functions_export, path)
+    _, _, problems = check_export_items(functions, set(), existing="replace")  # before asking anything
+    if problems:
+        raise ImportRefused(path.name, problems, len(functions))
     library = await screen.library()
     taken = await stored_ids(library.store, functions)
     replace = bool(taken) and await screen.confirm(
-        f"{len(taken)} of these {'is' if len(taken) == 1 else 'are'} already stored: {', '.join(taken)}.\n\n"
+        f"{len(taken)} of these {'is' if len(taken) == 1 else 'are'} already stored: {_listed(taken)}.\n\n"
         "Replace them with the imported code? (If not, they are skipped.)",
         title="Replace?", yes="Replace", no="Skip them",
     )
-    missing = await export_requirements(library, functions, skip=[] if replace else taken)
+    missing = await asyncio.to_thread(export_requirements, functions, skip=[] if replace else taken)
     agreed = await agree_to_install(screen, "This import", missing, "If not, the functions that need them are stored switched off.")
 
-    def run(policy: InstallPolicy) -> Awaitable[list[tuple[str, NewFunction | Exception]]]:
-        return library.import_all(functions, replace=replace, policy=policy)
+    def run(policy: InstallPolicy) -> Awaitable[ImportSummary]:
+        return library.import_all(functions, existing="replace" if replace else "skip", policy=policy, where=path.name)
 
-    summary = ImportSummary.of(await with_installs(screen, f"Installing for {path.name}", missing if agreed else [], run))
-    for added in summary.added:
-        screen.app.functions_changed.publish(added.row.id)
+    summary = await with_installs(screen, f"Installing for {path.name}", missing if agreed else [], run)
+    if summary.added:  # once: every open screen and the model picker read them all again
+        screen.app.functions_changed.publish(summary.added[0].row.id)
     return FunctionsImported(summary, path)
+
+
+def _listed(ids: list[str], limit: int = 12) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown if len(ids) <= limit else f"{shown} and {len(ids) - limit} more"
 
 
 async def export_all(screen: Screen) -> FunctionsExported | None:
