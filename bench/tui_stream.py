@@ -17,7 +17,8 @@ Printed as medians of several runs, with the targets:
   view has fully rendered (% of one core), event-loop stalls (how late a 10 ms heartbeat
   wakes: p95 and max, while tokens stream and over the whole run, finish included),
   how long after the last token the view has fully rendered, and the display lag: for
-  each token, the time from its arrival to the first screen update that shows it (p95);
+  each token, the time from its arrival to the first screen update that shows it (its
+  visible characters: white space at the end of the text shows nothing) (p95);
 - unpaced: time from the first token until the view has fully rendered.
 
 Headless, so the final write to the terminal is skipped; layout and rendering are not.
@@ -194,15 +195,17 @@ async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Fi
 
         app._display = recording_display  # type: ignore[method-assign]
         arrivals: list[tuple[float, int]] = []  # (arrival, characters shown once it is)
-        expected = 0
+        received = ""
         beat = asyncio.create_task(heartbeat())
         cpu_start, start = time.process_time(), time.perf_counter()
         for index, step in enumerate(steps):
             if rate is not None:
                 await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
             arrived = time.perf_counter()
-            expected += len(await sink.feed(step))
-            arrivals.append((arrived, expected))
+            received += await sink.feed(step)
+            # A token is on screen once its visible characters are: white space at the end of
+            # the text shows nothing (tuichat holds it back until more text comes).
+            arrivals.append((arrived, len(received.rstrip())))
         last_token = time.perf_counter()
         await sink.finish()
         await pilot.pause()
