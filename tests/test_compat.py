@@ -860,6 +860,9 @@ async def test_chats_by_user_as_list_and_as_items(compat: Store) -> None:
     awaited = await Chats.get_chats_by_user_id(uid, skip=1, limit=5)
     assert [c.id for c in awaited.items] == [older.id] and awaited.total == 2  # 0.12 style
     assert Chats.get_chats_by_user_id("other") == []
+    every = Chats.get_chats()  # an admin's view (a published dashboard pipe reads it): all chats
+    assert [c.id for c in every] == [newer.id, older.id] and every[0].archived is False
+    assert [c.id for c in await Chats.get_chats(skip=1)] == [older.id]
 
 
 async def test_chat_title_update_is_stored(compat: Store) -> None:

@@ -168,13 +168,13 @@ async def test_the_request_shows_pipes_what_open_webui_shows(host: PipeHost, lib
 
                 def pipe(self, body, __request__):
                     state = __request__.app.state
-                    return f"{sorted(state.MODELS)} {sorted(state.FUNCTIONS)} {sorted(state.FUNCTION_CONTENTS)} {state.config!r}"
+                    return f"{sorted(state.MODELS)} {sorted(state.FUNCTIONS)} {sorted(state.FUNCTION_CONTENTS)} {type(state.config).__name__} {state.config.TOOL_SERVER_CONNECTIONS}"
             """
         ),
         function_id="p",
     )
     await host.list_models()
-    assert await text_of(host, "p.m") == "['p.m'] ['p'] ['p'] State({})"
+    assert await text_of(host, "p.m") == "['p.m'] ['p'] ['p'] AppConfig []"
 
 
 # -- each host's pipes see that host's own database -------------------------------------------
@@ -231,7 +231,7 @@ async def test_two_hosts_in_one_process_each_see_their_own_database(tmp_path: Pa
 
 async def test_a_sync_pipe_on_the_loop_sees_its_host(host: PipeHost, store: Store) -> None:
     await store.functions.insert("p", name="P", type="pipe", content=src(REPORTER))
-    thread, _, user, listed, _ = (await text_of(host, "p")).split("|")
+    thread, _, user, listed, _ = (await text_of(host, "p.p")).split("|")
     assert thread == "MainThread" and user == (await store.users.local())["id"] and listed == "p"
 
 

@@ -960,23 +960,31 @@ async def test_event_call_without_handler_answers_an_error(host: PipeHost, libra
     [
         {"type": "execute", "data": {"code": "return 6*7"}},
         {"type": "mystery", "data": {}},
+        {"type": "request:user_input", "data": {"questions": []}},
         {"data": {"no": "type"}},
     ],
-    ids=["execute", "unknown", "untyped"],
+    ids=["execute", "unknown", "user_input", "untyped"],
 )
-async def test_event_call_refuses_types_a_terminal_cannot_answer(
+async def test_event_call_of_any_type_goes_to_the_front_end(
     event: dict[str, Any], host: PipeHost, library: FunctionLibrary
 ) -> None:
+    """A scripted front end (`tuichat run --reply`) answers every type; one that cannot show
+    a type (the TUI's dialogs for `execute`) answers it with an error dict itself."""
     await add(library, ASK.format(event=repr(event)))
     asked: list[Any] = []
 
-    async def handler(e: Any) -> Any:
+    async def scripted(e: Any) -> Any:
         asked.append(e)
-        return True
+        return 42
+
+    assert await run(host, stream=False, event_call=scripted) == [CALL(event, 42), COMP("p", "42")]
+    assert asked == [event]
+
+    async def refusing(e: Any) -> Any:
+        return {"error": refused_call_error(e.get("type"))}
 
     reply = {"error": refused_call_error(event.get("type"))}
-    assert await run(host, stream=False, event_call=handler) == [CALL(event, reply), COMP("p", json.dumps(reply))]
-    assert asked == []
+    assert await run(host, stream=False, event_call=refusing) == [CALL(event, reply), COMP("p", json.dumps(reply))]
 
 
 async def test_event_call_handler_raising_gives_an_error_dict(host: PipeHost, library: FunctionLibrary) -> None:

@@ -143,14 +143,28 @@ async def test_frontmatter_updates_name_and_meta(library: FunctionLibrary) -> No
 
 
 async def test_a_failed_install_stores_the_source_inactive(library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As Open WebUI does, the module is loaded anyway: only one that needs what was not
+    # installed is stored off, with the reason.
     monkeypatch.setenv("TUICHAT_OFFLINE", "1")
     await added(library, "p", ANSWER.format("one"))
-    needs = '"""\nrequirements: tuichat-no-such-package-xyz\n"""\n' + ANSWER.format("two")
+    needs = '"""\nrequirements: tuichat-no-such-package-xyz\n"""\nimport tuichat_no_such_package_xyz\n' + ANSWER.format("two")
     assert await library.missing_for(needs) == ["tuichat-no-such-package-xyz"]
     saved = await library.save_source("p", needs)
     assert saved.problem and "requirements not installed" in saved.problem
     row = await library.get("p")
     assert row.content == needs and not row.is_active and row.load_error == saved.problem
+
+
+async def test_requirements_not_installed_leave_a_pipe_that_loads_without_them_on(
+    library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUICHAT_OFFLINE", "1")
+    await added(library, "p", ANSWER.format("one"))
+    optional = '"""\nrequirements: tuichat-no-such-package-xyz\n"""\n' + ANSWER.format("two")
+    saved = await library.save_source("p", optional)
+    assert saved.problem is None and saved.warning and "It loads without them, so it is on." in saved.warning
+    row = await library.get("p")
+    assert row.content == optional and row.is_active and not row.load_error
 
 
 # -- versions ----------------------------------------------------------------------------
@@ -388,6 +402,12 @@ def test_cli_link_reports_a_broken_file_and_unlink(tmp_path: Path) -> None:
     assert "no longer linked" in ok(tuichat(db, "pipes", "unlink", "linked")).stdout
 
 
+def save_whole(path: Path, text: str) -> None:
+    spare = path.with_suffix(".saving")
+    spare.write_text(text)
+    spare.replace(path)
+
+
 def test_cli_watch_prints_each_reload(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -405,9 +425,11 @@ def test_cli_watch_prints_each_reload(tmp_path: Path) -> None:
         assert process.stdout is not None
         assert "watching" in process.stdout.readline()
         assert "unchanged" in process.stdout.readline()
-        path.write_text(ANSWER.format("v2 longer"))
+        # Saved whole, as an editor saves: a plain write_text truncates first, and a poll
+        # between the truncation and the write (a loaded machine) would see an empty file.
+        save_whole(path, ANSWER.format("v2 longer"))
         assert "reloaded 'watched'" in process.stdout.readline()
-        path.write_text(BROKEN)
+        save_whole(path, BROKEN)
         line = process.stdout.readline()
         assert "error:" in line and "SyntaxError" in line
     finally:

@@ -55,7 +55,9 @@ async def oracle_user(host: PipeHost) -> dict[str, Any]:
 
 async def trace(host: PipeHost, model: str, message: str, *, stream: bool, replies: Any = None) -> list[dict[str, Any]]:
     body = {"model": model, "messages": [{"role": "user", "content": message}], "stream": stream}
+    # direct: the cases called Open WebUI's generate_function_chat_completion, which routes any
+    # id to its function (a manifold's bare id included), not the chat, which lists models.
     invocation = await host.invoke(
-        model, body, metadata=dict(ORACLE_METADATA), user=await oracle_user(host), event_call=replier(replies)
+        model, body, metadata=dict(ORACLE_METADATA), user=await oracle_user(host), event_call=replier(replies), direct=True
     )
     return [normalise(step.to_json()) for step in await collect(invocation)]

@@ -343,7 +343,8 @@ async def test_a_save_in_the_editor_writes_the_linked_file(db_path: Path, tmp_pa
 
 
 async def test_declining_an_install_stores_the_function_inactive(db_path: Path, no_subprocess: None) -> None:
-    needs = '"""\ntitle: Needy\nrequirements: tuichat-no-such-package-xyz\n"""\n\nclass Pipe:\n    def pipe(self, body):\n        return "ok"\n'
+    # It imports what was declined, so it cannot load (one that loads without it would be on).
+    needs = '"""\ntitle: Needy\nrequirements: tuichat-no-such-package-xyz\n"""\nimport tuichat_no_such_package_xyz\n\nclass Pipe:\n    def pipe(self, body):\n        return "ok"\n'
     app = TuichatApp(db_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_editor(pilot)

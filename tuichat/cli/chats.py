@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tuichat.cli.commands import UsageError, when
+from tuichat.cli.commands import UsageError, resolve_chat, when
 from tuichat.cli.output import dump_json, table
 from tuichat.store import Store
 
@@ -20,8 +20,8 @@ async def chats_list(args: argparse.Namespace, store: Store) -> int:
 
 
 async def chats_show(args: argparse.Namespace, store: Store) -> int:
-    chat = await store.chats.get(args.id)
-    if chat is None:
+    chat = await store.chats.get(await resolve_chat(store, args.id))
+    if chat is None:  # deleted by another process since
         raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
     messages = await store.chats.messages(chat.id)
     if args.json:
@@ -39,9 +39,9 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
 
 
 async def chats_rm(args: argparse.Namespace, store: Store) -> int:
-    if not await store.chats.delete(args.id):
-        raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
-    print(f"removed chat '{args.id}'")
+    chat_id = await resolve_chat(store, args.id)
+    await store.chats.delete(chat_id)
+    print(f"removed chat '{chat_id}'")
     return 0
 
 

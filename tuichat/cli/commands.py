@@ -65,12 +65,28 @@ async def dispatch(args: argparse.Namespace) -> int:
         await store.close()
 
 
+async def resolve_chat(store: Store, given: str) -> str:
+    """The id of the chat `given` names: its whole id, or a prefix only one chat's id starts with
+    (ids are UUIDs, so a few characters usually suffice, as with git's commit hashes)."""
+    if await store.chats.get(given) is not None:
+        return given
+    matches = await store.chats.with_prefix(given, limit=11) if given else []
+    if len(matches) == 1:
+        return matches[0].id
+    if not matches:
+        raise UsageError(f"no chat '{given}' is stored. Run `tuichat chats list` to see them.")
+    listed = "".join(f"\n  {c.id}  {c.title}" for c in matches[:10])
+    more = "\n  …" if len(matches) > 10 else ""
+    raise UsageError(f"'{given}' is the start of several chat ids; give more of it:{listed}{more}")
+
+
 def install_policy(args: argparse.Namespace) -> InstallPolicy:
     """pip's output goes to stderr as it arrives, so a long install is visibly alive."""
     return InstallPolicy(
         install_missing=getattr(args, "install_missing", False),
         offline=bool(getattr(args, "offline", False)),
         on_line=lambda line: print(f"  pip: {line}", file=sys.stderr, flush=True),
+        assume_yes=bool(getattr(args, "yes", False)),
     )
 
 

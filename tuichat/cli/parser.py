@@ -76,7 +76,7 @@ def _add_run(commands: Commands) -> None:
         help="answer to the next __event_call__, in order (repeatable; the last repeats)",
     )
     run.add_argument("--jsonl", action="store_true", help="print the trace, one step a line, then the reply")
-    run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one")
+    run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one (a unique start of its id will do)")
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
 
 
@@ -84,9 +84,9 @@ def _add_chats(commands: Commands) -> None:
     chats = commands.add_parser("chats", help="stored chats").add_subparsers(dest="action", metavar="ACTION", required=True)
     command(chats, "list", "list chats, newest first").add_argument("--json", action="store_true")
     show = command(chats, "show", "print a chat's messages")
-    show.add_argument("id")
+    show.add_argument("id", help="a chat id, or a unique start of one")
     show.add_argument("--json", action="store_true")
-    command(chats, "rm", "delete a chat").add_argument("id")
+    command(chats, "rm", "delete a chat").add_argument("id", help="a chat id, or a unique start of one")
 
 
 def _add_pipes(commands: Commands) -> None:
@@ -99,10 +99,12 @@ def _add_pipes(commands: Commands) -> None:
     add.add_argument("--name", help="display name (default: the frontmatter title, else the id)")
     add.add_argument("--replace", action="store_true", help="update the function if the id is taken")
     add.add_argument("--install-missing", action="store_true", help="also pip-install modules the code imports but lacks")
+    add.add_argument("--yes", "-y", action="store_true", help="let an install change packages already installed (shown first; without it, such an install is refused)")
     imported = command(pipes, "import", "add every function of an Open WebUI functions export (.json)")
     imported.add_argument("file")
     imported.add_argument("--replace", action="store_true", help="update functions whose ids are taken")
     imported.add_argument("--install-missing", action="store_true", help="also pip-install modules the code lacks")
+    imported.add_argument("--yes", "-y", action="store_true", help="let an install change packages already installed (shown first; without it, such an install is refused)")
     command(pipes, "list", "list stored functions").add_argument("--json", action="store_true")
     show = command(pipes, "show", "a function's details, models and errors")
     show.add_argument("id")
@@ -114,6 +116,7 @@ def _add_pipes(commands: Commands) -> None:
     enable = command(pipes, "enable", "install what it needs, load it, and activate it")
     enable.add_argument("id")
     enable.add_argument("--install-missing", action="store_true", help="also pip-install modules the code lacks")
+    enable.add_argument("--yes", "-y", action="store_true", help="let an install change packages already installed (shown first; without it, such an install is refused)")
     command(pipes, "disable", "deactivate a function").add_argument("id")
     new = command(pipes, "new", "create a function from a template that works as it is")
     new.add_argument("id")

@@ -54,11 +54,16 @@ async def report_added(added: NewFunction, library: FunctionLibrary, listed: Lis
         print(f"tuichat: '{row.id}' is stored but disabled: {added.problem}", file=sys.stderr)
         print(f"tuichat: once that is fixed, run `tuichat pipes enable {row.id}`", file=sys.stderr)
         return 1
+    if added.warning is not None:
+        print(f"tuichat: warning: {added.warning}", file=sys.stderr)
     if row.type == "pipe":
-        listed = listed or Listed(await library.host.list_models())
-        models = listed.models.get(row.id, [])
+        if listed is not None:  # an import: one listing for every function it stored
+            models, error = listed.models.get(row.id, []), listed.errors.get(row.id)
+        else:  # this function alone: no other pipe is loaded
+            alone = await library.host.models_of(row.id)
+            models, error = [m["id"] for m in alone.models], alone.error
         print("models: " + (", ".join(models) if models else "none"))
-        if error := listed.errors.get(row.id):
+        if error:
             print(f"tuichat: warning: {error}", file=sys.stderr)
     return 0
 

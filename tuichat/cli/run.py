@@ -13,16 +13,16 @@ import contextlib
 import getpass
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from tuichat.cli.commands import UsageError, parse_json
+from tuichat.cli.commands import UsageError, parse_json, resolve_chat
 from tuichat.cli.output import dump_json
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.model import Finished, Update
-from tuichat.runtime.reply.present import describe_entry, neutralise, read_event_call, usage_line
+from tuichat.runtime.reply.present import EventCallRequest, describe_entry, neutralise, read_event_call, usage_line
 from tuichat.runtime.turn import Turn, save_problem_text
 
 
@@ -36,25 +36,92 @@ def scripted_replies(raw: list[str]) -> EventCallHandler:
     return answer
 
 
-async def ask_on_terminal(event: dict[str, Any]) -> Any:
-    """Answers a confirmation or input at the terminal, as Open WebUI's dialogs would."""
-    request = read_event_call(event)
-    if request is None:
-        return False
-    print(f"\n[{request.kind}] {request.title}\n{request.message}".rstrip(), file=sys.stderr)
-    if request.kind == "confirmation":
-        answer = await asyncio.to_thread(input, "Confirm? [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
-    if request.options:
-        print("options: " + ", ".join(str(value) for _, value in request.options), file=sys.stderr)
-    hint = f" [{request.value}]" if request.value and not request.password else ""
-    prompt = f"{request.placeholder or 'answer'}{hint} (empty line + ctrl-d cancels): "
-    read = getpass.getpass if request.password else input  # a password is never echoed
+class TerminalPrompts:
+    """Answers `__event_call__` at the terminal, as Open WebUI's dialogs would.
+
+    While a question is open the reply's own output is held (`LiveOutput.hold`), so event
+    lines from the pipe's background tasks never land inside the question; they follow
+    the answer. A password is read without echo (getpass, on the terminal itself), and a
+    select is asked again until the answer is one of its options.
+    """
+
+    def __init__(self, live: LiveOutput | None) -> None:
+        self.live = live
+        self._one_at_a_time = asyncio.Lock()  # questions from concurrent tasks wait their turn
+
+    async def __call__(self, event: dict[str, Any]) -> Any:
+        request = read_event_call(event)
+        if request is None:
+            return False
+        async with self._one_at_a_time:
+            if self.live is not None:
+                self.live.hold()
+            try:
+                return await self._ask(request)
+            finally:
+                if self.live is not None:
+                    self.live.release()
+
+    async def _ask(self, request: EventCallRequest) -> Any:
+        say(f"\n[{request.kind}] {request.title}\n{request.message}".rstrip())
+        if request.kind == "confirmation":
+            answer = await read_line("Confirm? [y/N] ")
+            return answer is not None and answer.strip().lower() in ("y", "yes")
+        if request.options:
+            return await self._choose(request)
+        hint = f" [{request.value}]" if request.value and not request.password else ""
+        prompt = f"{request.placeholder or 'answer'}{hint} (ctrl-d cancels): "
+        answer = await read_line(prompt, secret=request.password)
+        if answer is None:
+            return False  # Open WebUI's Cancel
+        return answer or request.value or ""
+
+    async def _choose(self, request: EventCallRequest) -> Any:
+        """One of the options, by number, label or value; anything else is asked again."""
+        for number, (label, value) in enumerate(request.options, 1):
+            say(f"  {number}) {label}" + ("" if str(value) == label else f"  ({value})"))
+        default = next((value for _, value in request.options if str(value) == request.value), None) if request.value else None
+        hint = f" [{request.value}]" if default is not None else ""
+        while True:
+            answer = await read_line(f"choose 1-{len(request.options)}{hint} (ctrl-d cancels): ")
+            if answer is None:
+                return False
+            answer = answer.strip()
+            if not answer and default is not None:
+                return default
+            chosen = pick_option(request.options, answer)
+            if chosen is not None:
+                return chosen[1]
+            say(f"'{answer}' is not one of the options: give a number from 1 to {len(request.options)}, or a label.")
+
+
+def pick_option(options: list[tuple[str, Any]], answer: str) -> tuple[str, Any] | None:
+    if answer.isdigit() and 1 <= int(answer) <= len(options):
+        return options[int(answer) - 1]
+    return next((o for o in options if answer in (o[0], str(o[1]))), None)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def read_line(prompt: str, *, secret: bool = False) -> str | None:
+    """A line from the terminal (None at end of input). The prompt goes to stderr, like every
+    line that is not the reply; a secret is read by getpass, which turns echo off."""
+    def read() -> str:
+        if secret:
+            return getpass.getpass(prompt, stream=sys.stderr)
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
     try:
-        answer = await asyncio.to_thread(read, prompt)
+        return await asyncio.to_thread(read)
     except EOFError:
-        return False
-    return answer or request.value or ""
+        return None
 
 
 class LiveOutput:
@@ -65,8 +132,28 @@ class LiveOutput:
         self.out, self.err = out or sys.stdout, err or sys.stderr
         self.mid_line = False
         self.thinking = False
+        self._held: list[Callable[[], None]] | None = None  # output waiting while a question is open
+
+    def hold(self) -> None:
+        """Keep updates back until `release` (a question is being asked at the terminal)."""
+        if self.thinking:
+            self.err.write("\n")
+            self.thinking = False
+        if self.mid_line:  # the question starts on a line of its own
+            self.out.write("\n")
+            self.out.flush()
+            self.mid_line = False
+        self._held = []
+
+    def release(self) -> None:
+        held, self._held = self._held or [], None
+        for write in held:
+            write()
 
     def show(self, update: Update) -> None:
+        if self._held is not None:
+            self._held.append(lambda: self.show(update))
+            return
         if update.reasoning:
             if not self.thinking:
                 self.err.write("[thinking] ")
@@ -93,6 +180,9 @@ class LiveOutput:
 
     def line(self, text: str) -> None:
         """A line of its own on stderr (ending a line of reasoning first)."""
+        if self._held is not None:
+            self._held.append(lambda: self._line(text))
+            return
         self._line(text)
 
     def _line(self, text: str) -> None:
@@ -106,6 +196,7 @@ class LiveOutput:
         self.err.flush()
 
     def finish(self, finished: Finished) -> None:
+        self.release()
         self.show(finished.update)
         reply = finished.reply
         if self.thinking:
@@ -133,33 +224,34 @@ async def read_message(args: argparse.Namespace) -> str:
     return text.rstrip("\n")
 
 
-def event_call_handler(args: argparse.Namespace, message_from_stdin: bool) -> EventCallHandler | None:
+def event_call_handler(args: argparse.Namespace, message_from_stdin: bool, live: LiveOutput | None) -> EventCallHandler | None:
     if args.reply:
         return scripted_replies(args.reply)
     if not message_from_stdin and sys.stdin.isatty() and sys.stderr.isatty():
-        return ask_on_terminal
+        return TerminalPrompts(live)
     return None  # the pipe gets an error dict at once and never hangs
 
 
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
     metadata = parse_json(args.metadata, "--metadata", want=dict) if args.metadata else None
     user_overrides = parse_json(args.user, "--user", want=dict) if args.user else None
-    handler = event_call_handler(args, message_from_stdin=args.message is None)
+    live = None if args.jsonl else LiveOutput()
+    handler = event_call_handler(args, message_from_stdin=args.message is None, live=live)
     text = await read_message(args)
     user = {**await host.store.users.local(), **user_overrides} if user_overrides else None
-    live = None if args.jsonl else LiveOutput()
+    chat_id = await resolve_chat(host.store, args.chat) if args.chat else None
     turn = Turn(
         host,
         args.model,
         text,
-        chat_id=args.chat,
+        chat_id=chat_id,
         system=args.system,
         stream=not args.no_stream,
         save=not args.no_save,
         metadata=metadata,
         user=user,
         event_call=handler,
-        trace=print_step if live is None else None,
+        trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
     )
     with interrupted_by_signals(turn) as signals:
@@ -167,18 +259,21 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
             await turn.prepare()
         except LookupError as exc:
             raise UsageError(str(exc.args[0])) from None
-        try:
-            async for update in turn.run():
-                if live is not None:
-                    live.show(update)
-        except asyncio.CancelledError:  # ctrl+c: the reply is saved as stopped
-            turn.cancel()
-            if turn.unsaved:
-                _recover(turn, live)
-            raise
+        # aclosing: however the loop ends, the turn saves its reply before the store closes.
+        async with contextlib.aclosing(turn.run()) as updates:
+            try:
+                async for update in updates:
+                    if live is not None:
+                        live.show(update)
+            except asyncio.CancelledError:  # ctrl+c: the reply is saved as stopped
+                turn.cancel()
+                if turn.unsaved:
+                    _recover(turn, live)
+                raise
         assert turn.finished is not None
         if live is None:
-            print(dump_json({"reply": turn.reply.to_json()}), flush=True)
+            reply = turn.reply.to_json()
+            print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)
         else:
             live.finish(turn.finished)
         if turn.interrupted is not None:
@@ -245,3 +340,26 @@ def _say(live: LiveOutput | None, line: str) -> None:
 def print_step(step: Step) -> None:
     """A step of the call as one line of the conformance trace format."""
     print(dump_json(step.to_json()), flush=True)
+
+
+def masked_steps(step: Step) -> None:
+    """`print_step` for answers typed at the terminal: a password typed there is never printed
+    (a `--reply` one was on the command line already, and the trace keeps it as it is)."""
+    print(dump_json(masked_call(step.to_json())), flush=True)
+
+
+def masked_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A `{"call", "reply"}` with the reply to a password question masked."""
+    request = read_event_call(call.get("call"))
+    if request is not None and request.password and isinstance(call.get("reply"), str):
+        return {**call, "reply": "•" * 8}
+    return call
+
+
+def masked_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """The `{"reply": ...}` line's reply with the calls in its activity masked likewise."""
+    activity = [
+        {**entry, "data": masked_call(entry["data"])} if entry.get("kind") == "call" and isinstance(entry.get("data"), dict) else entry
+        for entry in reply.get("activity") or []
+    ]
+    return {**reply, "activity": activity} if "activity" in reply else reply

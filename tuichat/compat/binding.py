@@ -13,7 +13,7 @@ needs a host.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -63,6 +63,7 @@ class CompatHost:
     tables: SyncStore  # tuichat's database, for `open_webui.models`
     data_dir: Path  # Open WebUI's DATA_DIR: uploads and cache live under it
     models: ModelHost  # for a pipe calling another model
+    app: Callable[[], Any] | None = None  # `open_webui.main.app`, the host's (made when first asked for)
 
 
 _current: ContextVar[CompatHost | None] = ContextVar("tuichat_compat_host", default=None)

@@ -19,7 +19,6 @@ from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation, Relay
 from tuichat.runtime.invocation.nested import relay_of, response_of, wire_items
-from tuichat.runtime.invocation.request import State
 from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing
 from tuichat.runtime.loading.loader import FunctionCache, LoadedFunction, load_function
 from tuichat.runtime.loading.missing import diagnose
@@ -37,11 +36,27 @@ class PipeEngine:
         self.records = records
         # Published pipes import `open_webui`; its stand-ins serve this host while it runs them.
         compat.install()
-        self._compat = compat.CompatHost(tables=SyncStore(records.path), data_dir=records.path.parent, models=self)
+        self._compat = compat.CompatHost(
+            tables=SyncStore(records.path), data_dir=records.path.parent, models=self, app=lambda: self.app
+        )
         self.cache = FunctionCache(on_load_failure=self._deactivate)
         self.session_id = session_id or f"tuichat-{uuid.uuid4().hex[:12]}"
-        # What `__request__.app.state` shows pipes, as in Open WebUI.
-        self.app_state = State(MODELS={}, FUNCTIONS={}, FUNCTION_CONTENTS={}, config=State())
+        self._app: Any = None
+
+    @property
+    def app(self) -> Any:
+        """`open_webui.main.app` and `__request__.app` for this host's pipes (a Starlette
+        app, made when first needed: importing Starlette costs start-up time)."""
+        if self._app is None:
+            from tuichat.compat._app import new_app
+
+            self._app = new_app()
+        return self._app
+
+    @property
+    def app_state(self) -> Any:
+        """What `__request__.app.state` shows pipes, as in Open WebUI: MODELS, BASE_MODELS, FUNCTIONS, ..."""
+        return self.app.state
 
     def bound(self) -> AbstractContextManager[None]:
         """The `open_webui` stand-ins serve this host inside the block: wrap any pipe code
@@ -90,6 +105,7 @@ class PipeEngine:
             results = await asyncio.gather(*(self._models_of(row, timeout) for row in active))
         listing = ModelListing([m for r in results for m in r.models], list(results), [r for r in rows if not r.is_active])
         self.app_state.MODELS = listing.by_id()
+        self.app_state.BASE_MODELS = list(listing.models)
         await self._record_listing_errors(active, results)
         return listing
 
@@ -110,6 +126,11 @@ class PipeEngine:
         apply_valves(loaded.instance, row.valves)
         return await function_models(row.id, row.name, row.type, row.created_at, loaded.instance)
 
+    async def models_of(self, row: FunctionRow) -> FunctionModels:
+        """The models one function offers (its `pipes()` evaluated now), loading only it."""
+        with self.bound():
+            return await self._models_of(row, LISTING_TIMEOUT)
+
     async def _record_listing_errors(self, rows: list[FunctionRow], results: list[FunctionModels]) -> None:
         for row, result in zip(rows, results):
             if result.error == row.load_error:
@@ -118,7 +139,8 @@ class PipeEngine:
             await self.records.set_error(row.id, result.error)
 
     # -- invocation ---------------------------------------------------------------------
-    async def function_for_model(self, model_id: str) -> FunctionRow:
+    async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:
+        """The active pipe function serving `model_id` (see `PipeHost.function_for_model`)."""
         pipe_id = pipe_id_of(model_id)
         row = await self.records.row(pipe_id)
         if row is None or row.type != "pipe":
@@ -132,7 +154,26 @@ class PipeEngine:
                 f"model '{model_id}' belongs to function '{row.id}', which is disabled{why}. "
                 f"Fix it, then run `tuichat pipes enable {row.id}`."
             )
+        if model_id == row.id and not direct:
+            await self.refuse_manifold(row)
         return row
+
+    async def refuse_manifold(self, row: FunctionRow) -> None:
+        """A manifold's bare id is no model (Open WebUI lists only `id.sub`): say which are."""
+        try:
+            with self.bound():
+                loaded = await self.load(row)
+        except FunctionLoadError:
+            return  # the call reports the load error, as it would anyway
+        if not hasattr(loaded.instance, "pipes"):
+            return
+        listed = await self.models_of(row)
+        models = [model["id"] for model in listed.models]
+        offered = f"its models are: {', '.join(models)}" if models else "it offers no models now"
+        why = f" ({listed.error})" if listed.error else ""
+        raise UnknownModel(
+            f"'{row.id}' is a manifold, not a model: {offered}{why}. Run `tuichat run {models[0] if models else row.id + '.ID'} ...`."
+        )
 
     async def invoke(
         self,
@@ -142,9 +183,11 @@ class PipeEngine:
         metadata: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
+        direct: bool = False,
     ) -> Invocation:
-        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs."""
-        row = await self.function_for_model(model_id)
+        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs
+        (`direct`: see `function_for_model`)."""
+        row = await self.function_for_model(model_id, direct=direct)
         local_user = await self.records.local_user()
         # tuichat has one user: `user` may change what `__user__` shows, but the
         # user valves are always the local user's own.
@@ -176,7 +219,7 @@ class PipeEngine:
             user=user,
             valves=row.valves,
             user_valves=user_valves,
-            app_state=self.app_state,
+            app=lambda: self.app,
             event_call=event_call,
         )
 

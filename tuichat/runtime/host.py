@@ -113,6 +113,17 @@ class PipeHost:
             functions = [FunctionModels(row.id, [], f"listing models failed: {died}") for row in active]
         return ModelListing([m for f in functions for m in f.models], functions, [r for r in rows if not r.is_active])
 
+    async def models_of(self, function_id: str) -> FunctionModels:
+        """The models one stored function offers (its `pipes()` evaluated now), loading only it."""
+        row = await self.store.functions.get(function_id)
+        if row is None:
+            raise UnknownModel(f"no function '{function_id}' is stored.")
+        try:
+            result = await self._request("models_of", LISTING_TIMEOUT + SLACK, row=dataclasses.asdict(row))
+        except HostDied as died:
+            return FunctionModels(row.id, [], f"listing models failed: {died}")
+        return FunctionModels(**result)
+
     # -- loading, for the library ----------------------------------------------------------
     async def check_load(self, function_id: str, content: str, source: str | None = None) -> dict[str, Any]:
         """Load a source in the host (raises FunctionLoadError); a good one serves from now on.
@@ -128,7 +139,14 @@ class PipeHost:
                 pass
 
     # -- invocation ---------------------------------------------------------------------
-    async def function_for_model(self, model_id: str) -> FunctionRow:
+    async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:
+        """The active pipe function serving `model_id`; UnknownModel or FunctionDisabled.
+
+        A manifold's bare id is refused, listing its models, as Open WebUI's chat refuses a
+        model it does not list; `direct` routes it to the function anyway, as Open WebUI's
+        `generate_function_chat_completion` does (the conformance cases call it that way).
+        The host process decides, as it has to load the function to know.
+        """
         pipe_id = pipe_id_of(model_id)
         row = await self.store.functions.get(pipe_id)
         if row is None or row.type != "pipe":
@@ -142,6 +160,8 @@ class PipeHost:
                 f"model '{model_id}' belongs to function '{row.id}', which is disabled{why}. "
                 f"Fix it, then run `tuichat pipes enable {row.id}`."
             )
+        if model_id == row.id and not direct:
+            await self._request("refuse_manifold", LISTING_TIMEOUT + SLACK, row=dataclasses.asdict(row))
         return row
 
     async def invoke(
@@ -152,9 +172,11 @@ class PipeHost:
         metadata: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
+        direct: bool = False,
     ) -> RemoteInvocation:
-        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs."""
-        row = await self.function_for_model(model_id)
+        """Prepare a call; raises UnknownModel or FunctionDisabled before anything runs
+        (`direct`: see `function_for_model`)."""
+        row = await self.function_for_model(model_id, direct=direct)
         local_user = await self.store.users.local()
         # tuichat has one user: `user` may change what `__user__` shows, but the
         # user valves are always the local user's own.

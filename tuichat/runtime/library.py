@@ -19,7 +19,7 @@ from tuichat.runtime.host import PipeHost
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.loading.loader import load_error, source_filename
 from tuichat.runtime.loading.missing import MissingModule
-from tuichat.runtime.loading.pip import install
+from tuichat.runtime.loading.pip import ConfirmChanges, InstallResult, install
 from tuichat.runtime.loading.requirements import RequirementError, check_requirements, missing_requirements
 from tuichat.runtime.transfer import (
     EXAMPLE_IDS,
@@ -66,6 +66,7 @@ class NewFunction:
     replaced: bool
     installed: list[str] = field(default_factory=list)  # packages pip installed for it
     problem: str | None = None  # why it is stored but inactive (a failed or skipped install)
+    warning: str | None = None  # requirements not installed, though it loads without them
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Saved:
     changed: bool  # False when the source was already stored as it is
     installed: list[str] = field(default_factory=list)
     problem: str | None = None  # stored, but inactive until this is fixed (a failed install)
+    warning: str | None = None  # requirements not installed, though it loads without them
     wrote: str | None = None  # the linked file the source was written to
     file_error: str | None = None  # why the linked file could not be written (the store has it)
 
@@ -95,6 +97,14 @@ class InstallPolicy:
     install_missing: bool = False  # also install packages the code imports but does not declare
     offline: bool = False  # install nothing at all
     on_line: LineSink | None = None  # pip's output, line by line
+    # An install that would change packages already installed: go ahead (`--yes`), or ask.
+    assume_yes: bool = False
+    confirm: ConfirmChanges | None = None
+
+    async def install(self, requirements: Any) -> InstallResult:
+        return await install(
+            requirements, on_line=self.on_line, offline=self.offline, confirm=self.confirm, assume_yes=self.assume_yes
+        )
 
 
 class FunctionLibrary:
@@ -140,17 +150,23 @@ class FunctionLibrary:
         frontmatter = extract_frontmatter(content)
         requirements = check_requirements(frontmatter.get("requirements", ""))
         fields: dict[str, Any] = {"name": name or frontmatter.get("title") or fid, "content": content, "meta": function_meta(frontmatter)}
-        result = await install(requirements, on_line=policy.on_line, offline=policy.offline)
+        result = await policy.install(requirements)
         installed = list(result.requested) if result.ran_pip and result.ok else []
         origin = origin or ("saved" if existing else "created")
-        if not result.ok:
-            problem = f"requirements not installed: {result.message}"
+        # As Open WebUI does offline: requirements not installed, the module loads anyway,
+        # and one that imports fine without them (optional or stdlib ones) is on.
+        not_installed = None if result.ok else f"requirements not installed: {result.message}"
+        try:
+            loaded = await self.load_source(fid, content, policy, installed, source)
+        except FunctionLoadError as error:
+            if not_installed is None:
+                raise
+            problem = f"{not_installed}. Without them it does not load: {error}"
             fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
             row = await self._save(fid, existing, fields, origin)
             return NewFunction(row, existing is not None, installed, problem)
-        loaded = await self.load_source(fid, content, policy, installed, source)
         row = await self._save(fid, existing, fields | {"type": loaded.type, "is_active": True, "load_error": None}, origin)
-        return NewFunction(row, existing is not None, installed)
+        return NewFunction(row, existing is not None, installed, warning=_loads_without(not_installed))
 
     async def _save(self, fid: str, existing: FunctionRow | None, fields: dict[str, Any], origin: VersionOrigin) -> FunctionRow:
         if existing is None:
@@ -189,16 +205,20 @@ class FunctionLibrary:
                 "meta": function_meta(frontmatter),
                 "name": frontmatter.get("title") or row.name,
             }
-            result = await install(requirements, on_line=policy.on_line, offline=policy.offline)
+            result = await policy.install(requirements)
             if result.ran_pip and result.ok:
                 installed = list(result.requested)
-            if not result.ok:
-                problem = f"requirements not installed: {result.message}"
+            not_installed = None if result.ok else f"requirements not installed: {result.message}"
+            try:
+                loaded = await self.load_source(row.id, content, policy, installed, None)
+            except FunctionLoadError as error:
+                if not_installed is None:
+                    raise
+                problem = f"{not_installed}. Without them it does not load: {error}"
                 fields |= {"type": guess_type(content), "is_active": False, "load_error": problem}
                 row = await self.store.functions.update(row.id, origin=origin, **fields)
                 await self.host.forget(row.id)
                 return await self._write_linked(Saved(row, True, installed, problem), origin)
-            loaded = await self.load_source(row.id, content, policy, installed, None)
         except (FunctionLoadError, RequirementError, SourceError) as error:
             await self.store.functions.add_version(row.id, content, origin, error=str(error))
             raise
@@ -207,7 +227,7 @@ class FunctionLibrary:
         row = await self.store.functions.update(
             row.id, origin=origin, **fields, type=loaded.type, is_active=active, load_error=None
         )
-        return await self._write_linked(Saved(row, True, installed), origin)
+        return await self._write_linked(Saved(row, True, installed, warning=_loads_without(not_installed)), origin)
 
     async def _write_linked(self, saved: Saved, origin: VersionOrigin) -> Saved:
         """A source saved here (not read from the file) goes to the function's linked file too,
@@ -305,7 +325,7 @@ class FunctionLibrary:
                         line=error.line, column=error.column, missing=missing,
                     ) from None
                 tried.add(missing.module)
-                result = await install(missing.pip_args, on_line=policy.on_line, offline=policy.offline)
+                result = await policy.install(missing.pip_args)
                 if not result.ok:
                     raise FunctionLoadError(
                         fid, f"{error}; installing {missing.distribution} failed: {result.message}", error.detail,
@@ -324,14 +344,15 @@ class FunctionLibrary:
         policy = policy or InstallPolicy()
         row = await self.get(function_id)
         requirements = check_requirements(Manifest.of(row).requirements)
-        result = await install(requirements, on_line=policy.on_line, offline=policy.offline)
-        if not result.ok:
-            problem = f"requirements not installed: {result.message}"
-            await self.store.functions.update(row.id, is_active=False, load_error=problem)
-            raise FunctionLoadError(row.id, f"function '{row.id}' stays disabled: {problem}")
+        result = await policy.install(requirements)
+        not_installed = None if result.ok else f"requirements not installed: {result.message}"
         try:
             loaded = await self.load_source(row.id, row.content, policy, [], None)
         except FunctionLoadError as error:
+            if not_installed is not None:
+                problem = f"{not_installed}. Without them it does not load: {error}"
+                await self.store.functions.update(row.id, is_active=False, load_error=problem)
+                raise FunctionLoadError(row.id, f"function '{row.id}' stays disabled: {problem}", error.detail) from error
             await self.store.functions.update(row.id, is_active=False, load_error=f"{error}\n\n{error.detail}".rstrip())
             raise
         return await self.store.functions.update(row.id, type=loaded.type, is_active=True, load_error=None)
@@ -402,6 +423,10 @@ class FunctionLibrary:
     async def seed_examples(self) -> list[str]:
         """Give an empty store the example pipes, once; a user who deletes them keeps that."""
         return await seed_examples(self.store)
+
+
+def _loads_without(not_installed: str | None) -> str | None:
+    return f"{not_installed}. It loads without them, so it is on." if not_installed else None
 
 
 def guess_type(content: str) -> str:

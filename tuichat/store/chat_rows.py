@@ -17,6 +17,8 @@ Event = tuple[float, Any]
 GET_CHAT: Final = "SELECT * FROM chat WHERE id = ?"
 # Chats in the order the chat list shows them; LIMIT -1 means no limit in SQLite.
 RECENT_CHATS: Final = "SELECT * FROM chat ORDER BY updated_at DESC, rowid DESC LIMIT ?"
+# substr, not LIKE: a prefix typed by a user may hold `%` or `_`, which LIKE would read as wildcards.
+CHATS_BY_PREFIX: Final = "SELECT * FROM chat WHERE substr(id, 1, ?) = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?"
 CHAT_MESSAGES: Final = "SELECT * FROM message WHERE chat_id = ? ORDER BY created_at, rowid"
 
 

@@ -11,6 +11,7 @@ from typing import Any, Final, get_args
 
 from tuichat.store.chat_rows import (
     CHAT_MESSAGES,
+    CHATS_BY_PREFIX,
     GET_CHAT,
     RECENT_CHATS,
     ChatRow,
@@ -99,6 +100,11 @@ class ChatRepo:
     async def get(self, id: str) -> ChatRow | None:
         row = await self._db.fetchone(GET_CHAT, (id,))
         return None if row is None else ChatRow.from_row(row)
+
+    async def with_prefix(self, prefix: str, limit: int = 10) -> builtins.list[ChatRow]:
+        """Chats whose id starts with `prefix`, most recent first (ids typed abbreviated)."""
+        rows = await self._db.fetchall(CHATS_BY_PREFIX, (len(prefix), prefix, limit))
+        return [ChatRow.from_row(row) for row in rows]
 
     async def list(self, limit: int | None = None) -> builtins.list[ChatRow]:
         """Chats, most recently updated first."""

@@ -3,9 +3,10 @@
 `print` and `sys.stdout`/`sys.stderr` writes, `logging` records and loguru messages are
 attributed to the call whose code made them (a context variable, inherited by the tasks
 and `asyncio.to_thread` threads the call starts). What subprocesses write to fd 1 and 2
-goes to pipes this process reads; it belongs to the one call running, if there is one.
-What belongs to no call (module import, a stray thread) goes to the host's own stderr,
-which the app keeps the last lines of.
+goes to pipes this process reads; it belongs to the one call running, if there is one,
+and so do writes from threads that carry no call (a `threading.Thread` a pipe started).
+What belongs to no call (a module imported or `pipes()` listed outside a call) goes to
+the host's own stderr, which the app keeps the last lines of: never the app's stdout.
 """
 
 from __future__ import annotations
@@ -61,15 +62,18 @@ class CallLog:
 class _CallStream(io.TextIOBase):
     """`sys.stdout` / `sys.stderr` in the host: a call's writes go to its log."""
 
-    def __init__(self, name: str, fallback: io.TextIOBase | Any) -> None:
+    def __init__(self, name: str, fallback: io.TextIOBase | Any, stray: Callable[[str, str], bool] | None = None) -> None:
         self.name = name
         self._fallback = fallback
+        self._stray = stray
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
         sink = current_sink.get()
+        if sink is None and self._stray is not None and self._stray(self.name, str(text)):
+            return len(text)
         if sink is None or self.name == "stderr":
             # stderr also goes to the host's own: if the host dies, its last lines say why.
             try:
@@ -110,6 +114,7 @@ class Capture:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self._loop_thread: int | None = None
         self.active: set[CallLog] = set()
         host_err = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
         self.host_log = host_err
@@ -117,9 +122,10 @@ class Capture:
     def install(self) -> None:
         import sys
 
+        self._loop_thread = threading.get_ident()  # installed from the loop's own thread
         self._redirect_fds()
-        sys.stdout = _CallStream("stdout", self.host_log)  # type: ignore[assignment]
-        sys.stderr = _CallStream("stderr", self.host_log)  # type: ignore[assignment]
+        sys.stdout = _CallStream("stdout", self.host_log, self._stray_write)  # type: ignore[assignment]
+        sys.stderr = _CallStream("stderr", self.host_log, self._stray_write)  # type: ignore[assignment]
         root = logging.getLogger()
         handler = _LogHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
@@ -143,6 +149,17 @@ class Capture:
                     self._loop.call_soon_threadsafe(self._fd_output, name, text)
                 except RuntimeError:
                     return
+
+    def _stray_write(self, name: str, text: str) -> bool:
+        """A write from a thread that carries no call (one a pipe started with `threading`):
+        the call's when one call runs, as raw fd output is. Taken to the loop, in order."""
+        if self._loop_thread is None or threading.get_ident() == self._loop_thread or len(self.active) != 1:
+            return False
+        try:
+            self._loop.call_soon_threadsafe(self._fd_output, name, text)
+        except RuntimeError:
+            return False
+        return True
 
     def _fd_output(self, name: str, text: str) -> None:
         # Raw fd output carries no context: it is the call's when one call runs.

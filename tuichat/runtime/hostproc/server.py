@@ -80,6 +80,10 @@ class HostServer:
             rows = [row_of(row) for row in args["rows"]]
             listing = await engine.list_models(args["timeout"], rows=rows)
             return [dataclasses.asdict(result) for result in listing.functions]
+        if op == "models_of":
+            return dataclasses.asdict(await engine.models_of(row_of(args["row"])))
+        if op == "refuse_manifold":
+            return await engine.refuse_manifold(row_of(args["row"]))
         if op == "load":
             return await engine.check_load(args["function_id"], args["content"], args.get("source"))
         if op == "forget":

@@ -6,6 +6,7 @@ avoids needless copies.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from functools import lru_cache
@@ -21,7 +22,12 @@ _JS_UNSAFE = {0x2028: "\\u2028", 0x2029: "\\u2029", 0x85: "\\u0085"}
 
 
 def dumps(obj: Any) -> str:
-    text = orjson.dumps(obj).decode()
+    """Open WebUI's `JSONCodec.dumps`: compact orjson; what orjson refuses (a non-str dict
+    key, an int beyond 64 bits) falls back to stdlib `json.dumps` and its formatting."""
+    try:
+        text = orjson.dumps(obj).decode()
+    except (TypeError, ValueError):
+        return json.dumps(obj)
     if "\u2028" in text or "\u2029" in text or "\x85" in text:
         text = text.translate(_JS_UNSAFE)
     return text

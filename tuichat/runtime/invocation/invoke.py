@@ -5,6 +5,13 @@ generators run on the event loop, as in Open WebUI: this code runs in the pipe h
 process (`tuichat.runtime.hostproc`), so a pipe that blocks blocks only that process,
 never the app. Events, event calls and output all go through one channel, so they come
 out in the order the pipe made them.
+
+Open WebUI's event emitter outlives the request: a task the pipe started can still
+emit once `pipe()` has returned (a countdown, a late status), and the chat shows
+it. So the channel stays open after the output while tasks the pipe started are
+still running (`spawned`), for up to LATE_EVENTS_WINDOW seconds; what they emit
+after that is dropped. The tasks themselves are never cancelled by this. The host
+process sends these late steps to the app as they come, like any other.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from pydantic import BaseModel
 from tuichat.runtime.errors import EscapedBaseException, FunctionLoadError, pipe_traceback, unwrap
 from tuichat.runtime.invocation import codec
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
-from tuichat.runtime.invocation.request import Request, State
+from tuichat.runtime.invocation.request import new_request, posted_form
+from tuichat.runtime.invocation.spawned import SpawnedTasks, track_tasks
 from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
 from tuichat.runtime.loading.loader import LoadedFunction
 from tuichat.runtime.valves import apply_valves, user_valves_instance
@@ -37,10 +45,20 @@ Loader = Callable[[], Awaitable[LoadedFunction]]
 SYNC_YIELD_INTERVAL = 0.002
 SLOW_ITEM = 0.0005
 
-# The only event calls a terminal can answer; Open WebUI's browser also runs `execute`.
-ANSWERABLE_CALLS = frozenset({"confirmation", "input"})
+# The event calls Open WebUI's browser answers with a dialog (0.12's ask-user questions
+# are `request:user_input`); it also runs `execute`. Every call goes to the front end's
+# handler, which answers what it can show (or was scripted to answer, `--reply`) and
+# gives `refused_call_error` for the rest.
+KNOWN_CALLS = frozenset({"confirmation", "input", "request:user_input", "request:elicitation", "execute"})
+ANSWERABLE_CALLS = frozenset({"confirmation", "input"})  # what tuichat's own dialogs show
 NO_HANDLER_ERROR = "No one is there to answer: tuichat is running without an interactive front end."
 EMITTER_KEYS = ("session_id", "chat_id", "message_id")
+# Events go only to the other views of a chat, never back to the reply that emitted them.
+OTHER_VIEWS_ONLY = frozenset({"chat:messages"})
+# Chat ids Open WebUI does not save (the emitter writes nothing for them).
+UNSAVED_CHAT_PREFIXES = ("temporary:", "local:", "channel:")
+# How long, at most, events from tasks the pipe started are still delivered after it returned.
+LATE_EVENTS_WINDOW = 30.0
 
 
 def refused_call_error(kind: object) -> str:
@@ -65,8 +83,9 @@ class Invocation:
         user: dict[str, Any],
         valves: dict[str, Any],
         user_valves: dict[str, Any],
-        app_state: State,
+        app: Callable[[], Any],
         event_call: EventCallHandler | None = None,
+        late_events_window: float = LATE_EVENTS_WINDOW,
     ) -> None:
         self.model = model
         self.body = body
@@ -76,8 +95,11 @@ class Invocation:
         self._user = user
         self._valves = valves
         self._user_valves = user_valves
-        self._app_state = app_state
+        self._app = app
         self._event_call = event_call
+        self._late_events_window = late_events_window
+        self._spawned = SpawnedTasks()  # tasks the pipe started
+        self._files: list[Any] = []  # the reply's files, as Open WebUI's `files` events store them
         self._channel: Channel[Step] | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,10 +174,12 @@ class Invocation:
         self._loop_thread = threading.get_ident()
         self._channel = Channel(self._loop)
         self._started = time.monotonic()
+        track_tasks(self._loop)
         self._task = self._loop.create_task(self._produce(), name=f"pipe {self.model}")
 
     async def _produce(self) -> None:
         assert self._channel is not None
+        self._spawned.collect_here(self._task)  # this task's context only: the pipe, and the tasks it starts
         try:
             loaded = await self._loaded()
             apply_valves(loaded.instance, self._valves)
@@ -170,8 +194,16 @@ class Invocation:
         except BaseException as exc:  # SystemExit or KeyboardInterrupt from a pipe must not end the app
             original = unwrap(exc)
             self._channel.put(RaisedStep(type(original).__name__, str(original), pipe_traceback(exc), self.elapsed()))
+        try:
+            await self._late_events()
+        except (ChannelClosed, asyncio.CancelledError):
+            pass
         finally:
             self._channel.close()
+
+    async def _late_events(self) -> None:
+        """Keep the channel open while tasks the pipe started still run, up to the window."""
+        await self._spawned.wait(self._late_events_window, stop=lambda: self.cancelled)
 
     async def _loaded(self) -> LoadedFunction:
         try:
@@ -196,10 +228,11 @@ class Invocation:
             "__user__": copy.deepcopy(self._user),
             "__metadata__": metadata,
             "__oauth_token__": None,
-            "__request__": Request(self._app_state, metadata, relay=Relay(self) if has_channel else None),
             "__tools__": metadata.get("tools", {}),
         }
         declared = inspect.signature(pipe).parameters
+        if "__request__" in declared:  # built only for pipes that ask for it
+            extras["__request__"] = self.request(relay=Relay(self) if has_channel else None)
         params = {"body": self.body} | {k: v for k, v in extras.items() if k in declared}
         if "__user__" in params and hasattr(instance, "UserValves"):
             params["__user__"]["valves"] = user_valves_instance(instance, self._user_valves)
@@ -218,6 +251,12 @@ class Invocation:
             "valves": dict(self._valves or {}),
             "user_valves": dict(self._user_valves or {}),
         }
+
+    def request(self, relay: Relay | None = None) -> Any:
+        """The call's `__request__` (see `tuichat.runtime.invocation.request`)."""
+        app = self._app()
+        model_item = getattr(app.state, "MODELS", {}).get(self.model)
+        return new_request(app, self.metadata, posted_form(self.body, self.metadata, self._user, model_item), relay)
 
     async def _execute(self, pipe: Callable[..., Any], params: dict[str, Any]) -> Any:
         if inspect.iscoroutinefunction(pipe):
@@ -332,12 +371,18 @@ class Invocation:
     def _make_emitter(self) -> Callable[[Any], Awaitable[None]]:
         channel, elapsed, loop_thread = self._channel, self.elapsed, self._loop_thread
         internal = bool(self.metadata.get("internal"))
+        saved = not str(self.metadata.get("chat_id") or "").startswith(UNSAVED_CHAT_PREFIXES)
         assert channel is not None
 
         async def __event_emitter__(event: Any) -> None:
-            if internal and isinstance(event, dict) and event.get("type") == "notification":
+            kind = event.get("type") if isinstance(event, dict) else None
+            if internal and kind == "notification":
                 return
+            if kind in OTHER_VIEWS_ONLY or channel.closed:
+                return  # for the chat's other views (tuichat has none); or emitted too late
             step = EventStep(_snapshot(event), elapsed())
+            if kind == "files" and saved:
+                self._store_files(event)
             if threading.get_ident() == loop_thread:
                 await channel.put_async(step)
             else:  # awaited from a sync pipe's own event loop in its worker thread
@@ -345,17 +390,23 @@ class Invocation:
 
         return __event_emitter__
 
+    def _store_files(self, event: dict[str, Any]) -> None:
+        """Open WebUI saves a `files` event as the event's own list extended, in place,
+        with the files the message already has: the pipe's list grows too."""
+        data = event.get("data")
+        files = data.get("files") if isinstance(data, dict) else None
+        if isinstance(files, list):
+            files.extend(self._files)
+            self._files = files
+
     def _make_event_call(self) -> Callable[[Any], Awaitable[Any]]:
         channel, elapsed, handler = self._channel, self.elapsed, self._event_call
         loop, loop_thread = self._loop, self._loop_thread
         assert channel is not None and loop is not None
 
         async def __event_call__(event: Any) -> Any:
-            kind = event.get("type") if isinstance(event, dict) else None
             if handler is None:
                 reply: Any = {"error": NO_HANDLER_ERROR}
-            elif kind not in ANSWERABLE_CALLS:
-                reply = {"error": refused_call_error(kind)}
             else:
                 try:
                     if threading.get_ident() == loop_thread:

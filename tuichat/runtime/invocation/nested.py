@@ -13,12 +13,13 @@ from typing import Any
 
 from tuichat.compat import NestedCallFailed
 from tuichat.runtime.invocation.invoke import Relay
+from tuichat.runtime.invocation.request import relay_in
 from tuichat.runtime.invocation.trace import CallStep, EventStep, RaisedStep, ResponseStep, SseStep, Step
 
 
 def relay_of(request: object) -> Relay | None:
     """The relay to the call `request` was given to, if it has one (it has chat ids)."""
-    relay = getattr(request, "tuichat_relay", None)
+    relay = relay_in(request)
     return relay if isinstance(relay, Relay) else None
 
 

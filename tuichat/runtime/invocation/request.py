@@ -1,114 +1,118 @@
-"""A stand-in for the Starlette `Request` Open WebUI passes as `__request__`.
+"""`__request__`: a real Starlette `Request`, as Open WebUI builds it for `POST /api/chat/completions`.
 
-It covers what published pipes touch: `.app.state`, `.state.metadata`,
-`.headers`, `.url`, `.base_url`, `.method`, `.client`, `.cookies`,
-`.query_params`. The class is named `Request` because pipes check the type name.
+The scope is what uvicorn gives Open WebUI for the web UI's chat request (HTTP/1.1,
+`localhost:8080`, JSON body, client on loopback), with the host's app as
+`request.app` (the same object as `open_webui.main.app`), `request.state.metadata`
+the call's metadata, as Open WebUI's `chat_completion` sets it, and the body
+(`await request.json()`) the form the 0.12.4 web UI posts for the message, as far
+as tuichat knows it: model, stream, params, features, variables, the chat, message
+and session ids, the user message and the model's entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+import datetime
+import json
+import time
+import uuid
+from typing import Any
 
 from tuichat import __version__
 
-BASE_URL = "http://localhost:8080/"
+HOST, PORT = "localhost", 8080
+PATH = "/api/chat/completions"
+RELAY_KEY = "tuichat.relay"  # in the scope: the call a nested `generate_chat_completion` belongs to
 
 
-class URL(str):
-    """A URL string with Starlette's most used attributes."""
+def new_request(app: Any, metadata: dict[str, Any], form: dict[str, Any], relay: Any = None) -> Any:
+    """A Starlette Request for the call; `form` is the JSON body it reads."""
+    from starlette.requests import Request
 
-    @property
-    def _parts(self):  # type: ignore[no-untyped-def]
-        return urlsplit(self)
+    body = json.dumps(form, ensure_ascii=False, default=str).encode()
+    headers = [
+        (b"host", f"{HOST}:{PORT}".encode()),
+        (b"user-agent", f"tuichat/{__version__}".encode()),
+        (b"content-type", b"application/json"),
+        (b"accept", b"*/*"),
+        (b"accept-language", b"en-US"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "server": (HOST, PORT),
+        "client": ("127.0.0.1", 0),
+        "scheme": "http",
+        "method": "POST",
+        "root_path": "",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "headers": headers,
+        "path_params": {},
+        "app": app,
+        "router": getattr(app, "router", None),
+        "state": {"metadata": metadata},
+        RELAY_KEY: relay,
+    }
 
-    @property
-    def scheme(self) -> str:
-        return self._parts.scheme
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
 
-    @property
-    def netloc(self) -> str:
-        return self._parts.netloc
-
-    @property
-    def hostname(self) -> str | None:
-        return self._parts.hostname
-
-    @property
-    def port(self) -> int | None:
-        return self._parts.port
-
-    @property
-    def path(self) -> str:
-        return self._parts.path
-
-    @property
-    def query(self) -> str:
-        return self._parts.query
-
-
-class Headers(Mapping[str, str]):
-    """Case-insensitive, read-only headers."""
-
-    def __init__(self, items: Mapping[str, str]) -> None:
-        self._items = {k.lower(): v for k, v in items.items()}
-
-    def __getitem__(self, key: str) -> str:
-        return self._items[key.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
+    return Request(scope, receive)
 
 
-class Address(NamedTuple):
-    host: str
-    port: int
+def relay_in(request: object) -> Any:
+    """The relay `new_request` was given, if `request` is one of tuichat's."""
+    scope = getattr(request, "scope", None)
+    return scope.get(RELAY_KEY) if isinstance(scope, dict) else None
 
 
-class State:
-    """Attribute bag like Starlette's `State`: unknown attributes raise AttributeError."""
+def posted_form(body: dict[str, Any], metadata: dict[str, Any], user: dict[str, Any], model_item: Any) -> dict[str, Any]:
+    """What the 0.12.4 web UI posts to /api/chat/completions for this message."""
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    last_user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
+    form: dict[str, Any] = {
+        "stream": bool(body.get("stream")),
+        "model": body.get("model"),
+        "params": {"model_controls": {}},
+        "tool_ids": [],
+        "tool_servers": [],
+        "features": {"voice": False, "image_generation": False, "code_interpreter": False, "web_search": False},
+        "variables": _variables(user),
+        "chat_variables": {},
+        "session_id": metadata.get("session_id"),
+    }
+    if metadata.get("chat_id"):
+        form["chat_id"] = metadata["chat_id"]
+    form["id"] = metadata.get("message_id")
+    form["parent_id"] = None
+    if last_user is not None:
+        form["user_message"] = {
+            "id": metadata.get("user_message_id") or str(uuid.uuid4()),
+            "parentId": None,
+            "childrenIds": [],
+            "role": "user",
+            "content": last_user.get("content"),
+            "timestamp": int(time.time()),
+            "models": [body.get("model")],
+        }
+    form["background_tasks"] = {"title_generation": False, "tags_generation": False, "follow_up_generation": False}
+    form["model_item"] = model_item if model_item is not None else {"id": body.get("model")}
+    return form
 
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
 
-    def __repr__(self) -> str:
-        return f"State({self.__dict__!r})"
-
-
-class App:
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-
-class Request:
-    def __init__(self, app_state: State, metadata: dict[str, Any], relay: Any = None) -> None:
-        self.app = App(app_state)
-        self.state = State(metadata=metadata)
-        # For `open_webui.utils.chat.generate_chat_completion` called with this request.
-        self.tuichat_relay = relay
-        self.method = "POST"
-        self.base_url = URL(BASE_URL)
-        self.url = URL(BASE_URL + "api/chat/completions")
-        self.headers = Headers(
-            {
-                "host": "localhost:8080",
-                "user-agent": f"tuichat/{__version__}",
-                "content-type": "application/json",
-                "accept": "*/*",
-            }
-        )
-        self.client = Address("127.0.0.1", 0)
-        self.cookies: dict[str, str] = {}
-        self.query_params: dict[str, str] = {}
-        self.path_params: dict[str, str] = {}
-        self.scope: dict[str, Any] = {"type": "http", "method": "POST", "path": "/api/chat/completions", "app": self.app}
-
-    def __repr__(self) -> str:
-        return f"<Request POST {self.url}>"
+def _variables(user: dict[str, Any]) -> dict[str, str]:
+    now = datetime.datetime.now().astimezone()
+    return {
+        "{{USER_NAME}}": str(user.get("name") or ""),
+        "{{USER_EMAIL}}": str(user.get("email") or ""),
+        "{{USER_LOCATION}}": "Unknown",
+        "{{CURRENT_DATETIME}}": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "{{CURRENT_DATE}}": now.strftime("%Y-%m-%d"),
+        "{{CURRENT_TIME}}": now.strftime("%H:%M:%S"),
+        "{{CURRENT_WEEKDAY}}": now.strftime("%A"),
+        "{{CURRENT_TIMEZONE}}": str(now.tzinfo or "UTC"),
+        "{{USER_LANGUAGE}}": "en-US",
+    }

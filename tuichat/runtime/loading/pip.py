@@ -1,28 +1,61 @@
 """Running pip for a pipe's requirements: only what is missing, with tuichat's own
-dependencies pinned by a constraints file, its output streamed line by line."""
+requirements held to their ranges by a constraints file, its output streamed line by line.
+
+Before it installs, pip resolves the install without doing it (`--dry-run --report`):
+when that would change a package already installed (another pipe's SDK moving to an
+older or newer version), the changes are shown and the install goes ahead only if the
+caller agrees (`confirm`; the CLI's `--yes`, the TUI's dialog)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import importlib
+import json
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from tuichat.runtime.loading.requirements import (
     OFFLINE_ENV,
     TAIL_LINES,
     TRUTHY,
+    _installed,
     check_conflicts,
     constraints_text,
     missing_requirements,
+    protected_distributions,
 )
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    """An installed package an install would move to another version."""
+
+    name: str
+    installed: str
+    new: str
+
+    @property
+    def kind(self) -> str:
+        try:
+            return "downgrade" if Version(self.new) < Version(self.installed) else "upgrade"
+        except InvalidVersion:
+            return "replace"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.installed} -> {self.new} ({self.kind})"
+
+
+ConfirmChanges = Callable[[list[PackageChange]], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +67,9 @@ class InstallResult:
     command: tuple[str, ...] = ()
     output_tail: tuple[str, ...] = field(default=())
     ran_pip: bool = False
+    skipped: bool = False  # installs are off (offline): nothing was tried
+    changes: tuple[PackageChange, ...] = ()  # installed packages it changes (or would have)
+    declined: bool = False  # it would change installed packages and that was not agreed to
 
 
 def installs_allowed() -> bool:
@@ -72,12 +108,16 @@ async def install(
     *,
     on_line: Callable[[str], None] | None = None,
     offline: bool = False,
+    confirm: ConfirmChanges | None = None,
+    assume_yes: bool = False,
 ) -> InstallResult:
     """Install what is missing of `reqs` with pip, streaming its output to `on_line`.
 
     Already-satisfied requirements never reach pip; when all are satisfied pip is not run.
-    Raises RequirementError/RequirementConflict before any pip call. Cancelling the
-    coroutine terminates pip. An exception from `on_line` also stops pip and propagates.
+    Raises RequirementError/RequirementConflict before any pip call. When the install would
+    change installed packages, it goes ahead only with `assume_yes` or `confirm(changes)`
+    agreeing; otherwise the result is `declined`. Cancelling the coroutine terminates pip.
+    An exception from `on_line` also stops pip and propagates.
     """
     missing = missing_requirements(reqs)
     if not missing:
@@ -91,11 +131,31 @@ async def install(
             returncode=None,
             message=f"installs are off ({OFFLINE_ENV} or offline mode); not installed: {listed}",
             requested=requested,
+            skipped=True,
         )
 
+    changes: tuple[PackageChange, ...] = ()
     with tempfile.TemporaryDirectory(prefix="tuichat-pip-") as tmp:
         constraints = Path(tmp) / "constraints.txt"
         constraints.write_text(constraints_text(), encoding="utf-8")
+        planned = await _planned_changes(missing, constraints, Path(tmp) / "report.json", on_line)
+        if isinstance(planned, tuple) and isinstance(planned[0], int):  # pip refused already
+            returncode, tail = planned
+            return _failed(listed, returncode, tail, requested, pip_command(missing, constraints))
+        changes = tuple(planned)
+        if changes and not assume_yes and (confirm is None or not await confirm(list(changes))):
+            shown = "; ".join(str(change) for change in changes)
+            return InstallResult(
+                ok=False,
+                returncode=None,
+                message=(
+                    f"installing {listed} would change installed packages: {shown}. Nothing was installed; "
+                    "agree to the change (`--yes` on the command line) to install anyway"
+                ),
+                requested=requested,
+                changes=changes,
+                declined=True,
+            )
         command = pip_command(missing, constraints)
         returncode, tail = await _run(command, on_line)
 
@@ -109,7 +169,12 @@ async def install(
             command=tuple(command),
             output_tail=tail,
             ran_pip=True,
+            changes=changes,
         )
+    return _failed(listed, returncode, tail, requested, command)
+
+
+def _failed(listed: str, returncode: int, tail: tuple[str, ...], requested: tuple[str, ...], command: list[str]) -> InstallResult:
     return InstallResult(
         ok=False,
         returncode=returncode,
@@ -119,6 +184,34 @@ async def install(
         output_tail=tail,
         ran_pip=True,
     )
+
+
+async def _planned_changes(
+    missing: list[Requirement], constraints: Path, report: Path, on_line: Callable[[str], None] | None
+) -> list[PackageChange] | tuple[int, tuple[str, ...]]:
+    """What installing `missing` would change among installed packages, from pip's own
+    resolution (`--dry-run --report`); or pip's (exit code, output) when it refuses."""
+    command = pip_command(missing, constraints)
+    at = command.index("install") + 1 if "install" in command else len(command)
+    command[at:at] = ["--dry-run", "--report", os.fspath(report)]
+    returncode, tail = await _run(command, on_line)
+    if returncode != 0:
+        if any("no such option" in line for line in tail):
+            return []  # a pip too old to report: install without the check
+        return returncode, tail
+    try:
+        planned = json.loads(report.read_text(encoding="utf-8")).get("install", [])
+    except (OSError, ValueError):
+        return []
+    installed = _installed()
+    changes = []
+    for item in planned:
+        metadata = item.get("metadata") or {}
+        name, version = canonicalize_name(str(metadata.get("name", ""))), str(metadata.get("version", ""))
+        dist = installed.get(name)
+        if dist is not None and version and dist.version != version:
+            changes.append(PackageChange(name, dist.version, version))
+    return changes
 
 
 async def _run(command: list[str], on_line: Callable[[str], None] | None) -> tuple[int, tuple[str, ...]]:
@@ -173,15 +266,30 @@ def _failure_message(listed: str, returncode: int, tail: tuple[str, ...]) -> str
     if causes:
         because = "; ".join(causes)
         # pip marks requirements that came from our constraints file with "(constraint)".
-        if any("(constraint)" in cause for cause in causes):
+        held = _tuichat_requirements_in_the_way(causes)
+        if held or any("(constraint)" in cause for cause in causes):
+            which = ", ".join(held) or "one of them"
             return (
-                f"pip could not install {listed} without changing packages tuichat depends on (they are "
-                f"pinned to their installed versions): {because}"
+                f"pip could not install {listed} without changing packages tuichat depends on: {because}. "
+                f"In the way: tuichat's own requirement {which}. Use a version of the pipe (or of its "
+                "requirements) that works with it, or give the pipe a tuichat of its own: "
+                "`python -m venv ENV`, `ENV/bin/pip install tuichat`, and run `ENV/bin/tuichat` with the same --db"
             )
         return f"pip found conflicting requirements while installing {listed}: {because}"
     errors = [line.removeprefix("ERROR: ").strip() for line in tail if line.startswith("ERROR:")]
     detail = f": {errors[-1]}" if errors else ""
     return f"pip failed to install {listed} (exit code {returncode}){detail}"
+
+
+def _tuichat_requirements_in_the_way(causes: list[str]) -> list[str]:
+    """tuichat's requirements (as held by the constraints file) that the conflict names."""
+    protected = protected_distributions()
+    found = []
+    for name, dist in sorted(protected.items()):
+        word = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", re.IGNORECASE)
+        if any(word.search(cause.replace("_", "-")) for cause in causes):
+            found.append(f"{name}{dist.compatible}")
+    return found
 
 
 def _conflict_causes(tail: tuple[str, ...]) -> list[str]:

@@ -2,8 +2,12 @@
 
 Open WebUI hands the comma-split `requirements` value straight to pip (spec §3.2). tuichat
 runs pipes inside its own interpreter, so it is stricter: every entry must be a PEP 508
-requirement naming a package on the index, nothing already installed is ever sent to pip,
-and no install may change a package tuichat itself depends on. Running pip is `pip.py`.
+requirement naming a package on the index, nothing already installed is ever sent to pip
+(nor a bare name of a standard-library module, such as `typing`), and no install may take
+one of tuichat's own requirements out of the range tuichat works with. Only tuichat's
+direct requirements are held, each to its declared range and the installed major version
+(`pydantic>=2,<3`), not every package under them to its exact version: a pipe's SDK may
+move a shared package within what tuichat's requirements accept. Running pip is `pip.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,7 +49,10 @@ _ROOT = "tuichat"
 _EXTRA_ROOTS = ("packaging", "pip")
 # Used only when tuichat has no installed metadata (running from a bare checkout), so the
 # core of the app is still protected; mirrors pyproject's dependencies.
-_FALLBACK_DEPENDENCIES = ("textual", "aiosqlite", "pygments", "platformdirs", "pydantic", "orjson", "packaging")
+_FALLBACK_DEPENDENCIES = (
+    "textual", "aiosqlite", "pygments", "platformdirs", "pydantic", "orjson", "packaging",
+    "requests", "aiohttp", "httpx", "fastapi", "loguru",
+)  # fmt: skip
 
 OFFLINE_ENV = "TUICHAT_OFFLINE"
 TRUTHY = {"1", "true", "yes", "on"}
@@ -84,6 +92,19 @@ class ProtectedDistribution:
     name: str  # canonical
     version: str
     required_by: str  # the package whose dependency brought it in ("tuichat" for direct ones)
+    declared: str = ""  # the specifier tuichat's metadata declares for a direct one ("" for any)
+
+    @property
+    def compatible(self) -> SpecifierSet:
+        """What tuichat accepts: the declared range, within the installed major version."""
+        spec = SpecifierSet(self.declared)
+        try:
+            version = Version(self.version)
+        except InvalidVersion:
+            return spec
+        if not any(s.operator in ("<", "<=", "==", "===", "~=") for s in spec):
+            spec &= SpecifierSet(f"<{version.major + 1}" if version.major else "<1")
+        return spec
 
 
 # --- parsing -----------------------------------------------------------------
@@ -244,74 +265,67 @@ def _satisfied(
 
 
 def missing_requirements(reqs: Iterable[Requirement | str]) -> list[Requirement]:
-    """The requirements installed distributions do not satisfy, in order (no pip involved)."""
+    """The requirements installed distributions do not satisfy, in order (no pip involved).
+
+    A bare standard-library module name is satisfied by Python itself."""
     installed = _installed()
-    return [req for req in _coerce(reqs) if not _satisfied(req, installed, set())]
+    return [req for req in _coerce(reqs) if not is_stdlib_name(req) and not _satisfied(req, installed, set())]
 
 
 def protected_distributions() -> dict[str, ProtectedDistribution]:
-    """tuichat's installed dependency closure, by canonical name, with markers evaluated here."""
+    """tuichat's direct requirements (and pip, which installs), installed, by canonical name."""
     installed = _installed()
     try:
         roots = [Requirement(text) for text in importlib.metadata.requires(_ROOT) or ()]
     except importlib.metadata.PackageNotFoundError:
         roots = [Requirement(name) for name in _FALLBACK_DEPENDENCIES]
     roots += [Requirement(name) for name in _EXTRA_ROOTS]
-
     protected: dict[str, ProtectedDistribution] = {}
     if _ROOT in installed:
-        protected[_ROOT] = ProtectedDistribution(_ROOT, installed[_ROOT].version, _ROOT)
-    # Markers are decided before queueing, in the parent's context: only the extras it was asked for.
-    queue = [(req, _ROOT) for req in roots if _applies(req)]
-    seen: set[tuple[str, frozenset[str]]] = set()
-    while queue:
-        req, parent = queue.pop(0)
+        protected[_ROOT] = ProtectedDistribution(_ROOT, installed[_ROOT].version, _ROOT, f"=={installed[_ROOT].version}")
+    for req in roots:
         name = canonicalize_name(req.name)
-        extras = frozenset(canonicalize_name(e) for e in req.extras)
-        if (name, extras) in seen or name not in installed:
-            continue
-        seen.add((name, extras))
-        dist = installed[name]
-        protected.setdefault(name, ProtectedDistribution(name, dist.version, parent))
-        for dep in _requires(dist):
-            if dep.marker is None or any(_evaluate(dep.marker, e) for e in extras | {""}):
-                queue.append((dep, name))
+        if not _applies(req) or name not in installed:
+            continue  # an extra's requirement (test), or one this platform does not take
+        known = protected.get(name)
+        declared = str(req.specifier & SpecifierSet(known.declared)) if known else str(req.specifier)
+        protected[name] = ProtectedDistribution(name, installed[name].version, _ROOT, declared)
     return protected
 
 
 def check_conflicts(reqs: Iterable[Requirement | str]) -> None:
-    """Raise RequirementConflict for a requirement that would change a package tuichat runs on."""
+    """Raise RequirementConflict for a requirement no version of which tuichat accepts.
+
+    A version the requirement names (or the installed one) that both accept means it may
+    fit: pip, with tuichat's ranges as constraints, decides the rest.
+    """
     protected = protected_distributions()
     for req in _coerce(reqs):
         dist = protected.get(canonicalize_name(req.name))
         if dist is None or not req.specifier:
             continue
-        try:
-            Version(dist.version)
-        except InvalidVersion:
-            continue  # cannot compare; the constraints file still pins it for pip
-        if not _contains(req.specifier, dist.version):
+        candidates = [dist.version] + [spec.version.rstrip(".*") for spec in req.specifier]
+        accepted = dist.compatible
+        if not any(_contains(req.specifier, c) and _contains(accepted, c) for c in candidates):
             raise RequirementConflict(str(req), _conflict_message(req, dist), name=dist.name, installed=dist.version)
 
 
 def _conflict_message(req: Requirement, dist: ProtectedDistribution) -> str:
     major = dist.version.split(".")[0]
-    how = "tuichat itself runs on" if dist.required_by == _ROOT else f"tuichat needs (through {dist.required_by})"
     return (
-        f"requirement '{req}' conflicts with tuichat: {how} {dist.name} {major}.x "
-        f"(installed: {dist.version}); installing {req} would break it. Use a version of the pipe "
-        f"that works with {dist.name} {dist.version}, or run it in a separate environment"
+        f"requirement '{req}' conflicts with tuichat: tuichat itself runs on {dist.name} {major}.x "
+        f"({dist.name}{dist.compatible}, installed: {dist.version}); installing {req} would break it. "
+        f"Use a version of the pipe that works with {dist.name} {dist.compatible}, or install tuichat in an "
+        "environment of its own for that pipe (`python -m venv`, then `pip install tuichat` there)"
     )
 
 
 def constraints_text(protected: dict[str, ProtectedDistribution] | None = None) -> str:
-    """A pip constraints file pinning every protected package to its installed version."""
+    """A pip constraints file holding each of tuichat's requirements to the range it accepts."""
     protected = protected_distributions() if protected is None else protected
-    lines = []
-    for name, dist in sorted(protected.items()):
-        try:
-            Version(dist.version)
-            lines.append(f"{name}=={dist.version}")
-        except InvalidVersion:
-            lines.append(f"{name}==={dist.version}")  # arbitrary equality for non-PEP 440 versions
-    return "\n".join(lines) + "\n"
+    return "".join(f"{name}{dist.compatible}\n" for name, dist in sorted(protected.items()))
+
+
+def is_stdlib_name(req: Requirement) -> bool:
+    """`typing`, `asyncio`, `json` as a requirement: a module every Python has, not a package to install."""
+    return not req.specifier and not req.extras and req.name in sys.stdlib_module_names

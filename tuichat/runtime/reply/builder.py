@@ -66,7 +66,7 @@ class ReplyBuilder:
             "citation": self._on_source,
             "notification": self._on_notification,
             "files": self._on_files,
-            "chat:message:files": self._on_files,
+            "chat:message:files": self._on_message_files,
             "embeds": self._on_embeds,
             "chat:message:embeds": self._on_embeds,
             "chat:title": self._on_title,
@@ -250,7 +250,15 @@ class ReplyBuilder:
         return NO_CHANGE
 
     def _on_files(self, data: Any) -> Update:
-        # Kept in arrival order, like the stored message (the live Open WebUI view shows only the last set).
+        # As Open WebUI stores the message: the event's files, then the ones it had (the
+        # emitter extends the pipe's own list the same way). Its live view shows only the last set.
+        files = data.get("files") if isinstance(data, dict) else None
+        if isinstance(files, list):
+            self._reply.files[:0] = [item for item in files if isinstance(item, dict)]
+        return NO_CHANGE
+
+    def _on_message_files(self, data: Any) -> Update:
+        # Not stored by Open WebUI; shown, in arrival order.
         files = data.get("files") if isinstance(data, dict) else None
         if isinstance(files, list):
             self._reply.files.extend(item for item in files if isinstance(item, dict))

@@ -72,6 +72,16 @@ async def agree_to_install(screen: Screen, who: str, missing: list[str], if_not:
     )
 
 
+async def agree_to_changes(screen: Screen, changes: list[Any]) -> bool:
+    """Ask before an install that would move packages already installed to other versions."""
+    shown = "\n".join(f"  {change}" for change in changes)
+    return await screen.confirm(
+        f"Installing this would change packages that are already installed (another pipe may need them "
+        f"as they are):\n\n{shown}\n\nChange them?",
+        title="Change installed packages?", yes="Change them", no="Don't install",
+    )
+
+
 def describe(value: Any) -> tuple[bool, str]:
     """The install dialog's last line for what a job returned: a function stored but off after
     a failed install is not a success."""
@@ -117,7 +127,11 @@ async def _in_install_dialog(
     screen: Screen, title: str, packages: list[str], install_missing: bool, run: Callable[[InstallPolicy], Awaitable[T]]
 ) -> T:
     def job(on_line: LineSink) -> Awaitable[T]:
-        return run(InstallPolicy(install_missing=install_missing, on_line=on_line))
+        return run(
+            InstallPolicy(
+                install_missing=install_missing, on_line=on_line, confirm=lambda changes: agree_to_changes(screen, changes)
+            )
+        )
 
     outcome: InstallOutcome[T] | None = await screen.ask(InstallScreen(title, packages, job, describe=describe))
     if outcome is None or outcome.cancelled:

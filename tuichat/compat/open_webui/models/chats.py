@@ -108,6 +108,11 @@ class ChatsTable:
         page = rows[start : start + limit if limit else None]
         return ChatList((_chat_model(row, owner) for row in page), total=len(rows))
 
+    def get_chats(self, skip: int = 0, limit: int = 50, db: object = None) -> ChatList:
+        """Every user's chats (an admin dashboard's view): here, the one local user's."""
+        owner = current().tables.users.local_id()
+        return self.get_chats_by_user_id(owner or "", skip=skip, limit=limit)
+
     def get_chat_title_by_id(self, id: str, db: object = None) -> AwaitableStr | NotFound:
         row = current().tables.chats.get(id)
         return or_not_found(None if row is None else AwaitableStr(row.title))

@@ -9,26 +9,9 @@ itself is the host's (`tuichat.compat.binding.ModelHost`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from tuichat.compat.binding import current
-
-
-class StreamingResponse:
-    """Enough of Starlette's StreamingResponse for pipes that read or return one."""
-
-    def __init__(
-        self,
-        content: AsyncIterator[Any],
-        status_code: int = 200,
-        headers: dict[str, str] | None = None,
-        media_type: str | None = "text/event-stream",
-    ) -> None:
-        self.body_iterator = content
-        self.status_code = status_code
-        self.headers = dict(headers or {})
-        self.media_type = media_type
 
 
 async def generate_chat_completion(
@@ -49,7 +32,9 @@ async def generate_chat_completion(
     caller = user.model_dump() if hasattr(user, "model_dump") else dict(user)
     if body.get("stream"):
         items = await models.stream_model(request, model_id, body, metadata=metadata, user=caller)
-        return StreamingResponse(items)
+        from starlette.responses import StreamingResponse  # FastAPI's, as Open WebUI returns
+
+        return StreamingResponse(items, media_type="text/event-stream")
     return await models.model_response(request, model_id, body, metadata=metadata, user=caller)
 
 

@@ -1,0 +1,14 @@
+"""`open_webui.models.feedbacks`: the ratings users give replies.
+
+tuichat has none of this; the names import so a pipe that uses them only on some
+paths still loads, and any use raises NotProvidedError (see tuichat.compat._unavailable).
+"""
+
+from tuichat.compat._names import module_getattr
+from tuichat.compat._unavailable import unavailable
+
+__all__ = ["Feedbacks", "FeedbackForm", "FeedbackModel"]  # noqa: F822 (made below, by unavailable())
+
+globals().update(unavailable("open_webui.models.feedbacks", *__all__))
+
+__getattr__ = module_getattr(__name__)

@@ -1,0 +1,14 @@
+"""`open_webui.utils.headers`: the user-info headers sent to model connections.
+
+tuichat has none of this; the names import so a pipe that uses them only on some
+paths still loads, and any use raises NotProvidedError (see tuichat.compat._unavailable).
+"""
+
+from tuichat.compat._names import module_getattr
+from tuichat.compat._unavailable import unavailable
+
+__all__ = ["include_user_info_headers"]  # noqa: F822 (made below, by unavailable())
+
+globals().update(unavailable("open_webui.utils.headers", *__all__))
+
+__getattr__ = module_getattr(__name__)
