@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from tuichat.runtime.engine import PipeEngine
-from tuichat.runtime.host import PipeHost
+from tuichat.runtime.errors import UnknownModel
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing
+from tuichat.runtime.models import FunctionModels
 from tuichat.runtime.records import StoreRecords
 from tuichat.store import FunctionRow, Store
 
@@ -33,8 +34,14 @@ class LocalHost:
     async def list_models(self, timeout: float = LISTING_TIMEOUT) -> ModelListing:
         return await self.engine.list_models(timeout)
 
-    async def function_for_model(self, model_id: str) -> FunctionRow:
-        return await PipeHost.function_for_model(self, model_id)  # type: ignore[arg-type]
+    async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:
+        return await self.engine.function_for_model(model_id, direct=direct)
+
+    async def models_of(self, function_id: str) -> FunctionModels:
+        row = await self.store.functions.get(function_id)
+        if row is None:
+            raise UnknownModel(f"no function '{function_id}' is stored.")
+        return await self.engine.models_of(row)
 
     async def invoke(
         self,
@@ -44,8 +51,9 @@ class LocalHost:
         metadata: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
+        direct: bool = False,
     ) -> Invocation:
-        return await self.engine.invoke(model_id, body, metadata=metadata, user=user, event_call=event_call)
+        return await self.engine.invoke(model_id, body, metadata=metadata, user=user, event_call=event_call, direct=direct)
 
     async def check_load(self, function_id: str, content: str, source: str | None = None) -> dict[str, Any]:
         return await self.engine.check_load(function_id, content, source)

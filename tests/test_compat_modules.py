@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.local_host import LocalHost
 from tests.tracing import ORACLE_METADATA, collect, replier
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
@@ -23,7 +24,7 @@ def src(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
-async def answer(host: PipeHost, library: FunctionLibrary, source: str, *, model: str = "p", replies: Any = None) -> Any:
+async def answer(host: PipeHost | LocalHost, library: FunctionLibrary, source: str, *, model: str = "p", replies: Any = None) -> Any:
     """Add the pipe, call it once (non-streaming) and give its reply as JSON."""
     await library.add(src(source), function_id="p", replace=True)
     body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": False}
@@ -73,8 +74,10 @@ async def test_internal_db_gives_sqlalchemy_sessions_on_tuichats_database(
 
 
 async def test_internal_db_without_sqlalchemy_imports_and_fails_at_use(
-    host: PipeHost, library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+    local_host: LocalHost, local_library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # sqlalchemy is hidden in this process's sys.modules: the pipe must run in it too.
+    host, library = local_host, local_library
     for name in [m for m in sys.modules if m == "sqlalchemy" or m.startswith("sqlalchemy.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # as if it were not installed
