@@ -72,7 +72,7 @@ class _Thinking:
 class ReplyView(Settled, Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
-    MIN_INTERVAL = 0.025  # seconds: writes come at most this often while tokens stream
+    MIN_INTERVAL = 0.04  # seconds: writes come at most this often while tokens stream
     SPIN_INTERVAL = 0.2  # seconds between spinner frames while a status says work goes on
     FOLD_LEAST = 1.0  # fold what the stream scrolled past in runs of this many screens or more
 
