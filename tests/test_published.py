@@ -27,7 +27,7 @@ from tests.openai_server import (
 )
 from tests.tracing import ORACLE_METADATA, collect, normalise, replier
 from tuichat.runtime.host import PipeHost, make_body
-from tuichat.runtime.invocation.invoke import NO_HANDLER_ERROR
+from tuichat.runtime.invocation.talk_back import NO_HANDLER_ERROR
 from tuichat.runtime.invocation.trace import CallStep, SseStep, Step
 from tuichat.runtime.library import FunctionLibrary, example_source
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, parse_requirements

@@ -19,7 +19,8 @@ from tests.tracing import (
     trace,
 )
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.invocation.invoke import NO_HANDLER_ERROR, refused_call_error
+from tuichat.runtime.invocation.invoke import refused_call_error
+from tuichat.runtime.invocation.talk_back import NO_HANDLER_ERROR
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.store import Store
 

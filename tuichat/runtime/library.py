@@ -6,20 +6,23 @@ error and nothing stored changes (Open WebUI answers HTTP 400 the same way).
 
 from __future__ import annotations
 
-import ast
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
+from tuichat.runtime.errors import FunctionLoadError, InvalidValves
+from tuichat.runtime.function_source import check_syntax, guess_type, installable_missing, template_source
 from tuichat.runtime.host import PipeHost
+from tuichat.runtime.library_outcomes import (
+    Checked,
+    FunctionExists,
+    FunctionNotFound,
+    InstallPolicy,
+    NewFunction,
+    Saved,
+)
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
-from tuichat.runtime.loading.loader import load_error, source_filename
 from tuichat.runtime.loading.missing import MissingModule
-from tuichat.runtime.loading.pip import ConfirmChanges, InstallResult, install
 from tuichat.runtime.loading.requirements import RequirementError, check_requirements, missing_requirements
 from tuichat.runtime.transfer import (
     EXAMPLE_IDS,
@@ -48,64 +51,6 @@ __all__ = [  # with what it re-exports from tuichat.runtime.transfer, where it n
 
 TEMPLATES = ("pipe", "manifold")  # sources in tuichat/templates/ a new function starts from
 MAX_MISSING_MODULE_ROUNDS = 8  # a pipe may import several missing packages, one per load
-
-LineSink = Callable[[str], None]
-
-
-class FunctionNotFound(RuntimeErrorBase):
-    pass
-
-
-class FunctionExists(RuntimeErrorBase):
-    pass
-
-
-@dataclass
-class NewFunction:
-    row: FunctionRow
-    replaced: bool
-    installed: list[str] = field(default_factory=list)  # packages pip installed for it
-    problem: str | None = None  # why it is stored but inactive (a failed or skipped install)
-    warning: str | None = None  # requirements not installed, though it loads without them
-
-
-@dataclass
-class Saved:
-    """The outcome of saving new source over a stored function."""
-
-    row: FunctionRow
-    changed: bool  # False when the source was already stored as it is
-    installed: list[str] = field(default_factory=list)
-    problem: str | None = None  # stored, but inactive until this is fixed (a failed install)
-    warning: str | None = None  # requirements not installed, though it loads without them
-    wrote: str | None = None  # the linked file the source was written to
-    file_error: str | None = None  # why the linked file could not be written (the store has it)
-
-
-@dataclass
-class Checked:
-    """A source that loaded in the host process."""
-
-    type: str
-    frontmatter: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class InstallPolicy:
-    """How far tuichat may go to make a function load."""
-
-    install_missing: bool = False  # also install packages the code imports but does not declare
-    offline: bool = False  # install nothing at all
-    on_line: LineSink | None = None  # pip's output, line by line
-    # An install that would change packages already installed: go ahead (`--yes`), or ask.
-    assume_yes: bool = False
-    confirm: ConfirmChanges | None = None
-
-    async def install(self, requirements: Any) -> InstallResult:
-        return await install(
-            requirements, on_line=self.on_line, offline=self.offline, confirm=self.confirm, assume_yes=self.assume_yes
-        )
-
 
 class FunctionLibrary:
     def __init__(self, host: PipeHost) -> None:
@@ -429,33 +374,5 @@ def _loads_without(not_installed: str | None) -> str | None:
     return f"{not_installed}. It loads without them, so it is on." if not_installed else None
 
 
-def guess_type(content: str) -> str:
-    """The function type Open WebUI would derive, read without running the code."""
-    names = {node.name for node in ast.parse(content).body if isinstance(node, ast.ClassDef)}
-    return next((kind for cls, kind in (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action")) if cls in names), "pipe")
-
-
-def check_syntax(function_id: str, content: str) -> None:
-    """A syntax error is reported before anything is installed or stored."""
-    try:
-        compile(content, source_filename(function_id), "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        raise load_error(function_id, exc) from exc
-
-
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def template_source(template: str) -> str:
-    return resources.files("tuichat.templates").joinpath(f"{template}.py").read_text(encoding="utf-8")
-
-
-def installable_missing(error: BaseException) -> tuple[str, str] | None:
-    """(module, distribution) when a load failed on a module the code imports but does not
-    declare, and pip can install it; None for any other error."""
-    missing = getattr(error, "missing", None) if isinstance(error, FunctionLoadError) else None
-    distribution = getattr(missing, "distribution", None)
-    if not distribution:
-        return None
-    return str(getattr(missing, "module", None) or distribution), str(distribution)

@@ -31,6 +31,7 @@ from tuichat.runtime.invocation import codec
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.spawned import SpawnedTasks, track_tasks
+from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
 from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
 from tuichat.runtime.loading.loader import LoadedFunction
 from tuichat.runtime.valves import apply_valves, user_valves_instance
@@ -51,12 +52,7 @@ SLOW_ITEM = 0.0005
 # gives `refused_call_error` for the rest.
 KNOWN_CALLS = frozenset({"confirmation", "input", "request:user_input", "request:elicitation", "execute"})
 ANSWERABLE_CALLS = frozenset({"confirmation", "input"})  # what tuichat's own dialogs show
-NO_HANDLER_ERROR = "No one is there to answer: tuichat is running without an interactive front end."
 EMITTER_KEYS = ("session_id", "chat_id", "message_id")
-# Events go only to the other views of a chat, never back to the reply that emitted them.
-OTHER_VIEWS_ONLY = frozenset({"chat:messages"})
-# Chat ids Open WebUI does not save (the emitter writes nothing for them).
-UNSAVED_CHAT_PREFIXES = ("temporary:", "local:", "channel:")
 # How long, at most, events from tasks the pipe started are still delivered after it returned.
 LATE_EVENTS_WINDOW = 30.0
 
@@ -369,26 +365,8 @@ class Invocation:
 
     # -- what the pipe gets to talk back with ----------------------------------------
     def _make_emitter(self) -> Callable[[Any], Awaitable[None]]:
-        channel, elapsed, loop_thread = self._channel, self.elapsed, self._loop_thread
-        internal = bool(self.metadata.get("internal"))
-        saved = not str(self.metadata.get("chat_id") or "").startswith(UNSAVED_CHAT_PREFIXES)
-        assert channel is not None
-
-        async def __event_emitter__(event: Any) -> None:
-            kind = event.get("type") if isinstance(event, dict) else None
-            if internal and kind == "notification":
-                return
-            if kind in OTHER_VIEWS_ONLY or channel.closed:
-                return  # for the chat's other views (tuichat has none); or emitted too late
-            step = EventStep(_snapshot(event), elapsed())
-            if kind == "files" and saved:
-                self._store_files(event)
-            if threading.get_ident() == loop_thread:
-                await channel.put_async(step)
-            else:  # awaited from a sync pipe's own event loop in its worker thread
-                channel.put(step)
-
-        return __event_emitter__
+        assert self._channel is not None
+        return make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, self._store_files)
 
     def _store_files(self, event: dict[str, Any]) -> None:
         """Open WebUI saves a `files` event as the event's own list extended, in place,
@@ -400,28 +378,8 @@ class Invocation:
             self._files = files
 
     def _make_event_call(self) -> Callable[[Any], Awaitable[Any]]:
-        channel, elapsed, handler = self._channel, self.elapsed, self._event_call
-        loop, loop_thread = self._loop, self._loop_thread
-        assert channel is not None and loop is not None
-
-        async def __event_call__(event: Any) -> Any:
-            if handler is None:
-                reply: Any = {"error": NO_HANDLER_ERROR}
-            else:
-                try:
-                    if threading.get_ident() == loop_thread:
-                        reply = await handler(event)
-                    else:
-                        future = asyncio.run_coroutine_threadsafe(handler(event), loop)
-                        reply = await asyncio.wrap_future(future)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    reply = {"error": f"the event call failed: {exc}"}
-            channel.put(CallStep(_snapshot(event), _snapshot(reply), elapsed()))
-            return reply
-
-        return __event_call__
+        assert self._channel is not None and self._loop is not None
+        return make_event_call(self._channel, self.elapsed, self._event_call, self._loop, self._loop_thread)
 
 
 class Relay:
@@ -437,15 +395,6 @@ class Relay:
 
     def forward(self, step: EventStep | CallStep) -> None:
         self._invocation.relay(step)
-
-
-def _snapshot(value: Any) -> Any:
-    """Open WebUI serialises an event when it is emitted; a pipe that later mutates
-    and re-emits the same dict must not rewrite what was already sent."""
-    try:
-        return copy.deepcopy(value)
-    except Exception:
-        return value
 
 
 def _discard(result: Any) -> None:
