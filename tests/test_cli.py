@@ -161,7 +161,7 @@ def test_show_export_rm(db: Path) -> None:
     assert {k: v.strip() for k, v in fields.items() if k in ("id", "name", "type", "active", "version", "valves", "models")} == {
         "id": "cli_imports", "name": "CLI Imports Demo", "type": "pipe", "active": "yes", "version": "1.2.3",
         "valves": "{}", "models": "cli_imports",
-    }  # fmt: skip
+    }, shown.stdout  # fmt: skip
 
     info = json.loads(ok(tuichat(db, "pipes", "show", "cli_imports", "--json")).stdout)
     assert {k: info[k] for k in ("id", "name", "type", "is_active", "is_global", "valves", "load_error")} == {

@@ -245,6 +245,33 @@ async def test_an_endless_pipes_listing_times_out_alone(host: PipeHost, library:
     assert "longer than 0.5 s" in listing.errors["spin"]
 
 
+async def test_a_listing_that_kills_the_host_costs_only_its_own_models(
+    host: PipeHost, library: FunctionLibrary, store: Store, tmp_path: Path
+) -> None:
+    await library.add(GOOD, function_id="good")
+    marker = tmp_path / "died-once"
+    # `once` kills the host the first time only (as a stray signal would), `killer` always.
+    for fid, condition in (("once", f"not os.path.exists({str(marker)!r})"), ("killer", "True")):
+        await store.functions.insert(
+            fid, name=fid, type="pipe", is_active=True,
+            content=(
+                "import os\n"
+                "class Pipe:\n"
+                "    def pipes(self):\n"
+                f"        if {condition}:\n"
+                f"            open({str(marker)!r}, 'w').close()\n"
+                "            os._exit(3)\n"
+                "        return [{'id': 'a', 'name': 'A'}]\n"
+                "    def pipe(self, body):\n"
+                "        return 'x'\n"
+            ),
+        )  # fmt: skip
+    listing = await asyncio.wait_for(host.list_models(), GUARD)
+    assert [m["id"] for m in listing.models] == ["good", "once.a"]
+    assert listing.errors == {"killer": "listing models failed: the pipe process died: it exited with status 3"}
+    await next_call_works(host, library)
+
+
 async def test_an_endless_import_restarts_the_host(host: PipeHost, library: FunctionLibrary) -> None:
     host.load_timeout = 0.5
     with pytest.raises(HostDied, match="'load' took longer than 0.5 s"):

@@ -122,7 +122,7 @@ async def pipes_show(args: argparse.Namespace, library: FunctionLibrary) -> int:
     if listing is not None:
         info["models"] = [m for m in listing.models if pipe_id_of(m["id"]) == row.id]
         row = await library.get(args.id)
-        info["load_error"] = row.load_error
+        info["load_error"] = row.load_error or listing.errors.get(row.id)
     if args.json:
         print(dump_json(info, indent=2))
         return 0
@@ -137,8 +137,8 @@ async def pipes_show(args: argparse.Namespace, library: FunctionLibrary) -> int:
     print(f"{'valves:':10} {dump_json(row.valves)}")
     if "models" in info:
         print(f"{'models:':10} " + (", ".join(m["id"] for m in info["models"]) or "none"))
-    if row.load_error:
-        print(f"\nerror:\n{row.load_error}")
+    if info.get("load_error") or row.load_error:
+        print(f"\nerror:\n{info.get('load_error') or row.load_error}")
     return 0
 
 

@@ -126,10 +126,10 @@ class PipeEngine:
         apply_valves(loaded.instance, row.valves)
         return await function_models(row.id, row.name, row.type, row.created_at, loaded.instance)
 
-    async def models_of(self, row: FunctionRow) -> FunctionModels:
+    async def models_of(self, row: FunctionRow, timeout: float = LISTING_TIMEOUT) -> FunctionModels:
         """The models one function offers (its `pipes()` evaluated now), loading only it."""
         with self.bound():
-            return await self._models_of(row, LISTING_TIMEOUT)
+            return await self._models_of(row, timeout)
 
     async def _record_listing_errors(self, rows: list[FunctionRow], results: list[FunctionModels]) -> None:
         for row, result in zip(rows, results):

@@ -109,8 +109,10 @@ class PipeHost:
                 "list", timeout + SLACK, rows=[dataclasses.asdict(row) for row in active], timeout=timeout
             )
             functions = [FunctionModels(**result) for result in results]
-        except HostDied as died:
-            functions = [FunctionModels(row.id, [], f"listing models failed: {died}") for row in active]
+        except HostDied:
+            # One function took the process down with it (or something outside killed it):
+            # list them one at a time on fresh processes, so only the culprit goes without.
+            functions = [await self._models_of_row(row, timeout) for row in active]
         return ModelListing([m for f in functions for m in f.models], functions, [r for r in rows if not r.is_active])
 
     async def models_of(self, function_id: str) -> FunctionModels:
@@ -118,8 +120,11 @@ class PipeHost:
         row = await self.store.functions.get(function_id)
         if row is None:
             raise UnknownModel(f"no function '{function_id}' is stored.")
+        return await self._models_of_row(row, LISTING_TIMEOUT)
+
+    async def _models_of_row(self, row: FunctionRow, timeout: float) -> FunctionModels:
         try:
-            result = await self._request("models_of", LISTING_TIMEOUT + SLACK, row=dataclasses.asdict(row))
+            result = await self._request("models_of", timeout + SLACK, row=dataclasses.asdict(row), timeout=timeout)
         except HostDied as died:
             return FunctionModels(row.id, [], f"listing models failed: {died}")
         return FunctionModels(**result)

@@ -19,6 +19,7 @@ from tuichat.runtime.hostproc.rpc import Connection
 from tuichat.runtime.hostproc.wire import encode_step
 from tuichat.runtime.invocation.invoke import Invocation
 from tuichat.runtime.invocation.trace import LogStep
+from tuichat.runtime.listing import LISTING_TIMEOUT
 from tuichat.store.functions import FunctionRow
 
 
@@ -81,7 +82,7 @@ class HostServer:
             listing = await engine.list_models(args["timeout"], rows=rows)
             return [dataclasses.asdict(result) for result in listing.functions]
         if op == "models_of":
-            return dataclasses.asdict(await engine.models_of(row_of(args["row"])))
+            return dataclasses.asdict(await engine.models_of(row_of(args["row"]), args.get("timeout", LISTING_TIMEOUT)))
         if op == "refuse_manifold":
             return await engine.refuse_manifold(row_of(args["row"]))
         if op == "load":
