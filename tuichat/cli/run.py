@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from tuichat.cli.commands import UsageError, parse_json, resolve_chat
 from tuichat.cli.output import dump_json
+from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
@@ -232,6 +233,18 @@ def event_call_handler(args: argparse.Namespace, message_from_stdin: bool, live:
     return None  # the pipe gets an error dict at once and never hangs
 
 
+def chat_params(given: list[str]) -> dict[str, Any]:
+    """`--param KEY=VALUE`s as a dict (VALUE is JSON when it parses)."""
+    params: dict[str, Any] = {}
+    for text in given:
+        try:
+            key, value = parse_param(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        params[key] = value
+    return params
+
+
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
     metadata = parse_json(args.metadata, "--metadata", want=dict) if args.metadata else None
     user_overrides = parse_json(args.user, "--user", want=dict) if args.user else None
@@ -253,6 +266,9 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         event_call=handler,
         trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
+        bare=args.bare,
+        filter_ids=args.filter,
+        params=chat_params(args.param),
     )
     with interrupted_by_signals(turn) as signals:
         try:

@@ -17,6 +17,7 @@ from tuichat.store.database import Database
 from tuichat.store.drafts import DraftRepo
 from tuichat.store.errors import StoreError
 from tuichat.store.functions import FunctionRepo, FunctionRow, FunctionVersion
+from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.ids import (
     InvalidFunctionId,
     function_id_from_filename,
@@ -32,6 +33,7 @@ __all__ = [
     "FunctionVersion",
     "InvalidFunctionId",
     "MessageRow",
+    "ModelSettings",
     "Store",
     "StoreError",
     "default_db_path",
@@ -52,6 +54,7 @@ class Store(Database):
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
         self.drafts = DraftRepo(self)
+        self.model_settings = ModelSettingsRepo(self)
 
     async def _after_open(self) -> None:
         if not self.readonly:

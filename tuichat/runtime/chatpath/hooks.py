@@ -1,0 +1,43 @@
+"""Calling one filter hook as Open WebUI's `process_filter_functions` does: `self.valves`
+set first, only the parameters the hook declares passed, `__user__["valves"]` set on the
+stage's shared `__user__` dict for a filter that has UserValves (so a later filter without
+UserValves still sees it: the recordings show that leak, and we keep it)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from tuichat.runtime.chatpath.filters import Filter
+from tuichat.runtime.valves import user_valves_instance
+
+# The extras each hook is offered (a hook gets those among them it declares).
+INLET_EXTRAS = (
+    "__event_emitter__", "__event_call__", "__user__", "__metadata__", "__model__", "__id__",
+    "__request__", "__chat_id__", "__message_id__", "__oauth_token__",
+)  # fmt: skip
+STREAM_EXTRAS = (*INLET_EXTRAS, "__body__")
+OUTLET_EXTRAS = ("__event_emitter__", "__event_call__", "__user__", "__metadata__", "__model__", "__id__", "__request__")
+EXTRAS = {"inlet": INLET_EXTRAS, "request": INLET_EXTRAS, "stream": STREAM_EXTRAS, "outlet": OUTLET_EXTRAS}
+
+
+async def call_hook(f: Filter, hook: str, first: Any, offered: dict[str, Any]) -> Any:
+    """Run `f.<hook>(first, **declared extras)`; what it raises propagates."""
+    handler = getattr(f.instance, hook)
+    f.set_valves()
+    declared = inspect.signature(handler).parameters
+    kwargs = {name: offered[name] for name in EXTRAS[hook] if name in declared and name in offered}
+    if "__id__" in declared:
+        kwargs["__id__"] = f.id
+    if "__user__" in kwargs and hasattr(f.instance, "UserValves") and isinstance(kwargs["__user__"], dict):
+        kwargs["__user__"]["valves"] = user_valves_instance(f.instance, f.user_valves)
+    first_name = next(iter(declared), None)
+    if first_name is None:
+        result = handler(**kwargs)
+    elif first_name in kwargs:  # a hook with only dunders: nothing positional
+        result = handler(**kwargs)
+    else:
+        result = handler(first, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
