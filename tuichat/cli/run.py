@@ -210,10 +210,22 @@ class LiveOutput:
         if reply.status == "stopped":
             self._line("[stopped] the reply was stopped; what arrived is kept")
 
+        for entry in filter_failures(reply.activity):
+            self._line(f"[{entry.tag}] {entry.text}")
         if reply.error is not None:
             self._line(f"error: {reply.error}")
             if reply.traceback:
                 self.err.write(neutralise(reply.traceback.rstrip()) + "\n")
+
+
+def filter_failures(activity: list[Any]) -> list[Any]:
+    """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
+    return [
+        describe_entry(entry)
+        for entry in activity
+        if entry.kind == "log" and isinstance(entry.data, dict) and "filter" in entry.data
+        and (entry.data.get("error") or entry.data.get("outcome"))
+    ]  # fmt: skip
 
 
 async def read_message(args: argparse.Namespace) -> str:

@@ -28,6 +28,7 @@ from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
+from tuichat.runtime.reply.builder import OUTLET_EVENT
 from tuichat.runtime.invocation.trace import EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
 
 MakePipe = Callable[[dict[str, Any], dict[str, Any]], Invocation]
@@ -74,6 +75,8 @@ class ChatInvocation:
         self._started = 0.0
         self._loop_thread = 0
         self._reported: set[tuple[str, str, str]] = set()
+        self._culprit: str | None = None  # the hook that returned no body, for the error's context
+        self._culprit_id: str | None = None
 
     # -- what the host server uses (as on `Invocation`) ----------------------------------
     @property
@@ -148,7 +151,7 @@ class ChatInvocation:
                 body.pop(key, None)
         except Exception as exc:
             self._fail("inlet", None, exc)
-        after_inlets(metadata, self.model_id, self.text)
+        after_inlets(metadata, self.model_id, _last_user_text(body, self.text))
         self.metadata = metadata
         body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
         request_body = await self._stage("request", {**body, "metadata": metadata})
@@ -176,13 +179,17 @@ class ChatInvocation:
             except Exception as exc:
                 self._fail(hook, f, exc)
             self._ran(f, hook, began, changed=None)
+            if not isinstance(body, dict) and self._culprit is None:
+                self._culprit = f"filter '{f.id}' {hook} returned {type(body).__name__} instead of the body"
+                self._culprit_id = f.id
         return body
 
     def _fail(self, hook: str, f: Filter | None, exc: BaseException) -> None:
-        where = f"filter '{f.id}' {hook}" if f is not None else f"after the {hook} filters"
-        self._put(LogStep({"filter": f.id if f else None, "hook": hook, "error": f"{where} failed: {type(exc).__name__}: {exc}",
+        where = f"filter '{f.id}' {hook} failed" if f is not None else (self._culprit or f"after the {hook} filters")
+        self._put(LogStep({"filter": f.id if f else self._culprit_id, "hook": hook, "error": f"{where}: {type(exc).__name__}: {exc}",
                            "traceback": traceback.format_exc()}, self.elapsed()))  # fmt: skip
-        self._put(RaisedStep(type(exc).__name__, str(exc), traceback.format_exc(), self.elapsed()))
+        # Open WebUI shows str(e); the traceback (the activity pane, the CLI's stderr) says where.
+        self._put(RaisedStep(type(exc).__name__, str(exc), f"{where}:\n{traceback.format_exc()}", self.elapsed()))
         raise HookFailed(str(exc)) from exc
 
     def _ran(self, f: Filter, hook: str, began: float, changed: Any) -> None:
@@ -297,7 +304,7 @@ class ChatInvocation:
             return
         final = final_content(body, self.metadata.get("message_id"))
         if final is not None and final != content:
-            self._put(EventStep({"type": "replace", "data": {"content": final}}, self.elapsed()))
+            self._put(EventStep({"type": OUTLET_EVENT, "data": {"content": final}}, self.elapsed()))
 
 
 def _response_text(response: Any) -> str | None:
@@ -308,3 +315,13 @@ def _response_text(response: Any) -> str | None:
     except (KeyError, IndexError, TypeError):
         return ""
     return content if isinstance(content, str) else ""
+
+
+def _last_user_text(body: dict[str, Any], default: str) -> Any:
+    """`base_user_prompt`: the last user message as the inlets left it."""
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return message.get("content")
+    return default
