@@ -13,7 +13,17 @@ import pytest
 from tests.cli_helpers import tuichat_many
 
 PIPES = Path(__file__).parent / "pipes" / "chatpath"
-MODES = ("", "inlet_raise", "inlet_none", "inlet_str", "request_raise", "stream_raise", "stream_none", "outlet_raise", "outlet_none")
+MODES = (
+    "",
+    "inlet_raise",
+    "inlet_none",
+    "inlet_str",
+    "request_raise",
+    "stream_raise",
+    "stream_none",
+    "outlet_raise",
+    "outlet_none",
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +71,12 @@ def test_a_good_turn_lists_each_hook_that_ran(outcomes: dict[str, Any]) -> None:
     ("mode", "error", "hook", "shown"),
     [
         ("inlet_raise", "inlet says no", "inlet", "filter 'bad' inlet failed"),
-        ("inlet_none", "'NoneType' object has no attribute 'pop'", "inlet", "filter 'bad' inlet returned NoneType instead of the body"),
+        (
+            "inlet_none",
+            "'NoneType' object has no attribute 'pop'",
+            "inlet",
+            "filter 'bad' inlet returned NoneType instead of the body",
+        ),
         ("inlet_str", "'str' object has no attribute 'pop'", "inlet", "filter 'bad' inlet returned str instead of the body"),
         ("request_raise", "request says no", "request", "filter 'bad' request failed"),
     ],
@@ -105,3 +120,34 @@ def test_an_outlet_that_returns_none_breaks_the_next_outlet(outcomes: dict[str, 
     assert (reply["content"], reply["error"]) == ("one two three", None)
     [failure] = failures(reply)
     assert (failure["filter"], failure["hook"]) == ("footer", "outlet")
+
+
+def test_model_settings_and_global_commands(tmp_path: Path) -> None:
+    db = tmp_path / "models.db"
+    row = {"id": "words", "base_model_id": None, "name": "Words", "meta": {"filterIds": ["bad"]}, "params": {"seed": 1}}
+    results = tuichat_many(db, [
+        ["pipes", "add", str(PIPES / "words_pipe.py"), "--id", "words"],
+        ["pipes", "add", str(PIPES / "bad_filter.py"), "--id", "bad"],
+        ["pipes", "global", "words", "on"],
+        ["models", "set", "words", "--filters", "nosuch"],
+        ["models", "set", "words", "--json", json.dumps(row)],
+        ["models", "show", "words"],
+        ["run", "words", "hi", "--jsonl", "--no-save", "--param", "temperature=0.5", "--param", "stop=end"],
+        ["models", "set", "words", "--json", '{"meta": []}'],
+        ["models", "reset", "words"],
+        ["models", "show", "words"],
+        ["run", "words", "hi", "--param", "novalue"],
+    ])  # fmt: skip
+    refused_global, unknown_filter = results[2], results[3]
+    assert refused_global.returncode == 2 and "'words' is a pipe, not a filter" in refused_global.stderr
+    assert unknown_filter.returncode == 2 and "no filter 'nosuch' is stored" in unknown_filter.stderr
+    shown = json.loads(results[5].stdout)
+    assert {k: shown[k] for k in ("id", "name", "meta", "params")} == {k: row[k] for k in ("id", "name", "meta", "params")}
+    reply = json.loads(results[6].stdout.strip().split("\n")[-1])["reply"]
+    ran = [(e["data"]["filter"], e["data"]["hook"]) for e in reply["activity"] if e["kind"] == "log" and "ms" in e["data"]]
+    assert ("bad", "inlet") in ran  # attached by the row, though not global
+    [request] = [e["data"] for e in reply["activity"] if e["kind"] == "request"]
+    assert (request["body"]["temperature"], request["body"]["stop"], request["body"]["seed"]) == (0.5, "end", 1)
+    assert results[7].returncode == 2 and "meta must be a JSON object" in results[7].stderr
+    assert results[8].returncode == 0 and results[9].returncode == 2 and "has no settings row" in results[9].stderr
+    assert results[10].returncode == 2 and "write KEY=VALUE" in results[10].stderr

@@ -124,7 +124,11 @@ def normalise(value: Any, ids: list[str], builtins: set[str]) -> Any:
                 item = [t for t in item if t not in builtins]
             if lower == "variables" and isinstance(item, dict):
                 item = dict.fromkeys(item, "<VAR>" if key.isupper() else "<var>")
-            if isinstance(item, (int, float)) and not isinstance(item, bool) and (lower in ("created", "timestamp") or lower.endswith("_at")):
+            if (
+                isinstance(item, (int, float))
+                and not isinstance(item, bool)
+                and (lower in ("created", "timestamp") or lower.endswith("_at"))
+            ):
                 item = 0
             item = normalise(item, ids, builtins)
             if lower in ID_KEYS and item in ("<uuid>", "<UUID>"):  # the oracle's chat id

@@ -17,12 +17,12 @@ from tuichat.store.database import Database
 from tuichat.store.drafts import DraftRepo
 from tuichat.store.errors import StoreError
 from tuichat.store.functions import FunctionRepo, FunctionRow, FunctionVersion
-from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.ids import (
     InvalidFunctionId,
     function_id_from_filename,
     validate_function_id,
 )
+from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.paths import default_db_path
 from tuichat.store.settings import SettingsRepo
 from tuichat.store.users import UserRepo

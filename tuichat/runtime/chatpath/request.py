@@ -105,8 +105,13 @@ def chat_request(
         "user_agent": "tuichat",
         "task_id": str(uuid.uuid4()),
         "user_message": {
-            "id": user_message_id, "parentId": None, "childrenIds": [message_id], "role": "user",
-            "content": text, "timestamp": int(time.time()), "models": [model_id],
+            "id": user_message_id,
+            "parentId": None,
+            "childrenIds": [message_id],
+            "role": "user",
+            "content": text,
+            "timestamp": int(time.time()),
+            "models": [model_id],
         },  # fmt: skip
     }
     body: dict[str, Any] = {

@@ -28,8 +28,8 @@ from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
-from tuichat.runtime.reply.builder import OUTLET_EVENT
 from tuichat.runtime.invocation.trace import EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.reply.builder import OUTLET_EVENT
 
 MakePipe = Callable[[dict[str, Any], dict[str, Any]], Invocation]
 # Loads the turn's filters and makes the model entry, inside the turn's task (so the
@@ -245,9 +245,12 @@ class ChatInvocation:
         raised = False
         response: Any = None
         times = dict.fromkeys((f.id for f in streamers), 0.0)
+        # Without stream filters or outlets the chunks pass untouched (no parsing): the
+        # bare call's cost (bench/stream_throughput.py shows both).
+        reading = bool(streamers) or any(f.has("outlet") for f in self.filters)
         async for batch in pipe.batches():
             for step in batch:
-                if isinstance(step, SseStep):
+                if isinstance(step, SseStep) and reading:
                     chunk = parse_chunk(step.text)
                     if chunk is not None:
                         if "error" in chunk and not chunk.get("choices"):

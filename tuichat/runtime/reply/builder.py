@@ -41,7 +41,6 @@ from tuichat.runtime.reply.model import (
 from tuichat.runtime.reply.reasoning import ReasoningSplitter
 from tuichat.runtime.reply.text import Text, VisibleText
 
-
 # The chat path's outlet result (`tuichat.runtime.chatpath.run`): not an Open WebUI event.
 OUTLET_EVENT = "tuichat:outlet"
 
