@@ -41,6 +41,8 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         runs.append(["pipes", "valves", "bad", "--set", json.dumps({"MODE": mode})])
         runs.append(["run", "words", "hi", "--jsonl", "--no-save"])
         runs.append(["run", "words", "hi", "--no-save"])  # what a person sees
+    runs.append(["run", "words", "fail mid-stream", "--jsonl", "--no-save"])
+    runs.append(["run", "words", "fail mid-stream", "--jsonl", "--no-save", "--bare"])
     results = tuichat_many(db, setup + runs)
     for result in results[: len(setup)]:
         assert result.returncode == 0, result.stderr
@@ -49,6 +51,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         _, jsonl, plain = results[len(setup) + 3 * index : len(setup) + 3 * index + 3]
         reply = json.loads(jsonl.stdout.strip().split("\n")[-1])["reply"]
         out[mode] = (reply, plain)
+    out["mid-stream"], out["mid-stream bare"] = (json.loads(r.stdout.strip().split("\n")[-1])["reply"] for r in results[-2:])
     return out
 
 
@@ -151,3 +154,11 @@ def test_model_settings_and_global_commands(tmp_path: Path) -> None:
     assert results[7].returncode == 2 and "meta must be a JSON object" in results[7].stderr
     assert results[8].returncode == 0 and results[9].returncode == 2 and "has no settings row" in results[9].stderr
     assert results[10].returncode == 2 and "write KEY=VALUE" in results[10].stderr
+
+
+def test_a_pipe_failing_mid_stream_keeps_no_partial_text_on_the_chat_path(outcomes: dict[str, Any]) -> None:
+    # Open WebUI's chat path stores "" (no outlets run); the bare call keeps the partial text.
+    chat, bare = outcomes["mid-stream"], outcomes["mid-stream bare"]
+    assert (chat["content"], chat["error"]) == ("", "the pipe broke")
+    assert not [e for e in chat["activity"] if e["kind"] == "log" and e["data"].get("hook") == "outlet"]
+    assert (bare["content"], bare["error"]) == ("partial", "the pipe broke")

@@ -25,6 +25,7 @@ from tuichat.runtime.chatpath.request import NOT_FOR_PIPE, after_inlets
 from tuichat.runtime.chatpath.stream import delta_text, encode_chunk, filter_chunk, parse_chunk
 from tuichat.runtime.errors import pipe_traceback, unwrap
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
+from tuichat.runtime.invocation.codec import DONE_LINE
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
@@ -35,6 +36,17 @@ MakePipe = Callable[[dict[str, Any], dict[str, Any]], Invocation]
 # Loads the turn's filters and makes the model entry, inside the turn's task (so the
 # `open_webui` stand-ins are bound for everything the filters run).
 Setup = Callable[[], Awaitable[tuple[list[Filter], dict[str, Any]]]]
+
+
+class _Output:
+    """What the outlets need to know about the pipe's output, gathered as it streams."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.failed_early = False  # the pipe raised before replying (streamed): outlets still run
+        self.raised = False  # it raised mid-stream: no outlets, no partial text
+        self.response: Any = None
+        self.done = False
 
 
 class HookFailed(Exception):
@@ -161,9 +173,7 @@ class ChatInvocation:
             self._fail("request", None, exc)
         pipe = self._pipe = self._make_pipe(request_body, metadata)
         pipe.record_call = self.record_call
-        content = await self._run_pipe(pipe, {**request_body, "metadata": metadata})
-        if content is not None:
-            await self._outlets(content)
+        await self._run_pipe(pipe, {**request_body, "metadata": metadata})
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""
@@ -234,51 +244,55 @@ class ChatInvocation:
         self._channel.put(step)
 
     # -- the pipe and the stream stage ---------------------------------------------------
-    async def _run_pipe(self, pipe: Invocation, sent_body: dict[str, Any]) -> str | None:
-        """Forward the pipe's steps (chunks through the stream filters); the reply's text for
-        the outlets, or None when the outlets must not run (Open WebUI's error rules)."""
+    async def _run_pipe(self, pipe: Invocation, sent_body: dict[str, Any]) -> None:
+        """Forward the pipe's steps (chunks through the stream filters). The outlets run as
+        soon as the output has ended (`[DONE]`, the response, the error), not when the late
+        events a pipe's own tasks may send for a while after have stopped."""
         assert self._channel is not None
         streamers = [f for f in self.filters if f.has("stream")] if self.stream else []
         offered = {**self._offered(copy.deepcopy(self.user), sent_body), "__body__": sent_body} if streamers else {}
-        parts: list[str] = []
-        failed_early = False  # the pipe raised before replying (streamed): outlets still run
-        raised = False
-        response: Any = None
+        output = _Output()
         times = dict.fromkeys((f.id for f in streamers), 0.0)
         # Without stream filters or outlets the chunks pass untouched (no parsing): the
         # bare call's cost (bench/stream_throughput.py shows both).
         reading = bool(streamers) or any(f.has("outlet") for f in self.filters)
+        offset = self.elapsed()  # the pipe's steps are timed from its own start
         async for batch in pipe.batches():
             for step in batch:
-                if isinstance(step, SseStep) and reading:
-                    chunk = parse_chunk(step.text)
+                step.at += offset
+                ended = False
+                if isinstance(step, SseStep):
+                    ended = step.text.startswith(DONE_LINE)
+                    chunk = parse_chunk(step.text) if reading and not ended else None
                     if chunk is not None:
                         if "error" in chunk and not chunk.get("choices"):
-                            failed_early = True
+                            output.failed_early = ended = True
                         elif streamers:
-                            began = time.monotonic()
-                            chunk = await filter_chunk(chunk, streamers, offered, self._report)
-                            times[streamers[0].id] += time.monotonic() - began
+                            chunk = await filter_chunk(chunk, streamers, offered, self._report, times)
                             if chunk is None:
                                 continue
                             step.text = encode_chunk(chunk)
-                        parts.append(delta_text(chunk))
+                        output.parts.append(delta_text(chunk))
                 elif isinstance(step, RaisedStep):
-                    raised = True
+                    output.raised = ended = True
                 elif isinstance(step, ResponseStep):
-                    response = step.data
+                    output.response, ended = step.data, True
                 await self._channel.put_async(step)
-        for f in streamers[:1]:  # one entry for the stage: per-chunk entries would flood
-            self._put(LogStep({"filter": ",".join(s.id for s in streamers), "hook": "stream",
-                               "ms": round(times[f.id] * 1000, 3)}, self.elapsed()))  # fmt: skip
-        if pipe.cancelled or self.cancelled:
-            return None
-        if raised:  # mid-stream: Open WebUI keeps none of the partial text
+                if ended and not output.done:
+                    await self._output_ended(output, streamers, times)
+        if not output.done and not (pipe.cancelled or self.cancelled):
+            await self._output_ended(output, streamers, times)  # a pass-through stream: no [DONE]
+
+    async def _output_ended(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
+        output.done = True
+        for f in streamers:  # one entry per stream filter for the whole stage: per chunk would flood
+            self._put(LogStep({"filter": f.id, "hook": "stream", "ms": round(times[f.id] * 1000, 3)}, self.elapsed()))
+        if output.raised:  # mid-stream: Open WebUI keeps none of the partial text
             self._put(EventStep({"type": "replace", "data": {"content": ""}}, self.elapsed()))
-            return None
-        if self.stream:
-            return "" if failed_early else "".join(parts).strip()
-        return _response_text(response)
+            return
+        content = ("" if output.failed_early else "".join(output.parts).strip()) if self.stream else _response_text(output.response)
+        if content is not None:
+            await self._outlets(content)
 
     async def _outlets(self, content: str) -> None:
         """Outlets in order on the stored messages; the first that raises ends the stage

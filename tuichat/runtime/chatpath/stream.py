@@ -5,6 +5,7 @@ activity), and later chunks still pass."""
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -43,17 +44,21 @@ def delta_text(chunk: dict[str, Any]) -> str:
 
 
 async def filter_chunk(
-    chunk: dict[str, Any], filters: list[Filter], offered: dict[str, Any], report: Report
+    chunk: dict[str, Any], filters: list[Filter], offered: dict[str, Any], report: Report, times: dict[str, float]
 ) -> dict[str, Any] | None:
-    """The chunk after every stream filter; None when one dropped it."""
+    """The chunk after every stream filter; None when one dropped it. Each filter's time
+    is added to `times[id]`."""
     event: Any = chunk
     for f in filters:
+        began = time.monotonic()
         try:
             event = await call_hook(f, "stream", event, offered)
         except Exception as exc:
+            times[f.id] += time.monotonic() - began
             report({"filter": f.id, "hook": "stream", "error": f"{type(exc).__name__}: {exc}",
                     "traceback": traceback.format_exc(), "outcome": "chunk dropped"})  # fmt: skip
             return None
+        times[f.id] += time.monotonic() - began
         if not event:
             report({"filter": f.id, "hook": "stream", "outcome": "chunk dropped (it returned a falsy value)"})
             return None
