@@ -8,7 +8,7 @@ The active filters that are global, plus the active ones the model's settings ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tuichat.runtime.valves import apply_valves
@@ -22,6 +22,9 @@ class Filter:
     row: FunctionRow
     instance: Any
     user_valves: dict[str, Any]
+    # Per hook: the extras its signature declares and whether the body goes by position,
+    # worked out once a turn (inspect.signature per stream chunk cost most of its time).
+    plans: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

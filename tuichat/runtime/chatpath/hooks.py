@@ -21,23 +21,29 @@ OUTLET_EXTRAS = ("__event_emitter__", "__event_call__", "__user__", "__metadata_
 EXTRAS = {"inlet": INLET_EXTRAS, "request": INLET_EXTRAS, "stream": STREAM_EXTRAS, "outlet": OUTLET_EXTRAS}
 
 
+def plan(f: Filter, hook: str) -> tuple[tuple[str, ...], bool]:
+    """The extras `f.<hook>` declares (of those offered to the hook), and whether its first
+    parameter takes the body (a hook of dunders only gets none)."""
+    cached = f.plans.get(hook)
+    if cached is None:
+        declared = inspect.signature(getattr(f.instance, hook)).parameters
+        first = next(iter(declared), None)
+        extras = tuple(name for name in (*EXTRAS[hook], "__id__") if name in declared)
+        cached = f.plans[hook] = (extras, first is not None and first not in EXTRAS[hook] and first != "__id__")
+    return cached
+
+
 async def call_hook(f: Filter, hook: str, first: Any, offered: dict[str, Any]) -> Any:
     """Run `f.<hook>(first, **declared extras)`; what it raises propagates."""
     handler = getattr(f.instance, hook)
     f.set_valves()
-    declared = inspect.signature(handler).parameters
-    kwargs = {name: offered[name] for name in EXTRAS[hook] if name in declared and name in offered}
-    if "__id__" in declared:
+    extras, positional = plan(f, hook)
+    kwargs = {name: offered[name] for name in extras if name in offered}
+    if "__id__" in extras:
         kwargs["__id__"] = f.id
     if "__user__" in kwargs and hasattr(f.instance, "UserValves") and isinstance(kwargs["__user__"], dict):
         kwargs["__user__"]["valves"] = user_valves_instance(f.instance, f.user_valves)
-    first_name = next(iter(declared), None)
-    if first_name is None:
-        result = handler(**kwargs)
-    elif first_name in kwargs:  # a hook with only dunders: nothing positional
-        result = handler(**kwargs)
-    else:
-        result = handler(first, **kwargs)
+    result = handler(first, **kwargs) if positional else handler(**kwargs)
     if inspect.isawaitable(result):
         result = await result
     return result
