@@ -1,4 +1,5 @@
-"""Which filters run on a turn, and in which order (Open WebUI 0.12.4 `get_sorted_filter_ids`).
+"""Which filters run on a turn, and in which order (Open WebUI 0.12.4 utils/filter.py
+`resolve_filter_pipeline`).
 
 The active filters that are global, plus the active ones the model's settings row names in
 `meta.filterIds`; a filter whose instance has a truthy `toggle` only when the request's
@@ -48,10 +49,9 @@ def priority_of(instance: Any, saved: dict[str, Any]) -> Any:
     if valves_class is None:
         return 0
     try:
-        valves = valves_class(**{k: v for k, v in (saved or {}).items() if v is not None})
-    except Exception:  # invalid saved valves: the class default, as a fresh instance has it
-        valves = valves_class()
-    return getattr(valves, "priority", 0) or 0
+        return getattr(valves_class(**(saved or {})), "priority", 0) or 0
+    except Exception:  # invalid saved valves: 0, as Open WebUI's `get_priority`
+        return 0
 
 
 def is_toggle(instance: Any) -> bool:

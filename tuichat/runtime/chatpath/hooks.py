@@ -1,4 +1,5 @@
-"""Calling one filter hook as Open WebUI's `process_filter_functions` does: `self.valves`
+"""Calling one filter hook as Open WebUI 0.12.4's `process_filter_function` (utils/filter.py)
+does: `self.valves`
 set first, only the parameters the hook declares passed, `__user__["valves"]` set on the
 stage's shared `__user__` dict for a filter that has UserValves (so a later filter without
 UserValves still sees it: the recordings show that leak, and we keep it)."""
@@ -22,28 +23,29 @@ EXTRAS = {"inlet": INLET_EXTRAS, "request": INLET_EXTRAS, "stream": STREAM_EXTRA
 
 
 def plan(f: Filter, hook: str) -> tuple[tuple[str, ...], bool]:
-    """The extras `f.<hook>` declares (of those offered to the hook), and whether its first
-    parameter takes the body (a hook of dunders only gets none)."""
+    """The extras `f.<hook>` declares (of those offered to the hook, and `__id__`), and
+    whether it is a coroutine function (Open WebUI awaits only those)."""
     cached = f.plans.get(hook)
     if cached is None:
-        declared = inspect.signature(getattr(f.instance, hook)).parameters
-        first = next(iter(declared), None)
+        handler = getattr(f.instance, hook)
+        declared = inspect.signature(handler).parameters
         extras = tuple(name for name in (*EXTRAS[hook], "__id__") if name in declared)
-        cached = f.plans[hook] = (extras, first is not None and first not in EXTRAS[hook] and first != "__id__")
+        cached = f.plans[hook] = (extras, inspect.iscoroutinefunction(handler))
     return cached
 
 
 async def call_hook(f: Filter, hook: str, first: Any, offered: dict[str, Any]) -> Any:
-    """Run `f.<hook>(first, **declared extras)`; what it raises propagates."""
+    """`f.<hook>(body=first, **declared extras)` (`event=` for stream), as Open WebUI's
+    `process_filter_function` calls it; what it raises propagates."""
     handler = getattr(f.instance, hook)
     f.set_valves()
-    extras, positional = plan(f, hook)
+    extras, is_coroutine = plan(f, hook)
     kwargs = {name: offered[name] for name in extras if name in offered}
     if "__id__" in extras:
         kwargs["__id__"] = f.id
     if "__user__" in kwargs and hasattr(f.instance, "UserValves") and isinstance(kwargs["__user__"], dict):
         kwargs["__user__"]["valves"] = user_valves_instance(f.instance, f.user_valves)
-    result = handler(first, **kwargs) if positional else handler(**kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    kwargs["event" if hook == "stream" else "body"] = first
+    if is_coroutine:
+        return await handler(**kwargs)
+    return handler(**kwargs)
