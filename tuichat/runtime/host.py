@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
 from typing import Any
 
 from tuichat.runtime.errors import FunctionDisabled, UnknownModel
 from tuichat.runtime.hostproc.client import EventCallHandler, RemoteInvocation
 from tuichat.runtime.hostproc.process import HostProcess
 from tuichat.runtime.hostproc.rpc import ConnectionLost
+from tuichat.runtime.hostproc.spawn import early_session, new_session_id
 from tuichat.runtime.hostproc.wire import HostError
 from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing, make_body, new_metadata
 from tuichat.runtime.models import FunctionModels, pipe_id_of
@@ -38,7 +38,8 @@ class PipeHost:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.records = StoreRecords(store)
-        self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
+        # A host started early for this database already has its session id.
+        self.session_id = early_session(store.path) or new_session_id()
         self._process: HostProcess | None = None
         self._lock: asyncio.Lock | None = None
         self.load_timeout = LOAD_TIMEOUT

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import re
 import signal
 import socket
-import sys
 import sysconfig
 
 # Bound here, not looked up on `asyncio`: tests that forbid pip (which runs through
@@ -23,13 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tuichat.runtime.hostproc.guard import MEMORY_ENV
+from tuichat.runtime.hostproc.adopted import Adopted
 from tuichat.runtime.hostproc.rpc import Connection, Handler
+from tuichat.runtime.hostproc.spawn import host_command, take
 
 TAIL_LINES = 60  # lines of the host's own output kept for a death report (a stack dump fits)
 DUMP_WAIT = 0.3  # seconds a stuck host gets to print where it is before it is killed
 EXIT_WAIT = 2.0  # seconds to wait for the exit status once the connection is gone
-DEFAULT_MEMORY_FRACTION = 0.5  # of physical memory, when no limit is set
 
 _SIGNAL_WORDS = {
     signal.SIGSEGV: "segmentation fault",
@@ -71,23 +69,6 @@ def _catches(pid: int, sig: signal.Signals) -> bool:
     return bool(int(caught, 16) >> (sig - 1) & 1)
 
 
-def memory_limit() -> int | None:
-    """The host's address-space limit in bytes (None: no limit)."""
-    text = os.environ.get(MEMORY_ENV, "").strip().upper()
-    if text:
-        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-        scale = units.get(text[-1], 1)
-        number = float(text[:-1] if text[-1] in units else text)
-        return int(number * scale) or None
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-    # Address space, not resident memory: Python and its libraries map more than they
-    # touch, so the floor keeps a small machine's host usable.
-    return max(int(total * DEFAULT_MEMORY_FRACTION), 2 << 30)
-
-
 class HostProcess:
     def __init__(self, process: asyncio.subprocess.Process, connection: Connection) -> None:
         self.process = process
@@ -101,18 +82,20 @@ class HostProcess:
 
     @classmethod
     async def start(cls, db_path: Path, session_id: str, handler: Handler) -> HostProcess:
-        parent, child = socket.socketpair()
-        try:
-            env = dict(os.environ)
-            limit = memory_limit()
-            env[MEMORY_ENV] = str(limit or 0)
-            process = await create_subprocess_exec(
-                sys.executable, "-m", "tuichat.runtime.hostproc", str(child.fileno()), str(db_path), session_id, str(os.getpid()),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                pass_fds=(child.fileno(),), env=env,
-            )  # fmt: skip
-        finally:
-            child.close()
+        early = take(db_path, session_id)
+        process: asyncio.subprocess.Process | Adopted
+        if early is not None:
+            process, parent = await Adopted.adopt(early.popen), early.sock
+        else:
+            parent, child = socket.socketpair()
+            try:
+                argv, env = host_command(child.fileno(), db_path, session_id)
+                process = await create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                    pass_fds=(child.fileno(),), env=env,
+                )  # fmt: skip
+            finally:
+                child.close()
         reader, writer = await asyncio.open_connection(sock=parent, limit=1 << 20)
         host = cls(process, Connection(reader, writer, handler))
         loop = asyncio.get_running_loop()
