@@ -16,6 +16,7 @@ from typing import Any
 
 from tuichat.runtime.errors import FunctionDisabled, UnknownModel
 from tuichat.runtime.hostproc.client import EventCallHandler, RemoteInvocation
+from tuichat.runtime.hostproc.host_log import HostLog
 from tuichat.runtime.hostproc.process import HostProcess
 from tuichat.runtime.hostproc.rpc import ConnectionLost
 from tuichat.runtime.hostproc.wire import HostError
@@ -42,6 +43,7 @@ class PipeHost:
         self._process: HostProcess | None = None
         self._lock: asyncio.Lock | None = None
         self.load_timeout = LOAD_TIMEOUT
+        self.log = HostLog()  # what the host printed that no call claimed, across restarts
 
     # -- the process ----------------------------------------------------------------------
     async def process(self) -> HostProcess:
@@ -54,6 +56,7 @@ class PipeHost:
                 if self._process is not None:
                     await self._process.close()
                 self._process = await HostProcess.start(self.store.path, self.session_id, self._answer)
+                self._process.on_output = self.log.add
         return self._process
 
     async def __aenter__(self) -> PipeHost:
