@@ -28,6 +28,7 @@ from tuichat.store import FunctionRow, Store
 __all__ = ["LISTING_TIMEOUT", "HostDied", "ModelListing", "PipeHost", "make_body", "new_metadata"]
 
 LOAD_TIMEOUT = 60.0  # seconds loading a source may take before the host is restarted
+VALVES_TIMEOUT = 30.0  # seconds reading or checking valves may take (it may load the source)
 SLACK = 10.0  # beyond a request's own timeout, before the app gives up on the host
 
 
@@ -43,6 +44,7 @@ class PipeHost:
         self._process: HostProcess | None = None
         self._lock: asyncio.Lock | None = None
         self.load_timeout = LOAD_TIMEOUT
+        self.valves_timeout = VALVES_TIMEOUT
         self.log = HostLog()  # what the host printed that no call claimed, across restarts
 
     # -- the process ----------------------------------------------------------------------
@@ -145,6 +147,21 @@ class PipeHost:
                 await self._request("forget", SLACK, function_id=function_id)
             except HostDied:
                 pass
+
+    # -- valves, read and checked by the function's own classes --------------------------
+    async def valves(self, op: str, function_id: str, content: str, **args: Any) -> dict[str, Any]:
+        """`describe` or `check` a function's valves in the host (`valve_checks`). A Valves class
+        that takes the host down (or never returns) costs that process only: HostDied says so."""
+        try:
+            result = await self._request(f"valves.{op}", self.valves_timeout, function_id=function_id, content=content, **args)
+        except HostDied as died:
+            what = "reading" if op == "describe" else "checking"
+            raise HostDied(
+                f"{what} the {'user ' if args.get('user') else ''}valves of '{function_id}' stopped the pipe process "
+                f"({died}); tuichat is fine and starts a new one for the next request. The pipe's "
+                f"{'UserValves' if args.get('user') else 'Valves'} class runs then (defaults, validators, options): look there."
+            ) from None
+        return dict(result)
 
     # -- invocation ---------------------------------------------------------------------
     async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:
