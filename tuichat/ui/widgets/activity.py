@@ -110,8 +110,8 @@ class ActivityPane(RichLog):
     def _list(self) -> None:
         self.clear()
         shown = [entry for entry in self._entries if shown_under(entry, self.filter)]
-        for entry in shown:
-            self.write(describe(entry))
+        if shown:  # one write: rendering each line on its own costs ten times as much
+            self.write(Text("\n").join(describe(entry) for entry in shown))
         self._empty = not shown
         if self._empty:
             self._say_none()
