@@ -1,7 +1,7 @@
 """A host process started before the event loop (`spawn.spawn_early`), driven by it now.
 
 It offers what `HostProcess` uses of an `asyncio.subprocess.Process`: `pid`, `returncode`,
-`stdout` (a StreamReader), `wait()`, `kill()` and `send_signal()`. The loop learns of the
+`stdout` and `stderr` (StreamReaders), `wait()`, `kill()` and `send_signal()`. The loop learns of the
 exit through a pidfd (no thread waits), since asyncio's child watchers only know the
 processes asyncio started.
 """
@@ -14,21 +14,37 @@ import signal
 import subprocess
 
 
+class _Pipes:
+    """The output pipes' transports, closed together as asyncio closes a process's."""
+
+    def __init__(self, transports: list[asyncio.BaseTransport]) -> None:
+        self._transports = transports
+
+    def close(self) -> None:
+        for transport in self._transports:
+            transport.close()
+
+
 class Adopted:
-    def __init__(self, popen: subprocess.Popen[bytes], stdout: asyncio.StreamReader, transport: asyncio.BaseTransport) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], readers: list[asyncio.StreamReader], transports: list[asyncio.BaseTransport]) -> None:
         self._popen = popen
         self.pid = popen.pid
-        self.stdout = stdout
-        self._transport = transport  # closed by `HostProcess.close`, as asyncio's own
+        self.stdout, self.stderr = readers
+        self._transport = _Pipes(transports)  # closed by `HostProcess.close`, as asyncio's own
         self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     @classmethod
     async def adopt(cls, popen: subprocess.Popen[bytes]) -> Adopted:
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(loop=loop)
-        assert popen.stdout is not None
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), popen.stdout)
-        adopted = cls(popen, reader, transport)
+        readers: list[asyncio.StreamReader] = []
+        transports: list[asyncio.BaseTransport] = []
+        for pipe in (popen.stdout, popen.stderr):
+            assert pipe is not None
+            reader = asyncio.StreamReader(loop=loop)
+            transport, _ = await loop.connect_read_pipe(lambda r=reader: asyncio.StreamReaderProtocol(r, loop=loop), pipe)
+            readers.append(reader)
+            transports.append(transport)
+        adopted = cls(popen, readers, transports)
         pidfd = os.pidfd_open(popen.pid)
         loop.add_reader(pidfd, adopted._reap, loop, pidfd)
         return adopted

@@ -1,8 +1,10 @@
 """The app's handle on one host process: starting it, its connection, its last words.
 
 The host is `python -m tuichat.runtime.hostproc`, given one end of a socketpair. Its
-stdout and stderr come back on one pipe; the last lines are kept, so when it dies the
-reply can say what it printed last. When it dies, `death()` says how, in words.
+stdout and stderr come back on pipes; the last lines of both are kept, so when it dies the
+reply can say what it printed last. Its stderr is output no call claimed (`on_output`, the
+host log); its stdout only copies what calls wrote to stderr, for that last word. When it
+dies, `death()` says how, in words.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class HostProcess:
         self.process = process
         self.connection = connection
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-        self.on_output: Callable[[str], None] | None = None  # lines no call claimed
+        self.on_output: Callable[[str], None] | None = None  # lines no call claimed (stderr)
         self._tasks: list[asyncio.Task[Any]] = []
         self._death: asyncio.Future[str] | None = None
         self.killed_for: str | None = None  # why the app killed it, when it did
@@ -91,7 +93,7 @@ class HostProcess:
             try:
                 argv, env = host_command(child.fileno(), db_path, session_id)
                 process = await create_subprocess_exec(
-                    *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                    *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
                     pass_fds=(child.fileno(),), env=env,
                 )  # fmt: skip
             finally:
@@ -99,20 +101,29 @@ class HostProcess:
         reader, writer = await asyncio.open_connection(sock=parent, limit=1 << 20)
         host = cls(process, Connection(reader, writer, handler))
         loop = asyncio.get_running_loop()
-        host._tasks = [loop.create_task(host.connection.serve()), loop.create_task(host._read_output())]
+        host._tasks = [
+            loop.create_task(host.connection.serve()),
+            loop.create_task(host._read_output(process.stdout, claimed=True)),
+            loop.create_task(host._read_output(process.stderr, claimed=False)),
+        ]
         return host
 
     @property
     def alive(self) -> bool:
         return self.connection.closed is None and self.process.returncode is None
 
-    async def _read_output(self) -> None:
-        stream = self.process.stdout
+    async def _read_output(self, stream: asyncio.StreamReader | None, *, claimed: bool) -> None:
         assert stream is not None
-        while line := await stream.readline():
+        while True:
+            try:
+                line = await stream.readline()
+            except ValueError:  # a line longer than the stream's limit: dropped by the reader
+                line = b"[a line over 64 KB long was not kept]\n"
+            if not line:
+                return
             text = line.decode("utf-8", "replace").rstrip("\n")
             self.tail.append(text)
-            if self.on_output is not None:
+            if not claimed and self.on_output is not None:
                 self.on_output(text)
 
     def death(self) -> asyncio.Future[str]:
@@ -127,7 +138,7 @@ class HostProcess:
         except TimeoutError:
             self.kill("its connection closed but it went on running")
             await self.process.wait()
-        for task in self._tasks[1:]:  # the output pipe: read what is left
+        for task in self._tasks[1:]:  # the output pipes: read what is left
             try:
                 await asyncio.wait_for(asyncio.shield(task), 0.5)
             except (TimeoutError, asyncio.CancelledError):
@@ -178,9 +189,9 @@ class HostProcess:
         """Kill and reap it; quitting never waits for a pipe."""
         self.kill("tuichat is closing")
         await self.process.wait()
-        if len(self._tasks) > 1:  # the output pipe ends at EOF, unless a forked child still holds it
+        if len(self._tasks) > 1:  # the output pipes end at EOF, unless a forked child still holds them
             try:
-                await asyncio.wait_for(asyncio.shield(self._tasks[1]), 0.5)
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(*self._tasks[1:])), 0.5)
             except (TimeoutError, asyncio.CancelledError):
                 pass
         for task in self._tasks:

@@ -66,12 +66,12 @@ def host_command(fd: int, db_path: Path, session_id: str) -> tuple[list[str], di
 
 
 def spawn(db_path: Path, session_id: str) -> Spawned:
-    """Start a host process on `db_path` (its output on one pipe, stdin closed)."""
+    """Start a host process on `db_path` (stdout and stderr on pipes, stdin closed)."""
     parent, child = socket.socketpair()
     try:
         argv, env = host_command(child.fileno(), db_path, session_id)
         popen = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             pass_fds=(child.fileno(),), env=env,
         )  # fmt: skip
     except BaseException:
@@ -134,5 +134,6 @@ def _end(early: Spawned) -> None:
     except ProcessLookupError:
         pass
     early.popen.wait()
-    if early.popen.stdout is not None:
-        early.popen.stdout.close()
+    for stream in (early.popen.stdout, early.popen.stderr):
+        if stream is not None:
+            stream.close()
