@@ -38,6 +38,9 @@ MakePipe = Callable[[dict[str, Any], dict[str, Any]], Invocation]
 Setup = Callable[[], Awaitable[tuple[list[Filter], dict[str, Any]]]]
 
 
+_PIPE_READY = object()  # the stages before the pipe are done: the pipe's batches follow
+
+
 class _Output:
     """What the outlets need to know about the pipe's output, gathered as it streams."""
 
@@ -89,6 +92,7 @@ class ChatInvocation:
         self._reported: set[tuple[str, str, str]] = set()
         self._culprit: str | None = None  # the hook that returned no body, for the error's context
         self._culprit_id: str | None = None
+        self._sent_body: dict[str, Any] = {}  # what the pipe got, with `metadata` (stream's `__body__`)
 
     # -- what the host server uses (as on `Invocation`) ----------------------------------
     @property
@@ -121,25 +125,46 @@ class ChatInvocation:
             self._task.cancel()
 
     async def batches(self) -> AsyncIterator[list[Step]]:
+        """The turn's steps a batch at a time. The stages before the pipe run in a task of
+        their own (a hook that hangs can be cancelled); the pipe's own batches are passed on
+        from here, through the stream stage, with no task in between: a pipe that blocks
+        the loop (or kills the process) right after a chunk must find it already sent, as
+        with a bare call."""
         loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        self._channel = Channel(loop)
+        channel = self._channel = Channel(loop)
         self._started = time.monotonic()
         self._task = loop.create_task(self._produce(), name=f"chat {self.model_id}")
         try:
-            while batch := await self._channel.get_batch():
+            while batch := await channel.get_batch():
                 if self.cancelled:
+                    return
+                if _PIPE_READY in batch:
+                    before = batch[: batch.index(_PIPE_READY)]
+                    if before:
+                        yield before
+                    async for piped in self._through_pipe():
+                        if self.cancelled:
+                            return
+                        if piped:
+                            yield piped
+                    if rest := channel.take_queued():
+                        yield rest
                     return
                 yield batch
         finally:
-            if not self._task.done():
+            channel.close()
+            if self._task is not None and not self._task.done():
                 self.cancel()
 
     # -- the turn ---------------------------------------------------------------------
     async def _produce(self) -> None:
+        """Everything before the pipe; ends with `_PIPE_READY` (or closes the channel)."""
         assert self._channel is not None
         try:
             await self._turn()
+            self._channel.put(_PIPE_READY)  # type: ignore[arg-type]
+            return
         except (ChannelClosed, asyncio.CancelledError):
             pass
         except HookFailed:
@@ -147,8 +172,7 @@ class ChatInvocation:
         except BaseException as exc:  # the app must stay up, whatever a filter does
             original = unwrap(exc)
             self._put(RaisedStep(type(original).__name__, str(original), pipe_traceback(exc), self.elapsed()))
-        finally:
-            self._channel.close()
+        self._channel.close()
 
     async def _turn(self) -> None:
         filters, self.model = await self._setup()
@@ -171,9 +195,9 @@ class ChatInvocation:
             request_body.pop("metadata", None)
         except Exception as exc:
             self._fail("request", None, exc)
+        self._sent_body = {**request_body, "metadata": metadata}
         pipe = self._pipe = self._make_pipe(request_body, metadata)
         pipe.record_call = self.record_call
-        await self._run_pipe(pipe, {**request_body, "metadata": metadata})
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""
@@ -244,13 +268,14 @@ class ChatInvocation:
         self._channel.put(step)
 
     # -- the pipe and the stream stage ---------------------------------------------------
-    async def _run_pipe(self, pipe: Invocation, sent_body: dict[str, Any]) -> None:
-        """Forward the pipe's steps (chunks through the stream filters). The outlets run as
-        soon as the output has ended (`[DONE]`, the response, the error), not when the late
-        events a pipe's own tasks may send for a while after have stopped."""
-        assert self._channel is not None
+    async def _through_pipe(self) -> AsyncIterator[list[Step]]:
+        """The pipe's batches, chunks through the stream filters. The outlets run as soon as
+        the output has ended (`[DONE]`, the response, the error), not when the late events a
+        pipe's own tasks may send for a while after have stopped."""
+        pipe, channel = self._pipe, self._channel
+        assert pipe is not None and channel is not None
         streamers = [f for f in self.filters if f.has("stream")] if self.stream else []
-        offered = {**self._offered(copy.deepcopy(self.user), sent_body), "__body__": sent_body} if streamers else {}
+        offered = {**self._offered(copy.deepcopy(self.user), self._sent_body), "__body__": self._sent_body} if streamers else {}
         output = _Output()
         times = dict.fromkeys((f.id for f in streamers), 0.0)
         # Without stream filters or outlets the chunks pass untouched (no parsing): the
@@ -258,17 +283,20 @@ class ChatInvocation:
         reading = bool(streamers) or any(f.has("outlet") for f in self.filters)
         offset = self.elapsed()  # the pipe's steps are timed from its own start
         async for batch in pipe.batches():
+            out: list[Step] = []
+            ended = False
             for step in batch:
                 step.at += offset
-                ended = False
                 if isinstance(step, SseStep):
-                    ended = step.text.startswith(DONE_LINE)
-                    chunk = parse_chunk(step.text) if reading and not ended else None
+                    done_line = step.text.startswith(DONE_LINE)
+                    ended = ended or done_line
+                    chunk = parse_chunk(step.text) if reading and not done_line else None
                     if chunk is not None:
                         if "error" in chunk and not chunk.get("choices"):
                             output.failed_early = ended = True
                         elif streamers:
                             chunk = await filter_chunk(chunk, streamers, offered, self._report, times)
+                            out += channel.take_queued()  # what the filters emitted comes first
                             if chunk is None:
                                 continue
                             step.text = encode_chunk(chunk)
@@ -277,11 +305,23 @@ class ChatInvocation:
                     output.raised = ended = True
                 elif isinstance(step, ResponseStep):
                     output.response, ended = step.data, True
-                await self._channel.put_async(step)
-                if ended and not output.done:
-                    await self._output_ended(output, streamers, times)
+                out.append(step)
+            yield channel.take_queued() + out
+            if ended and not output.done:
+                await self._end_output(output, streamers, times)
+                yield channel.take_queued()
         if not output.done and not (pipe.cancelled or self.cancelled):
-            await self._output_ended(output, streamers, times)  # a pass-through stream: no [DONE]
+            await self._end_output(output, streamers, times)  # a pass-through stream: no [DONE]
+
+    async def _end_output(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
+        """The outlets, in a task of their own (so `cancel` stops one that hangs)."""
+        self._task = asyncio.get_running_loop().create_task(self._output_ended(output, streamers, times))
+        try:
+            await self._task
+        except (ChannelClosed, asyncio.CancelledError):
+            pass
+        except Exception as exc:  # the app must stay up, whatever a filter does
+            self._put(RaisedStep(type(exc).__name__, str(exc), pipe_traceback(exc), self.elapsed()))
 
     async def _output_ended(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
         output.done = True
