@@ -93,6 +93,8 @@ class ChatInvocation:
         self._culprit: str | None = None  # the hook that returned no body, for the error's context
         self._culprit_id: str | None = None
         self._sent_body: dict[str, Any] = {}  # what the pipe got, with `metadata` (stream's `__body__`)
+        self._passthrough = False  # the pipe's steps need no stream stage (no stream filter, no outlet)
+        self._pipe_offset = 0.0  # when the pipe started, in the turn's time
 
     # -- what the host server uses (as on `Invocation`) ----------------------------------
     @property
@@ -112,7 +114,14 @@ class ChatInvocation:
             self._channel.put(step)
 
     def take_queued(self) -> list[Step]:
-        return self._channel.take_queued() if self._channel is not None else []
+        """Steps not handed out yet (sent before an event call's question): the turn's own,
+        and the pipe's when they pass untouched (through the stream stage, they wait)."""
+        taken = self._channel.take_queued() if self._channel is not None else []
+        if self._pipe is not None and self._passthrough:
+            for step in (piped := self._pipe.take_queued()):
+                step.at += self._pipe_offset
+            taken += piped
+        return taken
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -281,7 +290,8 @@ class ChatInvocation:
         # Without stream filters or outlets the chunks pass untouched (no parsing): the
         # bare call's cost (bench/stream_throughput.py shows both).
         reading = bool(streamers) or any(f.has("outlet") for f in self.filters)
-        offset = self.elapsed()  # the pipe's steps are timed from its own start
+        self._passthrough = not reading
+        offset = self._pipe_offset = self.elapsed()  # the pipe's steps are timed from its own start
         async for batch in pipe.batches():
             out: list[Step] = []
             ended = False
