@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 
 # Seconds a "not saved yet" notification stays; the turn repeats it while saves keep failing.
 SAVE_PROBLEM_TIMEOUT = 30
+# A pipe that floods (megabytes, thousands of events) gives its updates no pause: after
+# STREAM_SLICE seconds of them the stream rests STREAM_REST, so a key typed meanwhile goes
+# through the app's message queues (a hop each) at once, not one hop a slice.
+STREAM_SLICE = 0.02
+STREAM_REST = 0.005
 
 class ReplyFinished(Message):
     """A turn ended (done, stopped, failed): its reply is stored and shown."""
@@ -128,6 +133,8 @@ class Replies:
         await self.select_reply(view)
         chat_id = context.chat.id if context.chat else None
         activity = self.query_one(ActivityPane)
+        loop = asyncio.get_running_loop()
+        rested = loop.time()
         try:
             async with aclosing(turn.run()) as updates:
                 async for update in updates:
@@ -136,6 +143,9 @@ class Replies:
                         if self.selected_reply is view:
                             activity.add(update.event)
                         self._on_entry(chat_id, update.event)
+                    if loop.time() - rested >= STREAM_SLICE:
+                        await asyncio.sleep(STREAM_REST)
+                        rested = loop.time()
         finally:
             self._close_dialog()
             if turn.finished is not None:

@@ -1,12 +1,19 @@
 """The activity pane: every event of the selected reply, in order, with its time.
 
 Each entry reads as `runtime.reply.present.describe_entry` words it (the CLI prints the same
-lines); the pane adds the time and styling.
+lines); the pane adds the time and styling. Entries are written in batches of at most
+WRITE_BATCH, one batch every FLUSH_EVERY seconds: a line costs about half a millisecond to
+lay out (and a write about one more), so a pipe emitting events in a loop, or a reply with
+thousands of them selected, would otherwise stall the app for seconds. Only the last
+MAX_LINES entries are kept waiting: the pane keeps no more lines than that anyway.
 """
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import RichLog
 
 from tuichat.runtime.reply.model import ActivityEntry
@@ -14,6 +21,9 @@ from tuichat.runtime.reply.present import describe_entry
 
 NO_EVENTS = "No events yet"
 NO_REPLY_EVENTS = "No events for this reply"
+FLUSH_EVERY = 0.05  # seconds between writes of the entries added meanwhile
+WRITE_BATCH = 40  # entries a write lists at most (about 20 ms of work)
+MAX_LINES = 5000  # lines the pane keeps (the reply keeps its entries: `runtime.reply.capped`)
 
 
 def describe(entry: ActivityEntry) -> Text:
@@ -46,24 +56,45 @@ class ActivityPane(RichLog):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         # min_width=1: RichLog otherwise wraps at 78 columns, wider than the pane, and clips.
-        super().__init__(id=id, wrap=True, markup=False, max_lines=5000, min_width=1)
+        super().__init__(id=id, wrap=True, markup=False, max_lines=MAX_LINES, min_width=1)
         self.border_title = "Activity"
         self._empty = False  # only the "no events" line is shown
+        self._pending: deque[ActivityEntry] = deque(maxlen=MAX_LINES)  # added, not written yet
+        self._flush: Timer | None = None
 
     def on_mount(self) -> None:
         self.show([], NO_EVENTS)
 
     def show(self, entries: list[ActivityEntry], empty: str = NO_REPLY_EVENTS) -> None:
-        """List `entries`, or a dim `empty` line when there are none."""
+        """List `entries`, or a dim `empty` line when there are none (the first WRITE_BATCH
+        at once, the rest a batch every FLUSH_EVERY seconds)."""
+        if self._flush is not None:
+            self._flush.stop()
+        self._pending.clear()
         self.clear()
-        for entry in entries:
-            self.write(describe(entry))
+        self._pending.extend(entries)
+        self._write_pending()
         self._empty = not entries
         if self._empty:
             self.write(Text(empty, style="dim italic"))
 
     def add(self, entry: ActivityEntry) -> None:
-        if self._empty:
-            self.clear()
-            self._empty = False
-        self.write(describe(entry))
+        """List `entry` too (within FLUSH_EVERY seconds, with any others added meanwhile)."""
+        self._pending.append(entry)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._flush is None and self._pending:
+            self._flush = self.set_timer(FLUSH_EVERY, self._write_pending, name="activity writes")
+
+    def _write_pending(self) -> None:
+        """Write the next WRITE_BATCH entries waiting, in one write; the rest later."""
+        self._flush = None
+        pending = self._pending
+        batch = [pending.popleft() for _ in range(min(WRITE_BATCH, len(pending)))]
+        if batch:
+            if self._empty:
+                self.clear()
+                self._empty = False
+            self.write(Text("\n").join(describe(entry) for entry in batch))
+        self._schedule()
