@@ -120,7 +120,9 @@ class Replies:
             await self.refresh_chats()
         await self._stream(turn, text, show_user=again is None)
         if new_chat and turn.finished is not None and turn.finished.reply.status == "done":
-            self._name_chat(turn)
+            # Ids, not the turn: a finished worker can outlive its task (a timer it set holds
+            # its context until the timer's time), and with it the whole reply.
+            self._name_chat(turn.context.chat.id if turn.context.chat else None, turn.model_id)
 
     async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool) -> None:
         context = turn.context
@@ -192,17 +194,16 @@ class Replies:
                 await asyncio.wait_for(waiting.flush(), max(0.0, deadline - loop.time()))
 
     @work(group="title", exit_on_error=False)
-    async def _name_chat(self: ChatScreen, turn: Turn) -> None:
+    async def _name_chat(self: ChatScreen, chat_id: str | None, model_id: str) -> None:
         """Titles come from the chat's own pipe, as Open WebUI asks for them (spec §10.3)."""
         from tuichat.runtime.titles import generate_title, task_messages
 
-        chat = turn.context.chat
-        if chat is None or self.services is None:
+        if chat_id is None or self.services is None:
             return
-        messages = task_messages(await self.store.chats.messages(chat.id))
-        title = await generate_title(self.services.host, chat.id, turn.model_id, messages)
+        messages = task_messages(await self.store.chats.messages(chat_id))
+        title = await generate_title(self.services.host, chat_id, model_id, messages)
         if title:
-            await self.renamed(await self.store.chats.rename(chat.id, title))
+            await self.renamed(await self.store.chats.rename(chat_id, title))
 
     def _on_entry(self: ChatScreen, chat_id: str | None, entry: ActivityEntry) -> None:
         """Notifications also show as toasts, and `chat:title` in the header, as in Open WebUI."""
