@@ -63,6 +63,7 @@ class RemoteInvocation:
         self._event_call = event_call
         self._batches: collections.deque[tuple[list[Any], int]] = collections.deque()
         self._queued = 0  # bytes of the frames in _batches
+        self._consumed = False  # the iteration is over: frames still coming are dropped
         self._wake = asyncio.Event()
         self._host: HostProcess | None = None
         self._call_id: int | None = None
@@ -113,6 +114,7 @@ class RemoteInvocation:
             elif error is not None:  # the host refused the call (it never ran)
                 yield RaisedStep(type(error).__name__, str(error), "", self.elapsed())
         finally:
+            self._consumed = True
             self._batches.clear()
             self._took(self._queued)
             if not done.done():
@@ -133,6 +135,8 @@ class RemoteInvocation:
         return done
 
     def _feed(self, batch: list[Any], size: int) -> None:
+        if self._consumed:  # stopped: nobody would take them, nor release the connection
+            return
         self._batches.append((batch, size))
         self._queued += size
         if self._queued > MAX_QUEUED and self._host is not None:

@@ -16,8 +16,8 @@ class ShownPart:
 
     __slots__ = ("limit", "total", "shown")
 
-    def __init__(self, limit: int = DISPLAY_LIMIT) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = DISPLAY_LIMIT if limit is None else limit
         self.total = 0  # characters of the text so far
         self.shown = 0  # characters of it passed on to be shown
 
@@ -39,9 +39,9 @@ class ShownPart:
         return self.total > self.shown
 
 
-def shown_start(text: str, limit: int = DISPLAY_LIMIT) -> str:
+def shown_start(text: str) -> str:
     """What of a stored reply's `text` to show."""
-    return text if len(text) <= limit else text[:limit]
+    return text if len(text) <= DISPLAY_LIMIT else text[:DISPLAY_LIMIT]
 
 
 def cut_note(total: int, shown: int, *, streaming: bool) -> str:
