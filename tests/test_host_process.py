@@ -480,11 +480,13 @@ async def test_a_flood_stopped_midway_leaves_the_connection_reading(
     host: PipeHost, library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(client_module, "MAX_QUEUED", 16 * 1024)
+    stopped: list[bool] = []
     await add(library, "class Pipe:\n    async def pipe(self, body):\n        while True:\n            yield 'y' * 1024\n")
 
     async def stop_soon(turn: Turn, update: object) -> None:
-        if len(turn.builder.snapshot().content) > 256 * 1024:
-            turn.cancel()
+        if not stopped and len(turn.builder.snapshot().content) > 256 * 1024:
+            stopped.append(True)
+            turn.cancel()  # once: a second Esc would kill the host
 
     reply = await reply_of(host, on_update=stop_soon)
     assert reply.status == "stopped" and len(reply.content) > 256 * 1024
