@@ -29,10 +29,13 @@ def execute(args: argparse.Namespace) -> int:
     wrong; `tuichat run` ended by SIGTERM or SIGHUP: 128 + the signal's number).
 
     A reader that goes away (`| head`, a hung-up terminal) ends nothing: what is printed after
-    is dropped, quietly, and the command finishes as it would have (see `streams`)."""
+    is dropped, quietly, and the command finishes as it would have (see `streams`). Control
+    characters in what is printed (pipe output is untrusted) are shown, not obeyed (see
+    `output.shown_streams`)."""
+    from tuichat.cli.output import shown_streams
     from tuichat.streams import quiet_streams
 
-    with quiet_streams():
+    with quiet_streams(), shown_streams():
         return _execute(args)
 
 
