@@ -41,6 +41,11 @@ def neutralise(text: str) -> str:
     return _CONTROLS.sub(_visible, text)
 
 
+def has_controls(text: str) -> bool:
+    """Whether `neutralise` would change `text`."""
+    return _CONTROLS.search(text) is not None
+
+
 def shown_json(encoded: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`) with DEL and C1 written as
     `\\u00XX` escapes: the same JSON value, kept verbatim, but a terminal it is printed on

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow, Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat.commands import ChatCommands
@@ -138,8 +139,9 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self._show_title()
 
     def _show_title(self) -> None:
-        self.title = self.shown_title(self.chat) if self.chat else "New chat"
-        self.sub_title = self.model_name(self.model_id) or "no model: ctrl+o"
+        # A pipe wrote the title (`chat:title`, title generation) and the model's name.
+        self.title = neutralise(self.shown_title(self.chat)) if self.chat else "New chat"
+        self.sub_title = neutralise(self.model_name(self.model_id)) or "no model: ctrl+o"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer and the command palette offer only what applies now."""
