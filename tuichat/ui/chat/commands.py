@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.conversation import Conversation
@@ -161,5 +162,6 @@ class ChatCommands:
         if view is None or not view.reply.content:
             self.notify("No reply to copy.")
             return
-        self.app.copy_to_clipboard(view.reply.content)
+        # What is on screen: control characters pasted into a terminal would act there.
+        self.app.copy_to_clipboard(neutralise(view.reply.content))
         self.notify("Reply copied (OSC 52).")
