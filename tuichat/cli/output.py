@@ -22,7 +22,9 @@ def dump_json(value: Any, *, indent: int | None = None) -> str:
     return shown_json(json.dumps(value, ensure_ascii=False, indent=indent, default=repr))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO = sys.stdout) -> None:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    # sys.stdout looked up now, not at import: the command's streams are in place by then.
+    out = out if out is not None else sys.stdout
     # Cells are neutralised before measuring: a control character is one visible cell then.
     cells = [[neutralise(str(h)) for h in headers]] + [["" if c is None else neutralise(str(c)) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
