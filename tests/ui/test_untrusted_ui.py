@@ -71,3 +71,19 @@ async def test_the_pipes_screen_shows_a_hostile_frontmatter_as_pictures(db_path:
         assert detail.startswith("Hostile ␛]0;PWNED␇ pipe") and "by evil␛[2J␛[H" in detail
         text = painted(app)
         assert "Talk ␛]0;PWNED␇" in text and no_controls(text)
+
+
+async def test_an_event_call_dialog_shows_what_the_pipe_asks_as_pictures() -> None:
+    from tests.test_untrusted import CLEAR, TITLE
+    from tests.ui.test_modals import hosted
+    from tuichat.ui.screens.event_call import dialog_for
+
+    dialog = dialog_for({"type": "input", "data": {
+        "title": f"Name {TITLE}", "message": f"Who {CLEAR}?", "placeholder": f"p {TITLE}", "value": f"v {TITLE}",
+    }})  # fmt: skip
+    assert dialog is not None
+    async with hosted(dialog) as (app, pilot):
+        await pilot.pause()
+        text = painted(app)
+        assert "Name ␛]0;PWNED␇" in text and "Who ␛[2J␛[H?" in text and "v ␛]0;PWNED␇" in text
+        assert no_controls(text)

@@ -157,9 +157,10 @@ class InputDialog(_EventDialog):
                 id="value",
             )
         elif self.widget_kind == "textarea":
-            yield TextArea(self.value, id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
+            # The pipe's default, shown: a control character in it would act on the terminal.
+            yield TextArea(neutralise(self.value), id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
         else:
-            yield Input(self.value, placeholder=self.placeholder, password=self.request.password, id="value", select_on_focus=False)
+            yield Input(neutralise(self.value), placeholder=self.placeholder, password=self.request.password, id="value", select_on_focus=False)
 
     def hints(self) -> list[tuple[str, str]]:
         if self.widget_kind == "textarea":
