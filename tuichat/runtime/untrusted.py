@@ -23,6 +23,7 @@ import re
 # than show. Newline and tab are layout, and so is a carriage return just before a newline (a
 # CRLF line end, which overwrites nothing); a lone one is a trick (it writes over the line).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+_ANY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # CR included: text with none needs no work
 # DEL and C1 are the controls JSON leaves raw (it escapes C0 itself); both are legal escaped.
 _RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
 
@@ -38,6 +39,8 @@ def neutralise(text: str) -> str:
     """`text` with every terminal control character shown, not obeyed: `␛[2J`, `\\x9b`.
     Newlines, tabs and CRLF line ends are kept; everything else, Unicode included, is left
     as it is."""
+    if _ANY_CONTROL.search(text) is None:  # most text: one scan for a set, the quickest check
+        return text
     return _CONTROLS.sub(_visible, text)
 
 
