@@ -14,6 +14,7 @@ from textual.app import App
 
 from tests.test_untrusted import HOSTILE, no_controls
 from tests.ui.helpers import chat_app, chat_with, open_pipes, pick, screen_lines, select, until, with_pipe
+from tests.ui.test_editor import show_editor
 from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.workshop.function_detail import FunctionDetail
@@ -71,6 +72,12 @@ async def test_the_pipes_screen_shows_a_hostile_frontmatter_as_pictures(db_path:
         assert detail.startswith("Hostile ␛]0;PWNED␇ pipe") and "by evil␛[2J␛[H" in detail
         text = painted(app)
         assert "Talk ␛]0;PWNED␇" in text and no_controls(text)
+        # The editor shows the source's own control characters too (its text stays exact).
+        editor = await show_editor(pilot, "hostile")
+        await pilot.pause()
+        text = painted(app)
+        assert "title: Hostile ␛]0;PWNED" in text and "author: evil␛[2J␛[H" in text and no_controls(text)
+        assert editor.editor.text == HOSTILE
 
 
 async def test_an_event_call_dialog_shows_what_the_pipe_asks_as_pictures() -> None:
