@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -272,10 +273,12 @@ async def test_a_listing_that_kills_the_host_costs_only_its_own_models(
     await next_call_works(host, library)
 
 
-async def test_an_endless_import_restarts_the_host(host: PipeHost, library: FunctionLibrary) -> None:
+async def test_an_endless_import_restarts_the_host_and_says_where_it_was(host: PipeHost, library: FunctionLibrary) -> None:
+    await library.add(GOOD, function_id="good")  # the host is up, so the timeout is the import's alone
     host.load_timeout = 0.5
-    with pytest.raises(HostDied, match="'load' took longer than 0.5 s"):
-        await library.add("while True:\n    pass\nclass Pipe:\n    pass\n", function_id="spin")
+    with pytest.raises(HostDied, match="'load' took longer than 0.5 s") as died:
+        await library.add("x = 1\nwhile True:\n    x += 1\nclass Pipe:\n    pass\n", function_id="spin")
+    assert re.search(r"\(it was at spin.py:[23] in <module>\)$", str(died.value))
     host.load_timeout = 30.0
     await next_call_works(host, library)
 

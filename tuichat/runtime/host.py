@@ -75,8 +75,10 @@ class PipeHost:
         except ConnectionLost:
             raise HostDied(await process.death()) from None
         except TimeoutError:
-            process.kill(f"'{op}' took longer than {time_limit:g} s")
-            raise HostDied(await process.death()) from None
+            await process.stop_stuck(f"'{op}' took longer than {time_limit:g} s")
+            death = await process.death()
+            where = process.stuck_at()
+            raise HostDied(death + (f" (it was at {where})" if where else "")) from None
 
     async def _answer(self, op: str, args: dict[str, Any]) -> Any:
         """What the host asks of the app: rows from the store, answers to event calls."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ async def serve(fd: int, db_path: Path, session_id: str) -> None:
     capture.install()
     # A crash in C (a segfault) prints Python's traceback where the app reads the host's last words.
     faulthandler.enable(file=capture.host_log, all_threads=False)
+    # Asked by the app before it kills a host that stopped answering: where every thread was.
+    faulthandler.register(signal.SIGUSR1, file=capture.host_log, all_threads=True)
     server = HostServer(db_path, session_id, capture)
     sock = socket.socket(fileno=fd)
     reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)

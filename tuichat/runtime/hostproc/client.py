@@ -146,6 +146,8 @@ class RemoteInvocation:
             yield RaisedStep(DEATH_ERROR, "the pipe process could not be started", "", self.elapsed())
             return
         why = await host.death()
+        where = host.stuck_at()
+        why += f" (it was at {where})" if where else ""
         now = time.time()
         for line in list(host.tail) if self.with_logs else []:
             yield LogStep({"time": now, "stream": "host", "text": line}, self.elapsed())
@@ -169,6 +171,5 @@ class RemoteInvocation:
             return
         host.connection.send({"op": "cancel", "call": self._call_id})
         loop = asyncio.get_running_loop()
-        self._kill_timer = loop.call_later(
-            STOP_GRACE, host.kill, f"the pipe did not stop within {STOP_GRACE:g} s of being asked"
-        )
+        why = f"the pipe did not stop within {STOP_GRACE:g} s of being asked"
+        self._kill_timer = loop.call_later(STOP_GRACE, lambda: asyncio.ensure_future(host.stop_stuck(why)))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import re
 import signal
 import socket
 import sys
+import sysconfig
 
 # Bound here, not looked up on `asyncio`: tests that forbid pip (which runs through
 # `asyncio.create_subprocess_exec`) still let the host start.
@@ -24,7 +26,8 @@ from typing import Any
 from tuichat.runtime.hostproc.guard import MEMORY_ENV
 from tuichat.runtime.hostproc.rpc import Connection, Handler
 
-TAIL_LINES = 20  # lines of the host's own output kept for a death report
+TAIL_LINES = 60  # lines of the host's own output kept for a death report (a stack dump fits)
+DUMP_WAIT = 0.3  # seconds a stuck host gets to print where it is before it is killed
 EXIT_WAIT = 2.0  # seconds to wait for the exit status once the connection is gone
 DEFAULT_MEMORY_FRACTION = 0.5  # of physical memory, when no limit is set
 
@@ -52,6 +55,20 @@ def describe_exit(returncode: int | None) -> str:
         hint = " (out of memory?)" if sig == signal.SIGKILL else ""
         return f"the pipe process died: {words} ({sig.name}){hint}"
     return f"the pipe process died: it exited with status {returncode}"
+
+
+_FRAME = re.compile(r'\s+File "(?P<path>.*)", line (?P<line>\d+) in (?P<function>.*)')
+_OWN_PATHS = (str(Path(__file__).parents[2]), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], "<frozen ")
+
+
+def _catches(pid: int, sig: signal.Signals) -> bool:
+    """Whether process `pid` has a handler for `sig` (Linux's /proc; elsewhere: no)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return False
+    caught = next((line.split(":")[1] for line in status.splitlines() if line.startswith("SigCgt:")), "0")
+    return bool(int(caught, 16) >> (sig - 1) & 1)
 
 
 def memory_limit() -> int | None:
@@ -135,6 +152,35 @@ class HostProcess:
         if self.killed_for is not None:
             return f"the pipe process was restarted: {self.killed_for}"
         return describe_exit(self.process.returncode)
+
+    async def stop_stuck(self, why: str) -> None:
+        """Kill a host that stopped answering, once it has printed where it was stuck
+        (faulthandler, on SIGUSR1): the last lines then say where the pipe hung."""
+        # Until the host has set up its handler (it may still be starting), SIGUSR1 would kill it.
+        if self.process.returncode is None and self.killed_for is None and _catches(self.process.pid, signal.SIGUSR1):
+            try:
+                self.process.send_signal(signal.SIGUSR1)
+            except ProcessLookupError:
+                pass
+            await asyncio.sleep(DUMP_WAIT)
+        self.kill(why)
+
+    def stuck_at(self) -> str | None:
+        """`file:line in function` of the innermost frame of function code (not tuichat's,
+        not the standard library's) in the last stack dump, the loop's thread first: where
+        a stuck pipe was."""
+        blocks: list[tuple[bool, list[re.Match[str]]]] = []
+        for line in self.tail:
+            if line.startswith(("Thread 0x", "Current thread 0x")):
+                blocks.append((line.startswith("Current"), []))
+            elif blocks and (frame := _FRAME.match(line)) is not None:
+                blocks[-1][1].append(frame)
+        blocks.sort(key=lambda block: not block[0])  # the thread the signal interrupted first
+        for _, frames in blocks:
+            for frame in frames:
+                if not frame["path"].startswith(_OWN_PATHS):
+                    return f"{frame['path']}:{frame['line']} in {frame['function']}"
+        return None
 
     def kill(self, why: str) -> None:
         """End the process now (SIGKILL: a pipe may ignore anything gentler)."""
