@@ -36,27 +36,32 @@ PAUSING = textwrap.dedent(
     '''
 )
 
-# Streams `COUNT` words, one every `GAP` seconds, each `SIZE` characters long.
+# Streams `COUNT` words, one every `GAP` seconds, each `SIZE` characters long; with a
+# `GATE` file, it waits after `HOLD_AT` words until that file exists (so a test can break
+# the database mid-reply, however slow the machine).
 STEADY = textwrap.dedent(
     '''
     """
     title: Steady
     """
-    import asyncio
+    import asyncio, os
 
-    COUNT, GAP, SIZE = {count}, {gap}, {size}
+    COUNT, GAP, SIZE, GATE, HOLD_AT = {count}, {gap}, {size}, {gate!r}, {hold_at}
 
     class Pipe:
         async def pipe(self, body):
             for i in range(COUNT):
+                if GATE and i == HOLD_AT:
+                    while not os.path.exists(GATE):
+                        await asyncio.sleep(0.02)
                 yield f"w{{i}}".ljust(SIZE, ".") + " "
                 await asyncio.sleep(GAP)
     '''
 )
 
 
-def steady(count: int, gap: float, size: int = 8) -> str:
-    return STEADY.format(count=count, gap=gap, size=size)
+def steady(count: int, gap: float, size: int = 8, *, gate: Path | None = None, hold_at: int = 0) -> str:
+    return STEADY.format(count=count, gap=gap, size=size, gate=str(gate) if gate else "", hold_at=hold_at)
 
 
 _HOLD = textwrap.dedent(

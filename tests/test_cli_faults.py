@@ -213,12 +213,14 @@ def test_listing_commands_into_head_end_quietly(db: Path, tmp_path: Path) -> Non
 
 # -- the write lock held by another process -----------------------------------------------
 def test_a_held_lock_delays_the_save_and_says_who_holds_it(db: Path, tmp_path: Path, running: list[subprocess.Popen[str]]) -> None:
-    (tmp_path / "steady.py").write_text(steady(60, 0.05), encoding="utf-8")
+    gate = tmp_path / "go-on"
+    (tmp_path / "steady.py").write_text(steady(60, 0.05, gate=gate, hold_at=3), encoding="utf-8")
     ok(tuichat(db, "pipes", "add", str(tmp_path / "steady.py")))
     run = start_run(db, "steady", "go", stdout=subprocess.DEVNULL)
     running.append(run)
     wait_for("the first words to be saved", lambda: "w2." in last_reply(db)[1])
     with write_lock(db) as holder:
+        gate.touch()
         time.sleep(2.0)
         assert last_reply(db)[2] == "streaming"
     out, err = run.communicate(timeout=30)
@@ -261,13 +263,15 @@ def test_a_full_disk_delays_the_save_or_sends_the_reply_to_a_recovery_file(
     full_disk: FullDisk, tmp_path: Path, freed: bool, running: list[subprocess.Popen[str]]
 ) -> None:
     db = full_disk.folder / "t.db"
-    (tmp_path / "big.py").write_text(steady(40, 0.03, size=4000), encoding="utf-8")
+    gate = tmp_path / "go-on"
+    (tmp_path / "big.py").write_text(steady(40, 0.03, size=4000, gate=gate, hold_at=3), encoding="utf-8")
     ok(tuichat(db, "pipes", "add", str(tmp_path / "big.py")))
     env = {**cli_env(), "TMPDIR": str(tmp_path)}  # where the recovery file goes, the disk being full
     run = start_run(db, "big", "go", env=env, stdout=subprocess.DEVNULL)
     running.append(run)
     wait_for("the first words to be saved", lambda: "w2." in last_reply(db)[1])
     full_disk.fill()
+    gate.touch()
     said = stderr_until(run, "[save] waiting for the database")
     assert f"[save] The reply is not saved yet: the disk holding {db} is full (" in said
     assert f"free on {full_disk.folder}). Free some space there; the reply is kept" in said

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, tuichat
+from tests.cli_helpers import cli_env, tuichat, tuichat_many
 from tuichat.store import Store
 
 BIG = 400_000  # characters: well past a pipe's buffer, so writes go on after the reader left
@@ -122,8 +122,9 @@ def test_a_reply_whose_reader_went_away_is_still_received_and_saved_whole(big_st
 # -- abbreviated chat ids ---------------------------------------------------------------------
 def test_chat_ids_may_be_abbreviated_to_a_unique_prefix(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite"
-    for i in range(20):  # 20 UUIDs: two of them must share a first hex digit
-        assert tuichat(db, "run", "echo", f"message {i}").returncode == 0
+    # 20 UUIDs: two of them must share a first hex digit. One process runs them all.
+    runs = tuichat_many(db, [["run", "echo", f"message {i}"] for i in range(20)])
+    assert [run.returncode for run in runs] == [0] * 20, [run.stderr for run in runs]
     ids = [line.split()[0] for line in tuichat(db, "chats", "list").stdout.splitlines()[1:]]
     first = next(c for c in "0123456789abcdef" if sum(i.startswith(c) for i in ids) >= 2)
     sharing = sorted(i for i in ids if i.startswith(first))

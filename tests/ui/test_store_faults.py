@@ -66,13 +66,15 @@ def no_unsaved_turns_left() -> Iterator[None]:
     assert not leftover, "a test left a reply unsaved"
 
 
-async def test_a_lock_held_by_another_process_delays_the_save_never_the_reply(db_path: Path) -> None:
-    await with_pipe(db_path, steady(40, 0.05), "steady")
+async def test_a_lock_held_by_another_process_delays_the_save_never_the_reply(db_path: Path, tmp_path: Path) -> None:
+    gate = tmp_path / "go-on"
+    await with_pipe(db_path, steady(40, 0.05, gate=gate, hold_at=4), "steady")
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await pick(pilot, "steady")
         await send(pilot, screen, "go")
         await until(pilot, lambda: "w3." in on_screen(app))
         with write_lock(db_path) as holder:
+            gate.touch()
             # Said while the reply streams: the cause (which process) and what to do.
             await until(pilot, lambda: noted(app, "Reply not saved yet"))
             [message] = noted(app, "Reply not saved yet")
@@ -107,13 +109,18 @@ async def test_a_full_disk_delays_the_save_never_the_reply(tmp_path: Path) -> No
     disk = FullDisk(tmp_path / "small")
     try:
         db = disk.folder / "t.db" if disk.available() else tmp_path / "t.db"
-        await with_pipe(db, steady(50, 0.04, size=4000), "big")
+        gate = tmp_path / "go-on"
+        await with_pipe(db, steady(50, 0.04, size=4000, gate=gate, hold_at=3), "big")
         async with chat_app(db, SIZE) as (app, pilot, screen):
             fill: Callable[[], Awaitable[None]]
             free: Callable[[], Awaitable[None]]
             if disk.available():
 
                 async def fill() -> None:
+                    # An emptied WAL must grow for the next save, so that save fails; a WAL
+                    # with room left from earlier saves would take it on a full disk.
+                    while await app.store.fetchvalue("PRAGMA wal_checkpoint(TRUNCATE)") != 0:
+                        await pilot.pause(0.01)
                     disk.fill()
 
                 async def free() -> None:
@@ -125,6 +132,7 @@ async def test_a_full_disk_delays_the_save_never_the_reply(tmp_path: Path) -> No
             await send(pilot, screen, "go")
             await until(pilot, lambda: "w2." in last_reply(db)[0])
             await fill()
+            gate.touch()
             await until(pilot, lambda: noted(app, "Reply not saved yet"))
             [message] = noted(app, "Reply not saved yet")
             assert "is full" in message and "Free some space there" in message, message
