@@ -200,6 +200,21 @@ def test_disable_refuses_run_until_enabled(db: Path) -> None:
     assert ok(tuichat(db, "run", "echo", "hello")).stdout == "hello\n"
 
 
+def test_what_a_pipe_prints_at_import_goes_to_stderr_marked_never_stdout(db: Path, tmp_path: Path) -> None:
+    source = tmp_path / "loud.py"
+    source.write_text('import sys\nprint("loud at import")\nsys.stderr.write("\\x1b[2J loud on stderr\\n")\n'
+                      'class Pipe:\n    def pipe(self, body):\n        return "quiet reply"\n')
+    added = ok(tuichat(db, "pipes", "add", str(source)))
+    assert added.stdout == "added pipe 'loud' (loud)\nmodels: loud\n"
+    assert "[host] loud at import\n" in added.stderr and "[host] ␛[2J loud on stderr\n" in added.stderr
+    listed = ok(tuichat(db, "models", "--json"))
+    assert "loud at import" not in listed.stdout and "[host] loud at import" in listed.stderr
+    json.loads(listed.stdout)
+    run = ok(tuichat(db, "run", "loud", "hi", "--jsonl", "--no-save"))
+    assert all(json.loads(line) for line in run.stdout.splitlines())  # only JSON on stdout
+    assert "loud at import" not in run.stdout.replace('"text": "loud at import"', "")
+
+
 # -- 3. valves --------------------------------------------------------------------------
 def test_valves_set_merge_reset_and_validation(db: Path) -> None:
     add_pipe(db, "cli_valves")

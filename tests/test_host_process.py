@@ -429,3 +429,29 @@ async def test_a_flood_of_prints_is_capped(host: PipeHost, library: FunctionLibr
     logs = [e.data["text"] for e in reply.activity if e.kind == "log"]
     assert reply.content == "done"
     assert len(logs) == 2001 and logs[-1] == "98000 more lines of output were not kept"
+
+
+# -- output no call claims: the host log ---------------------------------------------------------
+async def test_output_no_call_claims_goes_to_the_host_log(host: PipeHost, library: FunctionLibrary) -> None:
+    await add(
+        library,
+        """
+        import sys, threading, time
+        print("printed at import")
+        class Pipe:
+            def pipe(self, body):
+                sys.stderr.write("the call's own stderr\\n")
+                threading.Thread(target=lambda: (time.sleep(0.2), print("a thread, after its call"))).start()
+                return "ok"
+        """,
+    )
+    assert any(line.text == "printed at import" for line in host.log.lines)  # the load ran outside a call
+    reply = await reply_of(host)
+    assert ("stderr", "the call's own stderr") in [(e.data["stream"], e.data["text"]) for e in reply.activity if e.kind == "log"]
+    deadline = time.monotonic() + GUARD
+    while not any(line.text == "a thread, after its call" for line in host.log.lines):
+        assert time.monotonic() < deadline, [line.text for line in host.log.lines]
+        await asyncio.sleep(0.02)
+    assert not any("the call's own" in line.text for line in host.log.lines)  # the reply has it
+    process = await host.process()
+    assert "the call's own stderr" in process.tail  # kept for a death report all the same

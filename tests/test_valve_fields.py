@@ -7,6 +7,7 @@ dropped; a field reset to its default is not stored at all.
 
 from __future__ import annotations
 
+import json
 import runpy
 from enum import Enum, IntEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_core import core_schema
 
+from tuichat.runtime.function_valves import check_form, read_function_valves
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.runtime.valve_fields import (
     FORM_ERROR,
@@ -23,7 +25,6 @@ from tuichat.runtime.valve_fields import (
     ValveField,
     looks_secret,
     parse_form,
-    read_function_valves,
     to_raw,
     valve_fields,
 )
@@ -297,12 +298,11 @@ def test_the_sample_pipe_has_every_kind() -> None:
 async def test_set_valves_with_the_parsed_form_stores_exactly_the_set_fields(library: FunctionLibrary) -> None:
     await library.add(PIPE_FILE.read_text(), function_id="vf")
     await library.set_valves("vf", {"PREFIX": "> ", "SEED": 3})
-    row, cls = await library.valves_model("vf", user=False)
-    fields = valve_fields(cls, row.valves)
+    fields = (await read_function_valves(library, "vf")).fields  # read in the pipe host
     raw = {f.name: f.raw if f.is_set else None for f in fields}
     raw["SEED"] = ""  # cleared: an optional field left blank is unset
     raw["MAX_TOKENS"] = "99"
-    values, errors = parse_form(cls, raw, fields=fields)
+    values, errors = await check_form(library, "vf", raw)  # checked there too
     assert errors == {}
     stored = await library.set_valves("vf", values, merge=False)
     assert stored == {"PREFIX": "> ", "MAX_TOKENS": 99}
@@ -315,8 +315,17 @@ async def test_read_function_valves_for_admin_and_user_valves(library: FunctionL
     user = await library.store.users.local()
     await library.set_valves("vf", {"VERBOSE": True}, user_id=user["id"])
     admin = await read_function_valves(library, "vf")
-    assert (admin.function.id, admin.model.__name__, admin.stored) == ("vf", "Valves", {"MAX_TOKENS": 64})
+    assert (admin.function.id, admin.model_name, admin.stored) == ("vf", "Valves", {"MAX_TOKENS": 64})
     assert [f.name for f in admin.fields if f.is_set] == ["MAX_TOKENS"]
     mine = await read_function_valves(library, "vf", user_id=user["id"])
-    assert (mine.model.__name__, mine.stored) == ("UserValves", {"VERBOSE": True})
+    assert (mine.model_name, mine.stored) == ("UserValves", {"VERBOSE": True})
     assert {f.name: f.value for f in mine.fields} == {"SIGNATURE": "", "VERBOSE": True}
+    assert (await check_form(library, "vf", {"VERBOSE": "yes"}, user_id=user["id"])) == ({"SIGNATURE": None, "VERBOSE": True}, {})
+
+
+def test_a_field_travels_as_json_unchanged() -> None:
+    """The pipe host sends the fields as JSON (`to_json`); the app reads them back as they were."""
+    for valve in valve_fields(Kinds, {"COUNT": 7, "STYLE": "old"}):
+        data = json.loads(json.dumps(valve.to_json()))
+        assert ValveField.from_json(data) == valve, valve.name
+        assert data["secret"] == valve.secret

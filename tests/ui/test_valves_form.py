@@ -304,7 +304,7 @@ async def test_a_failed_load_is_a_message_not_a_crash(pipe: FunctionLibrary, mon
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise OSError("the database is gone")
 
-    monkeypatch.setattr(pipe, "valves_model", broken)
+    monkeypatch.setattr(pipe.host, "valves", broken)
     async with opened(pipe, admin_form()) as (app, pilot, form):
         text = screen_text(app)
         assert "Could not load the valves: the database is gone" in text
@@ -331,6 +331,21 @@ async def test_a_failed_save_is_said_on_the_form_which_stays_open(
         await pilot.press("f2")
         await until(pilot, lambda: app.results != [])
     assert app.results == [{"PREFIX": "> "}] and (await store.functions.get(FID)).valves == {"PREFIX": "> "}
+
+
+async def test_a_validator_that_kills_the_pipe_process_is_an_error_on_the_form(library: FunctionLibrary, store: Store) -> None:
+    """The form's values are checked in the pipe host: a validator calling os._exit costs that
+    process; the form says so, stays open, and the next save (on a new host) works."""
+    from tests.test_valves_host import EXITING
+
+    await library.add(EXITING, function_id="exiting")
+    async with opened(library, admin_form("exiting")) as (app, pilot, form):
+        await pilot.press("ctrl+u", *"666", "f2")
+        await until(pilot, lambda: "stopped the pipe process" in screen_text(app) and not form.saving)
+        assert app.screen is form and app.results == [] and app.return_code is None
+        await pilot.press("ctrl+u", "5", "f2")
+        await until(pilot, lambda: app.results != [])
+    assert app.results == [{"LIMIT": 5}] and (await store.functions.get("exiting")).valves == {"LIMIT": 5}
 
 
 def _table(out: str) -> dict[str, dict[str, str]]:
@@ -409,8 +424,7 @@ def test_valves_form_snapshot(snap_compare: Any, db_path: Path, monkeypatch: pyt
         for widget in form.query(Input):
             widget.cursor_blink = False
         await pilot.press("tab", "tab", "ctrl+u", "0", "f2")  # MAX_TOKENS out of range: the inline error
-        await pilot.pause()
-        assert error_of(form, "MAX_TOKENS")
+        await until(pilot, lambda: error_of(form, "MAX_TOKENS") and not form.saving)
         await pilot.pause()
 
     assert snap_compare(FormHost(admin_form(), db_path=db_path), terminal_size=SIZE, run_before=ready)

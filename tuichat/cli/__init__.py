@@ -35,8 +35,28 @@ def execute(args: argparse.Namespace) -> int:
     from tuichat.cli.output import shown_streams
     from tuichat.streams import quiet_streams
 
+    if needs_host(args):
+        from pathlib import Path
+
+        from tuichat.runtime.hostproc.spawn import spawn_early
+        from tuichat.store.paths import default_db_path
+
+        # Started now, the host imports on the other core while this process imports the runtime.
+        spawn_early(Path(args.db) if args.db else default_db_path())
     with quiet_streams(), shown_streams():
         return _execute(args)
+
+
+_HOST_ACTIONS = frozenset(
+    ("add", "import", "show", "enable", "new", "duplicate", "restore", "link", "watch", "valves", "user-valves")
+)
+
+
+def needs_host(args: argparse.Namespace) -> bool:
+    """Whether the command runs function code (a wrong guess costs a killed process)."""
+    if args.command in ("run", "models"):
+        return True
+    return args.command == "pipes" and getattr(args, "action", None) in _HOST_ACTIONS
 
 
 def _execute(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tuichat.runtime.hostproc.host_log import HostLine
 from tuichat.runtime.library import InstallPolicy
 from tuichat.runtime.services import Services
 from tuichat.store import Store, default_db_path
@@ -44,6 +45,8 @@ async def dispatch(args: argparse.Namespace) -> int:
     services: Services | None = None
     try:
         services = await Services.start(store)
+        if args.command != "run":  # `run` says them between its own lines on stderr
+            services.host.log.listen(say_host_line)
         if args.command == "run":
             from tuichat.cli.run import run_command
 
@@ -63,6 +66,13 @@ async def dispatch(args: argparse.Namespace) -> int:
         if services is not None:
             await services.close()
         await store.close()
+
+
+def say_host_line(line: HostLine) -> None:
+    """Output of the pipe host that no call claimed (a module's import, a stray thread): on
+    stderr as it comes, marked, never on stdout (each tuichat process has its own host, so
+    there is no host log to read back later)."""
+    print(f"[host] {line.text}", file=sys.stderr, flush=True)
 
 
 async def resolve_chat(store: Store, given: str) -> str:

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from tuichat.cli.commands import UsageError, install_policy, when
 from tuichat.cli.output import dump_json, table, verbatim
 from tuichat.runtime.errors import FunctionLoadError
+from tuichat.runtime.function_valves import read_function_valves
 from tuichat.runtime.importing import ImportRefused
 from tuichat.runtime.library import FunctionLibrary, NewFunction, decode_source
 from tuichat.runtime.reply.present import first_line, pipe_id_of
 from tuichat.runtime.transfer import TransferError, read_functions_export
 from tuichat.runtime.transfer import parse_json as parse_json_text
-from tuichat.runtime.valve_fields import read_function_valves
 from tuichat.runtime.watch import FileWatch, WatchReport, link_file
 
 if TYPE_CHECKING:

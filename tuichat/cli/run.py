@@ -239,6 +239,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
     metadata = parse_json(args.metadata, "--metadata", want=dict) if args.metadata else None
     user_overrides = parse_json(args.user, "--user", want=dict) if args.user else None
     live = None if args.jsonl else LiveOutput()
+    host.log.listen(lambda line: _say(live, f"[host] {line.text}"))  # what no call claimed, on stderr
     handler = event_call_handler(args, message_from_stdin=args.message is None, live=live)
     text = await read_message(args)
     user = {**await host.store.users.local(), **user_overrides} if user_overrides else None

@@ -9,13 +9,16 @@
                    (builder), its text as it grows (text), reasoning split out, and how a
                    reply and its events read as text (present)
     hostproc/      the pipe host process, where all function code runs: frames, the connection,
-                   the server, captured output, the app's handle on the process and its calls
+                   the server, captured output, the app's handle on the process and its calls,
+                   the host log (output no call claimed)
     host.py        stored functions in, models and invocations out (`PipeHost`, the client of
                    the host process)
     engine.py      what the host process runs: loading, listing, invoking (`PipeEngine`);
                    records.py: the function rows it reads, from the app's store
     models.py      the model list Open WebUI builds from pipes
-    valves.py      applying and storing valves; valve_fields.py: their fields, for forms
+    valves.py      applying and storing valves; valve_fields.py: their fields, for forms;
+                   valve_checks.py: read and checked by the pipe's classes (in the host);
+                   function_valves.py: the app's side of that
     library.py     adding, saving, versions, enabling and linking stored functions
     transfer.py    import and export (.py files, Open WebUI's functions JSON), the examples
     watch.py       linked files, reloaded as they change

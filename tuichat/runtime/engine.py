@@ -24,6 +24,8 @@ from tuichat.runtime.loading.loader import FunctionCache, LoadedFunction, load_f
 from tuichat.runtime.loading.missing import diagnose
 from tuichat.runtime.models import FunctionModels, function_models, pipe_id_of
 from tuichat.runtime.records import FunctionRecords
+from tuichat.runtime.valve_checks import check as check_valves
+from tuichat.runtime.valve_checks import describe as describe_valves
 from tuichat.runtime.valves import apply_valves
 from tuichat.store.functions import FunctionRow
 from tuichat.store.sync import SyncStore
@@ -96,6 +98,16 @@ class PipeEngine:
         # threads it starts), and no task outside the call is.
         compat.bind(self._compat)
         return await self.load(row)
+
+    # -- valves: their classes are pipe code ---------------------------------------------
+    async def valves(self, op: str, function_id: str, content: str, **args: Any) -> dict[str, Any]:
+        """`describe` a function's Valves (or UserValves) fields, or `check` values against them
+        (see `valve_checks`); the function is loaded if it is not already."""
+        with self.bound():
+            loaded = await self.cache.get(function_id, content)
+            if op == "describe":
+                return describe_valves(loaded.instance, function_id, **args)
+            return check_valves(loaded.instance, function_id, **args)
 
     # -- models -------------------------------------------------------------------------
     async def list_models(self, timeout: float = LISTING_TIMEOUT, rows: list[FunctionRow] | None = None) -> ModelListing:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
 from typing import Any
 
 from tuichat.runtime.errors import FunctionDisabled, UnknownModel
 from tuichat.runtime.hostproc.client import EventCallHandler, RemoteInvocation
+from tuichat.runtime.hostproc.host_log import HostLog
 from tuichat.runtime.hostproc.process import HostProcess
 from tuichat.runtime.hostproc.rpc import ConnectionLost
+from tuichat.runtime.hostproc.spawn import early_session, new_session_id
 from tuichat.runtime.hostproc.wire import HostError
 from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing, make_body, new_metadata
 from tuichat.runtime.models import FunctionModels, pipe_id_of
@@ -27,6 +28,7 @@ from tuichat.store import FunctionRow, Store
 __all__ = ["LISTING_TIMEOUT", "HostDied", "ModelListing", "PipeHost", "make_body", "new_metadata"]
 
 LOAD_TIMEOUT = 60.0  # seconds loading a source may take before the host is restarted
+VALVES_TIMEOUT = 30.0  # seconds reading or checking valves may take (it may load the source)
 SLACK = 10.0  # beyond a request's own timeout, before the app gives up on the host
 
 
@@ -38,10 +40,13 @@ class PipeHost:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.records = StoreRecords(store)
-        self.session_id = f"tuichat-{uuid.uuid4().hex[:12]}"
+        # A host started early for this database already has its session id.
+        self.session_id = early_session(store.path) or new_session_id()
         self._process: HostProcess | None = None
         self._lock: asyncio.Lock | None = None
         self.load_timeout = LOAD_TIMEOUT
+        self.valves_timeout = VALVES_TIMEOUT
+        self.log = HostLog()  # what the host printed that no call claimed, across restarts
 
     # -- the process ----------------------------------------------------------------------
     async def process(self) -> HostProcess:
@@ -54,6 +59,7 @@ class PipeHost:
                 if self._process is not None:
                     await self._process.close()
                 self._process = await HostProcess.start(self.store.path, self.session_id, self._answer)
+                self._process.on_output = self.log.add
         return self._process
 
     async def __aenter__(self) -> PipeHost:
@@ -144,6 +150,21 @@ class PipeHost:
                 await self._request("forget", SLACK, function_id=function_id)
             except HostDied:
                 pass
+
+    # -- valves, read and checked by the function's own classes --------------------------
+    async def valves(self, op: str, function_id: str, content: str, **args: Any) -> dict[str, Any]:
+        """`describe` or `check` a function's valves in the host (`valve_checks`). A Valves class
+        that takes the host down (or never returns) costs that process only: HostDied says so."""
+        try:
+            result = await self._request(f"valves.{op}", self.valves_timeout, function_id=function_id, content=content, **args)
+        except HostDied as died:
+            what = "reading" if op == "describe" else "checking"
+            raise HostDied(
+                f"{what} the {'user ' if args.get('user') else ''}valves of '{function_id}' stopped the pipe process "
+                f"({died}); tuichat is fine and starts a new one for the next request. The pipe's "
+                f"{'UserValves' if args.get('user') else 'Valves'} class runs then (defaults, validators, options): look there."
+            ) from None
+        return dict(result)
 
     # -- invocation ---------------------------------------------------------------------
     async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:

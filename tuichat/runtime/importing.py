@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.requirements import Requirement
-from pydantic import ValidationError
 
-from tuichat.runtime.errors import FunctionLoadError, InvalidValves
+from tuichat.runtime.errors import FunctionLoadError, RuntimeErrorBase
 from tuichat.runtime.library import Checked, InstallPolicy, NewFunction, check_syntax, guess_type
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.loading.pip import install
 from tuichat.runtime.loading.requirements import RequirementError, check_conflicts, check_requirements, missing_requirements
 from tuichat.runtime.transfer import SourceError, TransferError, function_meta, json_kind, shown_value
-from tuichat.runtime.valves import not_finite, validate_for_storage, valves_class
+from tuichat.runtime.valves import not_finite, refuse_not_finite
 from tuichat.store import InvalidFunctionId, Store, StoreError, function_id_from_filename, validate_function_id
 
 if TYPE_CHECKING:
@@ -270,8 +269,6 @@ async def import_functions(
             continue
         try:
             entry.loaded = await library.load_source(entry.item.function_id, entry.content, policy, installed, None)
-            if entry.item.valves:  # checked against its own Valves class, read in the app (as valves forms are)
-                entry.instance = await library.local_instance(entry.item.function_id, entry.content)
         except FunctionLoadError as error:
             message = str(error).replace(f"function '{entry.item.function_id}' failed to load: ", "").rstrip(". ")
             # The advice for a missing module names `pipes add`; here it is the import's own flag.
@@ -279,7 +276,7 @@ async def import_functions(
             fix = "install it, or remove this item" if error.missing is not None else "fix the code, or remove this item"
             problems.append(entry.problem("content", f"fails to load: {message}", fix))
             continue
-        entry.check_valves(problems)
+        await entry.check_valves(library, problems)
     if problems:
         raise ImportRefused(where, _in_order(problems), len(functions))
     added: list[NewFunction] = []
@@ -332,7 +329,6 @@ class _Importing:
     frontmatter: dict[str, str] = field(default_factory=dict)
     requirements: list[Any] = field(default_factory=list)
     loaded: Checked | None = None
-    instance: Any = None  # the function's instance in the app, for its Valves class
     problem_stored: str | None = None  # stored switched off, for this reason (a failed install)
     valves: dict[str, Any] | None = None
 
@@ -342,26 +338,30 @@ class _Importing:
     def problem(self, field_name: str, what: str, fix: str) -> ItemProblem:
         return ItemProblem(self.item.position, self.item.function_id, field_name, what, fix)
 
-    def check_valves(self, problems: list[ItemProblem]) -> None:
-        """Valves in the export are validated by the function's own `Valves`, when it has one."""
+    async def check_valves(self, library: FunctionLibrary, problems: list[ItemProblem]) -> None:
+        """Valves in the export are validated by the function's own `Valves`, when it has one
+        (in the pipe host, where it was just loaded)."""
         valves = self.item.valves
         if not valves:
             return
-        cls = valves_class(self.instance, False) if self.instance is not None else None
-        if cls is None:
-            self.valves = valves
-            return
         try:
-            self.valves = validate_for_storage(cls, valves, label="valves")
-        except InvalidValves as error:
-            cause = error.__cause__
-            if not isinstance(cause, ValidationError):
-                problems.append(self.problem("valves", str(error).removeprefix("invalid valves: "), "correct them, or remove the field"))
-                return
-            for found in cause.errors(include_url=False):  # one problem a field, in pydantic's words
-                where = ".".join(["valves", *(str(part) for part in found.get("loc", ()))])
-                got = f" (got {json.dumps(found['input'])[:40]})" if "input" in found and found["type"] != "missing" else ""
-                problems.append(self.problem(where, f"{found.get('msg', 'invalid')}{got}", "correct it, or remove it from the valves"))
+            refuse_not_finite(valves, "valves")
+            answer = await library.host.valves(
+                "check", self.item.function_id, self.content, user=False, values=valves, label="valves", no_class_ok=True
+            )
+        except RuntimeErrorBase as error:  # not finite, or the Valves class took the host down
+            problems.append(self.problem("valves", str(error).removeprefix("invalid valves: "), "correct them, or remove the field"))
+            return
+        if answer.get("values") is not None:
+            self.valves = dict(answer["values"])
+            return
+        details = answer.get("details") or []
+        if not details:
+            problems.append(self.problem("valves", str(answer.get("message", "")).removeprefix("invalid valves: "), "correct them, or remove the field"))
+        for found in details:  # one problem a field, in pydantic's words
+            where = ".".join(["valves", *(str(part) for part in found.get("loc", ()))])
+            got = f" (got {json.dumps(found['input'])[:40]})" if found.get("type") != "missing" else ""
+            problems.append(self.problem(where, f"{found.get('msg', 'invalid')}{got}", "correct it, or remove it from the valves"))
 
     def fields(self) -> dict[str, Any]:
         item, loaded = self.item, self.loaded

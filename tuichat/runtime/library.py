@@ -36,7 +36,7 @@ from tuichat.runtime.transfer import (
     seed_examples,
     write_atomically,
 )
-from tuichat.runtime.valves import validate_for_storage, valves_class
+from tuichat.runtime.valves import refuse_not_finite
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename, validate_function_id
 from tuichat.store.functions import VersionOrigin
 
@@ -56,7 +56,6 @@ class FunctionLibrary:
     def __init__(self, host: PipeHost) -> None:
         self.host = host
         self.store = host.store
-        self._engine: Any = None
 
     async def get(self, function_id: str) -> FunctionRow:
         row = await self.store.functions.get(function_id)
@@ -307,45 +306,23 @@ class FunctionLibrary:
         return await self.store.functions.update(function_id, is_active=False)
 
     # -- valves -------------------------------------------------------------------------
-    async def valves_model(self, function_id: str, *, user: bool) -> tuple[FunctionRow, Any]:
-        row = await self.get(function_id)
-        loaded = await self._valves_engine().load(row)
-        cls = valves_class(loaded.instance, user)
-        if cls is None:
-            kind = "UserValves" if user else "Valves"
-            raise InvalidValves(f"function '{function_id}' has no {kind} class, so it has no {'user ' if user else ''}valves to set.")
-        return row, cls
-
-    def _valves_engine(self) -> Any:
-        """Valves forms still read and validate with the pipe's own pydantic classes, loaded
-        here in the app (the one place function code still runs in the app process: moving
-        it to the host needs the forms to validate asynchronously). Made on first use."""
-        if self._engine is None:
-            from tuichat.runtime.engine import PipeEngine
-            from tuichat.runtime.records import StoreRecords
-
-            self._engine = PipeEngine(StoreRecords(self.store))
-        return self._engine
-
-    async def local_instance(self, function_id: str, content: str) -> Any:
-        """The function's instance loaded here in the app, for its valves classes (see `_valves_engine`)."""
-        engine = self._valves_engine()
-        await engine.check_load(function_id, content)
-        cached = engine.cache.cached(function_id)
-        return cached.instance if cached is not None else None
-
     async def set_valves(
         self, function_id: str, values: dict[str, Any], *, user_id: str | None = None, merge: bool = True
     ) -> dict[str, Any]:
-        """Validate and store; `None` removes a key (back to its default), as Open WebUI drops it."""
-        row, cls = await self.valves_model(function_id, user=user_id is not None)
+        """Validate (by the function's own class, in the pipe host) and store; `None` removes a
+        key (back to its default), as Open WebUI drops it."""
+        row = await self.get(function_id)
         if user_id is not None:
             current = await self.store.functions.get_user_valves(row.id, user_id)
         else:
             current = row.valves
         merged = {**current, **values} if merge else dict(values)
         label = f"{'user ' if user_id else ''}valves for '{function_id}'"
-        stored = validate_for_storage(cls, merged, label=label)
+        refuse_not_finite(merged, label)  # here: the wire to the host is JSON, which has no NaN
+        answer = await self.host.valves("check", row.id, row.content, user=user_id is not None, values=merged, label=label)
+        if answer.get("values") is None:
+            raise InvalidValves(str(answer.get("message") or f"invalid {label}"))
+        stored = dict(answer["values"])
         if user_id is not None:
             await self.store.functions.set_user_valves(row.id, user_id, stored)
         else:

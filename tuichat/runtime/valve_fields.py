@@ -2,9 +2,11 @@
 
 `valve_fields(cls, stored)` gives a `ValveField` per field: its type name, default, effective
 value, whether it is set, description, kind of editor (text, number, switch, select with its
-options, secret, JSON). `read_function_valves` reads a stored function's valves that way.
-`parse_form` turns a form's values back into what is stored (spec §5.1). Pure data: the
-Textual screen (`tuichat.ui.screens.valves_form`) only draws it.
+options, secret, JSON). `parse_form` turns a form's values back into what is stored (spec §5.1).
+Both run the pipe's own classes, so they run in the pipe host (`tuichat.runtime.valve_checks`);
+the app gets the fields as JSON (`ValveField.to_json`) and reads a stored function's valves
+with `tuichat.runtime.function_valves`. Pure data: the Textual screen
+(`tuichat.ui.screens.valves_form`) only draws it.
 """
 
 from __future__ import annotations
@@ -17,16 +19,13 @@ import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
+from dataclasses import fields as dataclass_fields
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
 from tuichat.runtime.valves import dump_set, not_finite
-
-if TYPE_CHECKING:
-    from tuichat.runtime.library import FunctionLibrary
-    from tuichat.store import FunctionRow
 
 FieldKind = Literal["text", "int", "float", "bool", "select", "secret", "json"]
 FORM_ERROR = "__form__"  # the `parse_form` error key for errors no single field owns
@@ -88,6 +87,17 @@ class ValveField:
         """The position of the option holding `value`, or None."""
         return next((i for i, option in enumerate(self.options) if _same(option.value, value)), None)
 
+    def to_json(self) -> dict[str, Any]:
+        """What the pipe host sends the app: every attribute, and `secret` for other readers."""
+        data = {f.name: getattr(self, f.name) for f in dataclass_fields(self) if f.name != "options"}
+        return data | {"secret": self.secret, "options": [{"label": o.label, "value": o.value} for o in self.options]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ValveField:
+        own = {f.name for f in dataclass_fields(cls)} - {"options"}
+        options = [Option(str(o.get("label", "")), o.get("value")) for o in data.get("options") or ()]
+        return cls(**{k: v for k, v in data.items() if k in own}, options=options)
+
 
 def to_raw(valve: ValveField, value: Any) -> Any:
     """A value as the form holds it: text for text, secret, int, float and json fields, a bool
@@ -140,34 +150,6 @@ def valve_fields(cls: type[BaseModel], stored: Mapping[str, Any] | None, *, user
             valve.options.append(Option(f"{_label(valve.value)} (stored)", valve.value))
         fields.append(valve)
     return fields
-
-
-@dataclass(frozen=True)
-class FunctionValves:
-    """A function's valves (`user_id` None) or a user's valves of it: the stored dict and its fields."""
-
-    function: FunctionRow
-    model: type[BaseModel]
-    stored: dict[str, Any]
-    fields: list[ValveField]
-
-
-async def read_function_valves(library: FunctionLibrary, function_id: str, *, user_id: str | None = None) -> FunctionValves:
-    """Read what the valves form and `tuichat pipes valves ID` show, the same way for both.
-
-    Raises what `FunctionLibrary.valves_model` raises: no such function, it fails to load, it
-    has no `Valves` (or `UserValves`) class. Options methods get the local user, when there is one.
-    """
-    row, cls = await library.valves_model(function_id, user=user_id is not None)
-    if user_id is not None:
-        stored = await library.store.functions.get_user_valves(row.id, user_id)
-    else:
-        stored = row.valves or {}
-    try:
-        user: Any = await library.store.users.local()
-    except Exception:  # noqa: BLE001 - options methods then get no user
-        user = None
-    return FunctionValves(row, cls, dict(stored), valve_fields(cls, stored, user=user))
 
 
 def parse_form(

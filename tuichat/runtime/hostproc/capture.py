@@ -6,7 +6,9 @@ and `asyncio.to_thread` threads the call starts). What subprocesses write to fd 
 goes to pipes this process reads; it belongs to the one call running, if there is one,
 and so do writes from threads that carry no call (a `threading.Thread` a pipe started).
 What belongs to no call (a module imported or `pipes()` listed outside a call) goes to
-the host's own stderr, which the app keeps the last lines of: never the app's stdout.
+the host's own stderr, which the app keeps as the host log: never the app's stdout. A
+call's stderr writes are copied to the host's own stdout, so that if the host dies, the
+app's report of its last lines has them.
 """
 
 from __future__ import annotations
@@ -62,10 +64,13 @@ class CallLog:
 class _CallStream(io.TextIOBase):
     """`sys.stdout` / `sys.stderr` in the host: a call's writes go to its log."""
 
-    def __init__(self, name: str, fallback: io.TextIOBase | Any, stray: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(
+        self, name: str, fallback: io.TextIOBase | Any, stray: Callable[[str, str], bool] | None = None, copy: Any = None
+    ) -> None:
         self.name = name
         self._fallback = fallback
         self._stray = stray
+        self._copy = copy if copy is not None else fallback
 
     def writable(self) -> bool:
         return True
@@ -75,9 +80,9 @@ class _CallStream(io.TextIOBase):
         if sink is None and self._stray is not None and self._stray(self.name, str(text)):
             return len(text)
         if sink is None or self.name == "stderr":
-            # stderr also goes to the host's own: if the host dies, its last lines say why.
+            # stderr also goes to the host's own stdout: if the host dies, its last lines say why.
             try:
-                self._fallback.write(text)
+                (self._fallback if sink is None else self._copy).write(text)
             except (OSError, ValueError):
                 pass
         if sink is not None:
@@ -116,8 +121,8 @@ class Capture:
         self._loop = loop
         self._loop_thread: int | None = None
         self.active: set[CallLog] = set()
-        host_err = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
-        self.host_log = host_err
+        self.host_log = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+        self.call_copy = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8", errors="replace")
 
     def install(self) -> None:
         import sys
@@ -125,7 +130,7 @@ class Capture:
         self._loop_thread = threading.get_ident()  # installed from the loop's own thread
         self._redirect_fds()
         sys.stdout = _CallStream("stdout", self.host_log, self._stray_write)  # type: ignore[assignment]
-        sys.stderr = _CallStream("stderr", self.host_log, self._stray_write)  # type: ignore[assignment]
+        sys.stderr = _CallStream("stderr", self.host_log, self._stray_write, self.call_copy)  # type: ignore[assignment]
         root = logging.getLogger()
         handler = _LogHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -1,19 +1,19 @@
 """The app's handle on one host process: starting it, its connection, its last words.
 
 The host is `python -m tuichat.runtime.hostproc`, given one end of a socketpair. Its
-stdout and stderr come back on one pipe; the last lines are kept, so when it dies the
-reply can say what it printed last. When it dies, `death()` says how, in words.
+stdout and stderr come back on pipes; the last lines of both are kept, so when it dies the
+reply can say what it printed last. Its stderr is output no call claimed (`on_output`, the
+host log); its stdout only copies what calls wrote to stderr, for that last word. When it
+dies, `death()` says how, in words.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import re
 import signal
 import socket
-import sys
 import sysconfig
 
 # Bound here, not looked up on `asyncio`: tests that forbid pip (which runs through
@@ -23,13 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tuichat.runtime.hostproc.guard import MEMORY_ENV
+from tuichat.runtime.hostproc.adopted import Adopted
 from tuichat.runtime.hostproc.rpc import Connection, Handler
+from tuichat.runtime.hostproc.spawn import host_command, take
 
 TAIL_LINES = 60  # lines of the host's own output kept for a death report (a stack dump fits)
 DUMP_WAIT = 0.3  # seconds a stuck host gets to print where it is before it is killed
 EXIT_WAIT = 2.0  # seconds to wait for the exit status once the connection is gone
-DEFAULT_MEMORY_FRACTION = 0.5  # of physical memory, when no limit is set
 
 _SIGNAL_WORDS = {
     signal.SIGSEGV: "segmentation fault",
@@ -71,29 +71,12 @@ def _catches(pid: int, sig: signal.Signals) -> bool:
     return bool(int(caught, 16) >> (sig - 1) & 1)
 
 
-def memory_limit() -> int | None:
-    """The host's address-space limit in bytes (None: no limit)."""
-    text = os.environ.get(MEMORY_ENV, "").strip().upper()
-    if text:
-        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-        scale = units.get(text[-1], 1)
-        number = float(text[:-1] if text[-1] in units else text)
-        return int(number * scale) or None
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-    # Address space, not resident memory: Python and its libraries map more than they
-    # touch, so the floor keeps a small machine's host usable.
-    return max(int(total * DEFAULT_MEMORY_FRACTION), 2 << 30)
-
-
 class HostProcess:
     def __init__(self, process: asyncio.subprocess.Process, connection: Connection) -> None:
         self.process = process
         self.connection = connection
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-        self.on_output: Callable[[str], None] | None = None  # lines no call claimed
+        self.on_output: Callable[[str], None] | None = None  # lines no call claimed (stderr)
         self._tasks: list[asyncio.Task[Any]] = []
         self._death: asyncio.Future[str] | None = None
         self.killed_for: str | None = None  # why the app killed it, when it did
@@ -101,35 +84,46 @@ class HostProcess:
 
     @classmethod
     async def start(cls, db_path: Path, session_id: str, handler: Handler) -> HostProcess:
-        parent, child = socket.socketpair()
-        try:
-            env = dict(os.environ)
-            limit = memory_limit()
-            env[MEMORY_ENV] = str(limit or 0)
-            process = await create_subprocess_exec(
-                sys.executable, "-m", "tuichat.runtime.hostproc", str(child.fileno()), str(db_path), session_id, str(os.getpid()),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                pass_fds=(child.fileno(),), env=env,
-            )  # fmt: skip
-        finally:
-            child.close()
+        early = take(db_path, session_id)
+        process: asyncio.subprocess.Process | Adopted
+        if early is not None:
+            process, parent = await Adopted.adopt(early.popen), early.sock
+        else:
+            parent, child = socket.socketpair()
+            try:
+                argv, env = host_command(child.fileno(), db_path, session_id)
+                process = await create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                    pass_fds=(child.fileno(),), env=env,
+                )  # fmt: skip
+            finally:
+                child.close()
         reader, writer = await asyncio.open_connection(sock=parent, limit=1 << 20)
         host = cls(process, Connection(reader, writer, handler))
         loop = asyncio.get_running_loop()
-        host._tasks = [loop.create_task(host.connection.serve()), loop.create_task(host._read_output())]
+        host._tasks = [
+            loop.create_task(host.connection.serve()),
+            loop.create_task(host._read_output(process.stdout, claimed=True)),
+            loop.create_task(host._read_output(process.stderr, claimed=False)),
+        ]
         return host
 
     @property
     def alive(self) -> bool:
         return self.connection.closed is None and self.process.returncode is None
 
-    async def _read_output(self) -> None:
-        stream = self.process.stdout
+    async def _read_output(self, stream: asyncio.StreamReader | None, *, claimed: bool) -> None:
         assert stream is not None
-        while line := await stream.readline():
+        while True:
+            try:
+                line = await stream.readline()
+            except ValueError:  # a line longer than the stream's limit: dropped by the reader
+                line = b"[a line over 64 KB long was not kept]\n"
+            if not line:
+                return
             text = line.decode("utf-8", "replace").rstrip("\n")
             self.tail.append(text)
-            if self.on_output is not None:
+            if not claimed and self.on_output is not None:
                 self.on_output(text)
 
     def death(self) -> asyncio.Future[str]:
@@ -144,7 +138,7 @@ class HostProcess:
         except TimeoutError:
             self.kill("its connection closed but it went on running")
             await self.process.wait()
-        for task in self._tasks[1:]:  # the output pipe: read what is left
+        for task in self._tasks[1:]:  # the output pipes: read what is left
             try:
                 await asyncio.wait_for(asyncio.shield(task), 0.5)
             except (TimeoutError, asyncio.CancelledError):
@@ -195,9 +189,9 @@ class HostProcess:
         """Kill and reap it; quitting never waits for a pipe."""
         self.kill("tuichat is closing")
         await self.process.wait()
-        if len(self._tasks) > 1:  # the output pipe ends at EOF, unless a forked child still holds it
+        if len(self._tasks) > 1:  # the output pipes end at EOF, unless a forked child still holds them
             try:
-                await asyncio.wait_for(asyncio.shield(self._tasks[1]), 0.5)
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(*self._tasks[1:])), 0.5)
             except (TimeoutError, asyncio.CancelledError):
                 pass
         for task in self._tasks:

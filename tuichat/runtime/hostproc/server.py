@@ -87,6 +87,9 @@ class HostServer:
             return await engine.refuse_manifold(row_of(args["row"]))
         if op == "load":
             return await engine.check_load(args["function_id"], args["content"], args.get("source"))
+        if op in ("valves.describe", "valves.check"):
+            what = {key: value for key, value in args.items() if key != "_id"}
+            return await engine.valves(op.removeprefix("valves."), **what)
         if op == "forget":
             engine.cache.forget(args["function_id"])
             return None

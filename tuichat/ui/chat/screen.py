@@ -70,6 +70,9 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         Binding("f8", "delete_chat", "Delete", id="chat.delete", show=False),
         Binding("f2", "toggle_sidebar", "Chats", id="view.sidebar"),
         Binding("f3", "toggle_activity", "Activity", id="view.activity"),
+        # priority: the prompt (a TextArea) would take f6 to select a line.
+        Binding("f6", "activity_filter", "Filter", id="view.activity_filter", priority=True,
+                tooltip="Activity: all, events, output or logs"),
         Binding("f5", "copy_reply", "Copy reply", id="reply.copy", show=False),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate", show=False),

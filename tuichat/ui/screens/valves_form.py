@@ -1,11 +1,12 @@
 """Edit a function's valves (`Valves`) or your own valves (`UserValves`) in a generated form.
 
-The form shows the fields `tuichat.runtime.valve_fields.read_function_valves` reads, the same
-ones `tuichat pipes valves ID` lists: text, numbers and JSON as Inputs, bools as Switches,
+The form shows the fields `tuichat.runtime.function_valves.read_function_valves` reads (the
+pipe host reads them with the pipe's own classes), the same ones `tuichat pipes valves ID` lists: text, numbers and JSON as Inputs, bools as Switches,
 Literal/Enum/`input.options` fields as Selects, secrets masked. Each field shows its title,
 type, whether it is set ("custom") or uses its default, its description and default, and its
-own validation error (one row each: `valve_row.ValveRow`). Saving stores what Open WebUI
-stores: only the fields that are set (`FunctionLibrary.set_valves(..., merge=False)`); a field
+own validation error (one row each: `valve_row.ValveRow`). Values are checked in the pipe host
+(`function_valves.check_form`), so a validator that misbehaves costs that process, never the
+app: the form says what happened. Saving stores what Open WebUI stores: only the fields that are set (`FunctionLibrary.set_valves(..., merge=False)`); a field
 reset to its default is not stored. The runtime applies valves on every call, so the next
 message uses them.
 
@@ -30,13 +31,14 @@ from textual.widgets import Button, Input, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tuichat.runtime.errors import RuntimeErrorBase
+from tuichat.runtime.function_valves import FunctionValves, check_form, read_function_valves
 from tuichat.runtime.untrusted import neutralise
-from tuichat.runtime.valve_fields import FORM_ERROR, FunctionValves, parse_form, read_function_valves
+from tuichat.runtime.valve_fields import FORM_ERROR
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.prompts import ConfirmScreen, DialogScreen, stylesheet
 from tuichat.ui.screens.valve_row import ValveRow
 
-LOAD, SAVE = "valves-load", "valves-save"  # the form's worker groups
+LOAD, SAVE, CHECK = "valves-load", "valves-save", "valves-check"  # the form's worker groups
 FORM_ACTIONS = ("save", "reset_field", "reveal")  # only once there is a form
 
 
@@ -140,7 +142,7 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
         name = neutralise(valves.function.name or valves.function.id)
         self.query_one(".dialog").border_title = f"{self.kind_label} · {name}"
         if not valves.fields:
-            await self._show_message(f"{name} has a {valves.model.__name__} class with no fields: there is nothing to set.")
+            await self._show_message(f"{name} has a {valves.model_name} class with no fields: there is nothing to set.")
             return
         self.rows = [ValveRow(valve, i) for i, valve in enumerate(valves.fields)]
         container = self.query_one("#valves-fields", VerticalScroll)
@@ -153,18 +155,41 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
         self.call_after_refresh(self._fit)
 
     @work(exclusive=True, group=SAVE, exit_on_error=False)
-    async def _save(self, values: dict[str, Any]) -> None:
+    async def _save(self, raw: dict[str, Any]) -> None:
+        """Check the form in the pipe host; store what it gives, or show its errors at the fields."""
         library = (await self.app.runtime()).library
+        values, errors = await check_form(library, self.function_id, raw, user_id=self.user_id)
+        self._checking = True  # from now on, errors follow each edit
+        if errors:
+            self.saving = False
+            self._show_errors(errors)
+            self.app.bell()
+            first = next((row for row in self.rows if row.valve.name in errors), None)
+            if first is not None:
+                first.editor.focus()
+                first.scroll_visible(animate=False)
+            return
+        self._show_errors({})
         stored = await library.set_valves(self.function_id, values, user_id=self.user_id, merge=False)
         self.saving = False
         self.dismiss(stored)
 
+    @work(exclusive=True, group=CHECK, exit_on_error=False)
+    async def _check(self, raw: dict[str, Any]) -> None:
+        """After a refused save, each edit is checked again (in the host), and its errors shown."""
+        library = (await self.app.runtime()).library
+        _, errors = await check_form(library, self.function_id, raw, user_id=self.user_id)
+        if not self.saving and not self.dismissed and raw == self.form_values():
+            self._show_errors(errors)
+
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A load or save that failed: said on the form (the form stays usable, the app runs on)."""
         worker: Worker[Any] = event.worker
-        if event.state != WorkerState.ERROR or worker.group not in (LOAD, SAVE):
+        if event.state != WorkerState.ERROR or worker.group not in (LOAD, SAVE, CHECK):
             return
         event.stop()
+        if worker.group == CHECK:  # the next save says it again, and keeps the form usable
+            return
         error = worker.error
         # The runtime's own errors say what happened (no such function, it fails to load, it has
         # no Valves class, a validator refused the values); anything else gets a heading.
@@ -223,11 +248,6 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
             widget = widget.parent
         return widget
 
-    def _validate(self, valves: FunctionValves) -> tuple[dict[str, Any], dict[str, str]]:
-        values, errors = parse_form(valves.model, self.form_values(), fields=valves.fields)
-        self._show_errors(errors)
-        return values, errors
-
     def _show_errors(self, errors: dict[str, str]) -> None:
         for row in self.rows:
             row.show_error(errors.get(row.valve.name))
@@ -238,7 +258,7 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
 
     def _after_edit(self, row: ValveRow) -> None:
         if self._checking and self.valves is not None:
-            self._validate(self.valves)
+            self._check(self.form_values())
         else:
             row.show_error(None)
         self.dirty = self.form_values() != self._initial
@@ -270,20 +290,10 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
 
     # -- actions ----------------------------------------------------------------------------
     def action_save(self) -> None:
-        valves = self.valves
-        if valves is None or self.check_action("save", ()) is not True or self.dismissed:
-            return
-        values, errors = self._validate(valves)
-        self._checking = True
-        if errors:
-            self.app.bell()
-            first = next((row for row in self.rows if row.valve.name in errors), None)
-            if first is not None:
-                first.editor.focus()
-                first.scroll_visible(animate=False)
+        if self.valves is None or self.check_action("save", ()) is not True or self.dismissed:
             return
         self.saving = True
-        self._save(values)
+        self._save(self.form_values())
 
     def action_reset_field(self) -> None:
         row = self._focused_row()

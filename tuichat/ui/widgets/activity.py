@@ -1,10 +1,14 @@
 """The activity pane: every event of the selected reply, in order, with its time.
 
 Each entry reads as `runtime.reply.present.describe_entry` words it (the CLI prints the same
-lines); the pane adds the time and styling.
+lines); the pane adds the time and styling. A filter (`ActivityFilter`) narrows it to the
+events, the pipe's output or its logs; errors show under every filter, as they say why a reply
+ended. The filter belongs to the pane, so it holds as replies are selected and stream.
 """
 
 from __future__ import annotations
+
+from typing import Final, Literal, get_args
 
 from rich.text import Text
 from textual.widgets import RichLog
@@ -14,6 +18,26 @@ from tuichat.runtime.reply.present import describe_entry
 
 NO_EVENTS = "No events yet"
 NO_REPLY_EVENTS = "No events for this reply"
+ActivityFilter = Literal["all", "events", "output", "logs"]
+FILTERS: Final[tuple[ActivityFilter, ...]] = get_args(ActivityFilter)  # the order the filter key steps through
+
+
+def category(entry: ActivityEntry) -> ActivityFilter:
+    """Which filter shows an entry: "events" (events and `__event_call__`s), "output" (what the
+    pipe or its subprocesses printed, and the host's own lines), "logs" (logging and loguru
+    records, and the call record); "all" for an error, which every filter shows."""
+    if entry.kind == "error":
+        return "all"
+    if entry.kind == "request":
+        return "logs"
+    if entry.kind == "log":
+        data = entry.data if isinstance(entry.data, dict) else {}
+        return "logs" if data.get("stream", "log") == "log" else "output"
+    return "events"
+
+
+def shown_under(entry: ActivityEntry, name: ActivityFilter) -> bool:
+    return name == "all" or category(entry) in (name, "all")
 
 
 def describe(entry: ActivityEntry) -> Text:
@@ -48,22 +72,54 @@ class ActivityPane(RichLog):
         # min_width=1: RichLog otherwise wraps at 78 columns, wider than the pane, and clips.
         super().__init__(id=id, wrap=True, markup=False, max_lines=5000, min_width=1)
         self.border_title = "Activity"
+        self.filter: ActivityFilter = "all"
+        self._entries: list[ActivityEntry] = []  # the reply's, all of them: a new filter lists them again
+        self._no_entries = NO_EVENTS
         self._empty = False  # only the "no events" line is shown
 
     def on_mount(self) -> None:
         self.show([], NO_EVENTS)
 
     def show(self, entries: list[ActivityEntry], empty: str = NO_REPLY_EVENTS) -> None:
-        """List `entries`, or a dim `empty` line when there are none."""
-        self.clear()
-        for entry in entries:
-            self.write(describe(entry))
-        self._empty = not entries
-        if self._empty:
-            self.write(Text(empty, style="dim italic"))
+        """List `entries` the filter lets through, or a dim line saying why there are none."""
+        self._entries, self._no_entries = list(entries), empty
+        self._list()
 
     def add(self, entry: ActivityEntry) -> None:
+        self._entries.append(entry)
+        if not shown_under(entry, self.filter):
+            if self._empty:  # the "nothing here" line now counts one more hidden entry
+                self.clear()
+                self._say_none()
+            return
         if self._empty:
             self.clear()
             self._empty = False
         self.write(describe(entry))
+
+    def set_filter(self, name: ActivityFilter) -> None:
+        self.filter = name
+        self.border_title = "Activity" if name == "all" else f"Activity · {name}"
+        self._list()
+
+    def next_filter(self) -> ActivityFilter:
+        """Step to the next filter (all → events → output → logs → all); the one now shown."""
+        self.set_filter(FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)])
+        return self.filter
+
+    def _list(self) -> None:
+        self.clear()
+        shown = [entry for entry in self._entries if shown_under(entry, self.filter)]
+        if shown:  # one write: rendering each line on its own costs ten times as much
+            self.write(Text("\n").join(describe(entry) for entry in shown))
+        self._empty = not shown
+        if self._empty:
+            self._say_none()
+
+    def _say_none(self) -> None:
+        """The dim line instead of entries: none yet, or how many the filter hides."""
+        hidden = len(self._entries)
+        if not hidden:
+            self.write(Text(self._no_entries, style="dim italic"))
+        else:
+            self.write(Text(f"No {self.filter} for this reply ({hidden} hidden by the filter)", style="dim italic"))

@@ -7,7 +7,8 @@ back as Messages that refresh the table and say what happened.
 
 Keys: Enter/e edit · n new from a template · t/space switch on or off · i import a .py file ·
 I import an Open WebUI functions export (JSON) · x export them all · d duplicate · F8/Delete
-delete · v valves · u your user valves · l link to a file (or unlink) · r refresh · Escape back;
+delete · v valves · u your user valves · l link to a file (or unlink) · o the host log (what
+the pipe process printed that no reply claimed) · r refresh · Escape back;
 in the table Home/End (g/G) and j/k move. Every binding has an id (`pipes.*`); the footer and
 the command palette (ctrl+p) offer only what applies to the highlighted function now.
 """
@@ -58,6 +59,7 @@ class PipesScreen(WorkshopScreen[None]):
         Binding("d", "duplicate", "Duplicate", id="pipes.duplicate", show=False),
         Binding("u", "user_valves", "User valves", id="pipes.user_valves", show=False),
         Binding("r", "refresh", "Refresh", id="pipes.refresh", show=False),
+        Binding("o", "host_log", "Host log", id="pipes.host_log", show=False),
     ]
 
     loaded: var[bool] = var(False, bindings=True)
@@ -131,6 +133,8 @@ class PipesScreen(WorkshopScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only what applies now: nothing on a function when there is none, and every key
         shown but inactive while an action runs."""
+        if action == "host_log":
+            return True  # a log to read, never busy
         if action in ON_A_FUNCTION and self.current is None:
             return False
         if action != "back" and not self.loaded:
@@ -201,6 +205,15 @@ class PipesScreen(WorkshopScreen[None]):
     # -- actions ------------------------------------------------------------------------------
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_host_log(self) -> None:
+        from tuichat.ui.workshop.host_log_screen import HostLogScreen
+
+        services = self.app.services
+        if services is None:
+            self.notify("The pipe process has not started yet.")
+            return
+        self.app.push_screen(HostLogScreen(services.host.log))
 
     def action_refresh(self) -> None:
         async def refreshed() -> FunctionsChanged:
