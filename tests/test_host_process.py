@@ -296,11 +296,11 @@ ALIVE = {
 @pytest.mark.parametrize("case", list(ALIVE))
 async def test_a_misbehaving_pipe_leaves_the_host_working(case: str, host: PipeHost, library: FunctionLibrary) -> None:
     body = textwrap.indent(ALIVE[case].replace("\n        ", "\n"), "        ").lstrip()
-    source = f"class Pipe:\n    def pipe(self, body):\n        {body}\n        return 'done'\n"
+    source = f"class Pipe:\n    def pipe(self, body):\n        yield 'arrived '\n        {body}\n        yield 'done'\n"
     await library.add(source, function_id="p")
     async with LoopWatch() as watch:
         reply = await reply_of(host)
-    assert (reply.content, reply.error) == ("done", None)
+    assert (reply.content, reply.error) == ("arrived done", None)
     assert watch.worst < 1.0
     await next_call_works(host, library)
     started = time.monotonic()
@@ -429,6 +429,69 @@ async def test_a_flood_of_prints_is_capped(host: PipeHost, library: FunctionLibr
     logs = [e.data["text"] for e in reply.activity if e.kind == "log"]
     assert reply.content == "done"
     assert len(logs) == 2001 and logs[-1] == "98000 more lines of output were not kept"
+
+
+async def test_a_pipe_that_closes_fd_1_is_told_and_later_output_is_still_captured(
+    host: PipeHost, library: FunctionLibrary
+) -> None:
+    await add(library, "import os\nclass Pipe:\n    def pipe(self, body):\n        os.close(1)\n        return 'closed'\n")
+    reply = await reply_of(host)
+    notes = [e.data["text"] for e in reply.activity if e.kind == "log" and e.data["stream"] == "tuichat"]
+    assert reply.content == "closed"
+    assert notes == ["the pipe closed or replaced fd 1 (stdout); tuichat put it back"]
+    await add(
+        library,
+        """
+        import os, subprocess, sys
+        class Pipe:
+            def pipe(self, body):
+                os.write(1, b"raw " + bytes([0xff, 0x1b]) + b"bytes\\n")
+                subprocess.run([sys.executable, "-c", "print('from a subprocess')"])
+                return "ok"
+        """,
+        fid="q",
+    )
+    later = await reply_of(host, "q")
+    logs = [e.data["text"] for e in later.activity if e.kind == "log"]
+    assert (later.content, later.error) == ("ok", None)
+    # Binary garbage is kept as text (invalid UTF-8 replaced); the screen neutralises controls.
+    assert "raw \ufffd\x1bbytes" in logs and "from a subprocess" in logs
+
+
+async def test_a_flood_waits_in_the_pipe_not_in_the_app(
+    host: PipeHost, library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_QUEUED", 64 * 1024)
+    await add(library, "class Pipe:\n    def pipe(self, body):\n        for _ in range(15_000):\n            yield 'x' * 99 + '\\n'\n")
+    queued: list[int] = []
+
+    async def slow(turn: Turn, update: object) -> None:
+        queued.append(turn.invocation._queued)  # type: ignore[union-attr]
+        if len(queued) % 50 == 0:
+            await asyncio.sleep(0.002)
+
+    reply = await reply_of(host, on_update=slow)
+    assert len(reply.content) == 1_500_000 - 1  # all of it (the last newline is stripped)
+    # ~4.5 MB of frames (an SSE line is ~300 bytes) went through; never more than the bound and
+    # one frame (<= 4,096 steps) waited in the app.
+    assert max(queued) < 64 * 1024 + 4096 * 400
+
+
+async def test_a_flood_stopped_midway_leaves_the_connection_reading(
+    host: PipeHost, library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_QUEUED", 16 * 1024)
+    stopped: list[bool] = []
+    await add(library, "class Pipe:\n    async def pipe(self, body):\n        while True:\n            yield 'y' * 1024\n")
+
+    async def stop_soon(turn: Turn, update: object) -> None:
+        if not stopped and len(turn.builder.snapshot().content) > 256 * 1024:
+            stopped.append(True)
+            turn.cancel()  # once: a second Esc would kill the host
+
+    reply = await reply_of(host, on_update=stop_soon)
+    assert reply.status == "stopped" and len(reply.content) > 256 * 1024
+    await next_call_works(host, library)
 
 
 # -- output no call claims: the host log ---------------------------------------------------------

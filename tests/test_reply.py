@@ -654,3 +654,22 @@ def test_parts_come_with_the_step_that_changed_them() -> None:
     finished = builder.finish()
     assert finished.update.parts == finished.reply.parts
     assert finished.reply.parts.status == "done" and not finished.reply.parts.busy
+
+
+def test_a_flood_of_events_is_capped_and_says_so() -> None:
+    from tuichat.runtime.reply.capped import MAX_ACTIVITY
+
+    builder = ReplyBuilder()
+    shown = [builder.feed(EventStep({"type": "status", "data": {"description": f"step {i}"}}, 0.0)).event for i in range(MAX_ACTIVITY + 500)]
+    builder.feed(RaisedStep("ValueError", "late failure", "", 1.0))
+    reply = builder.finish().reply
+    texts = [entry.data.get("text") for entry in reply.activity if entry.kind == "log"]
+    assert len(reply.activity) == MAX_ACTIVITY + 3  # the first note, the error past the cap, the last note
+    assert texts == [
+        "this reply has 10,000 activity entries: later ones are counted, not kept",
+        "500 more activity entries were not kept (a reply keeps 10,000)",
+    ]
+    assert shown[MAX_ACTIVITY] is not None and shown[MAX_ACTIVITY + 1] is None  # the note is shown, then nothing
+    assert reply.activity[-2].kind == "error" and reply.error == "late failure"
+    # Statuses: the first ones and the latest, which is the one shown.
+    assert len(reply.statuses) == MAX_ACTIVITY and reply.shown_status == {"description": f"step {MAX_ACTIVITY + 499}"}

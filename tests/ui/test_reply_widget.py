@@ -436,3 +436,25 @@ async def test_streaming_holds_the_garbage_collector_and_gives_it_back() -> None
         feed(view, builder, sse(["Some text"]))
         await view.finish(builder.finish())
         assert gc.get_threshold() == before
+
+
+async def test_a_huge_reply_shows_its_start_and_says_how_to_read_it_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuichat.ui.widgets import display_cap
+
+    monkeypatch.setattr(display_cap, "DISPLAY_LIMIT", 2000)
+    words = [f"word{i} " for i in range(1000)]  # 7,890 characters
+    view, builder = streaming()
+    async with Host(view).run_test(size=(80, 24)) as pilot:
+        feed(view, builder, sse(words[:500]))
+        await wait_until(pilot, lambda: "characters so far: only the first 2,000 are shown" in text_of(view, "cut"))
+        feed(view, builder, sse(words[500:]))
+        await view.finish(builder.finish())
+        whole = "".join(words).strip()
+        assert view.reply.content == whole  # kept whole
+        assert view.shown_text == whole[:2000]
+        assert text_of(view, "cut").startswith(f"This reply has {len(whole):,} characters: only the first 2,000 are shown")
+        assert "press F9 to export the chat" in text_of(view, "cut")
+    stored = ReplyView(Reply(content=whole, status="done"))
+    async with Host(stored).run_test(size=(80, 24)):
+        assert stored.shown_text == whole[:2000]
+        assert text_of(stored, "cut").startswith(f"This reply has {len(whole):,} characters")

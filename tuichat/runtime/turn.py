@@ -3,7 +3,10 @@
 The user message is stored before the pipe runs. The reply is saved by a task of its own
 while it streams: within SAVE_INTERVAL of any change, whether or not more steps come (a
 pipe that streams ten words and then thinks for a minute has them saved at once), and
-once at the end, so a kill -9 loses at most SAVE_INTERVAL of it.
+once at the end, so a kill -9 loses at most SAVE_INTERVAL of it. A save writes the whole
+text, so a huge reply (a pipe flooding megabytes) is saved less often: never sooner after
+the last save than SAVE_COST_SHARE times what that save cost, so saving takes a bounded
+share of the time and the bytes written stay linear in the reply's size, not quadratic.
 
 A save that fails (another process holds the write lock, the disk is full) never stops
 the reply: it stays in memory, the front end is told (`on_save_problem`, with the cause and
@@ -35,6 +38,7 @@ SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and
 SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
 RETRY_MAX = 4.0  # seconds at most between two tries of a failing save (the backoff's cap)
 REMIND_EVERY = 30.0  # seconds between reports of a save problem that goes on
+SAVE_COST_SHARE = 10  # a save costing t seconds is followed by none for 10 t (saves take <= ~10%)
 BREATHE = 0.05  # a stream that never waits gives the event loop (and so the saver) a turn this often
 TITLE_LENGTH = 60
 
@@ -117,6 +121,7 @@ class Turn:
         self._saved_version = 0  # the change the database holds
         self._saved_activity = 0  # activity entries the database holds
         self._last_try = 0.0
+        self._last_cost = 0.0  # seconds the last save took
         self._reported_at = 0.0
         self._gone = False  # the stored reply was deleted (its chat was): nothing more to save
         self._save_lock = asyncio.Lock()
@@ -264,6 +269,7 @@ class Turn:
         while True:
             await self._changed.wait()
             delay = SAVE_INTERVAL if not failures else min(SAVE_INTERVAL * 2**failures, RETRY_MAX)
+            delay = max(delay, self._last_cost * SAVE_COST_SHARE)
             await asyncio.sleep(max(0.0, self._last_try + delay - time.monotonic()))
             self._changed.clear()
             if await self._save_now():
@@ -302,27 +308,34 @@ class Turn:
             version = self._version
             if version == self._saved_version:
                 return True
-            self._last_try = time.monotonic()
-            reply = self.finished.reply if self.finished is not None else self.builder.snapshot()
-            first = self._saved_activity
-            activity = reply.activity[first:]
+            self._last_try = started = time.monotonic()
             try:
-                kept = await self.host.store.chats.save_reply(
-                    message.id,
-                    **reply.row_fields(),
-                    new_events=[(entry.at, entry.to_record()) for entry in activity],
-                    first_seq=first,
-                    wait=SAVE_WAIT,
-                )
-            except StoreError as error:
-                self._report(error)
-                return False
-            self._gone = not kept
-            self._saved_version, self._saved_activity = version, first + len(activity)
-            if not self.unsaved:
-                _unsaved.discard(self)
-            self._report(None)
-            return True
+                return await self._save(message, version)
+            finally:
+                self._last_cost = time.monotonic() - started
+
+    async def _save(self, message: MessageRow, version: int) -> bool:
+        """`_save_now` with the lock held."""
+        reply = self.finished.reply if self.finished is not None else self.builder.snapshot()
+        first = self._saved_activity
+        activity = reply.activity[first:]
+        try:
+            kept = await self.host.store.chats.save_reply(
+                message.id,
+                **reply.row_fields(),
+                new_events=[(entry.at, entry.to_record()) for entry in activity],
+                first_seq=first,
+                wait=SAVE_WAIT,
+            )
+        except StoreError as error:
+            self._report(error)
+            return False
+        self._gone = not kept
+        self._saved_version, self._saved_activity = version, first + len(activity)
+        if not self.unsaved:
+            _unsaved.discard(self)
+        self._report(None)
+        return True
 
     def _report(self, error: StoreError | None) -> None:
         """Tell `on_save_problem` when saves start failing, fail for another reason, go on

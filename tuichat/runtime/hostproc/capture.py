@@ -121,6 +121,7 @@ class Capture:
         self._loop = loop
         self._loop_thread: int | None = None
         self.active: set[CallLog] = set()
+        self._fds: dict[int, tuple[int, tuple[int, int]]] = {}  # fd: (a copy of its pipe, the pipe's id)
         self.host_log = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
         self.call_copy = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8", errors="replace")
 
@@ -143,7 +144,7 @@ class Capture:
         for fd, name in ((1, "stdout"), (2, "stderr")):
             read_end, write_end = os.pipe()
             os.dup2(write_end, fd)
-            os.close(write_end)
+            self._fds[fd] = (write_end, _identity(write_end))  # kept, to restore fd if a pipe closes it
             threading.Thread(target=self._pump_fd, args=(read_end, name), daemon=True, name=f"capture-{name}").start()
 
     def _pump_fd(self, fd: int, name: str) -> None:
@@ -191,7 +192,22 @@ class Capture:
 
         logger.add(sink, level="DEBUG", format="{message}")
 
+    def _restore_fds(self) -> list[int]:
+        """Put the capture pipes back on fd 1 and 2 where a pipe closed or replaced them
+        (`os.close(1)`): else later calls' and subprocesses' output would be lost, or fail."""
+        restored = []
+        for fd, (copy, identity) in self._fds.items():
+            try:
+                same = _identity(fd) == identity
+            except OSError:
+                same = False
+            if not same:
+                os.dup2(copy, fd)
+                restored.append(fd)
+        return restored
+
     def begin(self, emit: LogSink) -> tuple[CallLog, contextvars.Token[CallLog | None]]:
+        self._restore_fds()
         log = CallLog(emit)
         self.active.add(log)
         return log, current_sink.set(log)
@@ -199,4 +215,12 @@ class Capture:
     def end(self, log: CallLog, token: contextvars.Token[CallLog | None]) -> None:
         self.active.discard(log)
         current_sink.reset(token)
+        for fd in self._restore_fds():
+            name = "stdout" if fd == 1 else "stderr"
+            log.record({"stream": "tuichat", "text": f"the pipe closed or replaced fd {fd} ({name}); tuichat put it back"})
         log.close()
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    stat = os.fstat(fd)
+    return stat.st_dev, stat.st_ino

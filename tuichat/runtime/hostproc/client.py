@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 STOP_GRACE = 2.0  # seconds a cancelled call has to end before its host is killed
+# Bytes of frames received and not yet consumed above which the connection stops reading
+# (see rpc.Connection.hold): a flood waits in the pipe, not in the app's memory.
+MAX_QUEUED = 4 << 20
 DEATH_ERROR = "PipeProcessDied"
 
 
@@ -58,7 +61,9 @@ class RemoteInvocation:
         self._user = user
         self._user_valves = user_valves
         self._event_call = event_call
-        self._batches: collections.deque[list[Any]] = collections.deque()
+        self._batches: collections.deque[tuple[list[Any], int]] = collections.deque()
+        self._queued = 0  # bytes of the frames in _batches
+        self._consumed = False  # the iteration is over: frames still coming are dropped
         self._wake = asyncio.Event()
         self._host: HostProcess | None = None
         self._call_id: int | None = None
@@ -89,7 +94,9 @@ class RemoteInvocation:
         try:
             while True:
                 while self._batches:
-                    for step in decode_steps(self._batches.popleft()):
+                    batch, size = self._batches.popleft()
+                    self._took(size)
+                    for step in decode_steps(batch):
                         if self.cancelled:
                             return
                         if self.with_logs or not isinstance(step, LogStep):
@@ -107,6 +114,9 @@ class RemoteInvocation:
             elif error is not None:  # the host refused the call (it never ran)
                 yield RaisedStep(type(error).__name__, str(error), "", self.elapsed())
         finally:
+            self._consumed = True
+            self._batches.clear()
+            self._took(self._queued)
             if not done.done():
                 self.cancel()
 
@@ -124,9 +134,20 @@ class RemoteInvocation:
         await connection.drain()
         return done
 
-    def _feed(self, batch: list[Any]) -> None:
-        self._batches.append(batch)
+    def _feed(self, batch: list[Any], size: int) -> None:
+        if self._consumed:  # stopped: nobody would take them, nor release the connection
+            return
+        self._batches.append((batch, size))
+        self._queued += size
+        if self._queued > MAX_QUEUED and self._host is not None:
+            self._host.connection.hold(self)
         self._wake.set()
+
+    def _took(self, size: int) -> None:
+        """`size` bytes of frames were consumed: the connection reads again below the bound."""
+        self._queued -= size
+        if self._queued <= MAX_QUEUED and self._host is not None:
+            self._host.connection.release(self)
 
     def _ended(self, done: asyncio.Future[Any]) -> None:
         if not done.cancelled():
@@ -135,6 +156,8 @@ class RemoteInvocation:
         if self._kill_timer is not None:
             self._kill_timer.cancel()
         host = self._host
+        if host is not None and self._call_id is not None and self.cancelled:
+            host.connection.release(self)  # nobody consumes what was queued any more
         if host is not None and self._call_id is not None:
             host.connection.sinks.pop(self._call_id, None)
             host.calls.pop(self._call_id, None)

@@ -1,8 +1,12 @@
 """One framed connection between the app and the host process, requests both ways.
 
 Either side may ask (`request`) and answer; step frames of an invocation go to the
-sink registered for it. Requests are served in tasks of their own, so a long one
-(an invocation) never holds up the next frame.
+sink registered for it, with their size. Requests are served in tasks of their own, so a
+long one (an invocation) never holds up the next frame.
+
+A sink whose steps pile up faster than they are consumed (a pipe flooding a slow screen)
+`hold`s the connection: no frame is read until it `release`s it, so the socket fills, the
+other side's `drain` waits, and the flood waits in the pipe instead of in this process.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 from tuichat.runtime.hostproc.wire import HEADER, MAX_FRAME, decode_error, encode_error, frame, loads
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
-StepSink = Callable[[list[Any]], None]
+StepSink = Callable[[list[Any], int], None]  # a frame's steps and its size in bytes
 
 
 class ConnectionLost(Exception):
@@ -31,6 +35,9 @@ class Connection:
         self.sinks: dict[int, StepSink] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed: BaseException | None = None
+        self._holders: set[object] = set()
+        self._room = asyncio.Event()
+        self._room.set()
 
     # -- sending ---------------------------------------------------------------------
     def send(self, message: Any) -> None:
@@ -65,17 +72,29 @@ class Connection:
         self.sinks.pop(request_id, None)
 
     # -- receiving -------------------------------------------------------------------
+    def hold(self, holder: object) -> None:
+        """Read no more frames until `holder` releases (see the module doc)."""
+        self._holders.add(holder)
+        self._room.clear()
+
+    def release(self, holder: object) -> None:
+        self._holders.discard(holder)
+        if not self._holders:
+            self._room.set()
+
     async def serve(self) -> None:
         """Read frames until the other side goes; then every waiting request fails."""
         reason: BaseException = ConnectionLost("the connection closed")
         try:
             while True:
+                if not self._room.is_set():
+                    await self._room.wait()
                 header = await self._reader.readexactly(HEADER.size)
                 (size,) = HEADER.unpack(header)
                 if size > MAX_FRAME:
                     reason = ConnectionLost(f"a frame of {size} bytes: the stream is broken")
                     break
-                self._dispatch(loads(await self._reader.readexactly(size)))
+                self._dispatch(loads(await self._reader.readexactly(size)), size)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             reason = ConnectionLost(f"the connection closed ({type(exc).__name__})")
         except ValueError as exc:  # not JSON: the stream is out of step
@@ -83,11 +102,11 @@ class Connection:
         finally:
             self._lost(reason)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
+    def _dispatch(self, message: dict[str, Any], size: int) -> None:
         if "b" in message:
             sink = self.sinks.get(message["call"])
             if sink is not None:
-                sink(message["b"])
+                sink(message["b"], size)
         elif "re" in message:
             future = self._pending.pop(message["re"], None)
             if future is not None and not future.done():
@@ -122,6 +141,7 @@ class Connection:
         if self.closed is not None:
             return
         self.closed = reason
+        self._room.set()
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(ConnectionLost(str(reason)))

@@ -7,6 +7,7 @@ fails keeps the text received before the error.
 
 `ReplyBuilder.feed` is on the hot path (one call per SSE line, 100k+ a second), so each
 step costs time proportional to the step alone (see `text.py`).
+A reply's activity and statuses are capped (`capped.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tuichat.runtime.invocation.trace import (
     SseStep,
     Step,
 )
+from tuichat.runtime.reply.capped import CappedActivity, keep_status
 from tuichat.runtime.reply.model import (
     NO_CHANGE,
     ActivityEntry,
@@ -56,6 +58,7 @@ class ReplyBuilder:
         self._reasoning = Text()
         self._streamed = False  # an SSE line was seen: Open WebUI strips the streamed text
         self._parts_changed = False  # a step changed what `ReplyParts` holds
+        self._activity = CappedActivity(self._reply.activity)
         self._event_handlers: dict[str, Callable[[Any], Update]] = {
             "status": self._on_status,
             "message": self._on_message,
@@ -130,6 +133,7 @@ class ReplyBuilder:
 
     def finish(self, status: ReplyStatus | None = None) -> Finished:
         """End of the invocation: release held-back text and settle the status."""
+        self._activity.close()
         visible, reasoning = self._splitter.flush()
         released = self._content.append(visible, streamed=self._streamed)
         self._reasoning.append(reasoning)
@@ -205,7 +209,9 @@ class ReplyBuilder:
     def _dispatch_event(self, event: Any, at: float) -> Update:
         entry = self._log("event", event, at)
         change = self._apply_event(event)
-        return replace(change, event=entry) if change is not NO_CHANGE else Update(event=entry)
+        if change is NO_CHANGE:
+            return Update(event=entry) if entry is not None else NO_CHANGE
+        return replace(change, event=entry)
 
     def _apply_event(self, event: Any) -> Update:
         # A malformed event is only listed in the activity: a pipe's mistake must not end the reply.
@@ -217,7 +223,7 @@ class ReplyBuilder:
 
     def _on_status(self, data: Any) -> Update:
         if isinstance(data, dict):
-            self._reply.statuses.append(data)
+            keep_status(self._reply.statuses, data)
             self._parts_changed = True
         return NO_CHANGE
 
@@ -333,10 +339,8 @@ class ReplyBuilder:
                 self._reply.usage.update(value)
                 self._parts_changed = True
 
-    def _log(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry:
-        entry = ActivityEntry(at, kind, data)
-        self._reply.activity.append(entry)
-        return entry
+    def _log(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry | None:
+        return self._activity.add(kind, data, at)
 
     def _set_error(self, text: str, detail: Any, traceback: str | None) -> None:
         self._parts_changed = True

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 
 # Seconds a "not saved yet" notification stays; the turn repeats it while saves keep failing.
 SAVE_PROBLEM_TIMEOUT = 30
+# A pipe that floods (megabytes, thousands of events) gives its updates no pause: after
+# STREAM_SLICE seconds of them the stream rests STREAM_REST, so a key typed meanwhile goes
+# through the app's message queues (a hop each) at once, not one hop a slice.
+STREAM_SLICE = 0.02
+STREAM_REST = 0.005
 
 class ReplyFinished(Message):
     """A turn ended (done, stopped, failed): its reply is stored and shown."""
@@ -115,7 +120,9 @@ class Replies:
             await self.refresh_chats()
         await self._stream(turn, text, show_user=again is None)
         if new_chat and turn.finished is not None and turn.finished.reply.status == "done":
-            self._name_chat(turn)
+            # Ids, not the turn: a finished worker can outlive its task (a timer it set holds
+            # its context until the timer's time), and with it the whole reply.
+            self._name_chat(turn.context.chat.id if turn.context.chat else None, turn.model_id)
 
     async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool) -> None:
         context = turn.context
@@ -128,6 +135,8 @@ class Replies:
         await self.select_reply(view)
         chat_id = context.chat.id if context.chat else None
         activity = self.query_one(ActivityPane)
+        loop = asyncio.get_running_loop()
+        rested = loop.time()
         try:
             async with aclosing(turn.run()) as updates:
                 async for update in updates:
@@ -136,6 +145,9 @@ class Replies:
                         if self.selected_reply is view:
                             activity.add(update.event)
                         self._on_entry(chat_id, update.event)
+                    if loop.time() - rested >= STREAM_SLICE:
+                        await asyncio.sleep(STREAM_REST)
+                        rested = loop.time()
         finally:
             self._close_dialog()
             if turn.finished is not None:
@@ -182,17 +194,16 @@ class Replies:
                 await asyncio.wait_for(waiting.flush(), max(0.0, deadline - loop.time()))
 
     @work(group="title", exit_on_error=False)
-    async def _name_chat(self: ChatScreen, turn: Turn) -> None:
+    async def _name_chat(self: ChatScreen, chat_id: str | None, model_id: str) -> None:
         """Titles come from the chat's own pipe, as Open WebUI asks for them (spec §10.3)."""
         from tuichat.runtime.titles import generate_title, task_messages
 
-        chat = turn.context.chat
-        if chat is None or self.services is None:
+        if chat_id is None or self.services is None:
             return
-        messages = task_messages(await self.store.chats.messages(chat.id))
-        title = await generate_title(self.services.host, chat.id, turn.model_id, messages)
+        messages = task_messages(await self.store.chats.messages(chat_id))
+        title = await generate_title(self.services.host, chat_id, model_id, messages)
         if title:
-            await self.renamed(await self.store.chats.rename(chat.id, title))
+            await self.renamed(await self.store.chats.rename(chat_id, title))
 
     def _on_entry(self: ChatScreen, chat_id: str | None, entry: ActivityEntry) -> None:
         """Notifications also show as toasts, and `chat:title` in the header, as in Open WebUI."""

@@ -4,13 +4,19 @@ Each entry reads as `runtime.reply.present.describe_entry` words it (the CLI pri
 lines); the pane adds the time and styling. A filter (`ActivityFilter`) narrows it to the
 events, the pipe's output or its logs; errors show under every filter, as they say why a reply
 ended. The filter belongs to the pane, so it holds as replies are selected and stream.
+Entries are written in batches of at most WRITE_BATCH, one batch every FLUSH_EVERY
+seconds: a line costs about half a millisecond to lay out (and a write about one more), so a
+pipe emitting events in a loop, or a reply with thousands of them selected, would otherwise
+stall the app for seconds. Only the last MAX_LINES entries wait: the pane keeps no more lines.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Final, Literal, get_args
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import RichLog
 
 from tuichat.runtime.reply.model import ActivityEntry
@@ -18,6 +24,9 @@ from tuichat.runtime.reply.present import describe_entry
 
 NO_EVENTS = "No events yet"
 NO_REPLY_EVENTS = "No events for this reply"
+FLUSH_EVERY = 0.05  # seconds between writes of the entries added meanwhile
+WRITE_BATCH = 40  # entries a write lists at most (about 20 ms of work)
+MAX_LINES = 5000  # lines the pane keeps (the reply keeps its entries: `runtime.reply.capped`)
 ActivityFilter = Literal["all", "events", "output", "logs"]
 FILTERS: Final[tuple[ActivityFilter, ...]] = get_args(ActivityFilter)  # the order the filter key steps through
 
@@ -70,12 +79,14 @@ class ActivityPane(RichLog):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         # min_width=1: RichLog otherwise wraps at 78 columns, wider than the pane, and clips.
-        super().__init__(id=id, wrap=True, markup=False, max_lines=5000, min_width=1)
+        super().__init__(id=id, wrap=True, markup=False, max_lines=MAX_LINES, min_width=1)
         self.border_title = "Activity"
         self.filter: ActivityFilter = "all"
         self._entries: list[ActivityEntry] = []  # the reply's, all of them: a new filter lists them again
         self._no_entries = NO_EVENTS
         self._empty = False  # only the "no events" line is shown
+        self._pending: deque[ActivityEntry] = deque(maxlen=MAX_LINES)  # added, not written yet
+        self._flush: Timer | None = None
 
     def on_mount(self) -> None:
         self.show([], NO_EVENTS)
@@ -86,16 +97,15 @@ class ActivityPane(RichLog):
         self._list()
 
     def add(self, entry: ActivityEntry) -> None:
+        """List `entry` too (within FLUSH_EVERY seconds, with any others added meanwhile)."""
         self._entries.append(entry)
         if not shown_under(entry, self.filter):
             if self._empty:  # the "nothing here" line now counts one more hidden entry
                 self.clear()
                 self._say_none()
             return
-        if self._empty:
-            self.clear()
-            self._empty = False
-        self.write(describe(entry))
+        self._pending.append(entry)
+        self._schedule()
 
     def set_filter(self, name: ActivityFilter) -> None:
         self.filter = name
@@ -108,13 +118,36 @@ class ActivityPane(RichLog):
         return self.filter
 
     def _list(self) -> None:
+        """List the entries the filter lets through afresh: the first WRITE_BATCH at once,
+        the rest a batch every FLUSH_EVERY seconds."""
+        if self._flush is not None:
+            self._flush.stop()
+            self._flush = None
+        self._pending.clear()
         self.clear()
         shown = [entry for entry in self._entries if shown_under(entry, self.filter)]
-        if shown:  # one write: rendering each line on its own costs ten times as much
-            self.write(Text("\n").join(describe(entry) for entry in shown))
         self._empty = not shown
         if self._empty:
             self._say_none()
+        self._pending.extend(shown)
+        self._write_pending()
+
+    def _schedule(self) -> None:
+        if self._flush is None and self._pending:
+            self._flush = self.set_timer(FLUSH_EVERY, self._write_pending, name="activity writes")
+
+    def _write_pending(self) -> None:
+        """Write the next WRITE_BATCH entries waiting, in one write; the rest later."""
+        self._flush = None
+        pending = self._pending
+        batch = [pending.popleft() for _ in range(min(WRITE_BATCH, len(pending)))]
+        if batch:
+            if self._empty:
+                self.clear()
+                self._empty = False
+            # One write: rendering each line on its own costs ten times as much.
+            self.write(Text("\n").join(describe(entry) for entry in batch))
+        self._schedule()
 
     def _say_none(self) -> None:
         """The dim line instead of entries: none yet, or how many the filter hides."""

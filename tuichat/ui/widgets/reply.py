@@ -6,7 +6,8 @@ chat screen passes it every `Update` (`apply`, which only buffers) and then the 
 at once when the view is idle, at most every MIN_INTERVAL under a fast stream — so each token
 shows within a frame or two, and a burst of tokens costs one write. The text is written into
 a `ReplyText` (see there for what a write costs). The view keeps no copy of the reply's
-state: what it shows is what the updates said, and `reply` is the finished reply.
+state: what it shows is what the updates said, and `reply` is the finished reply. Of a huge
+reply only the start is shown, with a note saying so (`display_cap`).
 
 Everything here was written by the pipe (or the remote model behind it), so its control
 characters are shown, not obeyed (`untrusted.neutralise`): Textual drops BEL, backspace and
@@ -28,6 +29,7 @@ from textual.widgets.markdown import MarkdownStream
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.runtime.untrusted import neutralise
+from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.settled import Settled
@@ -98,6 +100,7 @@ class ReplyView(Settled, Widget):
             &.-stopped { color: $text-warning; background: $warning-muted; border-left: outer $warning; }
         }
         & > #status, & > #sources, & > #usage { padding: 0 2; color: $text-muted; }
+        & > #cut { padding: 0 2; color: $text-warning; text-style: italic; }
         & > #follow_ups { padding: 0 2; color: $text-secondary; }
         & > #status.-busy { color: $text; }
     }
@@ -122,6 +125,8 @@ class ReplyView(Settled, Widget):
         self._pending: list[str] = []  # text to add at the next write
         self._replacement: str | None = None  # text to show instead of everything, at the next write
         self._thinking = _Thinking()
+        self._text_part, self._thought_part = ShownPart(), ShownPart()  # what of each is shown
+        self._text_part.add(self.reply.content)
         self._parts_changed = False
         self._spin = 0
         self._write_lock = asyncio.Lock()
@@ -139,14 +144,17 @@ class ReplyView(Settled, Widget):
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
-                yield Markdown(neutralise(reply.reasoning))
-        yield ReplyText(id="content") if live else Markdown(neutralise(reply.content), id="content")
+                yield Markdown(neutralise(shown_start(reply.reasoning)))
+        yield ReplyText(id="content") if live else Markdown(neutralise(shown_start(reply.content)), id="content")
+        if live or self._text_part.cut:
+            yield Static(id="cut", markup=False)
         for part, text in parts_text(self._parts).items():
             if live or text:
                 yield Static(id=part, markup=False)
 
     def on_mount(self) -> None:
         self._show_parts()
+        self._show_cut()
         if self.streaming:
             self._holds_gc = True
             gc_hold.hold()
@@ -157,6 +165,16 @@ class ReplyView(Settled, Widget):
 
     def on_unmount(self) -> None:
         self._release_gc()
+        self._unwatch_scroll()
+
+    def _unwatch_scroll(self) -> None:
+        """Stop watching the conversation's scrolling. Textual drops a watcher only when the
+        watched value next changes, after its widget has closed: until then it holds the
+        widget, and so the reply, after its chat is closed (the soak saw ~10 MB a chat)."""
+        scroller, self._scroller = self._scroller, None
+        watchers = getattr(scroller, "__watchers", {}).get("scroll_y") if scroller is not None else None
+        if watchers:
+            watchers[:] = [(node, callback) for node, callback in watchers if node is not self]
 
     @property
     def markdowns(self) -> list[Markdown]:
@@ -173,12 +191,16 @@ class ReplyView(Settled, Widget):
     def apply(self, update: Update) -> None:
         """Take one change to the reply. Only buffers it and makes sure a write is due."""
         if update.replaced is not None:
-            self._replacement = neutralise(update.replaced)
+            self._replacement = neutralise(self._text_part.restart(update.replaced))
             self._pending.clear()
         elif update.text:
-            self._pending.append(neutralise(update.text))
+            shown = neutralise(self._text_part.add(update.text))
+            if shown:
+                self._pending.append(shown)
         if update.reasoning:
-            self._thinking.pending.append(neutralise(update.reasoning))
+            shown = neutralise(self._thought_part.add(update.reasoning))
+            if shown:
+                self._thinking.pending.append(shown)
         if update.parts is not None:
             self._parts = update.parts
             self._parts_changed = True
@@ -188,8 +210,10 @@ class ReplyView(Settled, Widget):
         """End the stream: the last change, the final render, the finished reply's parts."""
         self.apply(finished.update)
         self.reply, self._parts = finished.reply, finished.reply.parts
+        self._text_part.total = len(self.reply.content)  # (stripped at the end, as stored)
         self.streaming = False
         self._stop_spinner()
+        self._unwatch_scroll()  # folds are only made while streaming (and unfolded below)
         self._due.set()  # the write loop ends (a write under way finishes first)
         if self.is_attached:
             await self._write(final=True)
@@ -242,6 +266,8 @@ class ReplyView(Settled, Widget):
                 if self._parts_changed or final:
                     self._parts_changed = False
                     self._show_parts()
+                if self._text_part.cut or final:
+                    self._show_cut()
             if self.streaming:
                 self.call_after_refresh(self._after_layout, text)
 
@@ -270,6 +296,16 @@ class ReplyView(Settled, Widget):
             gc_hold.release()
 
     # -- what is under the text ----------------------------------------------------------
+    def _show_cut(self) -> None:
+        """The note under a reply longer than what is shown (how long, how to read it all)."""
+        part = self._text_part
+        text = cut_note(part.total, part.shown, streaming=self.streaming) if part.cut else ""
+        for widget in self.query_children("#cut").results(Static):
+            if str(widget.content) != text:
+                # While streaming only the figures change: a repaint, not a layout.
+                widget.update(text, layout=not (self.streaming and str(widget.content)))
+            widget.display = bool(text)
+
     def _show_parts(self) -> None:
         spinning = self.streaming and self._parts.busy
         for part, text in parts_text(self._parts, self._spin if spinning else None).items():
