@@ -132,6 +132,7 @@ def through_cli(db: Path, model: str) -> Callable[[int], Any]:
     import contextlib
     import os
 
+    from tuichat.cli.output import shown_streams
     from tuichat.cli.parser import build_parser
     from tuichat.cli.run import run_command
     from tuichat.runtime.services import Services
@@ -141,7 +142,8 @@ def through_cli(db: Path, model: str) -> Callable[[int], Any]:
         try:
             services = await Services.start(store)
             args = build_parser().parse_args(["run", model, "go", "--metadata", f'{{"n": {n}}}'])
-            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+            # Through the command's streams, as `tuichat run` prints (control characters shown).
+            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null), shown_streams():
                 code = await run_command(args, services.host)
             messages = await store.chats.messages((await store.chats.list())[0].id)
             await services.close()

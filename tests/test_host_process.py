@@ -385,7 +385,8 @@ def _alive(pid: int) -> bool:
 # -- output is untrusted -------------------------------------------------------------------------
 def test_control_sequences_are_shown_not_obeyed() -> None:
     from tuichat.runtime.reply.model import ActivityEntry
-    from tuichat.runtime.reply.present import describe_entry, neutralise
+    from tuichat.runtime.reply.present import describe_entry
+    from tuichat.runtime.untrusted import neutralise
 
     clipboard = "\x1b]52;c;aGk=\x07"
     assert neutralise(f"a{clipboard}b\tc\n\x1b[2J") == "a␛]52;c;aGk=␇b\tc\n␛[2J"

@@ -29,7 +29,10 @@ def execute(args: argparse.Namespace) -> int:
     wrong; `tuichat run` ended by SIGTERM or SIGHUP: 128 + the signal's number).
 
     A reader that goes away (`| head`, a hung-up terminal) ends nothing: what is printed after
-    is dropped, quietly, and the command finishes as it would have (see `streams`)."""
+    is dropped, quietly, and the command finishes as it would have (see `streams`). Control
+    characters in what is printed (pipe output is untrusted) are shown, not obeyed (see
+    `output.shown_streams`)."""
+    from tuichat.cli.output import shown_streams
     from tuichat.streams import quiet_streams
 
     if needs_host(args):
@@ -40,7 +43,7 @@ def execute(args: argparse.Namespace) -> int:
 
         # Started now, the host imports on the other core while this process imports the runtime.
         spawn_early(Path(args.db) if args.db else default_db_path())
-    with quiet_streams():
+    with quiet_streams(), shown_streams():
         return _execute(args)
 
 

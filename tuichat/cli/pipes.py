@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuichat.cli.commands import UsageError, install_policy, when
-from tuichat.cli.output import dump_json, table
+from tuichat.cli.output import dump_json, table, verbatim
 from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.function_valves import read_function_valves
 from tuichat.runtime.importing import ImportRefused
@@ -149,7 +149,9 @@ async def pipes_export(args: argparse.Namespace, library: FunctionLibrary) -> in
         print(dump_json(await library.export_all(), indent=2))
         return 0
     row = await library.get(args.id)
-    sys.stdout.write(row.content if row.content.endswith("\n") else row.content + "\n")
+    # Redirected, the source is a file to keep: its exact text. On a terminal, it is shown.
+    out = sys.stdout if sys.stdout.isatty() else verbatim(sys.stdout)
+    out.write(row.content if row.content.endswith("\n") else row.content + "\n")
     return 0
 
 

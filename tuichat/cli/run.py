@@ -23,8 +23,9 @@ from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.model import Finished, Update
-from tuichat.runtime.reply.present import EventCallRequest, describe_entry, neutralise, read_event_call, usage_line
+from tuichat.runtime.reply.present import EventCallRequest, describe_entry, read_event_call, usage_line
 from tuichat.runtime.turn import Turn, save_problem_text
+from tuichat.runtime.untrusted import neutralise
 
 
 def scripted_replies(raw: list[str]) -> EventCallHandler:
@@ -110,8 +111,8 @@ async def read_line(prompt: str, *, secret: bool = False) -> str | None:
     """A line from the terminal (None at end of input). The prompt goes to stderr, like every
     line that is not the reply; a secret is read by getpass, which turns echo off."""
     def read() -> str:
-        if secret:
-            return getpass.getpass(prompt, stream=sys.stderr)
+        if secret:  # getpass writes to the terminal itself, past sys.stderr's ShownStream
+            return getpass.getpass(neutralise(prompt), stream=sys.stderr)
         sys.stderr.write(prompt)
         sys.stderr.flush()
         line = sys.stdin.readline()
@@ -126,7 +127,11 @@ async def read_line(prompt: str, *, secret: bool = False) -> str | None:
 
 
 class LiveOutput:
-    """Prints a reply as it streams: text to stdout, the rest to stderr, one line each."""
+    """Prints a reply as it streams: text to stdout, the rest to stderr, one line each.
+
+    The reply is untrusted: the command's streams show its control characters rather than
+    obey them (`cli.output.shown_streams`), chunk by chunk (a sequence split across chunks
+    is no different: each character is shown on its own)."""
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
         # Looked up now, not at import: a redirected stdout (a driver, a bench) is honoured.
@@ -159,7 +164,7 @@ class LiveOutput:
             if not self.thinking:
                 self.err.write("[thinking] ")
                 self.thinking = True
-            self.err.write(neutralise(update.reasoning))
+            self.err.write(update.reasoning)
             self.err.flush()
         if update.replaced is not None:
             self._text(("\n" if self.mid_line else "") + update.replaced)
@@ -173,7 +178,6 @@ class LiveOutput:
         if self.thinking:
             self.err.write("\n")
             self.thinking = False
-        text = neutralise(text)  # the reply is untrusted: its escapes are shown, not obeyed
         self.out.write(text)
         self.out.flush()
         if text:
@@ -189,7 +193,6 @@ class LiveOutput:
     def _line(self, text: str) -> None:
         if not text:
             return
-        text = neutralise(text)
         if self.thinking:
             self.err.write("\n")
             self.thinking = False
@@ -215,7 +218,7 @@ class LiveOutput:
         if reply.error is not None:
             self._line(f"error: {reply.error}")
             if reply.traceback:
-                self.err.write(neutralise(reply.traceback.rstrip()) + "\n")
+                self.err.write(reply.traceback.rstrip() + "\n")
 
 
 def filter_failures(activity: list[Any]) -> list[Any]:

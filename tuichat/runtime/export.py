@@ -1,7 +1,9 @@
 """A chat as Markdown (to read or share) or as JSON (everything stored, to keep).
 
 Both are pure functions of stored rows, so the same chat always exports to the same
-text: times come from the rows (in UTC), never from the clock or the local zone.
+text: times come from the rows (in UTC), never from the clock or the local zone. The
+Markdown is text to read, so control characters a pipe sent show as their pictures
+(`untrusted.neutralise`); the JSON keeps everything verbatim.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Final
 
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations, status_text
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow, MessageRow
 from tuichat.store.chats import Event
 
@@ -33,7 +36,7 @@ def chat_to_markdown(chat: ChatRow, messages: Sequence[MessageRow]) -> str:
     title = " ".join(chat.title.split()) or "Untitled chat"
     blocks = [f"# {title}", _chat_facts(chat)]
     blocks += [_message_markdown(message) for message in messages]
-    return "\n\n".join(block for block in blocks if block) + "\n"
+    return neutralise("\n\n".join(block for block in blocks if block) + "\n")
 
 
 def chat_to_json(

@@ -18,10 +18,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.signal import Signal
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import Store, StoreError
 
 if TYPE_CHECKING:
     from textual.driver import Driver
+    from textual.notifications import SeverityLevel
 
     from tuichat.runtime.services import Services
     from tuichat.runtime.watch import Watcher, WatchReport
@@ -74,6 +76,19 @@ class TuichatApp(App[int]):
 
             return TerminalDriver
         return driver
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast comes here (a screen's and a widget's `notify` too), and many quote a
+        pipe (its notification, its error, a load error): their control characters are shown."""
+        super().notify(neutralise(message), title=neutralise(title), severity=severity, timeout=timeout, markup=markup)
 
     @property
     def store(self) -> Store:

@@ -118,7 +118,9 @@ class RemoteInvocation:
             self._consumed = True
             self._batches.clear()
             self._took(self._queued)
-            if not done.done():
+            # Left early: ask the host to stop, unless that was asked already (a second
+            # cancel is the user's "stop now", which kills the host).
+            if not done.done() and not self.cancelled:
                 self.cancel()
 
     async def _send(self) -> asyncio.Future[Any]:

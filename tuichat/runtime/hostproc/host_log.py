@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tuichat.runtime.reply.present import neutralise
+from tuichat.runtime.untrusted import neutralise
 
 LIMIT = 2000  # lines kept
 MAX_LINE = 4000  # characters kept of one line

@@ -8,12 +8,12 @@ front end adds its own styling (the TUI bolds an activity line's tag, say).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from tuichat.runtime.reply.model import ActivityEntry
+from tuichat.runtime.untrusted import neutralise
 
 T = TypeVar("T")
 LISTED = 3  # source titles or file names named on one line; the rest is "…"
@@ -196,26 +196,9 @@ def describe_call(event: Any, reply: Any) -> Line:
     return Line(f"call:{kind}", f"{title} → {as_json(reply)}".strip())
 
 
-# C0 controls but newline and tab, DEL and C1 controls: what makes a terminal act rather than show.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # the control pictures: ESC reads ␛, CR reads ␍
-    return "␡" if code == 0x7F else f"\\x{code:02x}"
-
-
-def neutralise(text: str) -> str:
-    """Pipe output is untrusted: terminal control sequences (an OSC 52 clipboard write, a
-    screen clear, a title change) are shown, not obeyed, e.g. `␛]52;c;...`."""
-    return _CONTROLS.sub(_visible, text)
-
-
 def describe_entry(entry: ActivityEntry) -> Line:
     """An activity entry: an event, an event call with its answer, an error or a captured
-    line, with control sequences made visible (`neutralise`)."""
+    line, with control sequences made visible (`untrusted.neutralise`)."""
     line = _describe_entry(entry)
     return Line(neutralise(line.tag), neutralise(line.text), neutralise(line.detail), line.error)
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tuichat.runtime.untrusted import neutralise, shown_json
 from tuichat.store import ChatRow
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.conversation import Conversation
@@ -88,7 +89,8 @@ class ChatCommands:
         target = Path(path).expanduser()
         if target.suffix.lower() == ".json":
             events = {m.id: await self.store.chats.events(m.id) for m in messages}
-            text = json.dumps(chat_to_json(chat, messages, events), ensure_ascii=False, indent=2)
+            # Verbatim, with DEL and C1 escaped too: a file `cat` to a terminal acts on nothing.
+            text = shown_json(json.dumps(chat_to_json(chat, messages, events), ensure_ascii=False, indent=2))
         else:
             text = chat_to_markdown(chat, messages)
         try:
@@ -167,5 +169,6 @@ class ChatCommands:
         if view is None or not view.reply.content:
             self.notify("No reply to copy.")
             return
-        self.app.copy_to_clipboard(view.reply.content)
+        # What is on screen: control characters pasted into a terminal would act there.
+        self.app.copy_to_clipboard(neutralise(view.reply.content))
         self.notify("Reply copied (OSC 52).")

@@ -209,7 +209,7 @@ class Replies:
         """Notifications also show as toasts, and `chat:title` in the header, as in Open WebUI."""
         notification = notification_of(entry)
         if notification is not None:
-            self.notify(notification.text, severity=notification.severity)
+            self.notify(notification.text, severity=notification.severity, markup=False)  # the pipe's words
         title = title_of(entry)
         if title is not None and chat_id is not None:
             self.set_shown_title(chat_id, title)

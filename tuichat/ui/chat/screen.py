@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow, Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.chat.commands import ChatCommands
@@ -142,7 +143,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
 
     def _show_title(self) -> None:
         self.title = self.shown_title(self.chat) if self.chat else "New chat"
-        self.sub_title = self.model_name(self.model_id) or "no model: ctrl+o"
+        self.sub_title = neutralise(self.model_name(self.model_id)) or "no model: ctrl+o"  # from `pipes()`
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer and the command palette offer only what applies now."""
@@ -217,8 +218,9 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
 
     # -- chats ---------------------------------------------------------------------------
     def shown_title(self, chat: ChatRow) -> str:
-        """The title on screen: a pipe's `chat:title` for this session, else the stored one."""
-        return self.shown_titles.get(chat.id, chat.title)
+        """The title on screen: a pipe's `chat:title` for this session, else the stored one.
+        A pipe wrote either (or its title generation did): control characters are shown."""
+        return neutralise(self.shown_titles.get(chat.id, chat.title))
 
     async def refresh_chats(self) -> None:
         chats = await self.store.chats.list()

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, Select, TextArea
 
 from tuichat.runtime.reply.present import EventCallRequest, read_event_call
+from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 CONFIRMATION_TITLE = "Confirm your action"  # Open WebUI's title when a pipe gives none
@@ -62,8 +63,9 @@ class _EventDialog(DialogScreen[Any]):
         if not isinstance(request, EventCallRequest):
             request = read_event_call({"type": self.KIND, "data": request}) or EventCallRequest(self.KIND)
         self.request = request
-        self.title_text = request.title or default_title
-        self.message = request.message
+        # Shown, not obeyed: the pipe wrote these (see `untrusted`).
+        self.title_text = neutralise(request.title) or default_title
+        self.message = neutralise(request.message)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -132,7 +134,7 @@ class InputDialog(_EventDialog):
 
     def __init__(self, request: EventCallRequest | Mapping[str, Any] | None = None) -> None:
         super().__init__(request, INPUT_TITLE)
-        self.placeholder = self.request.placeholder
+        self.placeholder = neutralise(self.request.placeholder)
         self.value = self.request.value
         self.options = self.request.options
         if self.options:
@@ -148,16 +150,17 @@ class InputDialog(_EventDialog):
             values = [value for _, value in self.options]
             index = next((i for i, value in enumerate(values) if ("" if value is None else str(value)) == self.value), None)
             yield Select(
-                [(label, i) for i, (label, _) in enumerate(self.options)],
+                [(neutralise(label), i) for i, (label, _) in enumerate(self.options)],
                 prompt=self.placeholder or "Choose…",
                 allow_blank=index is None,
                 value=Select.NULL if index is None else index,
                 id="value",
             )
         elif self.widget_kind == "textarea":
-            yield TextArea(self.value, id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
+            # The pipe's default, shown: a control character in it would act on the terminal.
+            yield TextArea(neutralise(self.value), id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
         else:
-            yield Input(self.value, placeholder=self.placeholder, password=self.request.password, id="value", select_on_focus=False)
+            yield Input(neutralise(self.value), placeholder=self.placeholder, password=self.request.password, id="value", select_on_focus=False)
 
     def hints(self) -> list[tuple[str, str]]:
         if self.widget_kind == "textarea":

@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.runtime.reply.present import first_line, pipe_id_of
+from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 if TYPE_CHECKING:
@@ -35,12 +36,13 @@ ERROR_WIDTH = 200  # a failed function's error: its first line, wrapped, cut onl
 @dataclass
 class _Model:
     model_id: str
-    name: str
+    name: str  # as shown: a pipe's `pipes()` wrote it (see `untrusted`)
 
     @property
     def text(self) -> str:
         """What the filter matches against, and what is shown: the name, then the id."""
-        return self.name if self.name == self.model_id else f"{self.name}  {self.model_id}"
+        shown_id = neutralise(self.model_id)
+        return self.name if self.name == shown_id else f"{self.name}  {shown_id}"
 
 
 @dataclass
@@ -57,7 +59,7 @@ def _groups(listing: ModelListing) -> list[_Group]:
         groups.setdefault(function.function_id, _Group(function.function_id))
     for model in listing.models:
         model_id = str(model.get("id", ""))
-        name = str(model.get("name") or model_id)
+        name = neutralise(str(model.get("name") or model_id))
         groups.setdefault(pipe_id_of(model_id), _Group(pipe_id_of(model_id))).models.append(_Model(model_id, name))
     for function_id, error in listing.errors.items():
         groups.setdefault(function_id, _Group(function_id)).error = error
@@ -249,7 +251,7 @@ class ModelPicker(DialogScreen[str | None]):
             for model, prompt in picked:
                 add(prompt, model.model_id)
             if group.error:
-                add(Content.assemble("✗ not available: ", first_line(group.error, ERROR_WIDTH) or "failed"), None)
+                add(Content.assemble("✗ not available: ", neutralise(first_line(group.error, ERROR_WIDTH)) or "failed"), None)
         return options, models, texts
 
     def _highlight(self, option_list: OptionList, query: str) -> None:

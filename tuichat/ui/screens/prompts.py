@@ -21,6 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from tuichat.runtime.untrusted import neutralise
+
 ResultT = TypeVar("ResultT")
 
 
@@ -118,7 +120,7 @@ class ConfirmScreen(DialogScreen[bool]):
         destructive: bool = True,
     ) -> None:
         super().__init__()
-        self.question = question
+        self.question = neutralise(question)  # it may quote a pipe (its name, its error)
         self.title_text = title
         self.yes_label = yes
         self.no_label = no
@@ -175,7 +177,7 @@ class TextPromptScreen(DialogScreen[str | None]):
         self.title_text = title
         self.initial_text = text
         self.multiline = multiline
-        self.message = message
+        self.message = neutralise(message) if message else message
         self.placeholder = placeholder
         self.allow_empty = allow_empty
 

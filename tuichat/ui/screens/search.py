@@ -10,16 +10,18 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store.chats import SearchHit
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 
 def hit_label(hit: SearchHit) -> Text:
-    label = Text(hit.chat_title or "New chat", style="bold")
+    # Titles and replies are the pipes' words: their control characters are shown.
+    label = Text(neutralise(hit.chat_title or "New chat"), style="bold")
     label.append("\n")
     for piece, is_match in hit.parts():
-        label.append(" ".join(piece.split()), style="reverse" if is_match else "")
+        label.append(neutralise(" ".join(piece.split())), style="reverse" if is_match else "")
     return label
 
 

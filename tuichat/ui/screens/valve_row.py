@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.widgets import Input, Label, Select, Static, Switch
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.runtime.valve_fields import ValveField
 
 SECRET_DEFAULT = "••••••"
@@ -112,7 +113,8 @@ class ValveRow(Vertical):
 
     def compose(self) -> ComposeResult:
         valve = self.valve
-        title = valve.title if valve.title == valve.name else f"{valve.title} ({valve.name})"
+        # The pipe's Valves class wrote titles and descriptions: control characters are shown.
+        title = neutralise(valve.title if valve.title == valve.name else f"{valve.title} ({valve.name})")
         with Horizontal(classes="valve--head"):
             yield Label(title, classes="valve--title", markup=False)
             yield Label(self._meta(), classes="valve--meta", markup=False)
@@ -122,7 +124,7 @@ class ValveRow(Vertical):
                 yield Label(self._state(), classes="valve--state")
         else:
             yield self.editor
-        yield Static(f"{valve.description.strip()} {shown_default(valve)}".strip(), classes="valve--help", markup=False)
+        yield Static(neutralise(f"{valve.description.strip()} {shown_default(valve)}".strip()), classes="valve--help", markup=False)
         yield Static(self.error_text, classes="valve--error", markup=False)
 
     def _meta(self) -> str:

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 
 from tuichat.runtime.errors import RuntimeErrorBase
 from tuichat.runtime.function_valves import FunctionValves, check_form, read_function_valves
+from tuichat.runtime.untrusted import neutralise
 from tuichat.runtime.valve_fields import FORM_ERROR
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.screens.prompts import ConfirmScreen, DialogScreen, stylesheet
@@ -138,7 +139,7 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
         valves = await read_function_valves(library, self.function_id, user_id=self.user_id)
         if self.dismissed:
             return
-        name = valves.function.name or valves.function.id
+        name = neutralise(valves.function.name or valves.function.id)
         self.query_one(".dialog").border_title = f"{self.kind_label} · {name}"
         if not valves.fields:
             await self._show_message(f"{name} has a {valves.model_name} class with no fields: there is nothing to set.")

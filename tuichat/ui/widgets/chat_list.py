@@ -8,6 +8,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow
 
 
@@ -41,17 +42,18 @@ class ChatList(OptionList):
         self.border_title = "Chats"
 
     def show_chats(self, chats: list[ChatRow], current: str | None, titles: Mapping[str, str] | None = None) -> None:
-        """List `chats`; `titles` are shown instead of the stored ones (a pipe's `chat:title`)."""
+        """List `chats`; `titles` are shown instead of the stored ones (a pipe's `chat:title`).
+        A pipe may have written any title: its control characters are shown (`untrusted`)."""
         titles = titles or {}
         self.clear_options()
-        self.add_options([Option(titles.get(chat.id) or chat.title or "New chat", id=chat.id) for chat in chats])
+        self.add_options([Option(neutralise(titles.get(chat.id) or chat.title or "New chat"), id=chat.id) for chat in chats])
         if current is not None:
             self.select(current)
 
     def set_title(self, chat_id: str, title: str) -> None:
         """Show `title` for one chat, in place (the list is not reloaded)."""
         try:
-            self.replace_option_prompt(chat_id, title)
+            self.replace_option_prompt(chat_id, neutralise(title))
         except OptionDoesNotExist:  # an unsaved chat is not listed yet
             pass
 

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tuichat.runtime.reply.model import Reply
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.fold import FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
@@ -38,7 +39,7 @@ class UserMessage(Static):
     """
 
     def __init__(self, text: str, message_id: str | None = None) -> None:
-        super().__init__(text, markup=False)
+        super().__init__(neutralise(text), markup=False)  # a stored chat's text: shown, not obeyed
         self.message_id = message_id
 
 

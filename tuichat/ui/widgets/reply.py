@@ -8,6 +8,11 @@ shows within a frame or two, and a burst of tokens costs one write. The text is 
 a `ReplyText` (see there for what a write costs). The view keeps no copy of the reply's
 state: what it shows is what the updates said, and `reply` is the finished reply. Of a huge
 reply only the start is shown, with a note saying so (`display_cap`).
+
+Everything here was written by the pipe (or the remote model behind it), so its control
+characters are shown, not obeyed (`untrusted.neutralise`): Textual drops BEL, backspace and
+CR itself but hands ESC and C1 to the terminal, which would clear the screen, set its title
+or write the clipboard. The text is neutralised as it comes, chunk by chunk.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from textual.widgets.markdown import MarkdownStream
 
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
+from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
@@ -36,16 +42,16 @@ INTERRUPTED = "Interrupted: tuichat ended before the reply did; what arrived is 
 
 def parts_text(parts: ReplyParts, spin: int | None = None) -> dict[str, str]:
     """The text of each part under a reply, by widget id; `spin`: the spinner's frame."""
-    status = status_text(parts.shown_status) if parts.shown_status is not None else ""
+    status = neutralise(status_text(parts.shown_status)) if parts.shown_status is not None else ""
     if spin is not None and parts.busy:
         status = f"{SPINNER[spin % len(SPINNER)]} {status}"
     stopped = {"stopped": "Stopped", "interrupted": INTERRUPTED}.get(parts.status, "")
     return {
-        "error": "\n".join(text for text in (parts.error, stopped) if text),
+        "error": neutralise("\n".join(text for text in (parts.error, stopped) if text)),
         "status": status,
-        "sources": sources_text(list(parts.sources)),
-        "usage": usage_line(parts.usage),
-        "follow_ups": follow_ups_text(list(parts.follow_ups)),
+        "sources": neutralise(sources_text(list(parts.sources))),
+        "usage": neutralise(usage_line(parts.usage)),
+        "follow_ups": neutralise(follow_ups_text(list(parts.follow_ups))),
     }
 
 
@@ -134,12 +140,12 @@ class ReplyView(Settled, Widget):
         # a stored one only the parts it has (widget count is what slows long chats).
         reply, live = self.reply, self.streaming
         if self.model_name:
-            yield Label(self.model_name, classes="model", markup=False)
+            yield Label(neutralise(self.model_name), classes="model", markup=False)
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
-                yield Markdown(shown_start(reply.reasoning))
-        yield ReplyText(id="content") if live else Markdown(shown_start(reply.content), id="content")
+                yield Markdown(neutralise(shown_start(reply.reasoning)))
+        yield ReplyText(id="content") if live else Markdown(neutralise(shown_start(reply.content)), id="content")
         if live or self._text_part.cut:
             yield Static(id="cut", markup=False)
         for part, text in parts_text(self._parts).items():
@@ -185,14 +191,14 @@ class ReplyView(Settled, Widget):
     def apply(self, update: Update) -> None:
         """Take one change to the reply. Only buffers it and makes sure a write is due."""
         if update.replaced is not None:
-            self._replacement = self._text_part.restart(update.replaced)
+            self._replacement = neutralise(self._text_part.restart(update.replaced))
             self._pending.clear()
         elif update.text:
-            shown = self._text_part.add(update.text)
+            shown = neutralise(self._text_part.add(update.text))
             if shown:
                 self._pending.append(shown)
         if update.reasoning:
-            shown = self._thought_part.add(update.reasoning)
+            shown = neutralise(self._thought_part.add(update.reasoning))
             if shown:
                 self._thinking.pending.append(shown)
         if update.parts is not None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +19,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widgets import Collapsible, Input, Label, Static, TextArea
 from textual.widgets.text_area import Document, LanguageDoesNotExist, Selection
+
+from tuichat.runtime.untrusted import has_controls, neutralise
 
 LANGUAGE = "python"
 HIGHLIGHT_MARGIN = 150  # lines highlighted above and below the view
@@ -143,6 +146,9 @@ class CodeEditor(TextArea):
                 self._build_highlight_map()
         return super().render_lines(crop)
 
+    def render_line(self, y: int) -> Strip:
+        return _shown(super().render_line(y))
+
     @property
     def text_document(self) -> Document:
         # TextArea's documents (plain or syntax-aware) are all `Document`s.
@@ -226,6 +232,18 @@ class CountedWrappedDocument(WrappedDocument):
         self._height = None
 
 
+def _shown(strip: Strip) -> Strip:
+    """A line of the editor with its control characters as their pictures (`␛`): TextArea
+    hands them to the terminal, so a source holding an escape sequence (an imported one)
+    would set the title or clear the screen. Each picture takes a cell the raw character did
+    not, so the line is cut back to its width (its last cell, and the cursor after a control
+    character on that line, shift by one)."""
+    if not any(has_controls(segment.text) for segment in strip):
+        return strip
+    width = strip.cell_length
+    return Strip([Segment(neutralise(s.text), s.style, s.control) for s in strip]).crop(0, width)
+
+
 def make_code_editor(text: str = "", **kwargs: Any) -> CodeEditor:
     """A code editor with Python highlighting, or plain text when tree-sitter lacks Python."""
     try:
@@ -287,11 +305,11 @@ class ErrorPanel(Vertical):
     def fill(self, title: str, message: str, detail: str = "", *, warning: bool = False) -> None:
         self.border_title = title
         self.set_class(warning, "-warning")
-        self.query_one("#error-message", Static).update(message)
+        self.query_one("#error-message", Static).update(neutralise(message))  # the pipe's error
         collapsible = self.query_one("#error-detail", Collapsible)
         collapsible.display = bool(detail.strip())
         collapsible.collapsed = True
-        self.query_one("#error-traceback", Static).update(detail.rstrip())
+        self.query_one("#error-traceback", Static).update(neutralise(detail.rstrip()))
 
     @property
     def has_traceback(self) -> bool:

@@ -38,6 +38,7 @@ from textual.widgets import Footer, Header, Input, Static, TextArea
 from textual.widgets.text_area import SyntaxAwareDocument
 
 from tuichat.runtime.errors import RuntimeErrorBase
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import FunctionRow, FunctionVersion
 from tuichat.ui.workshop import workflows
 from tuichat.ui.workshop.base import WorkshopScreen
@@ -231,7 +232,7 @@ class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
         self._show_status()
 
     def watch_row(self, row: FunctionRow | None) -> None:
-        name = f" · {row.name}" if row is not None and row.name != row.id else ""
+        name = f" · {neutralise(row.name)}" if row is not None and row.name != row.id else ""
         self.title = f"Edit {self.function_id}{name}"
         self._show_status()
 

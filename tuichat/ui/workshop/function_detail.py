@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from tuichat.runtime.reply.present import first_line
 from tuichat.runtime.transfer import Manifest
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import FunctionRow
 from tuichat.ui.workshop.catalog import Catalog
 
@@ -56,7 +57,7 @@ class FunctionDetail(VerticalScroll):
 
     def _set(self, widget_id: str, text: str, *classes: str) -> None:
         widget = self.query_one(f"#{widget_id}", Static)
-        widget.update(text)
+        widget.update(neutralise(text))  # names, frontmatter, errors: the pipe's words
         widget.set_class(not text, "-hidden")
         for name in ("-error", "-warning", "-ok"):
             widget.set_class(name in classes, name)

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from tuichat.runtime.transfer import Manifest
+from tuichat.runtime.untrusted import neutralise
 from tuichat.store import FunctionRow
 from tuichat.ui.workshop.catalog import EMPTY, Catalog
 
@@ -54,8 +55,9 @@ def columns_for(width: int) -> list[Column]:
 
 
 def fit(text: str, width: int) -> Text:
-    """One line of plain text (never markup), cut with an ellipsis to `width`."""
-    line = " ".join(str(text).split())
+    """One line of plain text (never markup), cut with an ellipsis to `width`. A function's
+    name, frontmatter and errors are the pipe's: their control characters are shown."""
+    line = neutralise(" ".join(str(text).split()))
     if len(line) > width:
         line = line[: max(width - 1, 0)] + "…"
     return Text(line, no_wrap=True)

@@ -32,6 +32,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.runtime.reply.present import first_line
+from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.workshop.base import WorkshopScreen
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def version_label(version: FunctionVersion, *, current: bool, now: float | None 
         f" {when(version.created_at, now):<19} {version.origin:<10}",
     ]
     if version.error is not None:
-        parts.append(("✗ refused: " + first_line(version.error), "$text-warning"))
+        parts.append(("✗ refused: " + neutralise(first_line(version.error)), "$text-warning"))
     elif current:
         parts.append(("● current", "bold $text-success"))
     return Content.assemble(*parts)
@@ -188,10 +189,11 @@ class HistoryScreen(WorkshopScreen[HistoryChoice | None]):
         if version is None:
             return
         current = self.current_text or ""
-        lines = diff_lines(version.content, current, f"version #{version.id}", "editor")
+        # Shown, not obeyed: a source may hold control characters (an imported one, say).
+        lines = [neutralise(line) for line in diff_lines(version.content, current, f"version #{version.id}", "editor")]
         about.set_class(version.error is not None, "-refused")
         if version.error is not None:
-            about.update(f"#{version.id} was refused: {version.error}")
+            about.update(f"#{version.id} was refused: {neutralise(version.error)}")
         elif version.id == self.current_id:
             about.update(f"#{version.id} is what the function serves now ({version.origin}, {when(version.created_at)}).")
         else:

@@ -30,6 +30,7 @@ from textual.reactive import var
 from textual.widgets import Label, ProgressBar, RichLog, Static
 from textual.worker import Worker
 
+from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.screens.prompts import DialogScreen
 
 T = TypeVar("T")
@@ -152,7 +153,7 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         self.lines.append(line)
         if not self.is_attached:
             return
-        self.query_one(RichLog).write(line)
+        self.query_one(RichLog).write(neutralise(line))  # a package's build output: shown, not obeyed
         stage = pip_stage(line)
         if stage is None:
             return
@@ -196,7 +197,7 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         if self.is_attached:
             log = self.query_one(RichLog)
             for line in text.rstrip().splitlines():
-                log.write(line)
+                log.write(neutralise(line))
 
     @on(InstallFinished)
     def _finished(self, event: InstallFinished) -> None:
@@ -212,7 +213,7 @@ class InstallScreen(DialogScreen[InstallOutcome[T]]):
         self.query_one(ProgressBar).update(total=len(STAGES), progress=reached)
         self.query_one("#install-stage", Label).update(f"{'Finished' if outcome.ok else 'Stopped'} after {seconds:.1f} s")
         result = self.query_one("#install-result", Static)
-        result.update(("✓ " if outcome.ok else "✗ ") + outcome.message)
+        result.update(("✓ " if outcome.ok else "✗ ") + neutralise(outcome.message))
         result.set_class(outcome.ok, "-ok")
         result.set_class(not outcome.ok, "-failed")
         self.query_one(".dialog--keys", Static).update("Enter/Esc close  ·  ↑↓ scroll pip's output")
