@@ -59,6 +59,10 @@ async def dispatch(args: argparse.Namespace) -> int:
             from tuichat.cli.models import models_command
 
             return await models_command(args, services.host)
+        if args.command == "tasks":
+            from tuichat.cli.tasks import tasks_command
+
+            return await tasks_command(args, store)
         if args.command == "chats":
             from tuichat.cli.chats import CHAT_ACTIONS
 

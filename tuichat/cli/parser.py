@@ -52,7 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(commands)
     _add_run(commands)
     _add_chats(commands)
+    _add_tasks(commands)
     return parser
+
+
+def _add_tasks(commands: Commands) -> None:
+    tasks = command(commands, "tasks", "show or switch the background tasks run after a reply (title, tags, follow-ups)")
+    tasks.add_argument("task", nargs="?", choices=("title", "tags", "follow-ups"))
+    tasks.add_argument("state", nargs="?", choices=("on", "off"))
 
 
 def _add_models(commands: Commands) -> None:
@@ -89,11 +96,14 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--filter", metavar="ID", action="append", default=[], help="switch a toggle filter on for this message (filter_ids; repeatable)")
     run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable)")
     run.add_argument("--bare", action="store_true", help="call the pipe function alone (no filters, Open WebUI's function-level call)")
+    run.add_argument("--tasks", action="store_true", help="then run the background tasks `tuichat tasks` enables (follow-ups; a new chat's title and tags)")
 
 
 def _add_chats(commands: Commands) -> None:
     chats = commands.add_parser("chats", help="stored chats").add_subparsers(dest="action", metavar="ACTION", required=True)
-    command(chats, "list", "list chats, newest first").add_argument("--json", action="store_true")
+    listing = command(chats, "list", "list chats, newest first")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--tag", metavar="NAME", help="only the chats with this tag")
     show = command(chats, "show", "print a chat's messages")
     show.add_argument("id", help="a chat id, or a unique start of one")
     show.add_argument("--json", action="store_true")
