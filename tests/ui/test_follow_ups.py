@@ -65,3 +65,29 @@ async def test_ctrl_b_is_offered_only_for_a_reply_with_follow_ups(db_path: Path)
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not isinstance(app.screen, FollowUpScreen)
+
+
+SLOW_TASKS = '''
+import time
+
+class Pipe:
+    def pipe(self, body, __task__=None):
+        if __task__ is not None:
+            time.sleep(60)  # blocks the host's event loop, as it would block Open WebUI's server
+        return "reply to: " + body["messages"][-1]["content"]
+'''
+
+
+async def test_a_message_sent_while_a_task_blocks_the_host_is_answered(db_path: Path) -> None:
+    async with await stored(db_path) as store:
+        async with PipeHost(store) as host:
+            await FunctionLibrary(host).add(SLOW_TASKS, function_id="slow")
+    async with chat_app(db_path, (100, 30)) as (app, pilot, screen):
+        await chat_with(pilot, screen, "slow", "one")
+        await until(pilot, lambda: bool(screen.workers._workers) and any(
+            w.group == "background" and not w.is_finished for w in screen.workers._workers
+        ))  # fmt: skip
+        await pilot.press(*"two", "enter")
+        await until(pilot, lambda: len(screen.query_one(Conversation).replies()) == 2)
+        second = await finished(pilot, screen)
+        assert (second.reply.content, second.reply.status) == ("reply to: two", "done")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -44,9 +45,13 @@ async def _answer(host: PipeHost, model_id: str, body: dict[str, Any], metadata:
     answer: Any = None
     try:
         invocation = await host.invoke(model_id, body, metadata=metadata)
-        async for step in invocation:
-            if isinstance(step, ResponseStep):
-                answer = step.data
+        try:
+            async for step in invocation:
+                if isinstance(step, ResponseStep):
+                    answer = step.data
+        except asyncio.CancelledError:  # the person sent a message: stop the task now
+            invocation.cancel()  # (a pipe that does not stop within 2 s costs its host)
+            raise
     except Exception:  # a background task is a nicety: nothing a pipe does may break the chat
         # Debug, not warning: with no logging set up a warning lands on stderr, over the TUI.
         log.debug("%s with %s failed", metadata["task"], model_id, exc_info=True)

@@ -102,6 +102,9 @@ class Replies:
         from tuichat.store import StoreError
 
         assert self.services is not None and self.model_id is not None
+        # The last reply's background tasks give way: a pipe that blocks while making
+        # follow-ups would hold the host, and this message, up (cancelled, it is restarted).
+        self.workers.cancel_group(self, "background")
         new_chat = self.chat is None
         turn = Turn(
             self.services.host,
