@@ -73,6 +73,18 @@ def write_text(path: Path, text: str, *, advice: str = "Pick another path.") -> 
         raise TransferError(f"cannot write {path}: {error.strerror or error}. {advice}".rstrip()) from None
 
 
+def write_private(path: Path, text: str, *, advice: str = "Pick another path.") -> None:
+    """`write_text` for a file only its owner may read (0600, also when it existed): exports
+    hold valves, which hold API keys."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(descriptor, 0o600)
+            file.write(text)
+    except OSError as error:
+        raise TransferError(f"cannot write {path}: {error.strerror or error}. {advice}".rstrip()) from None
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file renamed over it, so that a reader (the
     watcher, the author's editor) never sees half a file; the file keeps its permissions."""

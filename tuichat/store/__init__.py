@@ -23,6 +23,7 @@ from tuichat.store.ids import (
     validate_function_id,
 )
 from tuichat.store.paths import default_db_path
+from tuichat.store.privacy import exposure_warning
 from tuichat.store.settings import SettingsRepo
 from tuichat.store.users import UserRepo
 
@@ -52,9 +53,12 @@ class Store(Database):
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
         self.drafts = DraftRepo(self)
+        # Said once, by the front end: the file is readable by other users (`privacy`).
+        self.exposure: str | None = None
 
     async def _after_open(self) -> None:
         if not self.readonly:
             await self.users.ensure_local()
             # Replies whose process died mid-stream (kill -9, a crash) stop showing as streaming.
             await self.chats.recover_interrupted()
+            self.exposure = await exposure_warning(self.path, self.settings)

@@ -106,6 +106,8 @@ class TuichatApp(App[int]):
         except StoreError as error:
             self.exit(2, message=f"tuichat: {error}")
             return
+        if self.store.exposure:
+            self.notify(self.store.exposure, title="Your database is readable by others", severity="warning", timeout=20)
         # Every binding has an id, so any key can be remapped: a stored keymap, then the env.
         keymap = dict(await self.store.settings.get(KEYMAP_SETTING, {}) or {})
         keymap.update(parse_keymap(os.environ.get(KEYMAP_ENV, "")))
