@@ -319,7 +319,11 @@ class FunctionLibrary:
         merged = {**current, **values} if merge else dict(values)
         label = f"{'user ' if user_id else ''}valves for '{function_id}'"
         refuse_not_finite(merged, label)  # here: the wire to the host is JSON, which has no NaN
-        answer = await self.host.valves("check", row.id, row.content, user=user_id is not None, values=merged, label=label)
+        # Names typed must exist; a null for a stored name no field has any more clears it.
+        typed = [key for key, value in values.items() if not (value is None and key in current)]
+        answer = await self.host.valves(
+            "check", row.id, row.content, user=user_id is not None, values=merged, label=label, typed=typed
+        )
         if answer.get("values") is None:
             raise InvalidValves(str(answer.get("message") or f"invalid {label}"))
         stored = dict(answer["values"])
