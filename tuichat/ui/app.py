@@ -51,6 +51,7 @@ class TuichatApp(App[int]):
         # TUICHAT_KEYMAP and the config file, checked (`run_app` has said its problems on stderr).
         self.keymap = keymap if keymap is not None else load_keymap()
         self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
+        self.watched_ids: list[str] = []  # the functions those files are linked to, in order
         self._store: Store | None = None
         self.services: Services | None = None  # set once the runtime has started
         self.watcher: Watcher | None = None
@@ -131,6 +132,7 @@ class TuichatApp(App[int]):
                 except Exception as error:  # a bad path must not stop the app; say what it was
                     self.notify(f"--watch {path}: {error}", title="Cannot watch", severity="error", timeout=15)
                     continue
+                self.watched_ids.append(row.id)
                 self.notify(f"Watching {row.linked_path} for '{row.id}'", title="Live reload")
                 self.report_watch(report)
             self.watcher = Watcher(library, self.report_watch)

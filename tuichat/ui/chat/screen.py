@@ -167,6 +167,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         await self.app.runtime()
         self.app.functions_changed.subscribe(self, self._functions_changed)
         await self._refresh_models()
+        self._select_watched()
         self._warm_highlighting()
 
     @work(thread=True, group="warm", exit_on_error=False)
@@ -190,6 +191,15 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             picker.set_listing(listing)
         if self.model_id is None and listing.models:
             self.model_id = listing.models[0]["id"]
+
+    def _select_watched(self) -> None:
+        """`tuichat --watch FILE.py` is for trying that pipe: the new chat talks to it (a manifold:
+        its first model; one that does not load: its id, so sending says why)."""
+        if not self.app.watched_ids or self.chat is not None:
+            return
+        fid = self.app.watched_ids[0]
+        models = [m["id"] for m in self.listing.models] if self.listing is not None else []
+        self.model_id = next((m for m in models if m == fid or m.startswith(f"{fid}.")), fid)
 
     def _open_picker(self) -> Any:
         from tuichat.ui.screens.model_picker import ModelPicker
