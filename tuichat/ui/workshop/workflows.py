@@ -153,7 +153,7 @@ async def save(
 
     def store(policy: InstallPolicy) -> Awaitable[Saved]:
         if version is not None:
-            return library.restore(function_id, version.id, policy=policy)
+            return library.restore(function_id, version.number, policy=policy)
         return library.save_source(function_id, text, policy=policy)
 
     try:
