@@ -22,6 +22,7 @@ from tuichat.store.ids import (
     function_id_from_filename,
     validate_function_id,
 )
+from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.paths import default_db_path
 from tuichat.store.privacy import exposure_warning
 from tuichat.store.settings import SettingsRepo
@@ -33,6 +34,7 @@ __all__ = [
     "FunctionVersion",
     "InvalidFunctionId",
     "MessageRow",
+    "ModelSettings",
     "Store",
     "StoreError",
     "default_db_path",
@@ -53,6 +55,7 @@ class Store(Database):
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
         self.drafts = DraftRepo(self)
+        self.model_settings = ModelSettingsRepo(self)
         # Said once, by the front end: the file is readable by other users (`privacy`).
         self.exposure: str | None = None
 
