@@ -311,6 +311,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
         bare=args.bare,
         filter_ids=args.filter,
+        tool_ids=args.tool,
         params=chat_params(args.param),
     )
     with interrupted_by_signals(turn) as signals:

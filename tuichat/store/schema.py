@@ -314,7 +314,35 @@ CREATE TABLE chat_tag (
 CREATE INDEX chat_tag_by_tag ON chat_tag (tag_id);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: tools (`class Tools` modules, Open WebUI's tool store) are kept as functions of type
+# 'tool': loaded, versioned, linked, edited and given valves the same way. The table is rebuilt
+# to widen its CHECK (foreign keys are off while migrations run: see _V4), rowids kept.
+_V7: Final = """
+CREATE TABLE function_v7 (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL CHECK (type IN ('pipe', 'filter', 'action', 'tool')),
+    content     TEXT NOT NULL,
+    meta        TEXT NOT NULL,
+    valves      TEXT NOT NULL DEFAULT '{}',
+    is_active   INTEGER NOT NULL DEFAULT 1,
+    is_global   INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER,
+    updated_at  INTEGER,
+    load_error  TEXT,
+    linked_path TEXT
+);
+INSERT INTO function_v7 (rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+                         created_at, updated_at, load_error, linked_path)
+SELECT rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+       created_at, updated_at, load_error, linked_path
+FROM function ORDER BY rowid;
+DROP TABLE function;
+ALTER TABLE function_v7 RENAME TO function;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
