@@ -140,6 +140,7 @@ class ChatCommands:
             self.selected_reply.remove_class("-selected")
         self.selected_reply = view
         view.add_class("-selected")
+        self.refresh_bindings()  # ctrl+b offers this reply's follow-ups, if it has any
         activity = self.query_one(ActivityPane)
         if view.streaming and self.turn is not None:
             activity.show(list(self.turn.builder.activity))
@@ -163,6 +164,49 @@ class ChatCommands:
         view = replies[max(0, min(len(replies) - 1, index + step))]
         await self.select_reply(view)
         view.scroll_visible()
+
+    def version_target(self: ChatScreen) -> str | None:
+        """The message alt+left/right switches: the selected reply if it has other versions,
+        else the message it answers, if that has."""
+        view = self.selected_reply
+        if view is None or view.message_id is None:
+            return None
+        conversation = self.query_one(Conversation)
+        if view.message_id in conversation.versions:
+            return view.message_id
+        widgets = list(conversation.children)
+        at = widgets.index(view) if view in widgets else 0
+        asked = getattr(widgets[at - 1], "message_id", None) if at > 0 else None
+        return asked if asked in conversation.versions else None
+
+    async def action_version(self: ChatScreen, step: int) -> None:
+        target, chat = self.version_target(), self.chat
+        if target is None or chat is None:
+            self.notify("This reply has no other versions: ctrl+g regenerates it, ctrl+l edits your message.")
+            return
+        if not await self.store.chats.switch_version(chat.id, target, step):
+            self.notify("No more versions that way.")
+            return
+        await self.open_chat(chat.id)
+
+    def follow_up_reply(self: ChatScreen) -> ReplyView | None:
+        """The reply whose follow-ups ctrl+b offers: the selected one, if it has any."""
+        view = self.selected_reply
+        return view if view is not None and view.reply.follow_ups else None
+
+    def action_follow_ups(self: ChatScreen) -> None:
+        from tuichat.ui.screens.follow_ups import FollowUpScreen
+
+        view = self.follow_up_reply()
+        if view is None:
+            self.notify("This reply has no follow-up suggestions.")
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.send_follow_up(text)
+
+        self.app.push_screen(FollowUpScreen(view.reply.follow_ups), chosen)
 
     def action_copy_reply(self: ChatScreen) -> None:
         view = self.selected_reply
