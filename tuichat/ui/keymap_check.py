@@ -23,7 +23,8 @@ from textual.keys import Keys, _character_to_key, _normalize_key_list
 # focused one is asked first) and the app's.
 BINDING_MODULES: Final = (
     "tuichat.ui.app", "tuichat.ui.chat.screen", "tuichat.ui.widgets.prompt",
-    "tuichat.ui.screens.event_call", "tuichat.ui.screens.model_picker", "tuichat.ui.screens.prompts",
+    "tuichat.ui.screens.event_call", "tuichat.ui.screens.follow_ups", "tuichat.ui.screens.model_picker",
+    "tuichat.ui.screens.prompts",
     "tuichat.ui.screens.search", "tuichat.ui.screens.valves_form",
     "tuichat.ui.workshop.code_editor", "tuichat.ui.workshop.editor_screen", "tuichat.ui.workshop.history_screen",
     "tuichat.ui.workshop.host_log_screen", "tuichat.ui.workshop.install_dialog", "tuichat.ui.workshop.new_function",
