@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from tuichat.store.columns import load_json
@@ -32,6 +32,7 @@ class ChatRow:
     params: dict[str, Any]
     created_at: float  # epoch seconds
     updated_at: float
+    filter_ids: list[str] = field(default_factory=list)  # toggle filters switched on in this chat
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -44,6 +45,7 @@ class ChatRow:
             params=load_json(row["params"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            filter_ids=load_json(row["filter_ids"]),
         )
 
 

@@ -301,7 +301,12 @@ CREATE TABLE model (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
+# v6: the toggle filters switched on in a chat (Open WebUI's `filter_ids`, per chat), a JSON list.
+_V6: Final = """
+ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -101,6 +101,8 @@ class Replies:
             event_call=self._ask,
             again=again,
             on_save_problem=self._save_problem,
+            filter_ids=self.chat_filter_ids(),
+            params=self.chat_params(),
         )
         try:
             await turn.prepare()
@@ -117,6 +119,7 @@ class Replies:
         self.turn, self.streaming = turn, True
         if new_chat:
             self.chat = turn.context.chat
+            await self.store_new_chat_settings()
             await self.refresh_chats()
         await self._stream(turn, text, show_user=again is None)
         if new_chat and turn.finished is not None and turn.finished.reply.status == "done":
