@@ -44,7 +44,7 @@ async def test_a_toggle_switched_on_changes_what_the_pipe_receives_and_is_stored
 
         await send(pilot, screen, "and now?")
         on = (await finished(pilot, screen)).reply.content
-        assert "search: on, 3 results" in on and "filter_ids: web_search" in on
+        assert "search: on, 3 results from us" in on and "filter_ids: web_search" in on
         assert on.endswith("🔎 searched the web (up to 3 results)")  # the filter's outlet marked it
 
         async with await stored(db_path) as store:  # kept in the chat's row

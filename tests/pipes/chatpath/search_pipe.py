@@ -9,8 +9,9 @@ description: The pipe the Web Search toggle is written for: it searches only whe
 class Pipe:
     def pipe(self, body: dict, __metadata__: dict) -> str:
         search = body.get("web_search_options")
+        searched = f"on, {search['max_results']} results from {search['region']}" if search else "off"
         lines = [
-            f"search: {'on, ' + str(search['max_results']) + ' results' if search else 'off'}",
+            f"search: {searched}",
             f"filter_ids: {', '.join(__metadata__.get('filter_ids') or []) or 'none'}",
         ]
         for key in ("temperature", "top_p", "max_tokens", "seed", "stop", "reasoning_effort"):
