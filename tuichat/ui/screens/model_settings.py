@@ -98,7 +98,7 @@ class ModelSettingsScreen(DialogScreen[str | None]):
         ]  # fmt: skip
         await fields.mount_all([
             Horizontal(Label("Name", classes="model--label"), Input(str(row.get("name") or ""), id="model-name", compact=True), classes="model--row"),
-            Label("Filters attached (global ones run anyway; toggles once a chat switches them on)", classes="model--heading"),
+            Label("Filters attached (global ones run for every model anyway)", classes="model--heading"),
             *with_filters,
             Label("Default system prompt (before a chat's own)", classes="model--heading"),
             TextArea(system if isinstance(system, str) else "", id="model-system", soft_wrap=True, tab_behavior="focus", show_line_numbers=False, compact=True),

@@ -56,7 +56,7 @@ class TogglesScreen(DialogScreen[list[str] | None]):
                 dialog.border_subtitle = neutralise(self.model_name)
             if self.toggles:
                 yield SelectionList[str](
-                    *(Selection(toggle_label(t), t.id, t.id in self.selected) for t in self.toggles), id="toggles"
+                    *(Selection(toggle_label(t), t.id, t.id in self.selected) for t in self.toggles), id="toggles", compact=True
                 )
                 yield self.keys_hint(("↑↓", "move"), ("Space", "on/off"), ("Enter", "save"), ("Esc", "cancel"))
             else:
