@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.helpers import chat_app, open_pipes, ready, select, stored, until
+from tests.ui.helpers import open_pipes, ready, select, stored, until
 from tests.ui.test_chat_settings import PAIR, with_pair
 from tests.ui.test_snapshots import _settle
 from tuichat.runtime.host import PipeHost

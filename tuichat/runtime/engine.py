@@ -17,7 +17,7 @@ from typing import Any
 
 from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
-from tuichat.runtime.filter_facts import facts_of
+from tuichat.runtime.filter_checks import facts_of
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation, Relay
 from tuichat.runtime.invocation.nested import relay_of, response_of, wire_items
 from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing
@@ -111,7 +111,7 @@ class PipeEngine:
             return check_valves(loaded.instance, function_id, **args)
 
     async def filter_facts(self, rows: list[FunctionRow]) -> list[dict[str, Any]]:
-        """Each filter's priority and toggle, read from its loaded instance (`filter_facts`)."""
+        """Each filter's priority and toggle, read from its loaded instance (`filter_checks`)."""
         answers: list[dict[str, Any]] = []
         for row in rows:
             try:

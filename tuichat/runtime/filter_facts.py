@@ -1,6 +1,6 @@
 """What a filter's own code says about it: its priority (`Valves(**saved).priority`, 0
 without one) and whether it is a toggle (a truthy `toggle` on its instance). Only the pipe
-host loads function code, so the host answers `filters.facts` with `facts_of`; the app asks
+host loads function code, so the host answers `filters.facts` (`filter_checks`); the app asks
 with `read_facts` (the pipes screen's columns, a chat's toggles).
 
 `model_toggles` is the list a chat's toggles dialog offers: the toggle filters that would run
@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tuichat.runtime.chatpath.filters import candidate_rows, is_toggle, priority_of
+from tuichat.runtime.chatpath.filters import candidate_rows
 from tuichat.runtime.hostproc.wire import HostError
-from tuichat.runtime.reply.model import json_safe
 
 if TYPE_CHECKING:
     from tuichat.runtime.host import PipeHost
@@ -32,11 +31,6 @@ class FilterFacts:
     @property
     def priority_text(self) -> str:
         return "?" if self.error else str(self.priority)
-
-
-def facts_of(instance: Any, row: FunctionRow) -> dict[str, Any]:
-    """In the host: the facts of a loaded filter, as JSON."""
-    return {"id": row.id, "priority": json_safe(priority_of(instance, row.valves)), "toggle": is_toggle(instance)}
 
 
 async def read_facts(host: PipeHost, rows: list[FunctionRow]) -> dict[str, FilterFacts]:
