@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from tuichat.ui.chat.screen import ChatScreen
 
 TOGGLE_MARK = "⚑"
-HEADER_ROOM = 24  # cells the header keeps for its icon, clock and the " — " between titles
+HEADER_ROOM = 18  # cells the header keeps for its icon, its right margin and the " — " between titles
 
 
 class ChatSettings:
