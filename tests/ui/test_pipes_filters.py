@@ -157,3 +157,19 @@ async def test_model_settings_from_the_picker_and_a_filter_gone_meanwhile(db_pat
         await until(pilot, lambda: app.screen is picker)
         async with await stored(db_path) as store:
             assert await store.model_settings.get("search") is None  # nothing was saved
+
+
+async def test_m_on_a_manifold_picks_the_sub_model_first(db_path: Path) -> None:
+    async with chat_app(db_path, (80, 24)) as (app, pilot, _chat):  # a new store: the examples
+        screen = await open_pipes(pilot)
+        select(screen, "manifold")
+        picker = await opens(pilot, "m", ModelPicker)
+        assert [model for _, model in picker.rows if model] == ["manifold.reverse", "manifold.shout", "manifold.count"]
+        await pilot.press(*"shout", "enter")
+        dialog = await settings_loaded(pilot)
+        assert (dialog.model_id, dialog.query_one("#model-name", Input).value) == ("manifold.shout", "Demo/Shout")
+        await pilot.press("f2")
+        await idle(pilot, screen)
+        async with await stored(db_path) as store:
+            row = await store.model_settings.get("manifold.shout")
+            assert (row.name, row.meta, row.params) == ("Demo/Shout", {"filterIds": []}, {})

@@ -47,7 +47,7 @@ def report_text(row: FunctionRow, catalog: Catalog) -> tuple[str, str]:
 class FunctionDetail(VerticalScroll):
     """Everything about one function (`show`), and the last action's error (`show_problem`)."""
 
-    BORDER_TITLE = "Details · more keys: v/u valves, a global, m model settings, d duplicate, I import JSON, r refresh"
+    BORDER_TITLE = "Details · v/u valves, a global, m model, d duplicate, I JSON, r refresh"
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-problem", classes="-error -hidden", markup=False)
