@@ -1,5 +1,5 @@
 """Chat params as the forms edit them (`runtime.chat_params`), a chat's toggles in its row
-(schema v6), and a model's default system prompt put before the pipe's messages as Open
+(schema v8), and a model's default system prompt put before the pipe's messages as Open
 WebUI 0.12.4's `generate_function_chat_completion` does (`chatpath.model_system`)."""
 
 from __future__ import annotations
@@ -85,12 +85,12 @@ async def test_a_chats_toggles_are_stored_in_its_row(store: Store) -> None:
         await store.chats.update(chat.id, filter_ids="web_search")
 
 
-async def test_a_v5_database_gets_the_column_with_no_toggles_on(db_path: Path) -> None:
+async def test_an_older_database_gets_the_column_with_no_toggles_on(db_path: Path) -> None:
     with closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
-        for migration in MIGRATIONS[:5]:
+        for migration in MIGRATIONS[:-1]:
             for statement in statements(migration):
                 conn.execute(statement)
-        conn.execute("PRAGMA user_version = 5")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
         conn.execute("INSERT INTO chat (id, title, created_at, updated_at) VALUES ('c1', 'Old chat', 1, 1)")
     async with await Store.open(db_path) as store:
         assert (await store.chats.get("c1")).filter_ids == []
