@@ -1,5 +1,5 @@
 """Chat params as the forms edit them (`runtime.chat_params`), a chat's toggles in its row
-(schema v8), and a model's default system prompt put before the pipe's messages as Open
+(schema v9), and a model's default system prompt put before the pipe's messages as Open
 WebUI 0.12.4's `generate_function_chat_completion` does (`chatpath.model_system`)."""
 
 from __future__ import annotations
