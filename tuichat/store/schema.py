@@ -355,7 +355,12 @@ UPDATE message SET parent_id = (
 ) WHERE parent_id IS NULL;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# v9: the toggle filters switched on in a chat (Open WebUI's `filter_ids`, per chat), a JSON list.
+_V9: Final = """
+ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
