@@ -44,15 +44,15 @@ def test_the_readme_example_works_and_the_old_one_clashes() -> None:
 
 def test_unknown_ids_and_bad_keys_are_named_with_what_to_do(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[keymap]\nmodel.pick = "f9"\n"chat.search" = ["f11", "ctrl+tt"]\n"reply.copy" = 5\n', encoding="utf-8")
-    keymap = load_keymap({KEYMAP_ENV: "chat.nwe=f12,model.pick=f10,reply.stop=ctrl+k,junk"}, config)
-    assert keymap.bindings == {"model.pick": "f10"}  # the environment wins over the file
+    config.write_text('[keymap]\nmodel.pick = "f9"\n"chat.search" = ["alt+s", "ctrl+tt"]\n"reply.copy" = 5\n', encoding="utf-8")
+    keymap = load_keymap({KEYMAP_ENV: "chat.nwe=f11,model.pick=f11,reply.stop=ctrl+k,junk"}, config)
+    assert keymap.bindings == {"model.pick": "f11"}  # the environment wins over the file
     assert sorted(keymap.problems) == sorted([
-        f"{config}: chat.search=f11,ctrl+tt: 'tt' is not a key name (did you mean t?); names are like f10, ctrl+t, shift+up, escape, question_mark",
-        f"{config}: reply.copy = 5 is not a key or a list of keys (e.g. \"f10\")",
-        "TUICHAT_KEYMAP: chat.nwe=f12: no binding has the id 'chat.nwe'; did you mean chat.new? ctrl+p lists every id beside its key",
+        f"{config}: chat.search=alt+s,ctrl+tt: 'tt' is not a key name (did you mean t?); names are like f11, ctrl+t, shift+up, escape, question_mark",
+        f"{config}: reply.copy = 5 is not a key or a list of keys (e.g. \"f11\")",
+        "TUICHAT_KEYMAP: chat.nwe=f11: no binding has the id 'chat.nwe'; did you mean chat.new? ctrl+p lists every id beside its key",
         "TUICHAT_KEYMAP: reply.stop=ctrl+k: ctrl+k is already delete_to_end_of_line_or_delete_line on the chat screen; pick another key",
-        "TUICHAT_KEYMAP: 'junk' is not id=key (e.g. model.pick=f10)",
+        "TUICHAT_KEYMAP: 'junk' is not id=key (e.g. model.pick=f11)",
     ])  # fmt: skip
     config.write_text("[keymap\n", encoding="utf-8")
     [problem] = load_keymap({}, config).problems
@@ -77,16 +77,16 @@ async def test_the_app_uses_the_file_says_what_is_wrong_and_the_palette_shows_th
     db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "tuichat").mkdir()
-    (tmp_path / "tuichat" / "config.toml").write_text('[keymap]\n"model.pick" = "f10"\n', encoding="utf-8")
+    (tmp_path / "tuichat" / "config.toml").write_text('[keymap]\n"model.pick" = "f11"\n', encoding="utf-8")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.setenv(KEYMAP_ENV, "chat.new=ctrl+t")
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         [toast] = [n for n in app._notifications if n.title == "Keymap"]
         assert "chat.new=ctrl+t: ctrl+t is already chat.stream" in toast.message and toast.severity == "warning"
         commands = {command.title: command.help for command in app.get_system_commands(screen)}
-        assert commands["Model"] == "f10  (model.pick)" and commands["Stream on/off"] == "ctrl+t  (chat.stream)"
+        assert commands["Model"] == "f11  (model.pick)" and commands["Stream on/off"] == "ctrl+t  (chat.stream)"
         assert commands["New chat"].startswith("ctrl+n  (")
-        await pilot.press("f10")
+        await pilot.press("f11")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)

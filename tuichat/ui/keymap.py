@@ -1,12 +1,13 @@
 """Where remapped keys come from: `TUICHAT_KEYMAP`, then the config file, then the store.
 
 Every binding has an id (the command palette shows it), so a key is remapped by id:
-`TUICHAT_KEYMAP="model.pick=f10,chat.new=f12"`, or in `config.toml` in the user config folder
+`TUICHAT_KEYMAP="chat.new=ctrl+t,chat.stream=f11"`, or in `config.toml` in the user config folder
 (`~/.config/tuichat/config.toml` on Linux)::
 
     [keymap]
-    "model.pick" = "f10"
-    "chat.new" = ["f12", "ctrl+n"]   # several keys for one binding
+    "chat.new" = "ctrl+t"
+    "chat.stream" = "f11"
+    "model.pick" = ["ctrl+o", "alt+o"]   # several keys for one binding
 
 The environment wins over the file for the ids both name. What is wrong (a line that is not
 `id=keys`, a file that is not TOML, an unknown id, a key Textual has no name for, a key another
@@ -59,7 +60,7 @@ def load_keymap(environ: Mapping[str, str] | None = None, path: Path | None = No
 
 
 def parse_keymap(text: str) -> tuple[dict[str, str], list[str]]:
-    """`id=keys,id=keys`, e.g. `model.pick=f10,chat.new=f12`; an item without `=` is a problem."""
+    """`id=keys,id=keys`, e.g. `chat.new=ctrl+t,chat.stream=f11`; an item without `=` is a problem."""
     keymap: dict[str, str] = {}
     problems: list[str] = []
     for item in text.split(","):
@@ -67,7 +68,7 @@ def parse_keymap(text: str) -> tuple[dict[str, str], list[str]]:
             continue
         binding_id, equals, keys = item.partition("=")
         if not equals or not binding_id.strip() or not keys.strip():
-            problems.append(f"{KEYMAP_ENV}: '{item.strip()}' is not id=key (e.g. model.pick=f10)")
+            problems.append(f"{KEYMAP_ENV}: '{item.strip()}' is not id=key (e.g. model.pick=f11)")
             continue
         keymap[binding_id.strip()] = keys.strip()
     return keymap, problems
@@ -96,7 +97,7 @@ def read_config(path: Path) -> tuple[dict[str, str], list[str]]:
         elif isinstance(keys, list) and keys and all(isinstance(key, str) and key.strip() for key in keys):
             keymap[binding_id] = ",".join(key.strip() for key in keys)
         else:
-            problems.append(f'{path}: {binding_id} = {keys!r} is not a key or a list of keys (e.g. "f10")')
+            problems.append(f'{path}: {binding_id} = {keys!r} is not a key or a list of keys (e.g. "f11")')
     return keymap, problems
 
 

@@ -24,7 +24,8 @@ from textual.keys import Keys, _character_to_key, _normalize_key_list
 BINDING_MODULES: Final = (
     "tuichat.ui.app", "tuichat.ui.chat.screen", "tuichat.ui.widgets.prompt",
     "tuichat.ui.screens.event_call", "tuichat.ui.screens.follow_ups", "tuichat.ui.screens.model_picker",
-    "tuichat.ui.screens.prompts",
+    "tuichat.ui.screens.prompts", "tuichat.ui.screens.model_settings", "tuichat.ui.screens.chat_params",
+    "tuichat.ui.screens.toggles",
     "tuichat.ui.screens.search", "tuichat.ui.screens.valves_form",
     "tuichat.ui.workshop.code_editor", "tuichat.ui.workshop.editor_screen", "tuichat.ui.workshop.history_screen",
     "tuichat.ui.workshop.host_log_screen", "tuichat.ui.workshop.install_dialog", "tuichat.ui.workshop.new_function",
@@ -97,7 +98,7 @@ def bad_key(key: str) -> str | None:
         return f"key names are lower case: write {'+'.join([*modifiers, name.lower()])}"
     close = difflib.get_close_matches(name, sorted(NAMED_KEYS | CHARACTER_NAMES), n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"'{name}' is not a key name{hint}; names are like f10, ctrl+t, shift+up, escape, question_mark"
+    return f"'{name}' is not a key name{hint}; names are like f11, ctrl+t, shift+up, escape, question_mark"
 
 
 def check_keymap(wanted: Mapping[str, str], sources: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
