@@ -82,6 +82,7 @@ async def test_server_failures_are_said_and_the_text_so_far_kept(
     assert vanished.error == (
         f"{server.url} answered 404 for vanished: model 'vanished' not found. The server may no longer have this model: pick another."
     )
+    assert [(s["description"], s["done"]) for s in vanished.statuses] == [("Waiting for vanished", False), ("vanished did not answer", True)]
     ghost = await ask(host, "local.ghost", "hi")
     assert ghost.error is not None
     assert ghost.error.startswith("No local server serves the model 'ghost' now. Served: broken, dropper,")
@@ -125,15 +126,18 @@ async def test_the_probe_lists_every_server_found_and_says_why_others_were_not(
             reply = await ask(host, f"probe.plain@{second.port}", "hi")
             assert (reply.content, len(first.recorder.chats()), len(second.recorder.chats())) == ("Hello from plain.", 0, 1)
 
-        listing = await host.list_models()  # the servers are gone; the silent port still takes connections
+        # The servers are gone: a model from the last list is now a connection refused, said so.
+        gone = await ask(host, "probe.plain", "hi")
+        assert gone.error == f"Could not connect to {first.url} (All connection attempts failed). Is the server still running?"
+        listing = await host.list_models()  # the silent port still takes connections
         assert [m["name"] for m in listing.models if m["id"].startswith("probe.")] == [
             "Local/(no local server found: send a message for help)"
         ]
         reply = await ask(host, "probe.setup", "hi")
-    assert reply.error is not None and reply.error.startswith("No local model server found. Tried http://127.0.0.1:")
-    assert f":{refused}/v1 (Gone): connection refused" in reply.error
-    assert f":{first.port}/v1 (First): connection refused" in reply.error
-    assert f":{ports[2][1]}/v1 (Silent): no answer in time" in reply.error
+    assert reply.error is not None and reply.error.startswith("No local model server found. Tried:\n- http://127.0.0.1:")
+    assert f":{refused}/v1 (Gone): connection refused\n" in reply.error
+    assert f":{first.port}/v1 (First): connection refused\n" in reply.error
+    assert f":{ports[2][1]}/v1 (Silent): no answer in time\n" in reply.error
     assert "`ollama serve`" in reply.error and "BASE_URL valve" in reply.error
 
 

@@ -33,13 +33,12 @@ PASSED_PARAMS = (
     "presence_penalty", "frequency_penalty", "repeat_penalty", "response_format", "tools", "tool_choice",
     "reasoning_effort", "logit_bias", "logprobs", "top_logprobs",
 )
-HOW_TO_START = (
-    "Start one, for example: `ollama serve` and `ollama pull gemma3:270m`; "
-    "or llama.cpp's `llama-server -m MODEL.gguf` (port 8080); "
-    "or `python -m llama_cpp.server --model MODEL.gguf` (port 8000); "
-    "or LM Studio's local server. "
-    "Or set this pipe's BASE_URL valve to your server (e.g. http://127.0.0.1:8080/v1)."
-)
+HOW_TO_START = """Start one, for example:
+- Ollama: `ollama serve`, then `ollama pull gemma3:270m`
+- llama.cpp: `llama-server -m MODEL.gguf` (port 8080)
+- llama-cpp-python: `python -m llama_cpp.server --model MODEL.gguf` (port 8000)
+- LM Studio: start its local server
+or set this pipe's BASE_URL valve to your server's address (e.g. http://127.0.0.1:9000/v1)."""
 
 Emitter = Callable[[dict], Awaitable[Any]] | None
 
@@ -163,7 +162,23 @@ class Pipe:
     async def _stream(self, server: Server, payload: dict, emit: Emitter) -> AsyncIterator[str]:
         model = payload["model"]
         await status(emit, f"Waiting for {model}", done=False)
-        waiting, finished = True, False
+        answering = False
+        try:
+            async for data in self._server_chunks(server, payload):
+                if not answering:
+                    answering = True
+                    await status(emit, f"{model} is answering", done=True)
+                # The chunk goes on as the server sent it: the host app reads its content,
+                # reasoning_content (or reasoning) and usage, as it does for any OpenAI model.
+                yield f"data: {data}"
+        except LocalModelError:
+            if not answering:  # the error says why; the waiting line must not stay
+                await status(emit, f"{model} did not answer", done=True)
+            raise
+
+    async def _server_chunks(self, server: Server, payload: dict) -> AsyncIterator[str]:
+        """The JSON of each chunk the server streams; every failure as a LocalModelError."""
+        model, finished = payload["model"], False
         async with httpx.AsyncClient(timeout=self._timeout(), headers=self._headers()) as client:
             try:
                 async with client.stream("POST", f"{server.base_url}/chat/completions", json=payload) as response:
@@ -180,15 +195,12 @@ class Pipe:
                         chunk = parse_chunk(data, server)
                         if chunk.get("error") and not chunk.get("choices"):
                             raise LocalModelError(f"{server.base_url} stopped the reply: {error_text(chunk['error'])}.")
-                        if waiting:
-                            waiting = False
-                            await status(emit, f"{model} is answering", done=True)
                         finished = finished or any(c.get("finish_reason") for c in chunk.get("choices") or [])
-                        # The chunk goes on as the server sent it: the host app reads its content,
-                        # reasoning_content (or reasoning) and usage, as it does for any OpenAI model.
-                        yield f"data: {data}"
+                        yield data
             except httpx.TimeoutException:
                 raise LocalModelError(self._too_slow(server, model)) from None
+            except httpx.ConnectError as exc:
+                raise LocalModelError(f"Could not connect to {server.base_url} ({describe(exc)}). Is the server still running?") from None
             except httpx.HTTPError as exc:
                 raise LocalModelError(
                     f"The connection to {server.base_url} broke during the reply ({describe(exc)}). "
@@ -214,14 +226,14 @@ class Pipe:
         )
 
     def _not_found(self, sub_id: str) -> str:
-        tried = "; ".join(f"{p.base_url} ({p.label}): {p.failure}" for p in self._probes if p.server is None)
+        tried = "".join(f"\n- {p.base_url} ({p.label}): {p.failure}" for p in self._probes if p.server is None)
         if not self._routes:
             if self.valves.BASE_URL.strip():
                 return (
-                    f"No models at the BASE_URL valve's server, {tried}. "
+                    f"No models at the BASE_URL valve's server:{tried}\n"
                     "Check that the server runs, its address (e.g. http://127.0.0.1:8080/v1) and the API_KEY valve."
                 )
-            return f"No local model server found. Tried {tried}. {HOW_TO_START}"
+            return f"No local model server found. Tried:{tried}\n{HOW_TO_START}"
         served = ", ".join(sorted(self._routes))
         return f"No local server serves the model '{sub_id}' now. Served: {served}. Pick one of those."
 
