@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -162,9 +161,9 @@ class ScriptedServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.recorder = Recorder()
-        super().__init__(("127.0.0.1", 0), make_handler(self.recorder))
+        super().__init__(("127.0.0.1", port), make_handler(self.recorder))
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
@@ -183,8 +182,3 @@ class ScriptedServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self._thread.join(timeout=5)
-
-
-def running() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as server:
-        yield server
