@@ -162,3 +162,12 @@ async def ask(host: PipeHost, model: str, content: Any, *, stream: bool = True) 
     body = make_body(model, [{"role": "user", "content": content}], stream=stream)
     invocation = await host.invoke(model, body, metadata=dict(ORACLE_METADATA))
     return reply_from_steps(await collect(invocation))
+
+
+async def test_a_new_base_url_is_used_from_the_next_message(host: PipeHost, library: FunctionLibrary) -> None:
+    with ScriptedServer() as first, ScriptedServer() as second:
+        await add_local(library, {"BASE_URL": first.url})
+        assert (await ask(host, "local.plain", "hi")).content == "Hello from plain."
+        await library.set_valves("local", {"BASE_URL": second.url})
+        assert (await ask(host, "local.plain", "hi")).content == "Hello from plain."
+        assert (len(first.recorder.chats()), len(second.recorder.chats())) == (1, 1)

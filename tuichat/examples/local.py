@@ -80,6 +80,7 @@ class Pipe:
         self.name = "Local/"
         self._routes: dict[str, tuple[Server, str]] = {}  # sub id -> (server, the server's model id)
         self._probes: list[Probe] = []
+        self._listed_for: tuple[str, str] | None = None  # the valves the routes were found with
 
     # -- the model list -----------------------------------------------------------------
     async def pipes(self) -> list[dict]:
@@ -95,6 +96,7 @@ class Pipe:
                 name = os.path.basename(model.rstrip("/")) or model  # llama.cpp names models by path
                 names[sub_id] = name if len(servers) == 1 else f"{name} ({server.label})"
         self._routes, self._probes = routes, probes
+        self._listed_for = (self.valves.BASE_URL, self.valves.API_KEY)
         if not routes:
             where = "no models at BASE_URL" if self.valves.BASE_URL.strip() else "no local server found"
             return [{"id": SETUP_ID, "name": f"({where}: send a message for help)"}]
@@ -134,8 +136,8 @@ class Pipe:
     async def pipe(self, body: dict, __event_emitter__: Emitter = None) -> AsyncIterator[str] | dict:
         model = body.get("model", "")
         sub_id = model[model.find(".") + 1 :]
-        if sub_id not in self._routes:
-            await self.pipes()  # a server started (or a model was pulled) since the list was made
+        if sub_id not in self._routes or self._listed_for != (self.valves.BASE_URL, self.valves.API_KEY):
+            await self.pipes()  # a server started, a model was pulled or the valves changed since the list was made
         if sub_id not in self._routes:
             raise LocalModelError(self._not_found(sub_id))
         server, server_model = self._routes[sub_id]
