@@ -286,7 +286,22 @@ BEGIN
 END;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+# v5: Open WebUI's model settings row (`model` table): what an admin saves for a model
+# (the pipe's filters in meta.filterIds, tools in meta.toolIds, params), kept as given.
+_V5: Final = """
+CREATE TABLE model (
+    id            TEXT PRIMARY KEY,
+    base_model_id TEXT,
+    name          TEXT NOT NULL DEFAULT '',
+    meta          TEXT NOT NULL DEFAULT '{}',
+    params        TEXT NOT NULL DEFAULT '{}',
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
