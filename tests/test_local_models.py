@@ -45,12 +45,14 @@ def test_tuichat_run_streams_reasoning_and_usage_and_keeps_text_cut_off(tmp_path
         ["run", "local.dropper", "hi", "--jsonl"],
         ["run", "local.broken", "hi"],
     ])
-    assert [r.returncode for r in results] == [0, 0, 0, 1, 1]
+    assert [r.returncode for r in results] == [0, 0, 0, 0, 1]
     plain, reasoner, dropped = (reply_of(r.stdout) for r in results[1:4])
     assert (plain["content"], plain["usage"], plain["status"]) == ("Hello from plain.", USAGE, "done")
     assert (reasoner["reasoning"], reasoner["content"], reasoner["usage"]) == ("The user said hi. Answer briefly.", "Hi!", USAGE)
-    assert (dropped["content"], dropped["status"]) == ("Half a sentence", "error")
-    assert dropped["error"].startswith(f"The connection to {server.url} broke during the reply (")
+    # Cut off mid-reply: the text stays (the chat path drops a raising pipe's text) and says why.
+    assert (dropped["content"], dropped["status"], dropped["error"]) == ("Half a sentence", "done", None)
+    assert dropped["statuses"][-1]["description"].startswith(f"Cut off: The connection to {server.url} broke during the reply (")
+    assert dropped["statuses"][-1]["done"] is True and not dropped["statuses"][-1].get("hidden")
     assert f"error: {server.url} answered 500 for broken: CUDA error: out of memory." in results[4].stderr
     # The server gets its own model id, the messages as sent, and a request for the usage chunk.
     assert server.recorder.chats()[0].body == {
@@ -87,7 +89,8 @@ async def test_server_failures_are_said_and_the_text_so_far_kept(
     assert ghost.error is not None
     assert ghost.error.startswith("No local server serves the model 'ghost' now. Served: broken, dropper,")
     overflow = await ask(host, "local.overflow", "hi")
-    assert (overflow.content, overflow.error) == ("Start", f"{server.url} stopped the reply: the context is full.")
+    assert (overflow.content, overflow.error) == ("Start", None)
+    assert overflow.statuses[-1]["description"] == f"Cut off: {server.url} stopped the reply: the context is full."
     await library.set_valves("local", {"BASE_URL": server.url, "TIMEOUT": 0.2})
     slow = await ask(host, "local.slow", "hi")
     assert slow.error == f"slow at {server.url} sent nothing for 0.2 s. Raise this pipe's TIMEOUT valve for a slow model."

@@ -144,6 +144,8 @@ class Pipe:
         payload = {key: body[key] for key in PASSED_PARAMS if key in body}
         # Messages go as they are: list-shaped content with image_url parts reaches vision models.
         payload.update(model=server_model, messages=body.get("messages", []), stream=bool(body.get("stream")))
+        if not payload.get("tools"):
+            payload.pop("tools", None)  # Open WebUI's chat sends `tools: []`, which some servers refuse
         if not payload["stream"]:
             return await self._complete(server, payload)
         payload["stream_options"] = {"include_usage": True}  # the last chunk carries the usage
@@ -173,10 +175,13 @@ class Pipe:
                 # The chunk goes on as the server sent it: the host app reads its content,
                 # reasoning_content (or reasoning) and usage, as it does for any OpenAI model.
                 yield f"data: {data}"
-        except LocalModelError:
-            if not answering:  # the error says why; the waiting line must not stay
+        except LocalModelError as exc:
+            if not answering or emit is None:  # the error says why; the waiting line must not stay
                 await status(emit, f"{model} did not answer", done=True)
-            raise
+                raise
+            # Open WebUI's chat drops a reply's text when its pipe raises mid-stream: the text
+            # stays, and a status under it says why it ends there.
+            await emit({"type": "status", "data": {"description": f"Cut off: {exc}", "done": True}})
 
     async def _server_chunks(self, server: Server, payload: dict) -> AsyncIterator[str]:
         """The JSON of each chunk the server streams; every failure as a LocalModelError."""
@@ -206,11 +211,11 @@ class Pipe:
             except httpx.HTTPError as exc:
                 raise LocalModelError(
                     f"The connection to {server.base_url} broke during the reply ({describe(exc)}). "
-                    "Is the server still running? What arrived is kept."
+                    "Is the server still running?"
                 ) from None
         if not finished:
             raise LocalModelError(
-                f"{server.base_url} ended the reply without finishing it (no finish_reason, no [DONE]). What arrived is kept."
+                f"{server.base_url} ended the reply without finishing it (no finish_reason, no [DONE])."
             )
 
     # -- helpers ------------------------------------------------------------------------
