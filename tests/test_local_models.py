@@ -106,7 +106,7 @@ def with_ports(ports: list[tuple[str, int]]) -> str:
     """The pipe's source probing these ports instead of the real servers' defaults."""
     source = example_source("local")
     start = source.index("DEFAULT_SERVERS = (")
-    end = source.index(")\n", source.index("(\"vLLM\", 8000)")) + 2
+    end = source.index(")\n", source.index("8000),")) + 2
     return source[:start] + f"DEFAULT_SERVERS = {tuple(ports)!r}\n" + source[end:]
 
 

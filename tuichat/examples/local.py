@@ -22,7 +22,7 @@ DEFAULT_SERVERS = (
     ("Ollama", 11434),
     ("llama.cpp", 8080),
     ("LM Studio", 1234),
-    ("vLLM", 8000),
+    ("vLLM or llama-cpp-python", 8000),
 )
 PROBE_TIMEOUT = httpx.Timeout(1.5, connect=0.3)
 # The model offered when no server answers: picking it and sending a message says why.
