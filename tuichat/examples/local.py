@@ -108,7 +108,7 @@ class Pipe:
             probes = [Probe("BASE_URL", api_base(base))]
         else:
             probes = [Probe(label, f"http://127.0.0.1:{port}/v1") for label, port in DEFAULT_SERVERS]
-        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT, headers=self._headers()) as client:
+        async with self._client(PROBE_TIMEOUT, tls=any(p.base_url.startswith("https:") for p in probes)) as client:
             await asyncio.gather(*(self._probe(client, probe) for probe in probes))
         return probes
 
@@ -152,7 +152,7 @@ class Pipe:
         return self._stream(server, payload, __event_emitter__)
 
     async def _complete(self, server: Server, payload: dict) -> dict:
-        async with httpx.AsyncClient(timeout=self._timeout(), headers=self._headers()) as client:
+        async with self._client(self._timeout(), tls=server.base_url.startswith("https:")) as client:
             try:
                 response = await client.post(f"{server.base_url}/chat/completions", json=payload)
             except httpx.TimeoutException:
@@ -186,7 +186,7 @@ class Pipe:
     async def _server_chunks(self, server: Server, payload: dict) -> AsyncIterator[str]:
         """The JSON of each chunk the server streams; every failure as a LocalModelError."""
         model, finished = payload["model"], False
-        async with httpx.AsyncClient(timeout=self._timeout(), headers=self._headers()) as client:
+        async with self._client(self._timeout(), tls=server.base_url.startswith("https:")) as client:
             try:
                 async with client.stream("POST", f"{server.base_url}/chat/completions", json=payload) as response:
                     if response.status_code != 200:
@@ -222,6 +222,11 @@ class Pipe:
     def _headers(self) -> dict[str, str]:
         key = self.valves.API_KEY.strip()
         return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _client(self, timeout: httpx.Timeout, *, tls: bool) -> httpx.AsyncClient:
+        # Loading the CA certificates costs ~0.1 s (more on a busy machine) on every listing and
+        # message; a plain-HTTP local server needs none of it. An https BASE_URL is verified.
+        return httpx.AsyncClient(timeout=timeout, headers=self._headers(), verify=tls)
 
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.valves.TIMEOUT, connect=5.0)
