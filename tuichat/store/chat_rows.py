@@ -32,6 +32,7 @@ class ChatRow:
     params: dict[str, Any]
     created_at: float  # epoch seconds
     updated_at: float
+    current_id: str | None = None  # the leaf of the branch the chat shows (schema v8)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -44,6 +45,7 @@ class ChatRow:
             params=load_json(row["params"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            current_id=row["current_id"] if "current_id" in row.keys() else None,
         )
 
 
