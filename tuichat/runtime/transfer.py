@@ -21,7 +21,7 @@ from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imp
 from tuichat.store import FunctionRow, Store
 
 EXAMPLES_SEEDED = "examples_seeded"
-EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown")
+EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown", "local")
 # The function fields of Open WebUI's functions export JSON, in its order.
 EXPORT_FIELDS = ("id", "user_id", "name", "type", "content", "meta", "is_active", "is_global", "updated_at", "created_at")
 
