@@ -257,6 +257,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         event_call=handler,
         trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
+        origin="run",  # the app lists these apart, under the chats a user had
     )
     with interrupted_by_signals(turn) as signals:
         try:

@@ -33,6 +33,7 @@ from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, ReplyStatus, Update
 from tuichat.store import ChatRow, MessageRow, StoreError
+from tuichat.store.chat_rows import ChatOrigin
 
 SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and its save
 SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
@@ -92,8 +93,10 @@ class Turn:
         again: MessageRow | None = None,
         trace: Callable[[Step], None] | None = None,
         on_save_problem: Callable[[StoreError | None], None] | None = None,
+        origin: ChatOrigin = "app",
     ) -> None:
-        """`again`: a stored user message to answer anew (regenerate, or edit and resend);
+        """`origin`: where a chat this turn starts is said to come from ("run": `tuichat run`).
+        `again`: a stored user message to answer anew (regenerate, or edit and resend);
         it must be the chat's last message, and no new user message is stored.
         `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`).
         `on_save_problem`: called with the error when saving the reply starts failing (or
@@ -115,6 +118,7 @@ class Turn:
         self.invocation: Invocation | None = None
         self.finished: Finished | None = None  # set when `run` ends, however it ends
         self.on_save_problem = on_save_problem
+        self.origin: ChatOrigin = origin
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
         self._version = 0  # counts changes to the reply
@@ -187,7 +191,10 @@ class Turn:
         async with self.host.store.transaction():
             chat = self.context.chat
             if chat is None:
-                chat = await chats.create(default_title(self.text), model_id=self.model_id, system_prompt=self.system, stream=self.stream)
+                chat = await chats.create(
+                    default_title(self.text), model_id=self.model_id, system_prompt=self.system,
+                    stream=self.stream, origin=self.origin,
+                )
             if self.again is not None:
                 user_message = self.again
             else:

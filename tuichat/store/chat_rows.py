@@ -9,6 +9,8 @@ from typing import Any, Final, Literal
 from tuichat.store.columns import load_json
 
 Role = Literal["user", "assistant", "system"]
+# Where a chat was started: the chat app, or `tuichat run` (listed apart in the app).
+ChatOrigin = Literal["app", "run"]
 # "interrupted": the process writing the reply ended before the reply did (see writers.py).
 MessageStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
 # (seconds since the request started, one trace step such as {"event": {...}})
@@ -32,6 +34,7 @@ class ChatRow:
     params: dict[str, Any]
     created_at: float  # epoch seconds
     updated_at: float
+    origin: ChatOrigin = "app"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -44,6 +47,7 @@ class ChatRow:
             params=load_json(row["params"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            origin=row["origin"],
         )
 
 

@@ -286,7 +286,14 @@ BEGIN
 END;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+# Where a chat was started: 'app' (the chat app) or 'run' (`tuichat run`), so that scripted
+# runs can be listed apart and never bury the chats a user had. Chats stored before this
+# version cannot be told apart and count as the app's.
+_V5: Final = """
+ALTER TABLE chat ADD COLUMN origin TEXT NOT NULL DEFAULT 'app' CHECK (origin IN ('app', 'run'));
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

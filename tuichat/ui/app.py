@@ -52,9 +52,11 @@ class TuichatApp(App[int]):
         Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
     ]
 
-    def __init__(self, db_path: Path, watch: list[Path] | None = None) -> None:
+    def __init__(self, db_path: Path, watch: list[Path] | None = None, *, fresh: bool = False) -> None:
+        """`fresh`: start on a new chat rather than the one open when the app last ran."""
         super().__init__()
         self.db_path = db_path
+        self.fresh = fresh
         self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
         self._store: Store | None = None
         self.services: Services | None = None  # set once the runtime has started
@@ -280,10 +282,10 @@ def _write_unsaved_replies() -> int:
     return len(unsaved)
 
 
-def run_app(db_path: Path, watch: list[Path] | None = None) -> int:
+def run_app(db_path: Path, watch: list[Path] | None = None, *, fresh: bool = False) -> int:
     """The app until it ends; its exit status: 1 when it crashed, 128 + N for signal N, 2 when
     a reply could not be saved (it went to a recovery file), else 0."""
-    app = TuichatApp(db_path, watch=watch)
+    app = TuichatApp(db_path, watch=watch, fresh=fresh)
     code = app.run()
     code = code if isinstance(code, int) else (app.return_code or 0)
     if _write_unsaved_replies() and code == 0:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LAST_MODEL = "last_model"
+LAST_CHAT = "last_chat"  # the chat open when the app last ran: opened again on start
 WARM_LANGUAGES = ("python", "bash", "json", "javascript")  # the fences replies use most
 # After the first frame is painted: importing and starting the runtime (pydantic, the loader,
 # the examples) takes ~0.2 s of the interpreter, which would otherwise hold up the frame.
@@ -121,19 +122,26 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self._layout_panes()
         self.model_id = await self.store.settings.get(LAST_MODEL)
         self.query_one(Conversation).model_names = self.model_name
+        self.query_one(ChatList).model_names = self.model_name
         await self.refresh_chats()
         self._show_title()
         prompt = self.query_one(Prompt)
         self.drafts = PromptDrafts(prompt, self.store.drafts)
-        await self.drafts.show(None)
+        last = None if self.app.fresh else await self.store.settings.get(LAST_CHAT)
+        if isinstance(last, str) and await self.store.chats.get(last) is not None:
+            await self.open_chat(last)
+        else:
+            await self.drafts.show(None)
         prompt.focus()
         self.call_after_refresh(self.set_timer, RUNTIME_DELAY, self._start_runtime)
 
     # -- state shown in the header and footer ----------------------------------------------
-    def watch_chat(self) -> None:
+    def watch_chat(self, old: ChatRow | None, new: ChatRow | None) -> None:
         self._show_title()
         if self.chat is not None and self.drafts is not None:  # a first message may have created it
             self.run_worker(self.drafts.created(self.chat.id), group="drafts", exit_on_error=False)
+        if (old.id if old else None) != (new.id if new else None):  # reopened on the next start
+            self.run_worker(self.store.settings.set(LAST_CHAT, new.id if new else None), group="last-chat", exit_on_error=False)
 
     def watch_model_id(self) -> None:
         self._show_title()
@@ -190,6 +198,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             picker.set_listing(listing)
         if self.model_id is None and listing.models:
             self.model_id = listing.models[0]["id"]
+        await self.refresh_chats()  # the list names each chat's model
 
     def _open_picker(self) -> Any:
         from tuichat.ui.screens.model_picker import ModelPicker
@@ -245,6 +254,15 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
     async def _open_chat(self, event: ChatList.Opened) -> None:
         await self.open_chat(event.chat_id)
 
+    def action_read(self) -> None:
+        """Tab in the prompt: to the conversation, where t and s fold the selected reply."""
+        self.query_one(Conversation).focus()
+
+    @on(ChatList.Left)
+    @on(Conversation.Left)
+    def _back_to_prompt(self) -> None:
+        self.query_one(Prompt).focus()
+
     async def open_chat(self, chat_id: str | None) -> None:
         if self.streaming:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
@@ -260,10 +278,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         conversation = self.query_one(Conversation)
         await conversation.show(messages)
         chats = self.query_one(ChatList)
-        if chat is not None:  # also when opened from search or after a delete
-            chats.select(chat.id)
-        else:
-            chats.highlighted = None
+        chats.select(chat.id if chat is not None else None)  # also when opened from search or after a delete
         replies = conversation.replies()
         if replies:
             await self.select_reply(replies[-1])
@@ -302,8 +317,18 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self.set_class(Panes.compact("activity", width, height), "-short")
 
     async def action_toggle_sidebar(self) -> None:
-        await self.panes.toggle("sidebar", not self.has_class("-no-sidebar"), *self.app.size, self.store)
+        """F2: show the chat list and focus it; on the focused list, hide it (back to the prompt)."""
+        chats = self.query_one(ChatList)
+        shown = not self.has_class("-no-sidebar")
+        if shown and not chats.has_focus:
+            chats.focus()
+            return
+        await self.panes.toggle("sidebar", shown, *self.app.size, self.store)
         self._layout_panes()
+        if shown:
+            self.query_one(Prompt).focus()
+        else:
+            chats.focus()
 
     async def action_toggle_activity(self) -> None:
         await self.panes.toggle("activity", not self.has_class("-no-activity"), *self.app.size, self.store)
