@@ -13,7 +13,7 @@ from tuichat.store import Store
 async def chats_list(args: argparse.Namespace, store: Store) -> int:
     chats = await store.chats.list()
     if args.json:
-        print(dump_json([{"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at} for c in chats], indent=2))
+        print(dump_json([{"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at, "origin": c.origin} for c in chats], indent=2))
     else:
         table(("ID", "UPDATED", "MODEL", "TITLE"), [(c.id, when(c.updated_at), c.model_id or "", c.title) for c in chats])
     return 0
