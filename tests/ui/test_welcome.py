@@ -128,17 +128,6 @@ async def test_the_chat_list_groups_by_day_and_lists_run_chats_apart(
         ]
 
 
-async def test_tuichat_run_marks_its_chats(db_path: Path) -> None:
-    """`tuichat run` stores its chat as the app's list needs to set it apart."""
-    from tests.cli_helpers import tuichat
-
-    result = await asyncio.to_thread(tuichat, db_path, "run", "echo", "from a script")
-    assert result.returncode == 0, result.stderr
-    async with await stored(db_path) as store:
-        [chat] = await store.chats.list()
-        assert chat.origin == "run"
-
-
 # -- reopening the last chat -----------------------------------------------------------------
 async def test_the_last_chat_opens_again_and_fresh_starts_anew(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = await _seed_days(db_path, monkeypatch)
