@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Collapsible, Static
 
 from tests.ui.conftest import FIXED_NOW
-from tests.ui.helpers import chat_app, chat_screen, pick, ready, screen_lines, send, stored, until
+from tests.ui.helpers import chat_app, chat_screen, pick, ready, screen_lines, send, until
 from tuichat import examples
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
