@@ -6,6 +6,7 @@ and of the chat list's day groups."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from tuichat.ui.widgets.chat_list import RUN_GROUP, ChatList
 from tuichat.ui.widgets.conversation import Conversation, UserMessage
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
-from tuichat.ui.widgets.welcome import EXAMPLES, Welcome
+from tuichat.ui.widgets.welcome import EXAMPLES, Welcome, welcome_text
 
 DAY = 24 * 3600
 WIDE = (120, 40)
@@ -60,12 +61,29 @@ def test_every_bundled_example_is_in_the_welcome() -> None:
     assert set(EXAMPLES) == bundled
 
 
+def _welcome_words() -> list[str]:
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(welcome_text())
+    return console.export_text().split()
+
+
+@pytest.mark.parametrize("size", [(80, 24), WIDE])
+async def test_the_welcome_fits_whole(db_path: Path, size: tuple[int, int]) -> None:
+    """Every word of it on screen (wrapped as the width needs), at 80x24 and beside the panes."""
+    async with chat_app(db_path, size) as (_app, pilot, screen):
+        await pilot.pause()
+        shown = " ".join(screen_lines(pilot.app)).split()
+        assert [word for word in _welcome_words() if word not in shown] == []
+
+
 async def test_an_empty_chat_welcomes_until_its_first_message(db_path: Path) -> None:
     async with chat_app(db_path, (80, 24)) as (_app, pilot, screen):
         text = "\n".join(screen_lines(pilot.app))
         for name, _ in EXAMPLES.values():
             assert name in text
-        for words in ("runs Open WebUI pipes", "ctrl+o model", "F7 pipes", "ctrl+p every command", "Local models"):
+        for words in ("runs Open WebUI pipes", "ctrl+o model", "F7 pipes", "ctrl+p every command", "Tab reads", "Local models"):
             assert words in text
         await pick(pilot, "echo")
         await send(pilot, screen, "hi")

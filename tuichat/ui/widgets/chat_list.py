@@ -136,6 +136,11 @@ class ChatList(OptionList):
         except OptionDoesNotExist:  # an unsaved chat is not listed yet
             self.highlighted = None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave":
+            return not getattr(self.screen, "streaming", False)  # then Esc stops the reply
+        return True
+
     def action_leave(self) -> None:
         self.post_message(self.Left())
 

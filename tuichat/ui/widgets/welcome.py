@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 # The bundled examples (`tuichat/examples`, by id): their names and what trying each shows.
 EXAMPLES: dict[str, tuple[str, str]] = {
-    "echo": ("Echo", "says back what you type; valves to try (F7, v)"),
+    "echo": ("Echo", "says back what you type (valves: F7, v)"),
     "events": ("Event Tour", "every event: status, sources, toasts, files…"),
     "ask": ("Ask Me", "asks you things in dialogs (__event_call__)"),
     "markdown": ("Markdown Showcase", "a streamed answer, its thinking folded"),
@@ -36,16 +36,13 @@ def welcome_text() -> RenderableType:
         examples.add_row(f"  {name}", what)
     return Group(
         _keys("", "tuichat", " runs Open WebUI pipes in your terminal, offline."),
-        Text(),
-        _keys("The example pipes (pick one with ", "ctrl+o", "):"),
+        _keys("Example pipes to try (", "ctrl+o", " picks one):"),
         examples,
         Text(),
-        _keys("", "ctrl+o", " model · ", "F7", " pipes, yours too · ", "ctrl+p", " every command · ", "Enter", " sends"),
-        _keys("Your own pipe: ", "F7", " then ", "n", " (from a template) or ", "i", " (a .py file)."),
-        _keys("A local model: start Ollama or llama.cpp's server, then pick ", "Local models",
-              " with ", "ctrl+o", "."),
-        _keys("Reading: ", "Tab", " to the conversation, then ", "t", " / ", "s",
-              " open a reply's thought / sources."),
+        _keys("", "ctrl+o", " model · ", "F7", " pipes, yours too · ", "ctrl+p", " every command"),
+        _keys("", "Tab", " reads the chat: ", "t", " / ", "s", " fold a reply's thought / sources"),
+        _keys("Your own pipe: ", "F7", ", then ", "n", " (a template) or ", "i", " (a .py file)."),
+        _keys("Local model: run Ollama or llama.cpp's server, then pick ", "Local models", " (", "ctrl+o", ")."),
     )
 
 
