@@ -156,6 +156,8 @@ async def test_the_last_chat_opens_again_and_fresh_starts_anew(db_path: Path, mo
     async with chat_app(db_path, WIDE) as (_app, pilot, screen):
         assert screen.chat is not None and screen.chat.id == ids["Yesterday's chat"]
         assert screen.query_one(UserMessage).text == "about Yesterday's chat"
+        # Opened before the models were listed, its reply names the model once they are.
+        await until(pilot, lambda: str(screen.query_one(ReplyView).query_one(".model", Static).render()).startswith("Echo · "))
         assert screen.query_one(Prompt).has_focus
     app = TuichatApp(db_path, fresh=True)  # `tuichat --new`
     async with app.run_test(size=WIDE) as pilot:

@@ -198,7 +198,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             picker.set_listing(listing)
         if self.model_id is None and listing.models:
             self.model_id = listing.models[0]["id"]
-        await self.refresh_chats()  # the list names each chat's model
+        await self.refresh_chats()  # the list names each chat's model, and so do the replies shown
+        self.query_one(Conversation).name_models()
 
     def _open_picker(self) -> Any:
         from tuichat.ui.screens.model_picker import ModelPicker

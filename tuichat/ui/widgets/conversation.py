@@ -144,7 +144,8 @@ class Conversation(VerticalScroll):
             view = ReplyView(
                 Reply.from_row(message), model_name=self.model_names(message.model_id), created_at=message.created_at
             )
-            view.message_id = message.id  # type: ignore[attr-defined]
+            view.message_id = message.id
+            view.model_id = message.model_id
             return view
         return UserMessage(message.content, message.id, message.created_at)
 
@@ -158,6 +159,13 @@ class Conversation(VerticalScroll):
 
     def replies(self) -> list[ReplyView]:
         return list(self.query(ReplyView))
+
+    def name_models(self) -> None:
+        """Name each reply's model as `model_names` does now: a chat opened at start is shown
+        before the models are listed, with their ids."""
+        for view in self.query_children(ReplyView):
+            if view.model_id is not None:
+                view.set_model_name(self.model_names(view.model_id))
 
     # -- keys while focused ----------------------------------------------------------------
     def _selected(self) -> ReplyView | None:

@@ -125,6 +125,7 @@ class ReplyView(Settled, Widget):
         self.created_at = created_at  # when the reply was started (shown beside the model)
         self.streaming = streaming
         self.message_id: str | None = None  # the stored message this view shows, once known
+        self.model_id: str | None = None  # the stored reply's model (named by `model_name`)
         self._parts = self.reply.parts
         self._pending: list[str] = []  # text to add at the next write
         self._replacement: str | None = None  # text to show instead of everything, at the next write
@@ -156,6 +157,13 @@ class ReplyView(Settled, Widget):
         for part, text in parts_text(self._parts).items():
             if live or text:
                 yield Static(id=part, markup=False)
+
+    def set_model_name(self, name: str) -> None:
+        """Name the model anew (the models were listed after this reply was shown)."""
+        if name != self.model_name:
+            self.model_name = name
+            for label in self.query_children(".model").results(Label):
+                label.update(self._heading())
 
     def _heading(self) -> Content:
         """`Echo · 14:05`: the model (a pipe named it: shown, not obeyed) and the time."""
