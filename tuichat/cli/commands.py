@@ -51,6 +51,10 @@ async def dispatch(args: argparse.Namespace) -> int:
             from tuichat.cli.run import run_command
 
             return await run_command(args, services.host)
+        if args.command == "models" and getattr(args, "action", None):
+            from tuichat.cli.model_settings import MODEL_ACTIONS
+
+            return await MODEL_ACTIONS[args.action](args, store)
         if args.command == "models":
             from tuichat.cli.models import models_command
 

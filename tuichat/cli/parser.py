@@ -57,8 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_models(commands: Commands) -> None:
-    models = command(commands, "models", "list every model the stored pipes offer")
+    models = command(commands, "models", "list every model the stored pipes offer; set, show or reset a model's settings row")
     models.add_argument("--json", action="store_true", help="print the exact model dicts Open WebUI would build")
+    settings = models.add_subparsers(dest="action", metavar="ACTION")
+    put = command(settings, "set", "save a model's settings row (Open WebUI's model table): filters, tools, params")
+    put.add_argument("model_id")
+    put.add_argument("--filters", metavar="ID,ID", help="filters attached to the model (meta.filterIds)")
+    put.add_argument("--tools", metavar="ID,ID", help="tools attached to the model (meta.toolIds)")
+    put.add_argument("--json", dest="row", metavar="ROW", help='the row as Open WebUI stores it: {"name", "base_model_id", "meta", "params"}')
+    command(settings, "show", "print a model's settings row as JSON").add_argument("model_id")
+    command(settings, "reset", "delete a model's settings row (back to none)").add_argument("model_id")
 
 
 def _add_run(commands: Commands) -> None:
@@ -79,6 +87,9 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--jsonl", action="store_true", help="print the trace, one step a line, then the reply")
     run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one (a unique start of its id will do)")
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
+    run.add_argument("--filter", metavar="ID", action="append", default=[], help="switch a toggle filter on for this message (filter_ids; repeatable)")
+    run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable)")
+    run.add_argument("--bare", action="store_true", help="call the pipe function alone (no filters, Open WebUI's function-level call)")
 
 
 def _add_chats(commands: Commands) -> None:
@@ -119,6 +130,9 @@ def _add_pipes(commands: Commands) -> None:
     enable.add_argument("--install-missing", action="store_true", help="also pip-install modules the code lacks")
     enable.add_argument("--yes", "-y", action="store_true", help="let an install change packages already installed (shown first; without it, such an install is refused)")
     command(pipes, "disable", "deactivate a function").add_argument("id")
+    make_global = command(pipes, "global", "make a filter run for every model (on) or only where attached (off)")
+    make_global.add_argument("id")
+    make_global.add_argument("state", choices=("on", "off"))
     new = command(pipes, "new", "create a function from a template that works as it is")
     new.add_argument("id")
     new.add_argument("--template", choices=("pipe", "manifold"), default="pipe", help="what to start from (default: pipe)")

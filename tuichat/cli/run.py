@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from tuichat.cli.commands import UsageError, parse_json, resolve_chat
 from tuichat.cli.output import dump_json
+from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
@@ -212,10 +213,22 @@ class LiveOutput:
         if reply.status == "stopped":
             self._line("[stopped] the reply was stopped; what arrived is kept")
 
+        for entry in filter_failures(reply.activity):
+            self._line(f"[{entry.tag}] {entry.text}")
         if reply.error is not None:
             self._line(f"error: {reply.error}")
             if reply.traceback:
                 self.err.write(reply.traceback.rstrip() + "\n")
+
+
+def filter_failures(activity: list[Any]) -> list[Any]:
+    """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
+    return [
+        describe_entry(entry)
+        for entry in activity
+        if entry.kind == "log" and isinstance(entry.data, dict) and "filter" in entry.data
+        and (entry.data.get("error") or entry.data.get("outcome"))
+    ]  # fmt: skip
 
 
 async def read_message(args: argparse.Namespace) -> str:
@@ -233,6 +246,18 @@ def event_call_handler(args: argparse.Namespace, message_from_stdin: bool, live:
     if not message_from_stdin and sys.stdin.isatty() and sys.stderr.isatty():
         return TerminalPrompts(live)
     return None  # the pipe gets an error dict at once and never hangs
+
+
+def chat_params(given: list[str]) -> dict[str, Any]:
+    """`--param KEY=VALUE`s as a dict (VALUE is JSON when it parses)."""
+    params: dict[str, Any] = {}
+    for text in given:
+        try:
+            key, value = parse_param(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        params[key] = value
+    return params
 
 
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
@@ -257,6 +282,9 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         event_call=handler,
         trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
+        bare=args.bare,
+        filter_ids=args.filter,
+        params=chat_params(args.param),
         origin="run",  # the app lists these apart, under the chats a user had
     )
     with interrupted_by_signals(turn) as signals:

@@ -22,6 +22,7 @@ from tuichat.store.ids import (
     function_id_from_filename,
     validate_function_id,
 )
+from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.paths import default_db_path
 from tuichat.store.settings import SettingsRepo
 from tuichat.store.users import UserRepo
@@ -32,6 +33,7 @@ __all__ = [
     "FunctionVersion",
     "InvalidFunctionId",
     "MessageRow",
+    "ModelSettings",
     "Store",
     "StoreError",
     "default_db_path",
@@ -52,6 +54,7 @@ class Store(Database):
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
         self.drafts = DraftRepo(self)
+        self.model_settings = ModelSettingsRepo(self)
 
     async def _after_open(self) -> None:
         if not self.readonly:

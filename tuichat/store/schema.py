@@ -286,14 +286,29 @@ BEGIN
 END;
 """
 
+# v5: Open WebUI's model settings row (`model` table): what an admin saves for a model
+# (the pipe's filters in meta.filterIds, tools in meta.toolIds, params), kept as given.
+_V5: Final = """
+CREATE TABLE model (
+    id            TEXT PRIMARY KEY,
+    base_model_id TEXT,
+    name          TEXT NOT NULL DEFAULT '',
+    meta          TEXT NOT NULL DEFAULT '{}',
+    params        TEXT NOT NULL DEFAULT '{}',
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+"""
+
 # Where a chat was started: 'app' (the chat app) or 'run' (`tuichat run`), so that scripted
 # runs can be listed apart and never bury the chats a user had. Chats stored before this
 # version cannot be told apart and count as the app's.
-_V5: Final = """
+_V6: Final = """
 ALTER TABLE chat ADD COLUMN origin TEXT NOT NULL DEFAULT 'app' CHECK (origin IN ('app', 'run'));
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

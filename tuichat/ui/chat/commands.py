@@ -150,9 +150,7 @@ class ChatCommands:
 
     def action_activity_filter(self: ChatScreen) -> None:
         """Step the activity pane's filter: all, events, output, logs (its title says which)."""
-        name = self.query_one(ActivityPane).next_filter()
-        if self.has_class("-no-activity"):
-            self.notify(f"Activity filter: {name} (the pane is hidden: f3 shows it)")
+        self.query_one(ActivityPane).next_filter()
 
     async def action_select_reply(self: ChatScreen, step: int) -> None:
         replies = self.query_one(Conversation).replies()

@@ -157,6 +157,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         """The footer and the command palette offer only what applies now."""
         if action == "stop":
             return self.streaming
+        if action == "activity_filter":  # the footer's room goes to what is on screen
+            return not self.has_class("-no-activity")
         if action in NOT_WHILE_STREAMING and self.streaming:
             return False
         if action in NEEDS_CHAT:
@@ -316,6 +318,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self.set_class(not shown["sidebar"], "-no-sidebar")
         self.set_class(not shown["activity"], "-no-activity")
         self.set_class(Panes.compact("activity", width, height), "-short")
+        self.refresh_bindings()
 
     async def action_toggle_sidebar(self) -> None:
         """F2: show the chat list and focus it; on the focused list, hide it (back to the prompt)."""
