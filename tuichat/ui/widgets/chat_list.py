@@ -107,7 +107,7 @@ class ChatList(OptionList):
         shown = _cut(neutralise(title or chat.title or "New chat"))
         used = when.stamp(chat.updated_at) if apart else when.clock(chat.updated_at)
         model = neutralise(self.model_names(chat.model_id))
-        detail = _cut(f"  {used} · {model}" if model else f"  {used}")
+        detail = _cut(f"{used} · {model}" if model else used)
         style = "bold" if chat.id == self._current else ""
         return Content.assemble((shown, style), "\n", (detail, "dim"))
 
