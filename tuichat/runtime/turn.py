@@ -97,6 +97,7 @@ class Turn:
         bare: bool = False,
         filter_ids: list[str] | None = None,
         params: dict[str, Any] | None = None,
+        tool_ids: list[str] | None = None,
         origin: ChatOrigin = "app",
     ) -> None:
         """`origin`: where a chat this turn starts is said to come from ("run": `tuichat run`).
@@ -126,6 +127,7 @@ class Turn:
         self.on_save_problem = on_save_problem
         self.bare = bare
         self.filter_ids = list(filter_ids or [])
+        self.tool_ids = list(tool_ids or [])
         self.params = dict(params or {})
         self.origin: ChatOrigin = origin
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
@@ -188,6 +190,7 @@ class Turn:
             chat_id=ids["chat_id"], message_id=ids["message_id"],
             user_message_id=user_message.id if user_message is not None else None,
             session_id=ids["session_id"], user=user, filter_ids=self.filter_ids, params=self.params,
+            tool_ids=self.tool_ids,
             extra_metadata=self.extra_metadata,
         )  # fmt: skip
 
