@@ -815,15 +815,15 @@ def test_function_id_from_filename(stem: str, expected: str) -> None:
 
 
 # -- where a chat was started ----------------------------------------------------------
-async def test_chats_from_before_v8_count_as_the_apps_and_run_chats_are_kept_apart(db_path: Path) -> None:
+async def test_chats_from_before_v9_count_as_the_apps_and_run_chats_are_kept_apart(db_path: Path) -> None:
     from tuichat.store.schema import statements
 
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:7]:
+        for script in MIGRATIONS[:8]:
             for statement in statements(script):
                 conn.execute(statement)
-        conn.execute("PRAGMA user_version = 7")
+        conn.execute("PRAGMA user_version = 8")
         conn.execute("INSERT INTO chat (id, title, created_at, updated_at) VALUES ('old', 'Old chat', 1, 1)")
     async with await Store.open(db_path) as store:
         assert (await store.chats.get("old")).origin == "app"  # type: ignore[union-attr]

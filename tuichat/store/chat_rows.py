@@ -34,6 +34,7 @@ class ChatRow:
     params: dict[str, Any]
     created_at: float  # epoch seconds
     updated_at: float
+    current_id: str | None = None  # the leaf of the branch the chat shows (schema v8)
     origin: ChatOrigin = "app"
 
     @classmethod
@@ -47,7 +48,8 @@ class ChatRow:
             params=load_json(row["params"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
-            origin=row["origin"],
+            current_id=row["current_id"] if "current_id" in row.keys() else None,
+            origin=row["origin"] if "origin" in row.keys() else "app",
         )
 
 

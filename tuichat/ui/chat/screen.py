@@ -85,6 +85,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         Binding("f9", "export", "Export", id="chat.export", show=False),
         Binding("ctrl+up", "select_reply(-1)", "Older reply", id="reply.previous", show=False),
         Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
+        Binding("alt+left", "version(-1)", "Earlier version", id="reply.version_previous", show=False),
+        Binding("alt+right", "version(1)", "Later version", id="reply.version_next", show=False),
     ]
 
     chat: reactive[ChatRow | None] = reactive(None, bindings=True, init=False)
@@ -161,6 +163,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             return self.streaming
         if action == "activity_filter":  # the footer's room goes to what is on screen
             return not self.has_class("-no-activity")
+        if action == "version":
+            return self.version_target() is not None and not self.streaming
         if action == "follow_ups":
             return self.follow_up_reply() is not None and not self.streaming
         if action in NOT_WHILE_STREAMING and self.streaming:
@@ -278,12 +282,12 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         if self.drafts is not None:
             await self.drafts.show(chat.id if chat else None)
         self.new_chat_settings = NewChatSettings()
-        messages = await self.store.chats.messages(chat_id) if chat_id else []
+        messages, versions = await self.store.chats.branch_with_versions(chat_id) if chat_id else ([], {})
         if chat is not None and chat.model_id:
             self.model_id = chat.model_id
         self.chat = chat
         conversation = self.query_one(Conversation)
-        await conversation.show(messages)
+        await conversation.show(messages, versions)
         chats = self.query_one(ChatList)
         chats.select(chat.id if chat is not None else None)  # also when opened from search or after a delete
         replies = conversation.replies()

@@ -76,6 +76,9 @@ class ChatList(OptionList):
         """List `chats` (newest first) by day, `tuichat run`'s apart at the end; `titles` are
         shown instead of the stored ones (a pipe's `chat:title`). A pipe may have written any
         title or model name: their control characters are shown (`untrusted`)."""
+        # A list the person is moving through keeps their place (a reply's title or tags may
+        # refresh it meanwhile); otherwise it shows the current chat.
+        browsing = self.highlighted_option.id if self.has_focus and self.highlighted_option is not None else None
         self._titles = titles = dict(titles or {})
         self._current = current
         options: list[Option] = []
@@ -94,7 +97,9 @@ class ChatList(OptionList):
             options.extend(self._option(chat, titles.get(chat.id), apart=True) for chat in runs)
         self.clear_options()
         self.add_options(options)
-        if current is not None:
+        if browsing is not None and browsing in self._rows:
+            self.highlighted = self.get_option_index(browsing)
+        elif current is not None:
             self.select(current)
 
     def _option(self, chat: ChatRow, title: str | None, *, apart: bool) -> Option:

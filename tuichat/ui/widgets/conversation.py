@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -27,9 +27,10 @@ from textual.widgets import Static
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
+from tuichat.store.branches import Version
 from tuichat.ui.widgets.fold import FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
-from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.reply import ReplyView, version_label
 from tuichat.ui.widgets.welcome import Welcome
 from tuichat.ui.widgets.when import stamp
 
@@ -49,19 +50,27 @@ class UserMessage(Static):
     }
     """
 
-    def __init__(self, text: str, message_id: str | None = None, created_at: float | None = None) -> None:
+    def __init__(
+        self, text: str, message_id: str | None = None, version: Version | None = None, created_at: float | None = None
+    ) -> None:
         self.text = neutralise(text)  # a stored chat's text: shown, not obeyed
-        super().__init__(self.text, markup=False)
+        shown = Text(self.text)
+        if version is not None:
+            shown.append(f"\n{version_label('', version)}", style="dim")
+        self.shown = shown  # the text and, for one of several versions, `‹ 2/3 ›` under it
+        super().__init__(shown)
         self.message_id = message_id
+        self.version = version
         self.created_at = created_at
 
     def render(self) -> RenderableType:
+        """The message, its time at the right of its first line."""
         if self.created_at is None:
-            return super().render()
+            return self.shown
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1)
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(Text(self.text), Text(" " + stamp(self.created_at), style="dim"))
+        grid.add_row(self.shown, Text(" " + stamp(self.created_at), style="dim"))
         return grid
 
 
@@ -96,6 +105,7 @@ class Conversation(VerticalScroll):
         self._mounting = False
         self._below = FoldBelow(self)
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
+        self.versions: dict[str, Version] = {}
 
     def compose(self) -> ComposeResult:
         yield Welcome()
@@ -119,10 +129,12 @@ class Conversation(VerticalScroll):
         """Show every message folded below the viewport."""
         self._below.unfold()
 
-    async def show(self, messages: list[MessageRow]) -> None:
-        """Replace what is shown with a stored chat's messages (only the last window is mounted)."""
+    async def show(self, messages: list[MessageRow], versions: Mapping[str, Version] | None = None) -> None:
+        """Replace what is shown with a stored chat's messages (only the last window is mounted);
+        `versions`: which version each message with siblings is."""
         self.workers.cancel_group(self, "history")  # earlier windows of the chat shown so far
         self._messages = messages
+        self.versions = dict(versions or {})
         self._first_mounted = max(0, len(messages) - WINDOW)
         # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
         # removed, are garbage the collector can free; collect them now, while the new chat
@@ -140,14 +152,27 @@ class Conversation(VerticalScroll):
         gc.freeze()
 
     def _widget_for(self, message: MessageRow) -> Widget:
+        version = self.versions.get(message.id)
         if message.role == "assistant":
             view = ReplyView(
                 Reply.from_row(message), model_name=self.model_names(message.model_id), created_at=message.created_at
             )
             view.message_id = message.id
             view.model_id = message.model_id
+            view.version = version
             return view
-        return UserMessage(message.content, message.id, message.created_at)
+        return UserMessage(message.content, message.id, version, message.created_at)
+
+    async def drop_from(self, message_id: str, *, keep: bool) -> None:
+        """Remove the message `message_id` (or, with `keep`, only what follows it) and all after:
+        a regenerated reply or a resent edit replaces them on screen (the store keeps them)."""
+        ids = [m.id for m in self._messages]
+        if message_id in ids:
+            self._messages = self._messages[: ids.index(message_id) + (1 if keep else 0)]
+        widgets = list(self.children)
+        at = next((i for i, w in enumerate(widgets) if getattr(w, "message_id", None) == message_id), None)
+        if at is not None:
+            await self.remove_children(widgets[at + (1 if keep else 0) :])
 
     async def add(self, widget: Widget) -> None:
         """Add a message at the end (the welcome goes with the first)."""

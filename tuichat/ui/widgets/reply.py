@@ -30,6 +30,7 @@ from textual.widgets.markdown import MarkdownStream
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.runtime.untrusted import neutralise
+from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
@@ -40,6 +41,11 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PARTS = ("error", "status", "sources", "usage", "follow_ups")  # the widgets under the text, in order
 # Under a reply whose process ended before it did: a signal, a hang-up, kill -9, a crash.
 INTERRUPTED = "Interrupted: tuichat ended before the reply did; what arrived is kept"
+
+
+def version_label(text: str, version: Version | None) -> str:
+    """`text`, and `‹ 2/3 ›` when the message is one of several versions."""
+    return f"{text}  ‹ {version.index}/{version.count} ›".strip() if version is not None else text
 
 
 def parts_text(parts: ReplyParts, spin: int | None = None) -> dict[str, str]:
@@ -123,6 +129,7 @@ class ReplyView(Settled, Widget):
         self.reply = reply if reply is not None else Reply()
         self.model_name = model_name
         self.created_at = created_at  # when the reply was started (shown beside the model)
+        self.version: Version | None = None  # which of its siblings it is, when it has any
         self.streaming = streaming
         self.message_id: str | None = None  # the stored message this view shows, once known
         self.model_id: str | None = None  # the stored reply's model (named by `model_name`)
@@ -145,7 +152,7 @@ class ReplyView(Settled, Widget):
         # A streaming reply composes every part, hidden until it has something to show;
         # a stored one only the parts it has (widget count is what slows long chats).
         reply, live = self.reply, self.streaming
-        if self.model_name or self.created_at is not None:
+        if self.model_name or self.version is not None or self.created_at is not None:
             yield Label(self._heading(), classes="model", markup=False)
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
@@ -166,8 +173,9 @@ class ReplyView(Settled, Widget):
                 label.update(self._heading())
 
     def _heading(self) -> Content:
-        """`Echo · 14:05`: the model (a pipe named it: shown, not obeyed) and the time."""
-        name = neutralise(self.model_name)
+        """`Echo · 14:05`: the model (a pipe named it: shown, not obeyed), which version the
+        reply is when it has siblings, and the time."""
+        name = version_label(neutralise(self.model_name), self.version)  # `Echo  ‹ 2/3 ›`
         if self.created_at is None:
             return Content(name)
         time = stamp(self.created_at)
