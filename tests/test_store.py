@@ -460,7 +460,7 @@ async def test_function_insert_refuses_duplicates_and_bad_input(store: Store) ->
     with pytest.raises(InvalidFunctionId):
         await store.functions.insert("my.pipe", name="X", type="pipe", content="")
     with pytest.raises(ValueError, match="Function type"):
-        await store.functions.insert("t", name="X", type="tool", content="")  # type: ignore[arg-type]
+        await store.functions.insert("t", name="X", type="model", content="")  # type: ignore[arg-type]
     assert [f.content for f in await store.functions.list()] == ["first"]
 
 
@@ -815,15 +815,15 @@ def test_function_id_from_filename(stem: str, expected: str) -> None:
 
 
 # -- where a chat was started ----------------------------------------------------------
-async def test_chats_from_before_v9_count_as_the_apps_and_run_chats_are_kept_apart(db_path: Path) -> None:
+async def test_chats_from_before_v10_count_as_the_apps_and_run_chats_are_kept_apart(db_path: Path) -> None:
     from tuichat.store.schema import statements
 
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:8]:
+        for script in MIGRATIONS[:9]:
             for statement in statements(script):
                 conn.execute(statement)
-        conn.execute("PRAGMA user_version = 8")
+        conn.execute("PRAGMA user_version = 9")
         conn.execute("INSERT INTO chat (id, title, created_at, updated_at) VALUES ('old', 'Old chat', 1, 1)")
     async with await Store.open(db_path) as store:
         assert (await store.chats.get("old")).origin == "app"  # type: ignore[union-attr]

@@ -32,6 +32,7 @@ from tuichat.store.columns import (
     require_bool,
     require_choice,
     require_str,
+    string_list_json,
 )
 from tuichat.store.database import Database
 from tuichat.store.drafts import draft_setting
@@ -54,6 +55,7 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "system_prompt": optional_str,
     "stream": require_bool,
     "params": object_json,
+    "filter_ids": string_list_json,
 }
 
 # Seconds after which a streaming row that names no writer (stored before v4) counts as left
@@ -136,7 +138,7 @@ class ChatRepo:
         return await self.update(id, title=title)
 
     async def update(self, id: str, **fields: Any) -> ChatRow:
-        """Set any of: title, model_id, system_prompt, stream, params."""
+        """Set any of: title, model_id, system_prompt, stream, params, filter_ids."""
         values = check_fields(fields, _UPDATABLE)
         assignments = "".join(f"{name} = :{name}, " for name in values)
         async with self._db.transaction():

@@ -355,14 +355,19 @@ UPDATE message SET parent_id = (
 ) WHERE parent_id IS NULL;
 """
 
+# v9: the toggle filters switched on in a chat (Open WebUI's `filter_ids`, per chat), a JSON list.
+_V9: Final = """
+ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
 # Where a chat was started: 'app' (the chat app) or 'run' (`tuichat run`), so that scripted
 # runs can be listed apart and never bury the chats a user had. Chats stored before this
 # version cannot be told apart and count as the app's.
-_V9: Final = """
+_V10: Final = """
 ALTER TABLE chat ADD COLUMN origin TEXT NOT NULL DEFAULT 'app' CHECK (origin IN ('app', 'run'));
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

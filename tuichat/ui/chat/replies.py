@@ -120,6 +120,8 @@ class Replies:
             again=again,
             edit_of=edit_of,
             on_save_problem=self._save_problem,
+            filter_ids=self.chat_filter_ids(),
+            params=self.chat_params(),
         )
         try:
             await turn.prepare()
@@ -136,6 +138,7 @@ class Replies:
         self.turn, self.streaming = turn, True
         if new_chat:
             self.chat = turn.context.chat
+            await self.store_new_chat_settings()
             await self.refresh_chats()
         await self._stream(turn, text, show_user=again is None)
         if (again is not None or edit_of is not None) and self.chat is not None:
