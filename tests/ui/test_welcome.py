@@ -83,7 +83,7 @@ async def test_an_empty_chat_welcomes_until_its_first_message(db_path: Path) -> 
         text = "\n".join(screen_lines(pilot.app))
         for name, _ in EXAMPLES.values():
             assert name in text
-        for words in ("runs Open WebUI pipes", "ctrl+o model", "F7 pipes", "ctrl+p every command", "Tab reads", "Local models"):
+        for words in ("runs Open WebUI pipes", "ctrl+o model", "F7 pipes", "ctrl+p every command", "Tab reads", "Ollama"):
             assert words in text
         await pick(pilot, "echo")
         await send(pilot, screen, "hi")

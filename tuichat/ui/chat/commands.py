@@ -3,6 +3,7 @@ streaming, selecting and copying replies (a mixin of `ChatScreen`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,6 +85,7 @@ class ChatCommands:
 
     async def _export(self: ChatScreen, chat: ChatRow, path: str) -> None:
         from tuichat.runtime.export import chat_to_json, chat_to_markdown
+        from tuichat.runtime.transfer import TransferError, write_private
 
         messages = await self.store.chats.messages(chat.id)
         target = Path(path).expanduser()
@@ -93,10 +95,10 @@ class ChatCommands:
             text = shown_json(json.dumps(chat_to_json(chat, messages, events), ensure_ascii=False, indent=2))
         else:
             text = chat_to_markdown(chat, messages)
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as error:
-            self.notify(f"Could not write {target}: {error.strerror}. Pick another path.", severity="error", timeout=10)
+        try:  # private: a chat may hold what a pipe was told in confidence
+            await asyncio.to_thread(write_private, target, text)
+        except TransferError as error:
+            self.notify(f"Export failed: {error}", severity="error", timeout=10)
             return
         self.notify(f"Exported to {target.resolve()}")
 

@@ -191,6 +191,7 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         await self.app.runtime()
         self.app.functions_changed.subscribe(self, self._functions_changed)
         await self._refresh_models()
+        self._select_watched()
         self._warm_highlighting()
 
     @work(thread=True, group="warm", exit_on_error=False)
@@ -205,17 +206,28 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
     async def _functions_changed(self, function_id: str) -> None:
         await self._refresh_models()
 
-    async def _refresh_models(self) -> None:
+    async def _refresh_models(self, *, changed_only: bool = False) -> None:
         if self.services is None:
             return
+        before = self.listing
         self.listing = listing = await self.services.host.list_models()
         picker = self._open_picker()
-        if picker is not None:
+        # An unchanged list is not shown again: that would move the cursor under the user's hands.
+        if picker is not None and not (changed_only and before is not None and before.models == listing.models):
             picker.set_listing(listing)
         if self.model_id is None and listing.models:
             self.model_id = listing.models[0]["id"]
         await self.refresh_chats()  # the list names each chat's model, and so do the replies shown
         self.query_one(Conversation).name_models()
+
+    def _select_watched(self) -> None:
+        """`tuichat --watch FILE.py` is for trying that pipe: the new chat talks to it (a manifold:
+        its first model; one that does not load: its id, so sending says why)."""
+        if not self.app.watched_ids or self.chat is not None:
+            return
+        fid = self.app.watched_ids[0]
+        models = [m["id"] for m in self.listing.models] if self.listing is not None else []
+        self.model_id = next((m for m in models if m == fid or m.startswith(f"{fid}.")), fid)
 
     def _open_picker(self) -> Any:
         from tuichat.ui.screens.model_picker import ModelPicker
@@ -241,6 +253,9 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
                 self.chat = await self.store.chats.update(self.chat.id, model_id=model_id)
 
         self.app.push_screen(ModelPicker(self.listing, self.model_id, loading=self.listing is None), chosen)
+        if self.listing is not None:
+            # A model server started (or a model pulled) since the last list shows up now.
+            self.run_worker(self._refresh_models(changed_only=True), group="relist", exclusive=True, exit_on_error=False)
 
     # -- chats ---------------------------------------------------------------------------
     def shown_title(self, chat: ChatRow) -> str:

@@ -16,6 +16,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "ask": ("Ask Me", "asks you things in dialogs (__event_call__)"),
     "markdown": ("Markdown Showcase", "a streamed answer, its thinking folded"),
     "manifold": ("Demo Manifold", "one pipe, three models"),
+    "local": ("Local Models", "your own models: run Ollama or llama.cpp's server"),
 }
 
 
@@ -42,7 +43,6 @@ def welcome_text() -> RenderableType:
         _keys("", "ctrl+o", " model · ", "F7", " pipes, yours too · ", "ctrl+p", " every command"),
         _keys("", "Tab", " reads the chat: ", "t", " / ", "s", " fold a reply's thought / sources"),
         _keys("Your own pipe: ", "F7", ", then ", "n", " (a template) or ", "i", " (a .py file)."),
-        _keys("Local model: run Ollama or llama.cpp's server, then pick ", "Local models", " (", "ctrl+o", ")."),
     )
 
 

@@ -32,6 +32,7 @@ from tuichat.runtime.transfer import (
     read_bytes,
     read_functions_export,
     read_source,
+    write_private,
     write_text,
 )
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename
@@ -152,7 +153,7 @@ async def save(
 
     def store(policy: InstallPolicy) -> Awaitable[Saved]:
         if version is not None:
-            return library.restore(function_id, version.id, policy=policy)
+            return library.restore(function_id, version.number, policy=policy)
         return library.save_source(function_id, text, policy=policy)
 
     try:
@@ -351,7 +352,7 @@ async def export_all(screen: Screen) -> FunctionsExported | None:
     ):
         return None
     functions = await (await screen.library()).export_all()
-    await asyncio.to_thread(write_text, path, export_text(functions))
+    await asyncio.to_thread(write_private, path, export_text(functions))
     return FunctionsExported(f"Exported {_plural(len(functions), 'function')} to {path.resolve()}")
 
 
