@@ -1,7 +1,8 @@
 """The stream stage: every JSON chunk of the pipe's stream (the finish chunk too, not
 `[DONE]`) through each stream filter in order. A hook's return replaces the chunk; a falsy
 one drops it; one that raises drops only that chunk (Open WebUI logs it; we list it in the
-activity), and later chunks still pass."""
+activity, once per filter and kind), and later chunks still pass. Each filter's chunks
+seen, rewritten and dropped, and its time, are tallied and listed when the stream ends."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from tuichat.runtime.chatpath.changes import StreamTally
 from tuichat.runtime.chatpath.filters import Filter
 from tuichat.runtime.chatpath.hooks import call_hook
 from tuichat.runtime.invocation import codec
@@ -43,27 +45,63 @@ def delta_text(chunk: dict[str, Any]) -> str:
     return ""
 
 
-async def filter_chunk(
-    chunk: dict[str, Any], filters: list[Filter], offered: dict[str, Any], report: Report, times: dict[str, float]
-) -> dict[str, Any] | None:
-    """The chunk after every stream filter; None when one dropped it. Each filter's time
-    is added to `times[id]`."""
-    event: Any = chunk
-    for f in filters:
-        began = time.monotonic()
-        try:
-            event = await call_hook(f, "stream", event, offered)
-        except Exception as exc:
-            times[f.id] += time.monotonic() - began
-            report({"filter": f.id, "hook": "stream", "error": f"{type(exc).__name__}: {exc}",
-                    "traceback": traceback.format_exc(), "outcome": "chunk dropped"})  # fmt: skip
-            return None
-        times[f.id] += time.monotonic() - began
-        if not event:
-            report({"filter": f.id, "hook": "stream", "outcome": "chunk dropped (it returned a falsy value)"})
-            return None
-    return event if isinstance(event, dict) else None
+class StreamStage:
+    """The stream filters of one turn, in order, each with its own extras (its emitter tags
+    events with it) and its tally. `running` names the hook being awaited, for a stop."""
 
+    def __init__(self, filters: list[Filter], offered: dict[str, dict[str, Any]], report: Report) -> None:
+        self.filters = filters
+        self.offered = offered
+        self.report = report
+        self.tallies = {f.id: StreamTally() for f in filters}
+        self.running: tuple[str, str, float] | None = None
 
-def encode_chunk(event: dict[str, Any]) -> str:
-    return f"data: {codec.dumps(event)}\n\n"
+    async def line(self, chunk: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        """The chunk after every stream filter and its SSE line; None when one dropped it.
+
+        What each filter changed is found by comparing the chunk's JSON before and after
+        it (a hook may edit the chunk in place): the last of these is the line sent, so a
+        filter costs one encoding of the chunk more than the stage without tallies."""
+        event: Any = chunk
+        text = codec.dumps(chunk)
+        culprit: Filter | None = None
+        for f in self.filters:
+            tally = self.tallies[f.id]
+            tally.chunks += 1
+            began = time.monotonic()
+            self.running = (f.id, "stream", began)
+            try:
+                event = await call_hook(f, "stream", event, self.offered[f.id])
+            except Exception as exc:
+                self.running = None
+                tally.seconds += time.monotonic() - began
+                tally.raised += 1
+                tally.dropped += 1
+                self.report({"filter": f.id, "hook": "stream", "error": f"{type(exc).__name__}: {exc}",
+                             "traceback": traceback.format_exc(), "outcome": "chunk dropped"})  # fmt: skip
+                return None
+            self.running = None
+            tally.seconds += time.monotonic() - began
+            if not event:
+                tally.dropped += 1
+                self.report({"filter": f.id, "hook": "stream", "outcome": "chunk dropped (it returned a falsy value)"})
+                return None
+            if isinstance(event, dict):
+                after = codec.dumps(event)
+                if after != text:
+                    tally.rewritten += 1
+                    text = after
+            else:  # passed on, as Open WebUI does; dropped at the end unless a later filter mends it
+                culprit = f
+                text = ""
+        if not isinstance(event, dict):
+            if culprit is not None:
+                self.tallies[culprit.id].dropped += 1
+                self.report({"filter": culprit.id, "hook": "stream",
+                             "outcome": f"chunk dropped (it returned {type(event).__name__}, not a chunk)"})  # fmt: skip
+            return None
+        return event, f"data: {text}\n\n"
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per stream filter for the whole stream (per chunk would flood)."""
+        return [self.tallies[f.id].record(f.id) for f in self.filters]

@@ -30,7 +30,7 @@ class CappedActivity:
         self.entries = entries
         self.dropped = 0
 
-    def add(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry | None:
+    def add(self, kind: ActivityKind, data: Any, at: float, source: dict[str, Any] | None = None) -> ActivityEntry | None:
         """The entry kept, or None when it was only counted (the first one dropped is
         replaced by a note saying the cap is reached)."""
         entries = self.entries
@@ -38,8 +38,8 @@ class CappedActivity:
             self.dropped += 1
             if self.dropped > 1:
                 return None
-            kind, data = "log", note(f"this reply has {MAX_ACTIVITY:,} activity entries: later ones are counted, not kept")
-        entry = ActivityEntry(at, kind, data)
+            kind, data, source = "log", note(f"this reply has {MAX_ACTIVITY:,} activity entries: later ones are counted, not kept"), None
+        entry = ActivityEntry(at, kind, data, source)
         entries.append(entry)
         return entry
 
