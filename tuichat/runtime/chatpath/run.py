@@ -118,7 +118,12 @@ class ChatInvocation(OutputStages):
         return time.monotonic() - self._started
 
     def relay(self, step: Any) -> None:
-        if self._channel is not None:
+        """Captured output: while the pipe runs, in order with the pipe's own steps (through
+        the turn's channel it would overtake the pipe's batch it came after)."""
+        pipe = self._pipe
+        if pipe is not None and pipe.open:
+            pipe.relay(step)
+        elif self._channel is not None:
             step.at = self.elapsed()
             self._channel.put(step)
 
