@@ -91,7 +91,7 @@ class OutputStages:
                         if "error" in chunk and not chunk.get("choices"):
                             output.failed_early = ended = True
                         elif stage is not None:
-                            filtered = await stage.line(chunk)
+                            filtered = await stage.line(chunk, step.text)
                             out += channel.take_queued()  # what the filters emitted comes first
                             if filtered is None:
                                 continue

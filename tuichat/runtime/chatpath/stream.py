@@ -55,15 +55,22 @@ class StreamStage:
         self.report = report
         self.tallies = {f.id: StreamTally() for f in filters}
         self.running: tuple[str, str, float] | None = None
+        self.canonical: bool | None = None  # the pipe's lines are in orjson's formatting
 
-    async def line(self, chunk: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-        """The chunk after every stream filter and its SSE line; None when one dropped it.
+    async def line(self, chunk: dict[str, Any], sse: str) -> tuple[dict[str, Any], str] | None:
+        """The chunk (parsed from the SSE line `sse`) after every stream filter, and its new
+        line; None when one dropped it.
 
-        What each filter changed is found by comparing the chunk's JSON before and after
-        it (a hook may edit the chunk in place): the last of these is the line sent, so a
-        filter costs one encoding of the chunk more than the stage without tallies."""
+        A filter rewrote the chunk when its JSON differs after the hook (a hook may edit the
+        chunk in place): each filter's result is compared with the text before it, the
+        first with the line the chunk came in. When the pipe's lines are not in orjson's
+        formatting (its own `data:` strings; seen on the first chunk), the first comparison
+        parses that line again. The last text is the line sent, as before the tally."""
         event: Any = chunk
-        text = codec.dumps(chunk)
+        line: str | None = sse
+        if self.canonical is None:  # the first chunk: is the pipe's text what `codec.dumps` writes?
+            self.canonical = sse == f"data: {codec.dumps(chunk)}\n\n"
+        first = True
         culprit: Filter | None = None
         for f in self.filters:
             tally = self.tallies[f.id]
@@ -87,21 +94,29 @@ class StreamStage:
                 self.report({"filter": f.id, "hook": "stream", "outcome": "chunk dropped (it returned a falsy value)"})
                 return None
             if isinstance(event, dict):
-                after = codec.dumps(event)
-                if after != text:
+                after = f"data: {codec.dumps(event)}\n\n"
+                if after != line and not (first and not self.canonical and _same(sse, event)):
                     tally.rewritten += 1
-                    text = after
+                line = after
             else:  # passed on, as Open WebUI does; dropped at the end unless a later filter mends it
-                culprit = f
-                text = ""
-        if not isinstance(event, dict):
+                culprit, line = f, None
+            first = False
+        if not isinstance(event, dict) or line is None:
             if culprit is not None:
                 self.tallies[culprit.id].dropped += 1
                 self.report({"filter": culprit.id, "hook": "stream",
                              "outcome": f"chunk dropped (it returned {type(event).__name__}, not a chunk)"})  # fmt: skip
             return None
-        return event, f"data: {text}\n\n"
+        return event, line
 
     def records(self) -> list[dict[str, Any]]:
         """One record per stream filter for the whole stream (per chunk would flood)."""
         return [self.tallies[f.id].record(f.id) for f in self.filters]
+
+
+def _same(sse: str, event: dict[str, Any]) -> bool:
+    """Whether the line `sse` holds `event`'s JSON in other formatting (the pipe's own)."""
+    try:
+        return bool(orjson.loads(sse[5:].strip()) == event)
+    except orjson.JSONDecodeError:
+        return False

@@ -185,6 +185,11 @@ class RemoteInvocation:
             yield LogStep({"time": now, "stream": "host", "text": line}, self.elapsed())
         yield RaisedStep(DEATH_ERROR, why, "", self.elapsed())
 
+    async def stop_report(self) -> list[Step]:
+        """After a stop, what `_where_stopped` says (for a front end whose iteration the stop
+        ended: `tuichat run` on ctrl+c)."""
+        return [step async for step in self._where_stopped()] if self.cancelled else []
+
     async def _where_stopped(self) -> AsyncIterator[Step]:
         """On the chat path, the filter hook a stop interrupted: the host names it, or, when
         a hook blocked its loop until it was killed, the stack it printed first does."""
