@@ -267,7 +267,34 @@ def chat_params(given: list[str]) -> dict[str, Any]:
     return params
 
 
+async def run_background_tasks(host: PipeHost, turn: Turn, live: LiveOutput | None, *, first_exchange: bool) -> None:
+    """`--tasks`: Open WebUI's background tasks after the reply (those the settings enable);
+    each result is a `{"follow_ups"|"title"|"tags": ...}` line before the reply line, or
+    a `[follow-ups]`, `[title]`, `[tags]` line on stderr."""
+    from tuichat.runtime.background.after_reply import FollowUps, Tagged, Titled, after_reply
+
+    context = turn.context
+    if turn.reply.status != "done" or context.chat is None or context.reply_message is None:
+        return
+    outcomes = after_reply(host, context.chat.id, context.reply_message.id, turn.model_id, first_exchange=first_exchange)
+    async with contextlib.aclosing(outcomes):
+        async for outcome in outcomes:
+            if isinstance(outcome, FollowUps):
+                key, value, text = "follow_ups", outcome.suggestions, "\n".join(f"  › {s}" for s in outcome.suggestions)
+            elif isinstance(outcome, Titled):
+                key, value, text = "title", outcome.chat.title, outcome.chat.title
+            else:
+                assert isinstance(outcome, Tagged)
+                key, value, text = "tags", outcome.tags, ", ".join(outcome.tags)
+            if live is None:
+                print(dump_json({key: value}), flush=True)
+            else:
+                _say(live, f"[{key.replace('_', '-')}]{chr(10) if key == 'follow_ups' else ' '}{text}")
+
+
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
+    if args.tasks and args.no_save:
+        raise UsageError("--tasks needs a stored chat (the tasks read it back): drop --no-save")
     metadata = parse_json(args.metadata, "--metadata", want=dict) if args.metadata else None
     user_overrides = parse_json(args.user, "--user", want=dict) if args.user else None
     live = None if args.jsonl else LiveOutput()
@@ -291,6 +318,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
         bare=args.bare,
         filter_ids=args.filter,
+        tool_ids=args.tool,
         params=chat_params(args.param),
     )
     with interrupted_by_signals(turn) as signals:
@@ -312,6 +340,8 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
                     _recover(turn, live)
                 raise
         assert turn.finished is not None
+        if args.tasks:
+            await run_background_tasks(host, turn, live, first_exchange=chat_id is None)
         if live is None:
             reply = turn.reply.to_json()
             print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)

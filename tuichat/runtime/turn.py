@@ -96,6 +96,7 @@ class Turn:
         bare: bool = False,
         filter_ids: list[str] | None = None,
         params: dict[str, Any] | None = None,
+        tool_ids: list[str] | None = None,
     ) -> None:
         """`again`: a stored user message to answer anew (regenerate, or edit and resend);
         it must be the chat's last message, and no new user message is stored.
@@ -123,6 +124,7 @@ class Turn:
         self.on_save_problem = on_save_problem
         self.bare = bare
         self.filter_ids = list(filter_ids or [])
+        self.tool_ids = list(tool_ids or [])
         self.params = dict(params or {})
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
@@ -184,6 +186,7 @@ class Turn:
             chat_id=ids["chat_id"], message_id=ids["message_id"],
             user_message_id=user_message.id if user_message is not None else None,
             session_id=ids["session_id"], user=user, filter_ids=self.filter_ids, params=self.params,
+            tool_ids=self.tool_ids,
             extra_metadata=self.extra_metadata,
         )  # fmt: skip
 

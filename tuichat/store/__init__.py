@@ -25,6 +25,7 @@ from tuichat.store.ids import (
 from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.paths import default_db_path
 from tuichat.store.settings import SettingsRepo
+from tuichat.store.tags import TagRepo
 from tuichat.store.users import UserRepo
 
 __all__ = [
@@ -43,7 +44,8 @@ __all__ = [
 
 
 class Store(Database):
-    """The database with its repositories: `functions`, `chats`, `users`, `settings`, `drafts`."""
+    """The database with its repositories: `functions`, `chats`, `users`, `settings`, `drafts`,
+    `tags`, `model_settings`."""
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, readonly: bool
@@ -54,6 +56,7 @@ class Store(Database):
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
         self.drafts = DraftRepo(self)
+        self.tags = TagRepo(self)
         self.model_settings = ModelSettingsRepo(self)
 
     async def _after_open(self) -> None:

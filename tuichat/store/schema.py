@@ -301,7 +301,48 @@ CREATE TABLE model (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
+# v6: a chat's tags, as Open WebUI keeps them (chat.meta.tags holds tag ids, the tag table
+# their names): the id is the name with spaces as underscores, lower-cased.
+_V6: Final = """
+CREATE TABLE chat_tag (
+    chat_id TEXT NOT NULL REFERENCES chat (id) ON DELETE CASCADE,
+    tag_id  TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX chat_tag_by_tag ON chat_tag (tag_id);
+"""
+
+# v7: tools (`class Tools` modules, Open WebUI's tool store) are kept as functions of type
+# 'tool': loaded, versioned, linked, edited and given valves the same way. The table is rebuilt
+# to widen its CHECK (foreign keys are off while migrations run: see _V4), rowids kept.
+_V7: Final = """
+CREATE TABLE function_v7 (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL CHECK (type IN ('pipe', 'filter', 'action', 'tool')),
+    content     TEXT NOT NULL,
+    meta        TEXT NOT NULL,
+    valves      TEXT NOT NULL DEFAULT '{}',
+    is_active   INTEGER NOT NULL DEFAULT 1,
+    is_global   INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER,
+    updated_at  INTEGER,
+    load_error  TEXT,
+    linked_path TEXT
+);
+INSERT INTO function_v7 (rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+                         created_at, updated_at, load_error, linked_path)
+SELECT rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+       created_at, updated_at, load_error, linked_path
+FROM function ORDER BY rowid;
+DROP TABLE function;
+ALTER TABLE function_v7 RENAME TO function;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

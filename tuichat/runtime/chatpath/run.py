@@ -38,6 +38,7 @@ from tuichat.runtime.chatpath.request import (
     take_files,
 )
 from tuichat.runtime.chatpath.stream import StreamStage
+from tuichat.runtime.chatpath.tools import LoadTool, PipeLink, ToolLoadFailed, native_specs, resolve_tools
 from tuichat.runtime.errors import pipe_traceback, unwrap
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
@@ -71,6 +72,7 @@ class ChatInvocation(OutputStages):
         make_pipe: MakePipe,
         app: Callable[[], Any],
         event_call: EventCallHandler | None,
+        load_tool: LoadTool | None = None,
     ) -> None:
         self.body = body
         self.metadata: dict[str, Any] = body.setdefault("metadata", {})
@@ -85,6 +87,8 @@ class ChatInvocation(OutputStages):
         self._make_pipe = make_pipe
         self._app = app
         self._event_call = event_call
+        self._load_tool = load_tool
+        self._tool_link: PipeLink | None = None
         self.record_call = False
         self.cancelled = False
         self._pipe: Invocation | None = None
@@ -232,13 +236,17 @@ class ChatInvocation(OutputStages):
             skip_files(body, self.filters)
             metadata = body.pop("metadata", None) or self.metadata
             metadata["files"] = take_files(body)
+            tool_ids = body.get("tool_ids")
             for key in NOT_FOR_PIPE[1:]:
                 body.pop(key, None)
         except Exception as exc:
             self._fail("inlet", None, exc)
+        metadata["tool_ids"] = tool_ids
         after_inlets(metadata, self.model_id, last_user_text(body, self.text))
         self.metadata = metadata
         body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
+        if tool_ids and self._load_tool is not None:
+            await self._tools(list(tool_ids), body, metadata)
         request_body = await self._stage("request", {**body, "metadata": metadata})
         try:
             normalize_messages(request_body)
@@ -248,6 +256,26 @@ class ChatInvocation(OutputStages):
         self._sent_body = {**request_body, "metadata": metadata}
         pipe = self._pipe = self._make_pipe(request_body, metadata)
         pipe.record_call = self.record_call
+        if self._tool_link is not None:  # the tools' events go out as the pipe's own
+            self._tool_link.emit, self._tool_link.call = pipe.emitter_for_tools()
+
+    async def _tools(self, tool_ids: list[str], body: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """`__tools__` (in `metadata["tools"]`), and in native mode their specs in `body["tools"]`.
+        Legacy mode's tool-selection task call is not made (a documented difference)."""
+        assert self._load_tool is not None
+        link = self._tool_link = PipeLink(self._emitter(), self._caller())
+        extras = {**self._offered(copy.deepcopy(self.user), body), "__event_emitter__": link.emitter,
+                  "__event_call__": link.caller, "__messages__": body.get("messages"),
+                  "__files__": metadata.get("files") or []}  # fmt: skip
+        try:
+            tools = await resolve_tools(tool_ids, self._load_tool, extras)
+        except ToolLoadFailed as exc:
+            self._culprit = "a selected tool could not be loaded"
+            self._fail("tools", None, exc)
+        if tools:
+            metadata["tools"] = tools
+            if (metadata.get("params") or {}).get("function_calling") != "legacy":
+                body["tools"] = native_specs(tools)
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""
@@ -294,11 +322,11 @@ class ChatInvocation(OutputStages):
             self._reported.add(key)
             self._put(LogStep(record, self.elapsed()))
 
-    def _offered(self, user: dict[str, Any], body: dict[str, Any] | None, f: Filter, hook: str) -> dict[str, Any]:
+    def _offered(self, user: dict[str, Any], body: dict[str, Any] | None, f: Filter | None = None, hook: str = "") -> dict[str, Any]:
         metadata = self.metadata
         app = self._app()
         form = posted_form(body or {}, metadata, self.user, self.model)
-        source = {"filter": f.id, "hook": hook}
+        source = {"filter": f.id, "hook": hook} if f is not None else None  # (None: the tools')
         return {
             "__event_emitter__": self._emitter(source, inline=hook in ("stream", "outlet")),
             "__event_call__": self._caller(source),
@@ -311,13 +339,13 @@ class ChatInvocation(OutputStages):
             "__oauth_token__": None,
         }
 
-    def _emitter(self, source: dict[str, Any], *, inline: bool) -> Callable[[Any], Awaitable[None]]:
+    def _emitter(self, source: dict[str, Any] | None = None, *, inline: bool = False) -> Callable[[Any], Awaitable[None]]:
         """A hook's `__event_emitter__`; `inline` for a hook the consumer awaits (see the module doc)."""
         assert self._channel is not None
         return make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, lambda event: None,
                             source=source, make_room=self._make_room if inline else None)  # fmt: skip
 
-    def _caller(self, source: dict[str, Any]) -> Callable[[Any], Awaitable[Any]]:
+    def _caller(self, source: dict[str, Any] | None = None) -> Callable[[Any], Awaitable[Any]]:
         assert self._channel is not None
         loop = asyncio.get_running_loop()
         return make_event_call(self._channel, self.elapsed, self._event_call, loop, self._loop_thread, source)
