@@ -342,7 +342,25 @@ DROP TABLE function;
 ALTER TABLE function_v7 RENAME TO function;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# v8: a chat is a tree of messages (Open WebUI's `history`): regenerate and edit-and-resend add
+# siblings, and `current_id` is the leaf of the branch the chat shows and continues. Messages
+# stored without a parent (by older versions, or scripts) get the one before them as parent.
+_V8: Final = """
+ALTER TABLE chat ADD COLUMN current_id TEXT;
+UPDATE message SET parent_id = (
+    SELECT earlier.id FROM message AS earlier
+    WHERE earlier.chat_id = message.chat_id
+      AND (earlier.created_at, earlier.rowid) < (message.created_at, message.rowid)
+    ORDER BY earlier.created_at DESC, earlier.rowid DESC LIMIT 1
+) WHERE parent_id IS NULL;
+"""
+
+# v9: the toggle filters switched on in a chat (Open WebUI's `filter_ids`, per chat), a JSON list.
+_V9: Final = """
+ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

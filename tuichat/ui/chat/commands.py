@@ -163,6 +163,30 @@ class ChatCommands:
         await self.select_reply(view)
         view.scroll_visible()
 
+    def version_target(self: ChatScreen) -> str | None:
+        """The message alt+left/right switches: the selected reply if it has other versions,
+        else the message it answers, if that has."""
+        view = self.selected_reply
+        if view is None or view.message_id is None:
+            return None
+        conversation = self.query_one(Conversation)
+        if view.message_id in conversation.versions:
+            return view.message_id
+        widgets = list(conversation.children)
+        at = widgets.index(view) if view in widgets else 0
+        asked = getattr(widgets[at - 1], "message_id", None) if at > 0 else None
+        return asked if asked in conversation.versions else None
+
+    async def action_version(self: ChatScreen, step: int) -> None:
+        target, chat = self.version_target(), self.chat
+        if target is None or chat is None:
+            self.notify("This reply has no other versions: ctrl+g regenerates it, ctrl+l edits your message.")
+            return
+        if not await self.store.chats.switch_version(chat.id, target, step):
+            self.notify("No more versions that way.")
+            return
+        await self.open_chat(chat.id)
+
     def follow_up_reply(self: ChatScreen) -> ReplyView | None:
         """The reply whose follow-ups ctrl+b offers: the selected one, if it has any."""
         view = self.selected_reply

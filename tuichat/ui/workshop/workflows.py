@@ -204,6 +204,17 @@ async def switch(screen: Screen, row: FunctionRow) -> WorkflowDone:
     return FunctionsChanged(enabled.id, f"'{enabled.id}' is on.")
 
 
+async def switch_global(screen: Screen, row: FunctionRow) -> WorkflowDone:
+    """A filter global (every model) or not, as `tuichat pipes global ID on|off`."""
+    if row.type != "filter":
+        return WorkflowDone(f"'{row.id}' is a {row.type}: only filters can be global.", severity="warning")
+    changed = await (await screen.library()).set_global(row.id, not row.is_global)
+    screen.app.functions_changed.publish(row.id)
+    if changed.is_global:
+        return FunctionsChanged(row.id, f"'{row.id}' is global: it runs for every model{'' if row.is_active else ' once switched on (t)'}.")
+    return FunctionsChanged(row.id, f"'{row.id}' is not global: it runs only for the models it is attached to.")
+
+
 async def delete(screen: Screen, row: FunctionRow) -> FunctionDeleted | None:
     linked = f"\n\nIts file {row.linked_path} stays on disk and is no longer watched." if row.linked_path else ""
     if not await screen.confirm(
