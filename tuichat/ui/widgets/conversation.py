@@ -93,6 +93,9 @@ class Conversation(VerticalScroll):
         gc.unfreeze()
         if self.children:
             await self.remove_children()
+            # Its last layouts still name the removed widgets, and with them every reply's
+            # text and activity: without this a closed chat stayed alive until 4 new layouts.
+            self._clear_arrangement_cache()
             gc.collect()
         self._below.forget()
         await self.mount_all([self._widget_for(m) for m in messages[self._first_mounted :]])
