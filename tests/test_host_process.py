@@ -404,6 +404,7 @@ async def test_captured_output_and_the_call_record_reach_the_reply(host: PipeHos
                 pass
             def pipe(self, body, __user__=None):
                 print("from print")
+                sys.stdout.buffer.write(b"from stdout.buffer\\n")
                 sys.stderr.write("from stderr\\n")
                 logging.getLogger("mypipe").warning("careful")
                 subprocess.run([sys.executable, "-c", "print('from a subprocess')"])
@@ -418,6 +419,7 @@ async def test_captured_output_and_the_call_record_reach_the_reply(host: PipeHos
     )
     logs = [(e.data["stream"], e.data.get("level"), e.data.get("logger"), e.data["text"]) for e in reply.activity if e.kind == "log"]
     assert ("stdout", None, None, "from print") in logs
+    assert ("stdout", None, None, "from stdout.buffer") in logs
     assert ("stderr", None, None, "from stderr") in logs
     assert ("log", "WARNING", "mypipe", "careful") in logs
     assert ("stdout", None, None, "from a subprocess") in logs

@@ -103,6 +103,24 @@ class _CallStream(io.TextIOBase):
     def fileno(self) -> int:
         return 1 if self.name == "stdout" else 2
 
+    @property
+    def buffer(self) -> _BytesInto:
+        """`sys.stdout.buffer`, as a real stream has: bytes written there are this stream's text."""
+        return _BytesInto(self)
+
+
+class _BytesInto(io.RawIOBase):
+    def __init__(self, text: _CallStream) -> None:
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._text.write(chunk.decode("utf-8", "replace"))
+        return len(chunk)
+
 
 class _LogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
