@@ -248,6 +248,8 @@ def main() -> None:
                 tmux.keys("Escape")
             host = next(iter(children(app)), None) if app is not None else None
             samples.append((time.monotonic() - started, rss(app), rss(host)))
+            if len(samples) == len(PIPES) + 1:  # the start the report measures growth from
+                print(f"start (after one rotation): app {mb(samples[-1][1])}  host {mb(samples[-1][2])}", flush=True)
             if time.monotonic() - last_print >= 60:
                 last_print = time.monotonic()
                 _, app_rss, host_rss = samples[-1]
