@@ -10,8 +10,8 @@ typed to the next pipe: the time until the typed text shows on the terminal is t
 hold is freed and what grows is a leak. The RSS of the app and of its pipe host are sampled
 after every message.
 
-At the end ctrl+q must end the app within 10 s. Printed: a line a minute (messages, app and
-host RSS, worst echo lag), then start (after the first rotation, once caches are warm), end
+At the end ctrl+q must end the app within 10 s. Printed: the start RSS once taken, a line a
+minute (messages, app and host RSS, worst echo lag), then start (after the first rotation, once caches are warm), end
 and max RSS, and PASS if the app answered every key within 10 s, quit in time, and its RSS
 at the end is within 25% (or 40 MB) of the start; else FAIL with why.
 """
