@@ -240,6 +240,9 @@ def main() -> None:
             lag = tmux.wait(lambda s: token in s, ECHO_LIMIT)
             if lag is None:
                 failures.append(f"message {count} ({model}): typing did not show within {ECHO_LIMIT:g} s")
+                late = tmux.wait(lambda s: token in s, 60)  # slow, or stuck?
+                failures.append(f"  it showed {ECHO_LIMIT + late:.1f} s after it was typed" if late is not None else "  nor in a minute more")
+                failures.append("  the screen then:\n" + tmux.screen())
                 break
             lags.append(lag)
             tmux.keys("Enter")
