@@ -558,3 +558,15 @@ async def test_a_forked_childs_output_reaches_the_reply_or_the_host_log(host: Pi
         assert time.monotonic() < deadline, [line.text for line in host.log.lines]
         await asyncio.sleep(0.02)
     await next_call_works(host, library)
+
+
+async def test_the_call_record_cuts_long_texts_the_pipe_gets_whole(host: PipeHost, library: FunctionLibrary) -> None:
+    """The call record copies the body, history and all: after a 5 MB reply every later call
+    in the chat recorded those 5 MB again, kept in memory and stored with the reply."""
+    await add(library, "class Pipe:\n    def pipe(self, body):\n        return str(len(body['messages'][-1]['content']))\n")
+    turn = Turn(host, "p", "x" * 100_000)
+    await asyncio.wait_for(_drain(turn), GUARD)
+    assert turn.reply.content == "100000"
+    request = next(entry.data for entry in turn.reply.activity if entry.kind == "request")
+    recorded = request["body"]["messages"][-1]["content"]
+    assert recorded == "x" * 4_000 + "… [96,000 more characters not kept in the call record]"
