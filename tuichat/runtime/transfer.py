@@ -181,7 +181,8 @@ def export_text(functions: list[dict[str, Any]]) -> str:
 
 async def export_functions(store: Store) -> list[dict[str, Any]]:
     """Every function as Open WebUI's Functions page exports them (valves are not included)."""
-    return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await store.functions.list()]
+    # Tools are not functions in Open WebUI (they have a store and an export of their own).
+    return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await store.functions.list() if row.type != "tool"]
 
 
 def json_kind(value: Any) -> str:

@@ -15,7 +15,7 @@ from tuichat.store.database import Database
 from tuichat.store.errors import StoreError
 from tuichat.store.ids import validate_function_id
 
-FunctionType = Literal["pipe", "filter", "action"]
+FunctionType = Literal["pipe", "filter", "action", "tool"]
 FUNCTION_TYPES: Final[tuple[str, ...]] = get_args(FunctionType)
 
 _check_type = partial(require_choice, choices=FUNCTION_TYPES, what="Function type")

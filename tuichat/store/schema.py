@@ -286,14 +286,70 @@ BEGIN
 END;
 """
 
-# Events move to a rowid table. In a WITHOUT ROWID table a row is its own b-tree key, and
+# v5: Open WebUI's model settings row (`model` table): what an admin saves for a model
+# (the pipe's filters in meta.filterIds, tools in meta.toolIds, params), kept as given.
+_V5: Final = """
+CREATE TABLE model (
+    id            TEXT PRIMARY KEY,
+    base_model_id TEXT,
+    name          TEXT NOT NULL DEFAULT '',
+    meta          TEXT NOT NULL DEFAULT '{}',
+    params        TEXT NOT NULL DEFAULT '{}',
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+"""
+
+# v6: a chat's tags, as Open WebUI keeps them (chat.meta.tags holds tag ids, the tag table
+# their names): the id is the name with spaces as underscores, lower-cased.
+_V6: Final = """
+CREATE TABLE chat_tag (
+    chat_id TEXT NOT NULL REFERENCES chat (id) ON DELETE CASCADE,
+    tag_id  TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX chat_tag_by_tag ON chat_tag (tag_id);
+"""
+
+# v7: tools (`class Tools` modules, Open WebUI's tool store) are kept as functions of type
+# 'tool': loaded, versioned, linked, edited and given valves the same way. The table is rebuilt
+# to widen its CHECK (foreign keys are off while migrations run: see _V4), rowids kept.
+_V7: Final = """
+CREATE TABLE function_v7 (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL CHECK (type IN ('pipe', 'filter', 'action', 'tool')),
+    content     TEXT NOT NULL,
+    meta        TEXT NOT NULL,
+    valves      TEXT NOT NULL DEFAULT '{}',
+    is_active   INTEGER NOT NULL DEFAULT 1,
+    is_global   INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER,
+    updated_at  INTEGER,
+    load_error  TEXT,
+    linked_path TEXT
+);
+INSERT INTO function_v7 (rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+                         created_at, updated_at, load_error, linked_path)
+SELECT rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+       created_at, updated_at, load_error, linked_path
+FROM function ORDER BY rowid;
+DROP TABLE function;
+ALTER TABLE function_v7 RENAME TO function;
+"""
+
+# v8: events move to a rowid table. In a WITHOUT ROWID table a row is its own b-tree key, and
 # SQLite compares a key that spills onto overflow pages by reading the whole row: one large
 # event (a call record whose body holds a 5 MB reply of the history) made every insert of
 # the reply whose id sorts next to it read those 5 MB, so 10,000 events took a minute with
 # the write lock held. Now the index holds only (message_id, seq) and the rowid, and the
 # data lives in the table keyed by that integer, never compared.
-_V5: Final = """
-CREATE TABLE message_event_v5 (
+_V8: Final = """
+CREATE TABLE message_event_v8 (
     id         INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL REFERENCES message (id) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,
@@ -301,17 +357,17 @@ CREATE TABLE message_event_v5 (
     data       TEXT NOT NULL
 );
 
-INSERT INTO message_event_v5 (message_id, seq, at, data)
+INSERT INTO message_event_v8 (message_id, seq, at, data)
 SELECT message_id, seq, at, data FROM message_event ORDER BY message_id, seq;
 
 DROP TABLE message_event;
 
-ALTER TABLE message_event_v5 RENAME TO message_event;
+ALTER TABLE message_event_v8 RENAME TO message_event;
 
 CREATE UNIQUE INDEX message_event_by_message ON message_event (message_id, seq);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
