@@ -112,14 +112,14 @@ async def test_newer_schema_is_refused_and_left_untouched(db_path: Path) -> None
     assert db_path.read_bytes() == original
 
 
-async def test_v7_events_are_kept_by_the_move_to_a_rowid_table(db_path: Path) -> None:
+async def test_v9_events_are_kept_by_the_move_to_a_rowid_table(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path, isolation_level=None) as conn:
         conn.execute("BEGIN")
-        for script in MIGRATIONS[:7]:
+        for script in MIGRATIONS[:9]:
             for statement in statements(script):
                 conn.execute(statement)
-        conn.execute("PRAGMA user_version = 7")
+        conn.execute("PRAGMA user_version = 9")
         conn.execute("INSERT INTO chat (id, title, created_at, updated_at) VALUES ('c', 'Chat', 1, 1)")
         conn.execute(
             "INSERT INTO message (id, chat_id, role, content, created_at, updated_at, status)"
@@ -133,7 +133,7 @@ async def test_v7_events_are_kept_by_the_move_to_a_rowid_table(db_path: Path) ->
     conn.close()
     async with await Store.open(db_path) as store:
         assert await store.chats.events("m") == [(0.0, {"n": 0}), (0.5, {"n": 1}), (1.0, {"n": 2})]
-        assert await store.fetchvalue("SELECT count(*) FROM sqlite_master WHERE name = 'message_event_v8'") == 0
+        assert await store.fetchvalue("SELECT count(*) FROM sqlite_master WHERE name = 'message_event_v10'") == 0
         # The index answers the reply's next position, and a repeated save replaces in place.
         await store.chats.save_reply("m", content="hi", reasoning=None, status="done", error=None, usage=None,
                                      extra={}, new_events=[(1.0, {"n": 2}), (1.5, {"n": 3})], first_seq=2)
@@ -490,7 +490,7 @@ async def test_function_insert_refuses_duplicates_and_bad_input(store: Store) ->
     with pytest.raises(InvalidFunctionId):
         await store.functions.insert("my.pipe", name="X", type="pipe", content="")
     with pytest.raises(ValueError, match="Function type"):
-        await store.functions.insert("t", name="X", type="tool", content="")  # type: ignore[arg-type]
+        await store.functions.insert("t", name="X", type="model", content="")  # type: ignore[arg-type]
     assert [f.content for f in await store.functions.list()] == ["first"]
 
 

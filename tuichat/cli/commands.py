@@ -42,6 +42,8 @@ async def dispatch(args: argparse.Namespace) -> int:
     """Open the store, start the runtime on it (as the app does), run the command, close."""
     path = Path(args.db) if args.db else default_db_path()
     store = await Store.open(path)
+    if store.exposure:
+        print(f"tuichat: warning: {store.exposure}", file=sys.stderr, flush=True)
     services: Services | None = None
     try:
         services = await Services.start(store)

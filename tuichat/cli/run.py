@@ -22,7 +22,7 @@ from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
-from tuichat.runtime.reply.model import Finished, Update
+from tuichat.runtime.reply.model import ActivityEntry, Finished, Update
 from tuichat.runtime.reply.present import EventCallRequest, describe_entry, read_event_call, usage_line
 from tuichat.runtime.turn import Turn, save_problem_text
 from tuichat.runtime.untrusted import neutralise
@@ -221,6 +221,13 @@ class LiveOutput:
                 self.err.write(reply.traceback.rstrip() + "\n")
 
 
+async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
+    """ctrl+c during a filter hook: which one it stopped (a second ctrl+c does not wait)."""
+    report = getattr(turn.invocation, "stop_report", None)
+    for step in await report() if report is not None else []:
+        live.line(str(describe_entry(ActivityEntry(step.at, "log", getattr(step, "record", {})))))
+
+
 def filter_failures(activity: list[Any]) -> list[Any]:
     """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
     return [
@@ -307,7 +314,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         metadata=metadata,
         user=user,
         event_call=handler,
-        trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
+        trace=print_step if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
         bare=args.bare,
         filter_ids=args.filter,
@@ -326,6 +333,8 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
                     if live is not None:
                         live.show(update)
             except asyncio.CancelledError:  # ctrl+c: the reply is saved as stopped
+                if live is not None:
+                    await say_where_stopped(turn, live)
                 turn.cancel()
                 if turn.unsaved:
                     _recover(turn, live)
@@ -334,8 +343,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         if args.tasks:
             await run_background_tasks(host, turn, live, first_exchange=chat_id is None)
         if live is None:
-            reply = turn.reply.to_json()
-            print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)
+            print(dump_json({"reply": turn.reply.to_json()}), flush=True)
         else:
             live.finish(turn.finished)
         if turn.interrupted is not None:
@@ -400,28 +408,6 @@ def _say(live: LiveOutput | None, line: str) -> None:
 
 
 def print_step(step: Step) -> None:
-    """A step of the call as one line of the conformance trace format."""
+    """A step of the call as one line of the conformance trace format (a password's answer
+    is already masked: `runtime.reply.masking`)."""
     print(dump_json(step.to_json()), flush=True)
-
-
-def masked_steps(step: Step) -> None:
-    """`print_step` for answers typed at the terminal: a password typed there is never printed
-    (a `--reply` one was on the command line already, and the trace keeps it as it is)."""
-    print(dump_json(masked_call(step.to_json())), flush=True)
-
-
-def masked_call(call: dict[str, Any]) -> dict[str, Any]:
-    """A `{"call", "reply"}` with the reply to a password question masked."""
-    request = read_event_call(call.get("call"))
-    if request is not None and request.password and isinstance(call.get("reply"), str):
-        return {**call, "reply": "•" * 8}
-    return call
-
-
-def masked_reply(reply: dict[str, Any]) -> dict[str, Any]:
-    """The `{"reply": ...}` line's reply with the calls in its activity masked likewise."""
-    activity = [
-        {**entry, "data": masked_call(entry["data"])} if entry.get("kind") == "call" and isinstance(entry.get("data"), dict) else entry
-        for entry in reply.get("activity") or []
-    ]
-    return {**reply, "activity": activity} if "activity" in reply else reply

@@ -342,14 +342,33 @@ DROP TABLE function;
 ALTER TABLE function_v7 RENAME TO function;
 """
 
-# v8: events move to a rowid table. In a WITHOUT ROWID table a row is its own b-tree key, and
+# v8: a chat is a tree of messages (Open WebUI's `history`): regenerate and edit-and-resend add
+# siblings, and `current_id` is the leaf of the branch the chat shows and continues. Messages
+# stored without a parent (by older versions, or scripts) get the one before them as parent.
+_V8: Final = """
+ALTER TABLE chat ADD COLUMN current_id TEXT;
+UPDATE message SET parent_id = (
+    SELECT earlier.id FROM message AS earlier
+    WHERE earlier.chat_id = message.chat_id
+      AND (earlier.created_at, earlier.rowid) < (message.created_at, message.rowid)
+    ORDER BY earlier.created_at DESC, earlier.rowid DESC LIMIT 1
+) WHERE parent_id IS NULL;
+"""
+
+# v9: the toggle filters switched on in a chat (Open WebUI's `filter_ids`, per chat), a JSON list.
+_V9: Final = """
+ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+
+# v10: events move to a rowid table. In a WITHOUT ROWID table a row is its own b-tree key, and
 # SQLite compares a key that spills onto overflow pages by reading the whole row: one large
 # event (a call record whose body holds a 5 MB reply of the history) made every insert of
 # the reply whose id sorts next to it read those 5 MB, so 10,000 events took a minute with
 # the write lock held. Now the index holds only (message_id, seq) and the rowid, and the
 # data lives in the table keyed by that integer, never compared.
-_V8: Final = """
-CREATE TABLE message_event_v8 (
+_V10: Final = """
+CREATE TABLE message_event_v10 (
     id         INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL REFERENCES message (id) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,
@@ -357,17 +376,18 @@ CREATE TABLE message_event_v8 (
     data       TEXT NOT NULL
 );
 
-INSERT INTO message_event_v8 (message_id, seq, at, data)
+INSERT INTO message_event_v10 (message_id, seq, at, data)
 SELECT message_id, seq, at, data FROM message_event ORDER BY message_id, seq;
 
 DROP TABLE message_event;
 
-ALTER TABLE message_event_v8 RENAME TO message_event;
+ALTER TABLE message_event_v10 RENAME TO message_event;
 
 CREATE UNIQUE INDEX message_event_by_message ON message_event (message_id, seq);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

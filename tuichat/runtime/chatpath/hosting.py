@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuichat import compat
 from tuichat.runtime.chatpath.filters import Filter, toggle_entries
+from tuichat.runtime.chatpath.model_system import apply_model_system
 from tuichat.runtime.chatpath.run import ChatInvocation
 from tuichat.runtime.chatpath.tools import LoadedTool, ToolLoadFailed
 from tuichat.runtime.errors import FunctionLoadError
@@ -57,6 +58,7 @@ def chat_invocation(
         return tool_row, loaded.instance, item.get("user_valves") or {}
 
     def make_pipe(pipe_body: dict[str, Any], metadata: dict[str, Any]) -> Invocation:
+        apply_model_system(pipe_body, chat.get("model_row"), metadata)
         return engine.invocation_for(
             row, model_id, pipe_body, metadata=metadata, user=user, user_valves=user_valves, event_call=event_call
         )

@@ -21,8 +21,12 @@ class EventStep:
 
     event: Any
     at: float = 0.0  # seconds since the request started
+    # On the chat path, the filter hook that emitted it: {"filter": ID, "hook": "inlet"}.
+    source: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        if self.source is not None:
+            return {"event": self.event, **self.source}
         return {"event": self.event}
 
 
@@ -33,8 +37,11 @@ class CallStep:
     event: Any
     reply: Any
     at: float = 0.0
+    source: dict[str, Any] | None = None  # as on `EventStep`
 
     def to_json(self) -> dict[str, Any]:
+        if self.source is not None:
+            return {"call": self.event, "reply": self.reply, **self.source}
         return {"call": self.event, "reply": self.reply}
 
 
