@@ -156,7 +156,7 @@ class Replies:
         if show_user:
             await conversation.add(UserMessage(text, user.id if user else None, created_at=user.created_at if user else now()))
         started = reply.created_at if reply else now()
-        view = ReplyView(None, model_name=self.model_name(self.model_id), streaming=True, created_at=started)
+        view = ReplyView(None, model_name=self.model_name(turn.model_id), streaming=True, created_at=started)
         view.message_id = context.reply_message.id if context.reply_message else None
         await conversation.add(view)
         await self.select_reply(view)
