@@ -9,6 +9,7 @@ Only `--update` writes to screenshots/, so trying a change never overwrites the 
 Runs the real app headless (Textual's Pilot) on a throw-away database, so your own chats are
 never touched and the example pipes are freshly seeded. It writes:
 
+    welcome                  the first screen: an empty chat's welcome
     conversation-streaming   the events example mid-reply: spinner status, sources, activity pane
     conversation-markdown    the markdown example's finished reply (thought, table, code fence)
     model-picker             ctrl+o with the example models
@@ -144,6 +145,12 @@ class Gate:
 
 
 # -- the views ---------------------------------------------------------------------------
+async def welcome(pilot: Pilot[Any], out: Path) -> None:
+    await ready(pilot)
+    await pilot.app.workers.wait_for_complete()
+    await snap(pilot, out, "welcome")
+
+
 async def streaming(pilot: Pilot[Any], out: Path) -> None:
     screen = await ready(pilot)
     await pick(pilot, "events")
@@ -231,7 +238,7 @@ async def valves_form(pilot: Pilot[Any], out: Path) -> None:
     await snap(pilot, out, "valves-form")
 
 
-VIEWS = [streaming, markdown, picker, event_call, pipes, editor_error, valves_form]
+VIEWS = [welcome, streaming, markdown, picker, event_call, pipes, editor_error, valves_form]
 
 
 async def take(view: Callable[[Pilot[Any], Path], Any], out: Path, size: tuple[int, int]) -> None:

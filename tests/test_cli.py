@@ -414,6 +414,7 @@ def test_runs_are_saved_as_chats_and_can_be_continued(db: Path) -> None:
     assert len(chats) == 1
     chat = chats[0]
     assert (chat["title"], chat["model_id"]) == ("first question", "cli_report")
+    assert chat["origin"] == "run"  # the app lists these apart from the chats started in it
     assert first["chat_id"] == chat["id"] == first["metadata_chat_id"]
 
     shown = json.loads(ok(tuichat(db, "chats", "show", chat["id"], "--json")).stdout)

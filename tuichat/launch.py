@@ -30,4 +30,4 @@ def start_app(args: argparse.Namespace) -> int:
     from tuichat.store import default_db_path
     from tuichat.ui.app import run_app
 
-    return run_app(Path(args.db) if args.db else default_db_path(), watch=[Path(p) for p in args.watch])
+    return run_app(Path(args.db) if args.db else default_db_path(), watch=[Path(p) for p in args.watch], fresh=args.new)

@@ -186,3 +186,4 @@ class ScreenHost(App[None]):
         if self.dialog is None:
             self.dialog = await self.make_screen()  # type: ignore[operator]
         self.push_screen(self.dialog, self.results.append)
+

@@ -63,8 +63,10 @@ def pane_text(screen: object) -> list[str]:
 
 
 def chat_list_prompts(screen: object) -> list[str]:
+    """The chat list's titles (each option's first line; day headings left out)."""
     chats = screen.query_one(ChatList)  # type: ignore[attr-defined]
-    return [str(chats.get_option_at_index(i).prompt) for i in range(chats.option_count)]
+    options = [chats.get_option_at_index(i) for i in range(chats.option_count)]
+    return [str(option.prompt).split("\n")[0] for option in options if option.id is not None]
 
 
 # -- 1. chat:title -----------------------------------------------------------------------
@@ -196,7 +198,8 @@ async def test_a_small_terminal_hides_the_side_panes_until_asked(db_path: Path) 
         await pilot.pause()
         assert chats.display and chats.region.width == 28
         assert activity.display and activity.region.height == 6  # smaller than the usual 8 rows
-        await pilot.press("f2")
+        chats.focus()
+        await pilot.press("f2")  # on the focused list: hides it
         await pilot.pause()
         assert not chats.display
     async with await stored(db_path) as store:  # f2/f3 in a small terminal leave the stored choice
@@ -209,7 +212,7 @@ async def test_a_large_terminal_shows_the_panes_as_stored(db_path: Path) -> None
         await pilot.pause()
         chats, activity = screen.query_one(ChatList), screen.query_one(ActivityPane)
         assert chats.display and activity.display and activity.region.height == 8
-        await pilot.press("f2")
+        await pilot.press("f2", "f2")  # the first focuses the chat list, the second hides it
         await pilot.pause()
         assert not chats.display
     async with await stored(db_path) as store:
@@ -263,11 +266,12 @@ async def test_the_open_chat_and_the_focused_list_are_marked_without_colour(
             assert style is not None
             return bool(style.bold), bool(style.underline)
 
-        assert row_style(0) == (True, False)  # the open chat ("newer"), list not focused: bold
-        assert row_style(1) == (False, False)
+        # Row 0 is the day's heading; each chat has two rows, its title and when / which model.
+        assert row_style(1) == (True, False)  # the open chat ("newer"), list not focused: bold
+        assert row_style(3) == (False, False)
         chats.focus()
         await pilot.pause()
-        assert row_style(0) == (True, True)  # the cursor of the focused list: bold and underlined
+        assert row_style(1) == (True, True)  # the cursor of the focused list: bold and underlined
         assert chats.styles.border_title_style.bold
 
 

@@ -9,7 +9,8 @@ and review the changed SVGs in the diff before committing them.
 
 Everything shown is deterministic: the conversation is written to the database before the app
 starts (no live streaming, no spinner), activity times are fixed, cursors do not blink, the
-runtime worker has finished (models listed) before the picture is taken, and nothing toasts.
+runtime worker has finished (models listed) before the picture is taken, nothing toasts, and
+messages are stored and shown at a fixed time (`fixed_clock`).
 `snap_compare` runs the app itself (`App.run`), so these tests are plain `def`s.
 """
 
@@ -33,6 +34,9 @@ from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog
 from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
+
+# Messages and the chat list show times: stored and shown at a fixed time (see conftest).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 CHAT_TITLE = "What can a reply hold?"
 QUESTION = "Show me everything a reply can hold."

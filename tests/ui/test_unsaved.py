@@ -147,14 +147,14 @@ async def test_drafts_survive_chat_switches_and_a_restart(db_path: Path) -> None
         await pilot.press("ctrl+q")
         await until(pilot, lambda: app.return_code is not None)
 
-    app = TuichatApp(db_path)  # the same database, a new app
+    app = TuichatApp(db_path)  # the same database, a new app: the chat open at the end opens again
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await prompt_shows(pilot, app, "half a thought")
+        await prompt_shows(pilot, app, "typed just before quitting")
         await open_listed(pilot, screen, first.id)
         await prompt_shows(pilot, app, "for the first")
-        await open_listed(pilot, screen, second.id)
-        await prompt_shows(pilot, app, "typed just before quitting")
+        await pilot.press("ctrl+n")
+        await prompt_shows(pilot, app, "half a thought")
 
 
 async def test_sending_clears_the_draft(db_path: Path) -> None:

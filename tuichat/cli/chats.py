@@ -18,7 +18,8 @@ async def chats_list(args: argparse.Namespace, store: Store) -> int:
     tags = await store.tags.of_chats([c.id for c in chats])
     if args.json:
         print(dump_json([
-            {"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at, "tags": tags.get(c.id, [])}
+            {"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at, "tags": tags.get(c.id, []),
+             "origin": c.origin}
             for c in chats
         ], indent=2))  # fmt: skip
     else:

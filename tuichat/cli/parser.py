@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch", metavar="FILE.py", action="append", default=[],
         help="open the app with FILE.py linked to its pipe: each save of the file reloads it (repeatable)",
     )
+    parser.add_argument("--new", action="store_true", help="open the app on a new chat (by default the last one opened comes back)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_pipes(commands)
     _add_models(commands)

@@ -34,6 +34,7 @@ from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, ReplyStatus, Update
 from tuichat.store import ChatRow, MessageRow, StoreError
+from tuichat.store.chat_rows import ChatOrigin
 
 SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and its save
 SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
@@ -98,8 +99,10 @@ class Turn:
         filter_ids: list[str] | None = None,
         params: dict[str, Any] | None = None,
         tool_ids: list[str] | None = None,
+        origin: ChatOrigin = "app",
     ) -> None:
-        """`again`: a stored user message to answer anew (regenerate): the new reply is a
+        """`origin`: where a chat this turn starts is said to come from ("run": `tuichat run`).
+        `again`: a stored user message to answer anew (regenerate): the new reply is a
         sibling of its earlier ones, and no new user message is stored. `edit_of`: a stored user
         message `text` is an edited version of: stored as its sibling, with a reply.
         `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`).
@@ -129,6 +132,7 @@ class Turn:
         self.filter_ids = list(filter_ids or [])
         self.tool_ids = list(tool_ids or [])
         self.params = dict(params or {})
+        self.origin: ChatOrigin = origin
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
         self._version = 0  # counts changes to the reply
@@ -227,7 +231,10 @@ class Turn:
         async with self.host.store.transaction():
             chat = self.context.chat
             if chat is None:
-                chat = await chats.create(default_title(self.text), model_id=self.model_id, system_prompt=self.system, stream=self.stream)
+                chat = await chats.create(
+                    default_title(self.text), model_id=self.model_id, system_prompt=self.system,
+                    stream=self.stream, origin=self.origin,
+                )
             if self.again is not None:
                 user_message = self.again
             elif self.edit_of is not None:  # a new version of that message, beside it

@@ -9,6 +9,8 @@ from typing import Any, Final, Literal
 from tuichat.store.columns import load_json
 
 Role = Literal["user", "assistant", "system"]
+# Where a chat was started: the chat app, or `tuichat run` (listed apart in the app).
+ChatOrigin = Literal["app", "run"]
 # "interrupted": the process writing the reply ended before the reply did (see writers.py).
 MessageStatus = Literal["streaming", "done", "stopped", "error", "interrupted"]
 # (seconds since the request started, one trace step such as {"event": {...}})
@@ -34,6 +36,7 @@ class ChatRow:
     updated_at: float
     current_id: str | None = None  # the leaf of the branch the chat shows (schema v8)
     filter_ids: list[str] = field(default_factory=list)  # toggle filters switched on in this chat (v9)
+    origin: ChatOrigin = "app"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -48,6 +51,7 @@ class ChatRow:
             updated_at=row["updated_at"],
             current_id=row["current_id"] if "current_id" in row.keys() else None,
             filter_ids=load_json(row["filter_ids"]) if "filter_ids" in row.keys() else [],
+            origin=row["origin"] if "origin" in row.keys() else "app",
         )
 
 

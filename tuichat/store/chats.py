@@ -15,6 +15,7 @@ from tuichat.store.chat_rows import (
     CHATS_BY_PREFIX,
     GET_CHAT,
     RECENT_CHATS,
+    ChatOrigin,
     ChatRow,
     Event,
     MessageRow,
@@ -43,6 +44,7 @@ from tuichat.store.writers import Writer, is_gone, this_process
 __all__ = ["MATCH_END", "MATCH_START", "ChatRepo", "ChatRow", "Event", "MessageRow", "SearchHit", "match_expression"]
 
 _check_role = partial(require_choice, choices=get_args(Role), what="Message role")
+_check_origin = partial(require_choice, choices=get_args(ChatOrigin), what="Chat origin")
 _check_status = partial(
     require_choice, choices=get_args(MessageStatus), what="Message status"
 )
@@ -84,7 +86,9 @@ class ChatRepo:
         system_prompt: str | None = None,
         stream: bool = True,
         params: Mapping[str, Any] | None = None,
+        origin: ChatOrigin = "app",
     ) -> ChatRow:
+        """`origin`: "run" for a chat `tuichat run` started (the app lists those apart)."""
         chat_id = str(uuid.uuid4())
         now = time.time()
         values = (
@@ -96,11 +100,12 @@ class ChatRepo:
             object_json({} if params is None else params),
             now,
             now,
+            _check_origin(origin),
         )
         async with self._db.transaction():
             await self._db.execute(
                 "INSERT INTO chat (id, title, model_id, system_prompt, stream, params,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             return await self._require(chat_id)
@@ -387,7 +392,7 @@ class ChatRepo:
         self, message_id: str, events: Sequence[tuple[float, str]], first_seq: int | None = None
     ) -> None:
         if first_seq is None:
-            # The primary key index answers max(seq) directly: no scan of earlier events.
+            # The (message_id, seq) index answers max(seq) directly: no scan of earlier events.
             first_seq = await self._db.fetchvalue(
                 "SELECT coalesce(max(seq) + 1, 0) FROM message_event WHERE message_id = ?",
                 (message_id,),

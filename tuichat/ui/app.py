@@ -45,9 +45,13 @@ class TuichatApp(App[int]):
         Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
     ]
 
-    def __init__(self, db_path: Path, watch: list[Path] | None = None, keymap: Keymap | None = None) -> None:
+    def __init__(
+        self, db_path: Path, watch: list[Path] | None = None, keymap: Keymap | None = None, *, fresh: bool = False
+    ) -> None:
+        """`fresh`: start on a new chat rather than the one open when the app last ran."""
         super().__init__()
         self.db_path = db_path
+        self.fresh = fresh
         # TUICHAT_KEYMAP and the config file, checked (`run_app` has said its problems on stderr).
         self.keymap = keymap if keymap is not None else load_keymap()
         self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
@@ -288,13 +292,13 @@ def _write_unsaved_replies() -> int:
     return len(unsaved)
 
 
-def run_app(db_path: Path, watch: list[Path] | None = None) -> int:
+def run_app(db_path: Path, watch: list[Path] | None = None, *, fresh: bool = False) -> int:
     """The app until it ends; its exit status: 1 when it crashed, 128 + N for signal N, 2 when
     a reply could not be saved (it went to a recovery file), else 0."""
     keymap = load_keymap()
     for problem in keymap.problems:  # before the screen takes the terminal
         print(f"tuichat: keymap: {problem}", file=sys.stderr, flush=True)
-    app = TuichatApp(db_path, watch=watch, keymap=keymap)
+    app = TuichatApp(db_path, watch=watch, keymap=keymap, fresh=fresh)
     code = app.run()
     code = code if isinstance(code, int) else (app.return_code or 0)
     if _write_unsaved_replies() and code == 0:

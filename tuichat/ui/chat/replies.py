@@ -29,6 +29,7 @@ from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.conversation import Conversation, UserMessage
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.when import now
 
 if TYPE_CHECKING:
     from tuichat.runtime.reply.model import ActivityEntry
@@ -151,9 +152,11 @@ class Replies:
     async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool) -> None:
         context = turn.context
         conversation = self.query_one(Conversation)
+        user, reply = context.user_message, context.reply_message
         if show_user:
-            await conversation.add(UserMessage(text, context.user_message.id if context.user_message else None))
-        view = ReplyView(None, model_name=self.model_name(self.model_id), streaming=True)
+            await conversation.add(UserMessage(text, user.id if user else None, created_at=user.created_at if user else now()))
+        started = reply.created_at if reply else now()
+        view = ReplyView(None, model_name=self.model_name(turn.model_id), streaming=True, created_at=started)
         view.message_id = context.reply_message.id if context.reply_message else None
         await conversation.add(view)
         await self.select_reply(view)

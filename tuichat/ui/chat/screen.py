@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TextArea
+from textual.widgets import Header, TextArea
 from textual.worker import Worker, WorkerState
 
 from tuichat.runtime.untrusted import neutralise
@@ -31,6 +31,7 @@ from tuichat.ui.chat.settings import ChatSettings
 from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.footer import Footer
 from tuichat.ui.widgets.prompt import Prompt
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LAST_MODEL = "last_model"
+LAST_CHAT = "last_chat"  # the chat open when the app last ran: opened again on start
 WARM_LANGUAGES = ("python", "bash", "json", "javascript")  # the fences replies use most
 # After the first frame is painted: importing and starting the runtime (pydantic, the loader,
 # the examples) takes ~0.2 s of the interpreter, which would otherwise hold up the frame.
@@ -130,19 +132,26 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         self._layout_panes()
         self.model_id = await self.store.settings.get(LAST_MODEL)
         self.query_one(Conversation).model_names = self.model_name
+        self.query_one(ChatList).model_names = self.model_name
         await self.refresh_chats()
         self._show_title()
         prompt = self.query_one(Prompt)
         self.drafts = PromptDrafts(prompt, self.store.drafts)
-        await self.drafts.show(None)
+        last = None if self.app.fresh else await self.store.settings.get(LAST_CHAT)
+        if isinstance(last, str) and await self.store.chats.get(last) is not None:
+            await self.open_chat(last)
+        else:
+            await self.drafts.show(None)
         prompt.focus()
         self.call_after_refresh(self.set_timer, RUNTIME_DELAY, self._start_runtime)
 
     # -- state shown in the header and footer ----------------------------------------------
-    def watch_chat(self) -> None:
+    def watch_chat(self, old: ChatRow | None, new: ChatRow | None) -> None:
         self._show_title()
         if self.chat is not None and self.drafts is not None:  # a first message may have created it
             self.run_worker(self.drafts.created(self.chat.id), group="drafts", exit_on_error=False)
+        if (old.id if old else None) != (new.id if new else None):  # reopened on the next start
+            self.run_worker(self.store.settings.set(LAST_CHAT, new.id if new else None), group="last-chat", exit_on_error=False)
 
     def watch_model_id(self) -> None:
         self._show_title()
@@ -209,6 +218,8 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
             picker.set_listing(listing)
         if self.model_id is None and listing.models:
             self.model_id = listing.models[0]["id"]
+        await self.refresh_chats()  # the list names each chat's model, and so do the replies shown
+        self.query_one(Conversation).name_models()
 
     def _select_watched(self) -> None:
         """`tuichat --watch FILE.py` is for trying that pipe: the new chat talks to it (a manifold:
@@ -276,6 +287,15 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
     async def _open_chat(self, event: ChatList.Opened) -> None:
         await self.open_chat(event.chat_id)
 
+    def action_read(self) -> None:
+        """Tab in the prompt: to the conversation, where t and s fold the selected reply."""
+        self.query_one(Conversation).focus()
+
+    @on(ChatList.Left)
+    @on(Conversation.Left)
+    def _back_to_prompt(self) -> None:
+        self.query_one(Prompt).focus()
+
     async def open_chat(self, chat_id: str | None) -> None:
         if self.streaming:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
@@ -291,10 +311,7 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         conversation = self.query_one(Conversation)
         await conversation.show(messages, versions)
         chats = self.query_one(ChatList)
-        if chat is not None:  # also when opened from search or after a delete
-            chats.select(chat.id)
-        else:
-            chats.highlighted = None
+        chats.select(chat.id if chat is not None else None)  # also when opened from search or after a delete
         replies = conversation.replies()
         if replies:
             await self.select_reply(replies[-1])
@@ -334,8 +351,18 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         self.refresh_bindings()
 
     async def action_toggle_sidebar(self) -> None:
-        await self.panes.toggle("sidebar", not self.has_class("-no-sidebar"), *self.app.size, self.store)
+        """F2: show the chat list and focus it; on the focused list, hide it (back to the prompt)."""
+        chats = self.query_one(ChatList)
+        shown = not self.has_class("-no-sidebar")
+        if shown and not chats.has_focus:
+            chats.focus()
+            return
+        await self.panes.toggle("sidebar", shown, *self.app.size, self.store)
         self._layout_panes()
+        if shown:
+            self.query_one(Prompt).focus()
+        else:
+            chats.focus()
 
     async def action_toggle_activity(self) -> None:
         await self.panes.toggle("activity", not self.has_class("-no-activity"), *self.app.size, self.store)

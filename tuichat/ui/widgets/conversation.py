@@ -5,6 +5,7 @@ the last WINDOW messages are mounted at first; scrolling to the top mounts the p
 window, a few messages per frame; and what the user scrolled up past, far below the
 viewport, is folded (hidden behind one blank spacer of its height) until they scroll back
 down to it. A stored reply mounts only the parts it has, and renders its Markdown once.
+An empty conversation shows the welcome (`Welcome`) until its first message.
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ import asyncio
 import gc
 from collections.abc import Callable, Mapping
 
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -25,12 +31,16 @@ from tuichat.store.branches import Version
 from tuichat.ui.widgets.fold import FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView, version_label
+from tuichat.ui.widgets.welcome import Welcome
+from tuichat.ui.widgets.when import stamp
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
 
 
 class UserMessage(Static):
+    """A message the user sent, its time at the right of its first line."""
+
     DEFAULT_CSS = """
     UserMessage {
         margin: 1 0 0 8;
@@ -40,16 +50,43 @@ class UserMessage(Static):
     }
     """
 
-    def __init__(self, text: str, message_id: str | None = None, version: Version | None = None) -> None:
-        shown = Text(neutralise(text))  # a stored chat's text: shown, not obeyed
+    def __init__(
+        self, text: str, message_id: str | None = None, version: Version | None = None, created_at: float | None = None
+    ) -> None:
+        self.text = neutralise(text)  # a stored chat's text: shown, not obeyed
+        shown = Text(self.text)
         if version is not None:
             shown.append(f"\n{version_label('', version)}", style="dim")
+        self.shown = shown  # the text and, for one of several versions, `‹ 2/3 ›` under it
         super().__init__(shown)
         self.message_id = message_id
         self.version = version
+        self.created_at = created_at
+
+    def render(self) -> RenderableType:
+        """The message, its time at the right of its first line."""
+        if self.created_at is None:
+            return self.shown
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1)
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_row(self.shown, Text(" " + stamp(self.created_at), style="dim"))
+        return grid
 
 
 class Conversation(VerticalScroll):
+    """Focused (Tab from the prompt), its keys fold the selected reply's parts (ctrl+up/down
+    select another) and Esc goes back to the prompt; the footer shows which apply."""
+
+    BINDINGS = [
+        Binding("t", "fold('thought')", "Thought", id="reply.thought"),
+        Binding("s", "fold('sources')", "Sources", id="reply.sources"),
+        Binding("escape", "leave", "Prompt", id="conversation.leave"),
+    ]
+
+    class Left(Message):
+        """Esc: the user is done reading (focus goes back to the prompt)."""
+
     DEFAULT_CSS = """
     Conversation {
         layout: stream;
@@ -69,6 +106,9 @@ class Conversation(VerticalScroll):
         self._below = FoldBelow(self)
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
         self.versions: dict[str, Version] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Welcome()
 
     @property
     def first_mounted(self) -> int:
@@ -102,22 +142,37 @@ class Conversation(VerticalScroll):
         gc.unfreeze()
         if self.children:
             await self.remove_children()
+            self._forget_layouts()
             gc.collect()
         self._below.forget()
-        await self.mount_all([self._widget_for(m) for m in messages[self._first_mounted :]])
+        shown = [self._widget_for(m) for m in messages[self._first_mounted :]]
+        await self.mount_all(shown or [Welcome()])
         self.anchor()
         # The mounted history lives as long as the chat is open: keep it out of every
         # later full garbage-collection pass (those cost 60-360 ms with a long chat).
         gc.freeze()
 
+    def _forget_layouts(self) -> None:
+        """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream
+        layout's placements (kept as they were when there is nothing to lay out, as after a
+        new chat). Both name the removed widgets, and through them every reply's text and
+        activity, so a closed chat stayed in memory until enough new layouts pushed it out."""
+        self._clear_arrangement_cache()
+        layout = self.styles.layout
+        if layout is not None and hasattr(layout, "_cached_placements"):
+            layout._cached_placements = None
+
     def _widget_for(self, message: MessageRow) -> Widget:
         version = self.versions.get(message.id)
         if message.role == "assistant":
-            view = ReplyView(Reply.from_row(message), model_name=self.model_names(message.model_id))
-            view.message_id = message.id  # type: ignore[attr-defined]
+            view = ReplyView(
+                Reply.from_row(message), model_name=self.model_names(message.model_id), created_at=message.created_at
+            )
+            view.message_id = message.id
+            view.model_id = message.model_id
             view.version = version
             return view
-        return UserMessage(message.content, message.id, version)
+        return UserMessage(message.content, message.id, version, message.created_at)
 
     async def drop_from(self, message_id: str, *, keep: bool) -> None:
         """Remove the message `message_id` (or, with `keep`, only what follows it) and all after:
@@ -131,12 +186,47 @@ class Conversation(VerticalScroll):
             await self.remove_children(widgets[at + (1 if keep else 0) :])
 
     async def add(self, widget: Widget) -> None:
+        """Add a message at the end (the welcome goes with the first)."""
+        for welcome in self.query_children(Welcome):
+            await welcome.remove()
         self._below.unfold()
         await self.mount(widget)
         self.anchor()
 
     def replies(self) -> list[ReplyView]:
         return list(self.query(ReplyView))
+
+    def name_models(self) -> None:
+        """Name each reply's model as `model_names` does now: a chat opened at start is shown
+        before the models are listed, with their ids."""
+        for view in self.query_children(ReplyView):
+            if view.model_id is not None:
+                view.set_model_name(self.model_names(view.model_id))
+
+    # -- keys while focused ----------------------------------------------------------------
+    def _selected(self) -> ReplyView | None:
+        """The reply the keys act on: the screen's selected one (ctrl+up/down), else the last."""
+        selected = getattr(self.screen, "selected_reply", None)
+        if isinstance(selected, ReplyView) and selected.is_attached:
+            return selected
+        replies = self.replies()
+        return replies[-1] if replies else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "fold":
+            view = self._selected()
+            return view is not None and view.can_fold(str(parameters[0]))
+        if action == "leave":
+            return not getattr(self.screen, "streaming", False)  # then Esc stops the reply
+        return True
+
+    def action_fold(self, part: str) -> None:
+        view = self._selected()
+        if view is not None:
+            view.toggle_fold(part)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
 
     async def _mount_earlier(self) -> None:
         """Mount the previous window above the first message, BATCH messages a frame (each

@@ -28,6 +28,8 @@ class Prompt(TextArea):
         Binding("ctrl+j", "newline", "Newline", id="prompt.newline", show=False),
         Binding("pageup", "page(-1)", "Page up", id="prompt.page_up", show=False),
         Binding("pagedown", "page(1)", "Page down", id="prompt.page_down", show=False),
+        # From where you type to what you read (its keys fold a reply), whatever pane is between.
+        Binding("tab", "screen.read", "Read the conversation", id="prompt.read", show=False),
     ]
 
     class Page(Message):

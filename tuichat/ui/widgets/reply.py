@@ -21,6 +21,7 @@ import asyncio
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
+from textual.content import Content
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
@@ -34,6 +35,7 @@ from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.settled import Settled
+from tuichat.ui.widgets.when import stamp
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PARTS = ("error", "status", "sources", "usage", "follow_ups")  # the widgets under the text, in order
@@ -118,6 +120,7 @@ class ReplyView(Settled, Widget):
         *,
         model_name: str = "",
         streaming: bool = False,
+        created_at: float | None = None,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's own name
         classes: str | None = None,
@@ -125,9 +128,11 @@ class ReplyView(Settled, Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.reply = reply if reply is not None else Reply()
         self.model_name = model_name
+        self.created_at = created_at  # when the reply was started (shown beside the model)
         self.version: Version | None = None  # which of its siblings it is, when it has any
         self.streaming = streaming
         self.message_id: str | None = None  # the stored message this view shows, once known
+        self.model_id: str | None = None  # the stored reply's model (named by `model_name`)
         self._parts = self.reply.parts
         self._pending: list[str] = []  # text to add at the next write
         self._replacement: str | None = None  # text to show instead of everything, at the next write
@@ -141,13 +146,14 @@ class ReplyView(Settled, Widget):
         self._spin_timer: Timer | None = None
         self._scroller: ScrollableContainer | None = None
         self._holds_gc = False
+        self.sources_folded = False  # the sources list shrunk to one line (the `s` key)
 
     def compose(self) -> ComposeResult:
         # A streaming reply composes every part, hidden until it has something to show;
         # a stored one only the parts it has (widget count is what slows long chats).
         reply, live = self.reply, self.streaming
-        if self.model_name or self.version is not None:
-            yield Label(version_label(neutralise(self.model_name), self.version), classes="model", markup=False)
+        if self.model_name or self.version is not None or self.created_at is not None:
+            yield Label(self._heading(), classes="model", markup=False)
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
@@ -158,6 +164,22 @@ class ReplyView(Settled, Widget):
         for part, text in parts_text(self._parts).items():
             if live or text:
                 yield Static(id=part, markup=False)
+
+    def set_model_name(self, name: str) -> None:
+        """Name the model anew (the models were listed after this reply was shown)."""
+        if name != self.model_name:
+            self.model_name = name
+            for label in self.query_children(".model").results(Label):
+                label.update(self._heading())
+
+    def _heading(self) -> Content:
+        """`Echo · 14:05`: the model (a pipe named it: shown, not obeyed), which version the
+        reply is when it has siblings, and the time."""
+        name = version_label(neutralise(self.model_name), self.version)  # `Echo  ‹ 2/3 ›`
+        if self.created_at is None:
+            return Content(name)
+        time = stamp(self.created_at)
+        return Content.assemble(name, (f" · {time}" if name else time, "not bold dim"))
 
     def on_mount(self) -> None:
         self._show_parts()
@@ -302,6 +324,22 @@ class ReplyView(Settled, Widget):
             self._holds_gc = False
             gc_hold.release()
 
+    # -- folds: the thought and the sources, opened and closed by keys -----------------------
+    def can_fold(self, part: str) -> bool:
+        """Whether this reply has `part` ("thought" or "sources") to open or close."""
+        if part == "thought":
+            return any(w.display for w in self.query_children("#thought"))
+        return part == "sources" and bool(self._parts.sources)
+
+    def toggle_fold(self, part: str) -> None:
+        """Open `part` if it is closed, close it if it is open."""
+        if part == "thought":
+            for thought in self.query_children("#thought").results(Collapsible):
+                thought.collapsed = not thought.collapsed
+        elif part == "sources":
+            self.sources_folded = not self.sources_folded
+            self._show_parts()
+
     # -- what is under the text ----------------------------------------------------------
     def _show_cut(self) -> None:
         """The note under a reply longer than what is shown (how long, how to read it all)."""
@@ -326,6 +364,8 @@ class ReplyView(Settled, Widget):
     def _show_parts(self) -> None:
         spinning = self.streaming and self._parts.busy
         for part, text in parts_text(self._parts, self._spin if spinning else None).items():
+            if part == "sources" and text and self.sources_folded:
+                text = f"▶ Sources ({len(text.splitlines())})"
             for widget in self.query_children(f"#{part}").results(Static):
                 shown = str(widget.content)
                 if text != shown:
