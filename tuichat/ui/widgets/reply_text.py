@@ -10,7 +10,7 @@ from textual.widgets import Markdown
 
 from tuichat.ui.widgets.fold import Fold
 from tuichat.ui.widgets.live_markdown import LiveMarkdown, drop_reserve, parser
-from tuichat.ui.widgets.settled import Settled, settle_tree
+from tuichat.ui.widgets.settled import Settled
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
 _HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
@@ -154,7 +154,6 @@ class ReplyText(Settled, Widget):
             self._mend(self._live)
         else:
             await self._render_segment(self._live, shown, live=not final)
-        settle_tree(self._live)  # its new blocks: one layout each, not two
 
     async def _end_segment(self, text: str) -> None:
         """Bring the live segment's blocks up to `text`, its complete blocks, and seal it.
@@ -169,7 +168,6 @@ class ReplyText(Settled, Widget):
             await live.update(text)
         await live.seal(text)
         self._mend(self._live)
-        settle_tree(live)
 
     def _grow(self, live: str) -> bool:
         """Show the live segment's text `live` by growing its last block in place, if that

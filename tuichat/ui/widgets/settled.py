@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from textual.geometry import Size
-from textual.widget import Widget
 
 
 class Settled:
@@ -16,19 +13,3 @@ class Settled:
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
-
-
-def _settled_size_updated(
-    widget: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-) -> bool:
-    return Widget._size_updated(widget, size, virtual_size, container_size, layout=False)
-
-
-def settle_tree(root: Widget) -> None:
-    """Make every widget under `root` settle as `Settled` does. The widgets a Markdown builds
-    inside its blocks (list items' rows and columns, bullets, table cells, a fence's label)
-    are Textual's own classes; each asked for a second layout of the whole screen whenever
-    the first one changed its size (a third of a streaming reply's layouts)."""
-    for widget in root.walk_children(with_self=False):
-        if "_size_updated" not in widget.__dict__ and not isinstance(widget, Settled):
-            widget._size_updated = partial(_settled_size_updated, widget)  # type: ignore[method-assign]
