@@ -9,8 +9,9 @@ import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from textual import events, on
 from textual.actions import SkipAction
 from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
@@ -20,6 +21,7 @@ from textual.signal import Signal
 
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import Store, StoreError
+from tuichat.ui.key_gate import Delivered, HeldEvent, KeyGate
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -66,6 +68,30 @@ class TuichatApp(App[int]):
         self.functions_changed: Signal[str] = Signal(self, "functions-changed")
         # Every live-reload result, for the pipes screen and editor to show.
         self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
+        self.keys = KeyGate(self, self._hand_on)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes go on one at a time: each once the one before it has been handled
+        and any dialog it opened is ready for it (see key_gate)."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if not self.keys.hold(event):
+                await self._hand_on(event)
+                self.keys.sent()
+            return
+        await super().on_event(event)
+
+    async def _hand_on(self, event: HeldEvent) -> None:
+        await super().on_event(event)
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        """Textual's, and a screen a key's worker was expected to show has come (key_gate)."""
+        pushed = super().push_screen(*args, **kwargs)
+        self.keys.screen_pushed()
+        return pushed
+
+    @on(Delivered)
+    async def _key_delivered(self, probe: Delivered) -> None:
+        await self.keys.delivered(probe)
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()

@@ -88,11 +88,15 @@ class WorkshopScreen(Screen[ResultT]):
             self.notify("One moment: still busy with the last action.")
             return False
         self.busy = True
+        self.app.keys.expect_screen()  # most workflows start with a dialog: keys typed next go there
         self.run_worker(self._workflow(flow), name=what, description=what, group=WORKFLOWS, exit_on_error=False)
         return True
 
     async def _workflow(self, flow: Flow) -> None:
-        result = await flow()
+        try:
+            result = await flow()
+        finally:
+            self.app.keys.screen_ready()
         if result is not None:
             self.post_message(result)
 
