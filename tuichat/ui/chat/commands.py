@@ -14,6 +14,7 @@ from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.reply import ReplyView
 
 if TYPE_CHECKING:
+    from tuichat.store.search import SearchHit
     from tuichat.ui.chat.screen import ChatScreen
 
 
@@ -59,9 +60,9 @@ class ChatCommands:
     def action_search(self: ChatScreen) -> None:
         from tuichat.ui.screens.search import SearchScreen
 
-        async def opened(chat_id: str | None) -> None:
-            if chat_id is not None:
-                await self.open_chat(chat_id)
+        async def opened(hit: SearchHit | None) -> None:
+            if hit is not None:  # at the message that matched (a title's hit: at the end)
+                await self.open_chat(hit.chat_id, at=hit.message_id)
 
         self.app.push_screen(SearchScreen(), opened)
 

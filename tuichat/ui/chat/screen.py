@@ -31,6 +31,7 @@ from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
+from tuichat.ui.widgets.reply import ReplyView
 
 if TYPE_CHECKING:
     from tuichat.runtime.host import ModelListing
@@ -245,7 +246,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
     async def _open_chat(self, event: ChatList.Opened) -> None:
         await self.open_chat(event.chat_id)
 
-    async def open_chat(self, chat_id: str | None) -> None:
+    async def open_chat(self, chat_id: str | None, at: str | None = None) -> None:
+        """Show a chat (None: a new one), at its end or, with `at`, at that message, marked."""
         if self.streaming:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
@@ -258,14 +260,16 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             self.model_id = chat.model_id
         self.chat = chat
         conversation = self.query_one(Conversation)
-        await conversation.show(messages)
+        found = await conversation.show(messages, at=at)
         chats = self.query_one(ChatList)
         if chat is not None:  # also when opened from search or after a delete
             chats.select(chat.id)
         else:
             chats.highlighted = None
         replies = conversation.replies()
-        if replies:
+        if isinstance(found, ReplyView):
+            await self.select_reply(found)
+        elif replies:
             await self.select_reply(replies[-1])
         else:
             self.selected_reply = None

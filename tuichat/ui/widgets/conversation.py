@@ -53,6 +53,11 @@ class Conversation(VerticalScroll):
     Conversation ReplyView {
         margin: 1 0 0 0;
     }
+    /* The message a search opened the chat at. */
+    Conversation .-found {
+        border-left: thick $warning;
+        background: $warning 12%;
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
@@ -82,11 +87,15 @@ class Conversation(VerticalScroll):
         """Show every message folded below the viewport."""
         self._below.unfold()
 
-    async def show(self, messages: list[MessageRow]) -> None:
-        """Replace what is shown with a stored chat's messages (only the last window is mounted)."""
+    async def show(self, messages: list[MessageRow], at: str | None = None) -> Widget | None:
+        """Replace what is shown with a stored chat's messages: the last window, or with `at`
+        (a message id) from that message on, scrolled to it and marked; returns its widget."""
         self.workers.cancel_group(self, "history")  # earlier windows of the chat shown so far
         self._messages = messages
         self._first_mounted = max(0, len(messages) - WINDOW)
+        index = next((i for i, m in enumerate(messages) if m.id == at), None) if at else None
+        if index is not None:
+            self._first_mounted = min(self._first_mounted, index)
         # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
         # removed, are garbage the collector can free; collect them now, while the new chat
         # isn't mounted yet (a frozen chat would never be freed: ~20k objects a chat).
@@ -95,11 +104,20 @@ class Conversation(VerticalScroll):
             await self.remove_children()
             gc.collect()
         self._below.forget()
-        await self.mount_all([self._widget_for(m) for m in messages[self._first_mounted :]])
-        self.anchor()
+        widgets = [self._widget_for(m) for m in messages[self._first_mounted :]]
+        await self.mount_all(widgets)
+        found = widgets[index - self._first_mounted] if index is not None else None
+        if found is None:
+            self.anchor()
+        else:
+            found.add_class("-found")
+            self.anchor(False)
+            await self._refreshed()  # placed: its region is known
+            self.scroll_to_widget(found, top=True, animate=False, immediate=True)
         # The mounted history lives as long as the chat is open: keep it out of every
         # later full garbage-collection pass (those cost 60-360 ms with a long chat).
         gc.freeze()
+        return found
 
     def _widget_for(self, message: MessageRow) -> Widget:
         if message.role == "assistant":
@@ -111,7 +129,7 @@ class Conversation(VerticalScroll):
     async def add(self, widget: Widget) -> None:
         self._below.unfold()
         await self.mount(widget)
-        self.anchor()
+        self.anchor()  # (also after a chat opened at a search hit, which did not anchor)
 
     def replies(self) -> list[ReplyView]:
         return list(self.query(ReplyView))
