@@ -27,3 +27,17 @@ def test_search_hit_opens_at_the_match(snap_compare: Any, db_path: Path) -> None
         await _settle(pilot)
 
     assert snap_compare(TuichatApp(db_path), terminal_size=(100, 30), run_before=open_hit)
+
+
+def test_help_80x24(snap_compare: Any, db_path: Path) -> None:
+    from tests.ui.helpers import ready, until
+    from tuichat.ui.screens.help import HelpScreen
+
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await _settle(pilot)
+
+    assert snap_compare(TuichatApp(db_path), terminal_size=(80, 24), run_before=open_help)

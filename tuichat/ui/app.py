@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 KEYMAP_ENV = "TUICHAT_KEYMAP"
 KEYMAP_SETTING = "keymap"
+THEME_SETTING = "theme"
 
 
 def parse_keymap(text: str) -> dict[str, str]:
@@ -52,6 +53,10 @@ class TuichatApp(App[int]):
         # (a TextArea) binds F7 to select-all; where the pipes screen cannot open, the key
         # goes on to the focused widget (see action_open_pipes).
         Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
+        # F1 first in the footer (priority bindings lead it); `?` is not priority: in a text
+        # field it is typed, and it only reaches the app from elsewhere.
+        Binding("f1", "help", "Help", id="app.help", priority=True),
+        Binding("question_mark", "help", "Help", id="app.help_question", show=False),
     ]
 
     def __init__(self, db_path: Path, watch: list[Path] | None = None) -> None:
@@ -69,6 +74,7 @@ class TuichatApp(App[int]):
         # Every live-reload result, for the pipes screen and editor to show.
         self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
         self.keys = KeyGate(self, self._hand_on)
+        self._saved_theme: str | None = None  # the theme as stored (see _restore_theme)
 
     async def on_event(self, event: events.Event) -> None:
         """Keys and pastes go on one at a time: each once the one before it has been handled
@@ -137,7 +143,35 @@ class TuichatApp(App[int]):
         keymap.update(parse_keymap(os.environ.get(KEYMAP_ENV, "")))
         if keymap:
             self.set_keymap(keymap)
+        await self._restore_theme()
         await self.push_screen(ChatScreen())
+
+    # -- the theme, remembered -------------------------------------------------------------
+    async def _restore_theme(self) -> None:
+        theme = await self.store.settings.get(THEME_SETTING)
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        self.run_worker(self._save_theme(), group="theme", exclusive=True, exit_on_error=False)
+
+    async def _save_theme(self) -> None:
+        if self._store is not None and self.theme != self._saved_theme:
+            await self._store.settings.set(THEME_SETTING, self.theme)
+            self._saved_theme = self.theme
+
+    def action_help(self) -> None:
+        """This app's keys, by screen, as bound now (F1; `?` outside a text field)."""
+        from tuichat.ui.keys_reference import section_for
+        from tuichat.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        under = next((s for s in reversed(self.screen_stack) if section_for(type(s).__name__)), None)
+        first = section_for(type(under).__name__) if under is not None else None
+        self.push_screen(HelpScreen(getattr(self, "_keymap", {}), first))
 
     async def runtime(self) -> Services:
         """The pipe runtime, started once: imported only when first needed, after the first
@@ -213,7 +247,9 @@ class TuichatApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every screen action in the command palette (ctrl+p), with its key."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # Textual's generic panel: Help (F1) is this app's own
+                yield command
         pipes_open = self._pipes_open()
         for binding in self.BINDINGS:  # the app's own (quit is already among Textual's)
             if not isinstance(binding, Binding) or not binding.description or binding.action == "quit":
@@ -268,6 +304,7 @@ class TuichatApp(App[int]):
         if self.services is not None:
             await self.services.close()
         if self._store is not None:
+            await self._save_theme()  # a change made just before quitting, its worker cut short
             await self._store.close()
 
 
