@@ -233,7 +233,7 @@ async def test_system_prompt_stream_toggle_and_title(db_path: Path) -> None:
         await pick(pilot, "shows")
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
-        await pilot.press(*"Be brief.", "ctrl+j")
+        await pilot.press(*"Be brief.", "enter")  # Enter saves, as in the prompt
         await pilot.press("ctrl+t")
         await send(pilot, screen, "hi")
         view = await finished(pilot, screen)
@@ -258,7 +258,7 @@ async def test_regenerate_and_edit_resend(db_path: Path) -> None:
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
         app.screen.query_one("TextArea").text = "two, edited"  # type: ignore[attr-defined]
-        await pilot.press("ctrl+j")
+        await pilot.press("enter")
         await until(pilot, lambda: any(u.render().plain == "two, edited" for u in screen.query(UserMessage)))  # type: ignore[union-attr]
         view = await finished(pilot, screen)
         assert seen(view)["messages"][-1] == ["user", "two, edited"]  # type: ignore[index]

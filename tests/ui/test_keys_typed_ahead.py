@@ -83,21 +83,29 @@ async def test_model_filter_typed_at_once_picks_the_model(db_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("key", "dialog", "typed"),
+    ("key", "dialog", "keys", "typed"),
     [
-        ("ctrl+f", SearchScreen, "zzz"),  # no hit: Enter opens nothing, the words stay
-        ("f4", TextPromptScreen, "be brief\n"),  # the system prompt: Enter is a newline there
-        ("ctrl+l", TextPromptScreen, "first" + "be brief\n"),  # edit the last message
+        ("ctrl+f", SearchScreen, [*"zzz", "enter"], "zzz"),  # no hit: Enter opens nothing, the words stay
+        ("ctrl+l", TextPromptScreen, ["ctrl+j", *"again"], "first\nagain"),  # edit the last message
     ],
 )
-async def test_keys_typed_at_once_stay_in_the_dialog(db_path: Path, key: str, dialog: type, typed: str) -> None:
+async def test_keys_typed_at_once_stay_in_the_dialog(
+    db_path: Path, key: str, dialog: type, keys: list[str], typed: str
+) -> None:
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         before = await chat_with_one_message(pilot, screen)
-        words = "zzz" if key == "ctrl+f" else "be brief"
-        await burst(pilot, key, *words, "enter")
+        await burst(pilot, key, *keys)
         assert isinstance(app.screen, dialog)
         field = app.screen.query_one("#text, Input")
         assert getattr(field, "text", None) == typed or getattr(field, "value", None) == typed
+        await nothing_sent(pilot, screen, before)
+
+
+async def test_system_prompt_typed_at_once_is_saved(db_path: Path) -> None:
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        before = await chat_with_one_message(pilot, screen)
+        await burst(pilot, "f4", *"be brief", "enter")
+        await until(pilot, lambda: screen.chat is not None and screen.chat.system_prompt == "be brief")
         await nothing_sent(pilot, screen, before)
 
 

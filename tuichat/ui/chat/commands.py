@@ -35,7 +35,7 @@ class ChatCommands:
             if title and title.strip():
                 await self.renamed(await self.store.chats.rename(chat.id, title.strip()))
 
-        self.app.push_screen(TextPromptScreen("Rename chat", self.shown_title(chat)), rename)
+        self.app.push_screen(TextPromptScreen("Rename chat", self.shown_title(chat), submit="Rename"), rename)
 
     def action_delete_chat(self: ChatScreen) -> None:
         from tuichat.ui.screens.prompts import ConfirmScreen
@@ -80,7 +80,8 @@ class ChatCommands:
 
         default = "".join(c if c.isalnum() else "-" for c in chat.title.lower()).strip("-")[:40] or "chat"
         self.app.push_screen(
-            TextPromptScreen("Export chat (.md for Markdown, .json for everything)", f"{default}.md"), export
+            TextPromptScreen("Export chat (.md for Markdown, .json for everything)", f"{default}.md", submit="Export"),
+            export,
         )
 
     async def _export(self: ChatScreen, chat: ChatRow, path: str) -> None:
@@ -117,7 +118,11 @@ class ChatCommands:
             self.notify("System prompt set." if value else "System prompt removed.")
 
         self.app.push_screen(
-            TextPromptScreen("System prompt for this chat", current or "", multiline=True, placeholder="None"), save
+            TextPromptScreen(
+                "System prompt for this chat", current or "", multiline=True,
+                placeholder="No system prompt: the pipe gets the chat as it is. Type one to set it.",
+            ),
+            save,
         )
 
     async def action_toggle_stream(self: ChatScreen) -> None:

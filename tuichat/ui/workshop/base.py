@@ -74,9 +74,12 @@ class WorkshopScreen(Screen[ResultT]):
     async def confirm(self, question: str, *, title: str, yes: str = "Yes", no: str = "No", destructive: bool = False) -> bool:
         return bool(await self.ask(ConfirmScreen(question, title=title, yes=yes, no=no, destructive=destructive)))
 
-    async def prompt(self, title: str, text: str = "", *, message: str | None = None, placeholder: str = "") -> str | None:
-        """A line of text; None when cancelled or left blank."""
-        answer = await self.ask(TextPromptScreen(title, text, message=message, placeholder=placeholder, allow_empty=False))
+    async def prompt(
+        self, title: str, text: str = "", *, message: str | None = None, placeholder: str = "", submit: str = "OK"
+    ) -> str | None:
+        """A line of text; None when cancelled or left blank. `submit` names the button."""
+        dialog = TextPromptScreen(title, text, message=message, placeholder=placeholder, allow_empty=False, submit=submit)
+        answer = await self.ask(dialog)
         return answer.strip() if isinstance(answer, str) and answer.strip() else None
 
     # -- running workflows ------------------------------------------------------------------
