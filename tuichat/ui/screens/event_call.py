@@ -24,8 +24,8 @@ from textual.widgets import Button, Input, Label, Markdown, Select, TextArea
 
 from tuichat.runtime.reply.present import EventCallRequest, read_event_call
 from tuichat.runtime.untrusted import neutralise
-from tuichat.ui.widgets.text_field import MultilineField
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
+from tuichat.ui.widgets.text_field import MultilineField
 
 CONFIRMATION_TITLE = "Confirm your action"  # Open WebUI's title when a pipe gives none
 INPUT_TITLE = "Input requested"
