@@ -155,11 +155,13 @@ async def test_panes_toggle_and_are_remembered(db_path: Path) -> None:
         assert screen.has_class("-no-activity") and screen.has_class("-no-sidebar")
 
 
-async def test_copy_reply_uses_the_clipboard(db_path: Path) -> None:
+async def test_copy_reply_uses_the_clipboard(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await chat_with(pilot, screen, "manifold.reverse", "abc")
-        await pilot.press("f5")
-        assert app.clipboard == "cba"
+        await pilot.press("f5")  # the copy dialog: the whole reply is first
+        await pilot.press("enter")
+        await until(pilot, lambda: app.clipboard == "cba")
 
 
 async def stored_chat(db_path: Path, pairs: int) -> str:

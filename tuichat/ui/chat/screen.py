@@ -67,6 +67,11 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         Binding("escape", "stop", "Stop", id="reply.stop"),
         Binding("ctrl+o", "pick_model", "Model", id="model.pick"),
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        # The message cursor and what it copies: in the footer (one entry for both arrows).
+        Binding("ctrl+up", "select_message(-1)", "Select", id="reply.previous", key_display="^↑↓",
+                tooltip="an older message; ctrl+down a newer one"),
+        Binding("ctrl+down", "select_message(1)", "Select a newer message", id="reply.next", show=False),
+        Binding("f5", "copy_message", "Copy", id="reply.copy", tooltip="the selected message or a code block"),
         Binding("ctrl+r", "rename_chat", "Rename", id="chat.rename", show=False),
         Binding("f8", "delete_chat", "Delete", id="chat.delete", show=False),
         Binding("f2", "toggle_sidebar", "Chats", id="view.sidebar"),
@@ -74,15 +79,12 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         # priority: the prompt (a TextArea) would take f6 to select a line.
         Binding("f6", "activity_filter", "Filter", id="view.activity_filter", priority=True,
                 tooltip="Activity: all, events, output or logs"),
-        Binding("f5", "copy_reply", "Copy reply", id="reply.copy", show=False),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate", show=False),
         Binding("ctrl+l", "edit_last", "Edit last", id="message.edit", show=False),
         Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt", show=False),
         Binding("ctrl+t", "toggle_stream", "Stream on/off", id="chat.stream", show=False),
         Binding("f9", "export", "Export", id="chat.export", show=False),
-        Binding("ctrl+up", "select_reply(-1)", "Older reply", id="reply.previous", show=False),
-        Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
     ]
 
     chat: reactive[ChatRow | None] = reactive(None, bindings=True, init=False)

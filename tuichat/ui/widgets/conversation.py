@@ -40,6 +40,7 @@ class UserMessage(Static):
 
     def __init__(self, text: str, message_id: str | None = None) -> None:
         super().__init__(neutralise(text), markup=False)  # a stored chat's text: shown, not obeyed
+        self.text = text  # as sent (copying neutralises it again)
         self.message_id = message_id
 
 
@@ -52,6 +53,13 @@ class Conversation(VerticalScroll):
     }
     Conversation ReplyView {
         margin: 1 0 0 0;
+    }
+    /* The message cursor (ctrl+up / ctrl+down), once moved: what F5 copies. */
+    Conversation .-cursor {
+        outline-left: thick $accent;
+    }
+    Conversation ReplyView.-cursor {
+        background: $boost;
     }
     /* The message a search opened the chat at. */
     Conversation .-found {
@@ -133,6 +141,10 @@ class Conversation(VerticalScroll):
 
     def replies(self) -> list[ReplyView]:
         return list(self.query(ReplyView))
+
+    def messages(self) -> list[UserMessage | ReplyView]:
+        """The messages mounted, in order (the message cursor moves over them)."""
+        return [child for child in self.children if isinstance(child, (UserMessage, ReplyView))]
 
     async def _mount_earlier(self) -> None:
         """Mount the previous window above the first message, BATCH messages a frame (each
