@@ -13,7 +13,7 @@ from tests.ui.helpers import chat_app, ready, until
 from tuichat.store import Store
 from tuichat.store.search import MATCH_END, MATCH_START, SearchHit
 from tuichat.ui.screens.search import SearchScreen, hit_label
-from tuichat.ui.widgets.conversation import WINDOW, Conversation
+from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
 from tuichat.ui.widgets.reply import ReplyView
 
 SIZE = (100, 30)
@@ -69,3 +69,8 @@ async def test_search_opens_the_chat_at_the_matching_message(db_path: Path) -> N
         top = found.region.y
         assert view.y <= top < view.bottom, "the match is on screen"
         assert conversation.scroll_y < conversation.max_scroll_y, "not at the end of the chat"
+        # The message cursor goes on up from there, past the first message mounted.
+        for _ in range(5):  # question 4, answer 3, question 3 (mounted), answer 2, question 2 (not)
+            await pilot.press("ctrl+up")
+        [cursor] = conversation.query(".-cursor")
+        assert isinstance(cursor, UserMessage) and cursor.text.startswith(f"Question {FOUND - 2}:")

@@ -168,11 +168,15 @@ class ChatCommands:
     async def action_select_message(self: ChatScreen, step: int) -> None:
         """Move the message cursor (ctrl+up / ctrl+down) over every message: what F5 copies;
         on a reply, the activity pane shows its events."""
-        messages = self.query_one(Conversation).messages()
+        conversation = self.query_one(Conversation)
+        messages = conversation.messages()
         if not messages:
             return
         current = self.selected_message if self.selected_message in messages else self.selected_reply
         index = messages.index(current) if current in messages else len(messages)
+        if index + step < 0 and await conversation.mount_earlier():  # above the first mounted
+            messages = conversation.messages()
+            index = messages.index(current) if current in messages else len(messages)
         target = messages[max(0, min(len(messages) - 1, index + step))]
         if isinstance(target, ReplyView):
             await self.select_reply(target)

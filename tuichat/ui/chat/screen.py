@@ -64,6 +64,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
     app = getters.app(TuichatApp)
 
     BINDINGS = [
+        # The app's F1 (same id, so a keymap moves both): listed here, it leads the footer.
+        Binding("f1", "app.help", "Help", id="app.help"),
         Binding("escape", "stop", "Stop", id="reply.stop"),
         Binding("ctrl+o", "pick_model", "Model", id="model.pick"),
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),

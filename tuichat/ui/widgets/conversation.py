@@ -26,6 +26,7 @@ from tuichat.ui.widgets.reply import ReplyView
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
+BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search hit)
 
 
 class UserMessage(Static):
@@ -102,8 +103,8 @@ class Conversation(VerticalScroll):
         self._messages = messages
         self._first_mounted = max(0, len(messages) - WINDOW)
         index = next((i for i, m in enumerate(messages) if m.id == at), None) if at else None
-        if index is not None:
-            self._first_mounted = min(self._first_mounted, index)
+        if index is not None:  # from a little before it: scrolling up from there mounts more
+            self._first_mounted = max(0, min(self._first_mounted, index - BEFORE_FOUND))
         # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
         # removed, are garbage the collector can free; collect them now, while the new chat
         # isn't mounted yet (a frozen chat would never be freed: ~20k objects a chat).
@@ -161,6 +162,20 @@ class Conversation(VerticalScroll):
         finally:
             self._mounting = False
             gc_hold.release()
+
+    async def mount_earlier(self) -> bool:
+        """Mount the previous window now (the message cursor went above the first message
+        mounted); False when there is none."""
+        if self._first_mounted == 0 or self._mounting:
+            return False
+        self._mounting = True
+        gc_hold.hold()
+        try:
+            await self._mount_window()
+        finally:
+            self._mounting = False
+            gc_hold.release()
+        return True
 
     async def _mount_window(self) -> None:
         start = max(0, self._first_mounted - WINDOW)
