@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import events, on
+from textual import events
 from textual.actions import SkipAction
 from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
@@ -21,7 +21,7 @@ from textual.signal import Signal
 
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import Store, StoreError
-from tuichat.ui.key_gate import Delivered, HeldEvent, KeyGate
+from tuichat.ui.key_gate import HeldEvent, KeyGate
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -82,7 +82,7 @@ class TuichatApp(App[int]):
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             if not self.keys.hold(event):
                 await self._hand_on(event)
-                self.keys.sent()
+                self.keys.sent(event)
             return
         await super().on_event(event)
 
@@ -94,10 +94,6 @@ class TuichatApp(App[int]):
         pushed = super().push_screen(*args, **kwargs)
         self.keys.screen_pushed()
         return pushed
-
-    @on(Delivered)
-    async def _key_delivered(self, probe: Delivered) -> None:
-        await self.keys.delivered(probe)
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()

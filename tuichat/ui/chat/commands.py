@@ -225,7 +225,8 @@ class ChatCommands:
         self.app.copy_to_clipboard(text)
         path = choice.path
         if path is not None and not path.ok:
-            self.notify(f"Not copied: {path.note}", title="Clipboard", severity="warning", timeout=15, markup=False)
+            note = path.note.replace("press w to write to a file", "F5 then w writes it to a file")
+            self.notify(f"Not copied: {note}", title="Clipboard", severity="warning", timeout=15, markup=False)
             return
         lines = text.count("\n") + 1
         self.notify(f"Sent {lines} line{'s' if lines != 1 else ''} to the clipboard (OSC 52). Nothing pastes? "

@@ -57,10 +57,13 @@ class Conversation(VerticalScroll):
     }
     /* The message cursor (ctrl+up / ctrl+down), once moved: what F5 copies. */
     Conversation .-cursor {
-        outline-left: thick $accent;
+        background: $accent 25%;
     }
     Conversation ReplyView.-cursor {
-        background: $boost;
+        border-left: thick $accent;
+    }
+    Conversation UserMessage.-cursor {
+        border-left: thick $foreground;
     }
     /* The message a search opened the chat at. */
     Conversation .-found {
