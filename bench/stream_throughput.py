@@ -15,7 +15,11 @@ runs measured side by side in this process:
 - cli run:    `tuichat run MODEL MESSAGE` in-process, as the command runs it (starting
               its host process each time): the turn, its reply built and saved to the
               store as it streams, each chunk printed (to a null device). Its cost must
-              grow linearly with the reply.
+              grow linearly with the reply. This is the chat path with no filter.
+- cli+stream: the same with one global stream filter that returns each chunk as it
+              got it: every chunk parsed, passed to the hook and encoded again (the
+              chat path's per-chunk cost; it must not halve throughput). Its `ratio`
+              column is cli run time over cli+stream time (host: in-process over host).
 
 Then the first-token latency: a pipe that yields one word, from the call to its first
 step, in-process and through the host (median of many calls).
@@ -85,6 +89,12 @@ async def encode_sync(n: int) -> int:
 async def encode_async(n: int) -> int:
     return len([codec.process_line("bench_async", w) async for w in async_words(n)])
 
+
+PASS_FILTER = """
+class Filter:
+    def stream(self, event: dict) -> dict:
+        return event
+"""
 
 ONE_WORD = """
 class Pipe:
@@ -167,21 +177,30 @@ async def main(n: int, repeats: int) -> None:
         async with PipeHost(cli_store) as cli_host:
             await FunctionLibrary(cli_host).add(ASYNC_PIPE, function_id="bench_async")
         await cli_store.close()
+        filter_db = Path(folder) / "filter.db"
+        filter_store = await Store.open(filter_db)
+        async with PipeHost(filter_store) as filter_host:
+            await FunctionLibrary(filter_host).add(ASYNC_PIPE, function_id="bench_async")
+            await FunctionLibrary(filter_host).add(PASS_FILTER, function_id="bench_pass")
+        await filter_store.functions.update("bench_pass", is_global=True)
+        await filter_store.close()
         cases = {
-            "sync generator": (raw_sync, encode_sync, through_runtime(engine, "bench_sync"), through_runtime(host, "bench_sync"), None),
+            "sync generator": (raw_sync, encode_sync, through_runtime(engine, "bench_sync"), through_runtime(host, "bench_sync"), None, None),
             "async generator": (
                 raw_async, encode_async, through_runtime(engine, "bench_async"), through_runtime(host, "bench_async"),
-                through_cli(cli_db, "bench_async"),
+                through_cli(cli_db, "bench_async"), through_cli(filter_db, "bench_async"),
             ),
         }  # fmt: skip
         print(f"{n:,} chunks per run, median of {repeats} runs (interleaved)\n")
-        print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10} {'host/in':>8}")
-        for label, (raw, encoded, local, remote, cli) in cases.items():
+        print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10} {'ratio':>8}")
+        for label, (raw, encoded, local, remote, cli, filtered) in cases.items():
             await measure(local, 1000)  # load the pipe once, outside the timing
             await measure(remote, 1000)
             times: dict[str, list[float]] = {"raw": [], "raw+encode": [], "in-process": [], "host": []}
             if cli is not None:
                 times["cli run"] = []
+            if filtered is not None:
+                times["cli+stream"] = []
             for _ in range(repeats):
                 times["raw"].append(await measure(raw, n))
                 times["raw+encode"].append(await measure(encoded, n))
@@ -189,9 +208,13 @@ async def main(n: int, repeats: int) -> None:
                 times["host"].append(await measure(remote, n))
                 if cli is not None:
                     times["cli run"].append(await measure(cli, n))
+                if filtered is not None:
+                    times["cli+stream"].append(await measure(filtered, n))
             medians = {path: statistics.median(values) for path, values in times.items()}
             for path, seconds in medians.items():
                 ratio = f"{medians['in-process'] / seconds:8.0%}" if path == "host" else ""
+                if path == "cli+stream":  # the stream filter's share: throughput kept
+                    ratio = f"{medians['cli run'] / seconds:8.0%}"
                 print(
                     f"{label:16} {path:11} {seconds:9.4f} {n / seconds:12,.0f} "
                     f"{seconds / medians['raw']:7.1f} {seconds / medians['raw+encode']:10.2f} {ratio}"

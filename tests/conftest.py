@@ -6,8 +6,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.test_tmux_e2e import Terminal
 
 from tests.local_host import LocalHost
 from tuichat.runtime.host import PipeHost
@@ -75,3 +79,16 @@ def local_host(store: Store) -> LocalHost:
 @pytest.fixture
 def local_library(local_host: LocalHost) -> FunctionLibrary:
     return FunctionLibrary(local_host)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    """A tmux server of its own (tests/test_tmux_e2e.py's `Terminal`), killed after the test."""
+    from tests.test_tmux_e2e import TMUX, Terminal
+
+    assert TMUX is not None
+    term = Terminal(TMUX)
+    try:
+        yield term
+    finally:
+        term.kill()

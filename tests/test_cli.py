@@ -512,7 +512,7 @@ def test_conformance_family_from_the_shell(family: str, tmp_path: Path) -> None:
                     commands.append(["pipes", action, fid, "--reset"])
                     purposes.append(("valves", run))
                     valves_set[action] = False
-            args = ["run", run["model"], run["message"], "--jsonl", "--no-save"]
+            args = ["run", run["model"], run["message"], "--jsonl", "--no-save", "--bare"]
             args += ["--metadata", json.dumps(ORACLE_METADATA), "--user", json.dumps(ORACLE_USER)]
             if not run["stream"]:
                 args.append("--no-stream")

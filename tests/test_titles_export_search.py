@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 from tests.local_host import LocalHost
+from tuichat.runtime.background.prompt import task_messages
+from tuichat.runtime.background.settings import TITLE as TITLE_SETTING
+from tuichat.runtime.background.titles import (
+    DEFAULT_TITLE_GENERATION_PROMPT_TEMPLATE,
+    generate_title,
+    title_prompt,
+)
 from tuichat.runtime.export import chat_to_json, chat_to_markdown
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
-from tuichat.runtime.titles import (
-    DEFAULT_TITLE_GENERATION_PROMPT_TEMPLATE,
-    TITLE_SETTING,
-    generate_title,
-    task_messages,
-    title_prompt,
-)
 from tuichat.store import ChatRow, MessageRow, Store, StoreError
 from tuichat.store.chats import MATCH_END, MATCH_START, SearchHit, match_expression
 from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements

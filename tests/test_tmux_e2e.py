@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -88,16 +88,6 @@ class Terminal:
 
     def kill(self) -> None:
         self.run("kill-server", check=False)
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    assert TMUX is not None
-    term = Terminal(TMUX)
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 def test_tuichat_in_a_real_terminal_streams_a_reply_and_quits(terminal: Terminal, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,16 +54,6 @@ PIPES = {
                 return "thread started"
     """,
 }
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    assert TMUX is not None
-    term = Terminal(TMUX)
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 def ask(terminal: Terminal, model: str, text: str) -> None:

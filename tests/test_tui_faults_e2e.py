@@ -16,7 +16,7 @@ import shlex
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -32,16 +32,6 @@ pytestmark = [
 ]
 
 PAUSED_TEXT = "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9"
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    assert TMUX is not None
-    term = Terminal(TMUX)
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 @pytest.fixture

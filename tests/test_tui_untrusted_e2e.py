@@ -11,7 +11,6 @@ a pass means the app kept them from it, not that tmux ignored them.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,16 +24,6 @@ pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux); CI installs it"),
     pytest.mark.timeout(120),
 ]
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    assert TMUX is not None
-    term = Terminal(TMUX)
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 def buffers(terminal: Terminal) -> list[str]:

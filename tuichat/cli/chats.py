@@ -12,10 +12,18 @@ from tuichat.store import Store
 
 async def chats_list(args: argparse.Namespace, store: Store) -> int:
     chats = await store.chats.list()
+    if args.tag is not None:
+        tagged = set(await store.tags.chats_with(args.tag))
+        chats = [c for c in chats if c.id in tagged]
+    tags = await store.tags.of_chats([c.id for c in chats])
     if args.json:
-        print(dump_json([{"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at} for c in chats], indent=2))
+        print(dump_json([
+            {"id": c.id, "title": c.title, "model_id": c.model_id, "updated_at": c.updated_at, "tags": tags.get(c.id, [])}
+            for c in chats
+        ], indent=2))  # fmt: skip
     else:
-        table(("ID", "UPDATED", "MODEL", "TITLE"), [(c.id, when(c.updated_at), c.model_id or "", c.title) for c in chats])
+        rows = [(c.id, when(c.updated_at), c.model_id or "", c.title, ", ".join(tags.get(c.id, []))) for c in chats]
+        table(("ID", "UPDATED", "MODEL", "TITLE", "TAGS"), rows)
     return 0
 
 
@@ -24,10 +32,14 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
     if chat is None:  # deleted by another process since
         raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
     messages = await store.chats.messages(chat.id)
+    tags = await store.tags.of(chat.id)
     if args.json:
-        print(dump_json({"id": chat.id, "title": chat.title, "messages": [_message_json(m) for m in messages]}, indent=2))
+        shown = {"id": chat.id, "title": chat.title, "tags": tags, "messages": [_message_json(m) for m in messages]}
+        print(dump_json(shown, indent=2))
         return 0
     print(f"# {chat.title}\n")
+    if tags:
+        print(f"tags: {', '.join(tags)}\n")
     for m in messages:
         who = m.role if m.role != "assistant" else f"assistant ({m.model_id}, {m.status})"
         print(f"## {who}\n\n{m.content}\n")
@@ -35,6 +47,8 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
             print(f"error: {m.error}\n")
         if m.status == "interrupted":
             print(f"{INTERRUPTED_NOTE}\n")
+        if m.extra.get("follow_ups"):
+            print("follow-ups:\n" + "".join(f"  › {s}\n" for s in m.extra["follow_ups"]))
     return 0
 
 
@@ -55,4 +69,5 @@ def _message_json(m: Any) -> dict[str, Any]:
     return {
         "id": m.id, "role": m.role, "content": m.content, "model_id": m.model_id, "status": m.status,
         "error": m.error, "reasoning": m.reasoning, "usage": m.usage, "parent_id": m.parent_id, "created_at": m.created_at,
+        "follow_ups": m.extra.get("follow_ups", []),
     }

@@ -51,10 +51,18 @@ async def dispatch(args: argparse.Namespace) -> int:
             from tuichat.cli.run import run_command
 
             return await run_command(args, services.host)
+        if args.command == "models" and getattr(args, "action", None):
+            from tuichat.cli.model_settings import MODEL_ACTIONS
+
+            return await MODEL_ACTIONS[args.action](args, store)
         if args.command == "models":
             from tuichat.cli.models import models_command
 
             return await models_command(args, services.host)
+        if args.command == "tasks":
+            from tuichat.cli.tasks import tasks_command
+
+            return await tasks_command(args, store)
         if args.command == "chats":
             from tuichat.cli.chats import CHAT_ACTIONS
 

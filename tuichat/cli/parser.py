@@ -52,12 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(commands)
     _add_run(commands)
     _add_chats(commands)
+    _add_tasks(commands)
     return parser
 
 
+def _add_tasks(commands: Commands) -> None:
+    tasks = command(commands, "tasks", "show or switch the background tasks run after a reply (title, tags, follow-ups)")
+    tasks.add_argument("task", nargs="?", choices=("title", "tags", "follow-ups"))
+    tasks.add_argument("state", nargs="?", choices=("on", "off"))
+
+
 def _add_models(commands: Commands) -> None:
-    models = command(commands, "models", "list every model the stored pipes offer")
+    models = command(commands, "models", "list every model the stored pipes offer; set, show or reset a model's settings row")
     models.add_argument("--json", action="store_true", help="print the exact model dicts Open WebUI would build")
+    settings = models.add_subparsers(dest="action", metavar="ACTION")
+    put = command(settings, "set", "save a model's settings row (Open WebUI's model table): filters, tools, params")
+    put.add_argument("model_id")
+    put.add_argument("--filters", metavar="ID,ID", help="filters attached to the model (meta.filterIds)")
+    put.add_argument("--tools", metavar="ID,ID", help="tools attached to the model (meta.toolIds)")
+    put.add_argument("--json", dest="row", metavar="ROW", help='the row as Open WebUI stores it: {"name", "base_model_id", "meta", "params"}')
+    command(settings, "show", "print a model's settings row as JSON").add_argument("model_id")
+    command(settings, "reset", "delete a model's settings row (back to none)").add_argument("model_id")
 
 
 def _add_run(commands: Commands) -> None:
@@ -78,11 +93,17 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--jsonl", action="store_true", help="print the trace, one step a line, then the reply")
     run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one (a unique start of its id will do)")
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
+    run.add_argument("--filter", metavar="ID", action="append", default=[], help="switch a toggle filter on for this message (filter_ids; repeatable)")
+    run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable)")
+    run.add_argument("--bare", action="store_true", help="call the pipe function alone (no filters, Open WebUI's function-level call)")
+    run.add_argument("--tasks", action="store_true", help="then run the background tasks `tuichat tasks` enables (follow-ups; a new chat's title and tags)")
 
 
 def _add_chats(commands: Commands) -> None:
     chats = commands.add_parser("chats", help="stored chats").add_subparsers(dest="action", metavar="ACTION", required=True)
-    command(chats, "list", "list chats, newest first").add_argument("--json", action="store_true")
+    listing = command(chats, "list", "list chats, newest first")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--tag", metavar="NAME", help="only the chats with this tag")
     show = command(chats, "show", "print a chat's messages")
     show.add_argument("id", help="a chat id, or a unique start of one")
     show.add_argument("--json", action="store_true")
@@ -118,6 +139,9 @@ def _add_pipes(commands: Commands) -> None:
     enable.add_argument("--install-missing", action="store_true", help="also pip-install modules the code lacks")
     enable.add_argument("--yes", "-y", action="store_true", help="let an install change packages already installed (shown first; without it, such an install is refused)")
     command(pipes, "disable", "deactivate a function").add_argument("id")
+    make_global = command(pipes, "global", "make a filter run for every model (on) or only where attached (off)")
+    make_global.add_argument("id")
+    make_global.add_argument("state", choices=("on", "off"))
     new = command(pipes, "new", "create a function from a template that works as it is")
     new.add_argument("id")
     new.add_argument("--template", choices=("pipe", "manifold"), default="pipe", help="what to start from (default: pipe)")

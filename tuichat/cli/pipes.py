@@ -173,6 +173,12 @@ async def pipes_disable(args: argparse.Namespace, library: FunctionLibrary) -> i
     return 0
 
 
+async def pipes_global(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    row = await library.set_global(args.id, args.state == "on")
+    print(f"'{row.id}' is {'global' if row.is_global else 'not global'}")
+    return 0
+
+
 async def pipes_valves(args: argparse.Namespace, library: FunctionLibrary) -> int:
     user_valves = args.action == "user-valves"
     user_id = (await library.store.users.local())["id"] if user_valves else None
@@ -284,6 +290,7 @@ PIPE_ACTIONS = {
     "rm": pipes_rm,
     "enable": pipes_enable,
     "disable": pipes_disable,
+    "global": pipes_global,
     "valves": pipes_valves,
     "user-valves": pipes_valves,
     "new": pipes_new,

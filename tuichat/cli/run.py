@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from tuichat.cli.commands import UsageError, parse_json, resolve_chat
 from tuichat.cli.output import dump_json
+from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
@@ -212,10 +213,22 @@ class LiveOutput:
         if reply.status == "stopped":
             self._line("[stopped] the reply was stopped; what arrived is kept")
 
+        for entry in filter_failures(reply.activity):
+            self._line(f"[{entry.tag}] {entry.text}")
         if reply.error is not None:
             self._line(f"error: {reply.error}")
             if reply.traceback:
                 self.err.write(reply.traceback.rstrip() + "\n")
+
+
+def filter_failures(activity: list[Any]) -> list[Any]:
+    """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
+    return [
+        describe_entry(entry)
+        for entry in activity
+        if entry.kind == "log" and isinstance(entry.data, dict) and "filter" in entry.data
+        and (entry.data.get("error") or entry.data.get("outcome"))
+    ]  # fmt: skip
 
 
 async def read_message(args: argparse.Namespace) -> str:
@@ -235,7 +248,46 @@ def event_call_handler(args: argparse.Namespace, message_from_stdin: bool, live:
     return None  # the pipe gets an error dict at once and never hangs
 
 
+def chat_params(given: list[str]) -> dict[str, Any]:
+    """`--param KEY=VALUE`s as a dict (VALUE is JSON when it parses)."""
+    params: dict[str, Any] = {}
+    for text in given:
+        try:
+            key, value = parse_param(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        params[key] = value
+    return params
+
+
+async def run_background_tasks(host: PipeHost, turn: Turn, live: LiveOutput | None, *, first_exchange: bool) -> None:
+    """`--tasks`: Open WebUI's background tasks after the reply (those the settings enable);
+    each result is a `{"follow_ups"|"title"|"tags": ...}` line before the reply line, or
+    a `[follow-ups]`, `[title]`, `[tags]` line on stderr."""
+    from tuichat.runtime.background.after_reply import FollowUps, Tagged, Titled, after_reply
+
+    context = turn.context
+    if turn.reply.status != "done" or context.chat is None or context.reply_message is None:
+        return
+    outcomes = after_reply(host, context.chat.id, context.reply_message.id, turn.model_id, first_exchange=first_exchange)
+    async with contextlib.aclosing(outcomes):
+        async for outcome in outcomes:
+            if isinstance(outcome, FollowUps):
+                key, value, text = "follow_ups", outcome.suggestions, "\n".join(f"  › {s}" for s in outcome.suggestions)
+            elif isinstance(outcome, Titled):
+                key, value, text = "title", outcome.chat.title, outcome.chat.title
+            else:
+                assert isinstance(outcome, Tagged)
+                key, value, text = "tags", outcome.tags, ", ".join(outcome.tags)
+            if live is None:
+                print(dump_json({key: value}), flush=True)
+            else:
+                _say(live, f"[{key.replace('_', '-')}]{chr(10) if key == 'follow_ups' else ' '}{text}")
+
+
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
+    if args.tasks and args.no_save:
+        raise UsageError("--tasks needs a stored chat (the tasks read it back): drop --no-save")
     metadata = parse_json(args.metadata, "--metadata", want=dict) if args.metadata else None
     user_overrides = parse_json(args.user, "--user", want=dict) if args.user else None
     live = None if args.jsonl else LiveOutput()
@@ -257,6 +309,9 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         event_call=handler,
         trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
+        bare=args.bare,
+        filter_ids=args.filter,
+        params=chat_params(args.param),
     )
     with interrupted_by_signals(turn) as signals:
         try:
@@ -275,6 +330,8 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
                     _recover(turn, live)
                 raise
         assert turn.finished is not None
+        if args.tasks:
+            await run_background_tasks(host, turn, live, first_exchange=chat_id is None)
         if live is None:
             reply = turn.reply.to_json()
             print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuichat.runtime.errors import FunctionLoadError, InvalidValves
+from tuichat.runtime.errors import FunctionLoadError, InvalidValves, RuntimeErrorBase
 from tuichat.runtime.function_source import check_syntax, guess_type, installable_missing, template_source
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library_outcomes import (
@@ -304,6 +304,13 @@ class FunctionLibrary:
     async def disable(self, function_id: str) -> FunctionRow:
         await self.get(function_id)
         return await self.store.functions.update(function_id, is_active=False)
+
+    async def set_global(self, function_id: str, on: bool) -> FunctionRow:
+        """A global filter runs for every model (Open WebUI's `is_global`); only filters have it."""
+        row = await self.get(function_id)
+        if row.type != "filter":
+            raise RuntimeErrorBase(f"'{function_id}' is a {row.type}, not a filter: only filters can be global.")
+        return await self.store.functions.update(function_id, is_global=on)
 
     # -- valves -------------------------------------------------------------------------
     async def set_valves(

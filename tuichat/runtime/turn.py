@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tuichat.runtime.chatpath.client import build_chat_body, chat_setup
 from tuichat.runtime.host import PipeHost, make_body, new_metadata
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.trace import Step
@@ -92,12 +93,17 @@ class Turn:
         again: MessageRow | None = None,
         trace: Callable[[Step], None] | None = None,
         on_save_problem: Callable[[StoreError | None], None] | None = None,
+        bare: bool = False,
+        filter_ids: list[str] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         """`again`: a stored user message to answer anew (regenerate, or edit and resend);
         it must be the chat's last message, and no new user message is stored.
         `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`).
         `on_save_problem`: called with the error when saving the reply starts failing (or
-        fails for another reason), and with None when a save works again."""
+        fails for another reason), and with None when a save works again.
+        `bare`: call the pipe function alone, as Open WebUI's `generate_function_chat_completion`
+        (else Open WebUI's chat path: filters, `filter_ids` toggles, chat `params`)."""
         self.host = host
         self.model_id = model_id
         self.text = text
@@ -115,6 +121,9 @@ class Turn:
         self.invocation: Invocation | None = None
         self.finished: Finished | None = None  # set when `run` ends, however it ends
         self.on_save_problem = on_save_problem
+        self.bare = bare
+        self.filter_ids = list(filter_ids or [])
+        self.params = dict(params or {})
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
         self._version = 0  # counts changes to the reply
@@ -151,13 +160,37 @@ class Turn:
         )
         metadata.update(self.extra_metadata)
         messages = self._system_messages() + history + [{"role": "user", "content": self.text}]
-        body = make_body(self.model_id, messages, stream=self.stream)
+        if self.bare:
+            body = make_body(self.model_id, messages, stream=self.stream)
+        else:
+            body = await self._chat_body(messages, metadata, user)
+            metadata = {}
         self.invocation = await self.host.invoke(
             self.model_id, body, metadata=metadata, user=user, event_call=self.event_call
         )
+        if not self.bare:
+            self.invocation.chat = await chat_setup(
+                self.host.store, self.model_id, text=self.text, outlet_messages=history + [self._user_record(body)]
+            )
         if hasattr(self.invocation, "with_logs"):
             self.invocation.with_logs = True  # the reply keeps what the pipe printed and logged
         return self.invocation
+
+    async def _chat_body(self, messages: list[dict[str, Any]], ids: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+        """Open WebUI's chat-path request (`tuichat.runtime.chatpath.request`)."""
+        user_message = self.context.user_message
+        return await build_chat_body(
+            self.host.store, self.model_id, messages, text=self.text, stream=self.stream,
+            chat_id=ids["chat_id"], message_id=ids["message_id"],
+            user_message_id=user_message.id if user_message is not None else None,
+            session_id=ids["session_id"], user=user, filter_ids=self.filter_ids, params=self.params,
+            extra_metadata=self.extra_metadata,
+        )  # fmt: skip
+
+    def _user_record(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The user message as the stored chat holds it (the outlets see its typed text)."""
+        metadata = body["metadata"]
+        return {"id": metadata.get("user_message_id"), "role": "user", "content": self.text}
 
     def _system_messages(self) -> list[dict[str, Any]]:
         system = self.system

@@ -22,8 +22,10 @@ from tuichat.store.ids import (
     function_id_from_filename,
     validate_function_id,
 )
+from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.paths import default_db_path
 from tuichat.store.settings import SettingsRepo
+from tuichat.store.tags import TagRepo
 from tuichat.store.users import UserRepo
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "FunctionVersion",
     "InvalidFunctionId",
     "MessageRow",
+    "ModelSettings",
     "Store",
     "StoreError",
     "default_db_path",
@@ -41,7 +44,8 @@ __all__ = [
 
 
 class Store(Database):
-    """The database with its repositories: `functions`, `chats`, `users`, `settings`, `drafts`."""
+    """The database with its repositories: `functions`, `chats`, `users`, `settings`, `drafts`,
+    `tags`, `model_settings`."""
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, readonly: bool
@@ -52,6 +56,8 @@ class Store(Database):
         self.users = UserRepo(self)
         self.settings = SettingsRepo(self)
         self.drafts = DraftRepo(self)
+        self.tags = TagRepo(self)
+        self.model_settings = ModelSettingsRepo(self)
 
     async def _after_open(self) -> None:
         if not self.readonly:

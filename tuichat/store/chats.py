@@ -22,6 +22,7 @@ from tuichat.store.chat_rows import (
 )
 from tuichat.store.columns import (
     check_fields,
+    dump_json,
     dump_json_lenient,
     load_json,
     object_json,
@@ -110,6 +111,16 @@ class ChatRepo:
         """Chats, most recently updated first."""
         rows = await self._db.fetchall(RECENT_CHATS, (-1 if limit is None else limit,))
         return [ChatRow.from_row(row) for row in rows]
+
+    async def set_follow_ups(self, message_id: str, follow_ups: Sequence[str]) -> bool:
+        """Keep a reply's follow-up suggestions (Open WebUI's `followUps`) in its `extra`;
+        False when the message is gone."""
+        return bool(
+            await self._db.execute(
+                "UPDATE message SET extra = json_set(extra, '$.follow_ups', json(?)) WHERE id = ?",
+                (dump_json(list(follow_ups)), message_id),
+            )
+        )
 
     async def rename(self, id: str, title: str) -> ChatRow:
         return await self.update(id, title=title)

@@ -286,7 +286,35 @@ BEGIN
 END;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+# v5: Open WebUI's model settings row (`model` table): what an admin saves for a model
+# (the pipe's filters in meta.filterIds, tools in meta.toolIds, params), kept as given.
+_V5: Final = """
+CREATE TABLE model (
+    id            TEXT PRIMARY KEY,
+    base_model_id TEXT,
+    name          TEXT NOT NULL DEFAULT '',
+    meta          TEXT NOT NULL DEFAULT '{}',
+    params        TEXT NOT NULL DEFAULT '{}',
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+"""
+
+# v6: a chat's tags, as Open WebUI keeps them (chat.meta.tags holds tag ids, the tag table
+# their names): the id is the name with spaces as underscores, lower-cased.
+_V6: Final = """
+CREATE TABLE chat_tag (
+    chat_id TEXT NOT NULL REFERENCES chat (id) ON DELETE CASCADE,
+    tag_id  TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX chat_tag_by_tag ON chat_tag (tag_id);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -56,6 +56,7 @@ class RemoteInvocation:
         # The call record and captured output are the reply's side channel, not the wire:
         # a turn asks for them; a bare iteration (a trace, a nested call) gets the wire.
         self.with_logs = False
+        self.chat: dict[str, Any] | None = None  # set: the chat path (`tuichat.runtime.chatpath`)
         self._start_host = start
         self._row = row
         self._user = user
@@ -128,6 +129,7 @@ class RemoteInvocation:
         call_id, done = connection.start_request(
             "invoke", row=dataclasses.asdict(self._row), model=self.model, body=self.body, metadata=self.metadata,
             user=self._user, user_valves=self._user_valves, event_call=self._event_call is not None,
+            chat=self.chat,
         )  # fmt: skip
         self._call_id, self._done = call_id, done
         connection.sinks[call_id] = self._feed

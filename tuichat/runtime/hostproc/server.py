@@ -13,6 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from tuichat.runtime.chatpath.hosting import chat_invocation
 from tuichat.runtime.engine import PipeEngine
 from tuichat.runtime.hostproc.capture import Capture
 from tuichat.runtime.hostproc.rpc import Connection
@@ -101,10 +102,17 @@ class HostServer:
         engine, connection = self.engine, self.connection
         assert engine is not None and connection is not None
         event_call = self._event_call(call_id) if args.get("event_call") else None
-        invocation = engine.invocation_for(
-            row_of(args["row"]), args["model"], args["body"],
-            metadata=args["metadata"], user=args["user"], user_valves=args["user_valves"], event_call=event_call,
-        )  # fmt: skip
+        invocation: Any
+        if args.get("chat") is not None:  # the chat path: filters around the pipe
+            invocation = chat_invocation(
+                engine, row_of(args["row"]), args["model"], args["body"], args["chat"],
+                user=args["user"], user_valves=args["user_valves"], event_call=event_call,
+            )  # fmt: skip
+        else:
+            invocation = engine.invocation_for(
+                row_of(args["row"]), args["model"], args["body"],
+                metadata=args["metadata"], user=args["user"], user_valves=args["user_valves"], event_call=event_call,
+            )  # fmt: skip
         invocation.record_call = True
         self._calls[call_id] = invocation
         late: list[LogStep] = []

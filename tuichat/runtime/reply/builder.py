@@ -43,6 +43,9 @@ from tuichat.runtime.reply.model import (
 from tuichat.runtime.reply.reasoning import ReasoningSplitter
 from tuichat.runtime.reply.text import Text, VisibleText
 
+# The chat path's outlet result (`tuichat.runtime.chatpath.run`): not an Open WebUI event.
+OUTLET_EVENT = "tuichat:outlet"
+
 
 class ReplyBuilder:
     """Turns the steps of one invocation into the `Reply` a person sees.
@@ -76,7 +79,9 @@ class ReplyBuilder:
             "chat:message:follow_ups": self._on_follow_ups,
             "chat:message:error": self._on_message_error,
             "chat:completion": self._on_completion,
+            OUTLET_EVENT: self._on_outlet,
         }
+        self._outlet_content: str | None = None  # the outlets' final content: kept as is
 
     def snapshot(self) -> Reply:
         """A copy of the reply so far. Joins the text: take one per save, not per step."""
@@ -138,6 +143,8 @@ class ReplyBuilder:
         released = self._content.append(visible, streamed=self._streamed)
         self._reasoning.append(reasoning)
         final, rest, replaces = self._content.finish(streamed=self._streamed)
+        if self._outlet_content is not None and self._outlet_content != final:
+            final, rest, replaces = self._outlet_content, self._outlet_content, True
         reply = self._reply
         reply.content, reply.reasoning = final, self._reasoning.read()
         reply.status = status or ("error" if reply.error is not None else "done")
@@ -296,6 +303,14 @@ class ReplyBuilder:
             return NO_CHANGE
         self._set_error(_error_text(error), error, None)
         return NO_CHANGE
+
+    def _on_outlet(self, data: Any) -> Update:
+        """The chat path's outlets rewrote the reply: their content is final, unstripped."""
+        text = _event_content(data)
+        if text is None:
+            return NO_CHANGE
+        self._outlet_content = text
+        return self._replace(text)
 
     def _on_completion(self, data: Any) -> Update:
         # `done` needs nothing here: `finish` settles the status when the invocation ends.

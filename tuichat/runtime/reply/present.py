@@ -216,8 +216,20 @@ def _describe_entry(entry: ActivityEntry) -> Line:
     return describe_event(data)
 
 
+def describe_filter_hook(record: Mapping[str, Any]) -> Line:
+    """A chat-path filter hook that ran (`[filter f inlet] 0.4 ms`) or failed (with its traceback)."""
+    tag = f"filter {record.get('filter') or ''} {record.get('hook', '')}".replace("  ", " ").strip()
+    if record.get("error"):
+        return Line(tag, str(record["error"]), str(record.get("traceback") or "").rstrip(), error=True)
+    if record.get("outcome"):
+        return Line(tag, str(record["outcome"]))
+    return Line(tag, f"ran in {record.get('ms', 0)} ms")
+
+
 def describe_log(record: Mapping[str, Any]) -> Line:
     """A line the pipe printed or logged: `[stdout] text`, `[log:WARNING mylogger] text`."""
+    if "filter" in record and "hook" in record:
+        return describe_filter_hook(record)
     stream = str(record.get("stream", "log"))
     if stream == "log":
         label = f"log:{record.get('level', '')} {record.get('logger', '')}".rstrip()

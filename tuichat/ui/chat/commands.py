@@ -149,6 +149,7 @@ class ChatCommands:
         self.selected_reply = view
         self._move_cursor(None)  # a reply selected anew (a new one, a chat opened): the cursor is there
         view.add_class("-selected")
+        self.refresh_bindings()  # ctrl+b offers this reply's follow-ups, if it has any
         activity = self.query_one(ActivityPane)
         if view.streaming and self.turn is not None:
             activity.show(list(self.turn.builder.activity))
@@ -161,9 +162,7 @@ class ChatCommands:
 
     def action_activity_filter(self: ChatScreen) -> None:
         """Step the activity pane's filter: all, events, output, logs (its title says which)."""
-        name = self.query_one(ActivityPane).next_filter()
-        if self.has_class("-no-activity"):
-            self.notify(f"Activity filter: {name} (the pane is hidden: f3 shows it)")
+        self.query_one(ActivityPane).next_filter()
 
     async def action_select_message(self: ChatScreen, step: int) -> None:
         """Move the message cursor (ctrl+up / ctrl+down) over every message: what F5 copies;
@@ -184,6 +183,25 @@ class ChatCommands:
             self.query_one(ActivityPane).show([], "A message you sent: it has no events")
         self._move_cursor(target)
         target.scroll_visible()
+
+    def follow_up_reply(self: ChatScreen) -> ReplyView | None:
+        """The reply whose follow-ups ctrl+b offers: the selected one, if it has any."""
+        view = self.selected_reply
+        return view if view is not None and view.reply.follow_ups else None
+
+    def action_follow_ups(self: ChatScreen) -> None:
+        from tuichat.ui.screens.follow_ups import FollowUpScreen
+
+        view = self.follow_up_reply()
+        if view is None:
+            self.notify("This reply has no follow-up suggestions.")
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.send_follow_up(text)
+
+        self.app.push_screen(FollowUpScreen(view.reply.follow_ups), chosen)
 
     def _move_cursor(self: ChatScreen, target: Widget | None) -> None:
         """Mark `target` as the cursor (shown once the user moves it; a new reply clears it)."""

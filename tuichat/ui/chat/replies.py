@@ -2,7 +2,8 @@
 
 The runtime owns the reply (`Turn`); this renders the `Update`s it yields into a `ReplyView`
 and the activity pane, answers `__event_call__` with dialogs, stops a turn, answers a message
-again (regenerate, edit and resend), and asks the chat's pipe for a title afterwards.
+again (regenerate, edit and resend), and runs Open WebUI's background tasks afterwards
+(follow-ups, a new chat's title and tags).
 
 A database that will not take the reply (another process holds the write lock, the disk is
 full) never costs it: the reply streams on and stays on screen, a notification says why it
@@ -59,9 +60,23 @@ class Replies:
 
     def on_prompt_submitted(self: ChatScreen, event: Prompt.Submitted) -> None:
         # (A named handler: Textual collects `@on` handlers from message pumps, not mixins.)
+        if not self.ready_to_send():
+            return
+        event.prompt.clear()
+        if self.drafts is not None:  # sent: the chat's draft goes now, not a second later
+            self.run_worker(self.drafts.save(), group="drafts", exit_on_error=False)
+        self.start_reply(event.text)
+
+    def send_follow_up(self: ChatScreen, text: str) -> None:
+        """A chosen follow-up is sent as it is; what the prompt holds stays there."""
+        if self.ready_to_send():
+            self.start_reply(text)
+
+    def ready_to_send(self: ChatScreen) -> bool:
+        """Whether a message can go now; if not, the person is told why (or picks a model)."""
         if self.streaming:
             self.notify("Wait for the reply, or press Escape to stop it.", severity="warning")
-            return
+            return False
         unsaved = self._unsaved_turn
         if unsaved is not None and unsaved.unsaved:
             cause = f" ({unsaved.save_error.cause})" if unsaved.save_error is not None else ""
@@ -70,17 +85,14 @@ class Replies:
                 f"that reply is saved, so the chat is stored in order.",
                 title="Not sent", severity="warning", timeout=10, markup=False,
             )
-            return
+            return False
         if self.services is None:
             self.notify("Still loading pipes, one moment…")
-            return
+            return False
         if self.model_id is None:
             self.action_pick_model()
-            return
-        event.prompt.clear()
-        if self.drafts is not None:  # sent: the chat's draft goes now, not a second later
-            self.run_worker(self.drafts.save(), group="drafts", exit_on_error=False)
-        self.start_reply(event.text)
+            return False
+        return True
 
     @work(group="reply", exclusive=True, exit_on_error=False)
     async def start_reply(self: ChatScreen, text: str, again: MessageRow | None = None) -> None:
@@ -90,6 +102,9 @@ class Replies:
         from tuichat.store import StoreError
 
         assert self.services is not None and self.model_id is not None
+        # The last reply's background tasks give way: a pipe that blocks while making
+        # follow-ups would hold the host, and this message, up (cancelled, it is restarted).
+        self.workers.cancel_group(self, "background")
         new_chat = self.chat is None
         turn = Turn(
             self.services.host,
@@ -119,10 +134,11 @@ class Replies:
             self.chat = turn.context.chat
             await self.refresh_chats()
         await self._stream(turn, text, show_user=again is None)
-        if new_chat and turn.finished is not None and turn.finished.reply.status == "done":
+        context = turn.context
+        if turn.finished is not None and turn.finished.reply.status == "done" and context.chat and context.reply_message:
             # Ids, not the turn: a finished worker can outlive its task (a timer it set holds
             # its context until the timer's time), and with it the whole reply.
-            self._name_chat(turn.context.chat.id if turn.context.chat else None, turn.model_id)
+            self._background_tasks(context.chat.id, context.reply_message.id, turn.model_id, new_chat)
 
     async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool) -> None:
         context = turn.context
@@ -193,17 +209,25 @@ class Replies:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiting.flush(), max(0.0, deadline - loop.time()))
 
-    @work(group="title", exit_on_error=False)
-    async def _name_chat(self: ChatScreen, chat_id: str | None, model_id: str) -> None:
-        """Titles come from the chat's own pipe, as Open WebUI asks for them (spec §10.3)."""
-        from tuichat.runtime.titles import generate_title, task_messages
+    @work(group="background", exit_on_error=False)
+    async def _background_tasks(self: ChatScreen, chat_id: str, reply_id: str, model_id: str, first: bool) -> None:
+        """Follow-ups, then the title and tags of a new chat, from the chat's own pipe as Open
+        WebUI asks for them (tuichat.runtime.background); each shows as it comes."""
+        from tuichat.runtime.background.after_reply import FollowUps, Tagged, Titled, after_reply
 
-        if chat_id is None or self.services is None:
+        if self.services is None:
             return
-        messages = task_messages(await self.store.chats.messages(chat_id))
-        title = await generate_title(self.services.host, chat_id, model_id, messages)
-        if title:
-            await self.renamed(await self.store.chats.rename(chat_id, title))
+        async with aclosing(after_reply(self.services.host, chat_id, reply_id, model_id, first_exchange=first)) as done:
+            async for outcome in done:
+                if isinstance(outcome, FollowUps):
+                    for view in self.query_one(Conversation).replies():
+                        if view.message_id == outcome.message_id:
+                            view.set_follow_ups(outcome.suggestions)
+                    self.refresh_bindings()
+                elif isinstance(outcome, Titled):
+                    await self.renamed(outcome.chat)
+                elif isinstance(outcome, Tagged):
+                    await self.refresh_chats()
 
     def _on_entry(self: ChatScreen, chat_id: str | None, entry: ActivityEntry) -> None:
         """Notifications also show as toasts, and `chat:title` in the header, as in Open WebUI."""

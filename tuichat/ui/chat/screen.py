@@ -82,6 +82,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         Binding("f6", "activity_filter", "Filter", id="view.activity_filter", priority=True,
                 tooltip="Activity: all, events, output or logs"),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
+        # After Search: the footer is cut from the right at 80 columns.
+        Binding("ctrl+b", "follow_ups", "Follow-ups", id="reply.follow_ups"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="reply.regenerate", show=False),
         Binding("ctrl+l", "edit_last", "Edit last", id="message.edit", show=False),
         Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt", show=False),
@@ -154,6 +156,10 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         """The footer and the command palette offer only what applies now."""
         if action == "stop":
             return self.streaming
+        if action == "activity_filter":  # the footer's room goes to what is on screen
+            return not self.has_class("-no-activity")
+        if action == "follow_ups":
+            return self.follow_up_reply() is not None and not self.streaming
         if action in NOT_WHILE_STREAMING and self.streaming:
             return False
         if action in NEEDS_CHAT:
@@ -308,6 +314,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         self.set_class(not shown["sidebar"], "-no-sidebar")
         self.set_class(not shown["activity"], "-no-activity")
         self.set_class(Panes.compact("activity", width, height), "-short")
+        self.refresh_bindings()
 
     async def action_toggle_sidebar(self) -> None:
         await self.panes.toggle("sidebar", not self.has_class("-no-sidebar"), *self.app.size, self.store)

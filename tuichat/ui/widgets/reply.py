@@ -306,6 +306,16 @@ class ReplyView(Settled, Widget):
                 widget.update(text, layout=not (self.streaming and str(widget.content)))
             widget.display = bool(text)
 
+    def set_follow_ups(self, suggestions: list[str]) -> None:
+        """Suggestions a background task made after the reply ended (they replace any the
+        pipe sent, as on Open WebUI's page)."""
+        self.reply.follow_ups = list(suggestions)
+        self._parts = self.reply.parts
+        if not self.query_children("#follow_ups"):
+            self.mount(Static(id="follow_ups", markup=False))
+            self.call_after_refresh(self._show_parts)
+        self._show_parts()
+
     def _show_parts(self) -> None:
         spinning = self.streaming and self._parts.busy
         for part, text in parts_text(self._parts, self._spin if spinning else None).items():

@@ -1,0 +1,139 @@
+"""The body and `__metadata__` of a chat turn as Open WebUI 0.12.4's web page posts it and
+`main.chat_completion` completes it (the recordings in tests/conformance/chat show every key).
+
+Built in the app, which knows the chat's ids and the user; the host adds what only exists
+after the inlets (`model_id`, `tools`, `sources`, ... : `after_inlets`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+# Params Open WebUI's `apply_model_params_to_body_openai` copies from `params` into the body
+# (utils/payload.py); the others stay in `__metadata__["params"]` only.
+BODY_PARAMS = (
+    "temperature", "top_p", "min_p", "max_tokens", "frequency_penalty", "presence_penalty",
+    "reasoning_effort", "seed", "stop", "logit_bias", "response_format",
+)  # fmt: skip
+DEFAULT_PARAMS: dict[str, Any] = {
+    "compact_token_threshold": None,
+    "function_calling": "native",
+    "reasoning_tags": None,
+    "stream_delta_chunk_size": None,
+    "tool_approval_mode": "full",
+}
+FEATURES = {"code_interpreter": False, "image_generation": False, "voice": False, "web_search": False}
+# Keys Open WebUI adds to the metadata only after the inlets (they do not see them).
+AFTER_INLET_KEYS = ("model_id", "tools", "skill_ids", "terminal_id", "sources", "base_system_prompt", "base_user_prompt")
+# What the pipe's body never carries (popped by Open WebUI before the call).
+NOT_FOR_PIPE = ("metadata", "features", "tool_ids", "files", "params", "variables")
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """`KEY=VALUE` (`--param`): VALUE is JSON when it parses, else the string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--param {text!r}: write KEY=VALUE, e.g. --param temperature=0.2")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key.strip(), value
+
+
+def template_variables(user: dict[str, Any], now: datetime | None = None) -> dict[str, str]:
+    """The nine `{{…}}` prompt variables the web page sends."""
+    now = now or datetime.now().astimezone()
+    return {
+        "{{USER_NAME}}": str(user.get("name") or ""),
+        "{{USER_EMAIL}}": str(user.get("email") or ""),
+        "{{USER_LOCATION}}": "Unknown",
+        "{{CURRENT_DATETIME}}": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "{{CURRENT_DATE}}": now.strftime("%Y-%m-%d"),
+        "{{CURRENT_TIME}}": now.strftime("%H:%M:%S"),
+        "{{CURRENT_WEEKDAY}}": now.strftime("%A"),
+        "{{CURRENT_TIMEZONE}}": str(now.tzname() or "UTC"),
+        "{{USER_LANGUAGE}}": "en-US",
+    }
+
+
+def chat_request(
+    model_id: str,
+    messages: list[dict[str, Any]],
+    *,
+    text: str,
+    stream: bool,
+    chat_id: str,
+    message_id: str,
+    user_message_id: str,
+    session_id: str,
+    user: dict[str, Any],
+    filter_ids: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    model_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body the inlets get (`metadata` inside it): Open WebUI's form after
+    `chat_completion` moved the page's fields into the metadata."""
+    chat_params = {**DEFAULT_PARAMS, **(model_params or {}), **(params or {}), "model_controls": {}}
+    metadata: dict[str, Any] = {
+        "user_id": user.get("id"),
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "assistant_message_id": None,
+        "user_message_id": user_message_id,
+        "regeneration_message_id": None,
+        "session_id": session_id,
+        "folder_id": None,
+        "automation_id": None,
+        "chat_context": None,
+        "chat_variables": {},
+        "filter_ids": list(filter_ids or []),
+        "tool_ids": [],
+        "tool_servers": [],
+        "files": None,
+        "features": dict(FEATURES),
+        "variables": template_variables(user),
+        "params": chat_params,
+        "direct": False,
+        "internal": False,
+        "include_file_context": True,
+        "tool_approval_resume": None,
+        "user_agent": "tuichat",
+        "task_id": str(uuid.uuid4()),
+        "user_message": {
+            "id": user_message_id,
+            "parentId": None,
+            "childrenIds": [message_id],
+            "role": "user",
+            "content": text,
+            "timestamp": int(time.time()),
+            "models": [model_id],
+        },  # fmt: skip
+    }
+    body: dict[str, Any] = {
+        "model": model_id,
+        "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+        "stream": stream,
+        "features": dict(FEATURES),
+        "tool_ids": [],
+        "metadata": metadata,
+    }
+    for key in BODY_PARAMS:
+        if key in chat_params and chat_params[key] is not None:
+            body[key] = chat_params[key]
+    return body
+
+
+def after_inlets(metadata: dict[str, Any], model_id: str, text: str) -> None:
+    """What Open WebUI's `process_chat_payload` adds once the inlets ran."""
+    metadata.setdefault("model_id", model_id)
+    metadata.setdefault("tools", {})  # no builtin tools, but the container stays (native mode)
+    metadata.setdefault("skill_ids", [])
+    metadata.setdefault("terminal_id", None)
+    metadata.setdefault("sources", [])
+    metadata.setdefault("base_system_prompt", None)
+    metadata.setdefault("base_user_prompt", text)

@@ -1,0 +1,394 @@
+"""One chat turn on Open WebUI's chat path, run in the host process: inlets, request hooks,
+the pipe (an `Invocation`), the stream stage on each chunk, then the outlets, whose change
+becomes the final content. Quacks like `Invocation` for the host server (`batches`,
+`cancel`, `relay`, ...), so the app's `Turn` drives it like a bare call.
+
+Every hook that ran is listed in the reply's activity (`{"filter", "hook", "ms"}`), with
+the error and traceback when it failed; events a hook emits go into the reply in order,
+as the pipe's do. The error rules are Open WebUI's (the conformance README's table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from tuichat.runtime.chatpath.filters import Filter, select
+from tuichat.runtime.chatpath.hooks import call_hook
+from tuichat.runtime.chatpath.outlet import final_content, outlet_body
+from tuichat.runtime.chatpath.request import NOT_FOR_PIPE, after_inlets
+from tuichat.runtime.chatpath.stream import delta_text, encode_chunk, filter_chunk, parse_chunk
+from tuichat.runtime.errors import pipe_traceback, unwrap
+from tuichat.runtime.invocation.channel import Channel, ChannelClosed
+from tuichat.runtime.invocation.codec import DONE_LINE
+from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
+from tuichat.runtime.invocation.request import new_request, posted_form
+from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
+from tuichat.runtime.invocation.trace import EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.reply.builder import OUTLET_EVENT
+
+MakePipe = Callable[[dict[str, Any], dict[str, Any]], Invocation]
+# Loads the turn's filters and makes the model entry, inside the turn's task (so the
+# `open_webui` stand-ins are bound for everything the filters run).
+Setup = Callable[[], Awaitable[tuple[list[Filter], dict[str, Any]]]]
+
+
+_PIPE_READY = object()  # the stages before the pipe are done: the pipe's batches follow
+
+
+class _Output:
+    """What the outlets need to know about the pipe's output, gathered as it streams."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.failed_early = False  # the pipe raised before replying (streamed): outlets still run
+        self.raised = False  # it raised mid-stream: no outlets, no partial text
+        self.response: Any = None
+        self.done = False
+
+
+class HookFailed(Exception):
+    """An inlet or request hook failed the turn (Open WebUI shows `str(e)`)."""
+
+
+class ChatInvocation:
+    def __init__(
+        self,
+        *,
+        setup: Setup,
+        body: dict[str, Any],
+        user: dict[str, Any],
+        outlet_messages: list[dict[str, Any]],
+        text: str,
+        make_pipe: MakePipe,
+        app: Callable[[], Any],
+        event_call: EventCallHandler | None,
+    ) -> None:
+        self.body = body
+        self.metadata: dict[str, Any] = body.setdefault("metadata", {})
+        self._setup = setup
+        self.model: dict[str, Any] = {}
+        self.model_id = str(body.get("model"))
+        self.stream = bool(body.get("stream"))
+        self.filters: list[Filter] = []
+        self.user = user
+        self.outlet_messages = outlet_messages
+        self.text = text
+        self._make_pipe = make_pipe
+        self._app = app
+        self._event_call = event_call
+        self.record_call = False
+        self.cancelled = False
+        self._pipe: Invocation | None = None
+        self._channel: Channel[Step] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = 0.0
+        self._loop_thread = 0
+        self._reported: set[tuple[str, str, str]] = set()
+        self._culprit: str | None = None  # the hook that returned no body, for the error's context
+        self._culprit_id: str | None = None
+        self._sent_body: dict[str, Any] = {}  # what the pipe got, with `metadata` (stream's `__body__`)
+        self._passthrough = False  # the pipe's steps need no stream stage (no stream filter, no outlet)
+        self._pipe_offset = 0.0  # when the pipe started, in the turn's time
+
+    # -- what the host server uses (as on `Invocation`) ----------------------------------
+    @property
+    def event_call_handler(self) -> EventCallHandler | None:
+        return self._event_call
+
+    @property
+    def open(self) -> bool:
+        return self._channel is not None and not self._channel.closed
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def relay(self, step: Any) -> None:
+        if self._channel is not None:
+            step.at = self.elapsed()
+            self._channel.put(step)
+
+    def take_queued(self) -> list[Step]:
+        """Steps not handed out yet (sent before an event call's question): the turn's own,
+        and the pipe's when they pass untouched (through the stream stage, they wait)."""
+        taken = self._channel.take_queued() if self._channel is not None else []
+        if self._pipe is not None and self._passthrough:
+            for step in (piped := self._pipe.take_queued()):
+                step.at += self._pipe_offset
+            taken += piped
+        return taken
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self._pipe is not None:
+            self._pipe.cancel()
+        if self._channel is not None:
+            self._channel.abandon()
+            self._channel.close()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def batches(self) -> AsyncIterator[list[Step]]:
+        """The turn's steps a batch at a time. The stages before the pipe run in a task of
+        their own (a hook that hangs can be cancelled); the pipe's own batches are passed on
+        from here, through the stream stage, with no task in between: a pipe that blocks
+        the loop (or kills the process) right after a chunk must find it already sent, as
+        with a bare call."""
+        loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        channel = self._channel = Channel(loop)
+        self._started = time.monotonic()
+        self._task = loop.create_task(self._produce(), name=f"chat {self.model_id}")
+        try:
+            while batch := await channel.get_batch():
+                if self.cancelled:
+                    return
+                if _PIPE_READY in batch:
+                    before = batch[: batch.index(_PIPE_READY)]
+                    if before:
+                        yield before
+                    async for piped in self._through_pipe():
+                        if self.cancelled:
+                            return
+                        if piped:
+                            yield piped
+                    if rest := channel.take_queued():
+                        yield rest
+                    return
+                yield batch
+        finally:
+            channel.close()
+            if self._task is not None and not self._task.done():
+                self.cancel()
+
+    # -- the turn ---------------------------------------------------------------------
+    async def _produce(self) -> None:
+        """Everything before the pipe; ends with `_PIPE_READY` (or closes the channel)."""
+        assert self._channel is not None
+        try:
+            await self._turn()
+            self._channel.put(_PIPE_READY)  # type: ignore[arg-type]
+            return
+        except (ChannelClosed, asyncio.CancelledError):
+            pass
+        except HookFailed:
+            pass  # already reported as the turn's error
+        except BaseException as exc:  # the app must stay up, whatever a filter does
+            original = unwrap(exc)
+            self._put(RaisedStep(type(original).__name__, str(original), pipe_traceback(exc), self.elapsed()))
+        self._channel.close()
+
+    async def _turn(self) -> None:
+        filters, self.model = await self._setup()
+        self.metadata["model"] = self.model
+        self.filters = select(filters, list(self.metadata.get("filter_ids") or []))
+        body = await self._stage("inlet", self.body)
+        # Open WebUI pops the page's fields before the call: a body an inlet replaced by
+        # None fails here, as there ("'NoneType' object has no attribute 'pop'").
+        try:
+            metadata = body.pop("metadata", None) or self.metadata
+            for key in NOT_FOR_PIPE[1:]:
+                body.pop(key, None)
+        except Exception as exc:
+            self._fail("inlet", None, exc)
+        after_inlets(metadata, self.model_id, _last_user_text(body, self.text))
+        self.metadata = metadata
+        body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
+        request_body = await self._stage("request", {**body, "metadata": metadata})
+        try:
+            request_body.pop("metadata", None)
+        except Exception as exc:
+            self._fail("request", None, exc)
+        self._sent_body = {**request_body, "metadata": metadata}
+        pipe = self._pipe = self._make_pipe(request_body, metadata)
+        pipe.record_call = self.record_call
+
+    async def _stage(self, hook: str, body: Any) -> Any:
+        """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""
+        user = copy.deepcopy(self.user)
+        for f in self.filters:
+            if not f.has(hook):
+                continue
+            began = time.monotonic()
+            try:
+                body = await call_hook(f, hook, body, self._offered(user, body if isinstance(body, dict) else None))
+            except (ChannelClosed, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                self._fail(hook, f, exc)
+            self._ran(f, hook, began, changed=None)
+            if not isinstance(body, dict) and self._culprit is None:
+                self._culprit = f"filter '{f.id}' {hook} returned {type(body).__name__} instead of the body"
+                self._culprit_id = f.id
+        return body
+
+    def _fail(self, hook: str, f: Filter | None, exc: BaseException) -> None:
+        where = f"filter '{f.id}' {hook} failed" if f is not None else (self._culprit or f"after the {hook} filters")
+        self._put(LogStep({"filter": f.id if f else self._culprit_id, "hook": hook, "error": f"{where}: {type(exc).__name__}: {exc}",
+                           "traceback": traceback.format_exc()}, self.elapsed()))  # fmt: skip
+        # Open WebUI shows str(e); the traceback (the activity pane, the CLI's stderr) says where.
+        self._put(RaisedStep(type(exc).__name__, str(exc), f"{where}:\n{traceback.format_exc()}", self.elapsed()))
+        raise HookFailed(str(exc)) from exc
+
+    def _ran(self, f: Filter, hook: str, began: float, changed: Any) -> None:
+        record: dict[str, Any] = {"filter": f.id, "hook": hook, "ms": round((time.monotonic() - began) * 1000, 3)}
+        self._put(LogStep(record, self.elapsed()))
+
+    def _report(self, record: dict[str, Any]) -> None:
+        """A stream-stage problem, listed once per filter and kind (a filter that drops every
+        chunk must not flood the activity)."""
+        key = (str(record.get("filter")), str(record.get("hook")), str(record.get("error") or record.get("outcome")))
+        if key not in self._reported:
+            self._reported.add(key)
+            self._put(LogStep(record, self.elapsed()))
+
+    def _offered(self, user: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
+        metadata = self.metadata
+        app = self._app()
+        form = posted_form(body or {}, metadata, self.user, self.model)
+        return {
+            "__event_emitter__": self._emitter(),
+            "__event_call__": self._caller(),
+            "__user__": user,
+            "__metadata__": metadata,
+            "__model__": self.model,
+            "__request__": new_request(app, metadata, form, None),
+            "__chat_id__": metadata.get("chat_id"),
+            "__message_id__": metadata.get("message_id"),
+            "__oauth_token__": None,
+        }
+
+    def _emitter(self) -> Callable[[Any], Awaitable[None]]:
+        assert self._channel is not None
+        return make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, lambda event: None)
+
+    def _caller(self) -> Callable[[Any], Awaitable[Any]]:
+        assert self._channel is not None
+        loop = asyncio.get_running_loop()
+        return make_event_call(self._channel, self.elapsed, self._event_call, loop, self._loop_thread)
+
+    def _put(self, step: Step) -> None:
+        assert self._channel is not None
+        self._channel.put(step)
+
+    # -- the pipe and the stream stage ---------------------------------------------------
+    async def _through_pipe(self) -> AsyncIterator[list[Step]]:
+        """The pipe's batches, chunks through the stream filters. The outlets run as soon as
+        the output has ended (`[DONE]`, the response, the error), not when the late events a
+        pipe's own tasks may send for a while after have stopped."""
+        pipe, channel = self._pipe, self._channel
+        assert pipe is not None and channel is not None
+        streamers = [f for f in self.filters if f.has("stream")] if self.stream else []
+        offered = {**self._offered(copy.deepcopy(self.user), self._sent_body), "__body__": self._sent_body} if streamers else {}
+        output = _Output()
+        times = dict.fromkeys((f.id for f in streamers), 0.0)
+        # Without stream filters or outlets the chunks pass untouched (no parsing): the
+        # bare call's cost (bench/stream_throughput.py shows both).
+        reading = bool(streamers) or any(f.has("outlet") for f in self.filters)
+        self._passthrough = not reading
+        offset = self._pipe_offset = self.elapsed()  # the pipe's steps are timed from its own start
+        async for batch in pipe.batches():
+            out: list[Step] = []
+            ended = False
+            for step in batch:
+                step.at += offset
+                if isinstance(step, SseStep):
+                    done_line = step.text.startswith(DONE_LINE)
+                    ended = ended or done_line
+                    chunk = parse_chunk(step.text) if reading and not done_line else None
+                    if chunk is not None:
+                        if "error" in chunk and not chunk.get("choices"):
+                            output.failed_early = ended = True
+                        elif streamers:
+                            chunk = await filter_chunk(chunk, streamers, offered, self._report, times)
+                            out += channel.take_queued()  # what the filters emitted comes first
+                            if chunk is None:
+                                continue
+                            step.text = encode_chunk(chunk)
+                        output.parts.append(delta_text(chunk))
+                elif isinstance(step, RaisedStep):
+                    output.raised = ended = True
+                elif isinstance(step, ResponseStep):
+                    output.response, ended = step.data, True
+                out.append(step)
+            yield channel.take_queued() + out
+            if ended and not output.done:
+                await self._end_output(output, streamers, times)
+                yield channel.take_queued()
+        if not output.done and not (pipe.cancelled or self.cancelled):
+            await self._end_output(output, streamers, times)  # a pass-through stream: no [DONE]
+
+    async def _end_output(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
+        """The outlets, in a task of their own (so `cancel` stops one that hangs)."""
+        self._task = asyncio.get_running_loop().create_task(self._output_ended(output, streamers, times))
+        try:
+            await self._task
+        except (ChannelClosed, asyncio.CancelledError):
+            pass
+        except Exception as exc:  # the app must stay up, whatever a filter does
+            self._put(RaisedStep(type(exc).__name__, str(exc), pipe_traceback(exc), self.elapsed()))
+
+    async def _output_ended(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
+        output.done = True
+        for f in streamers:  # one entry per stream filter for the whole stage: per chunk would flood
+            self._put(LogStep({"filter": f.id, "hook": "stream", "ms": round(times[f.id] * 1000, 3)}, self.elapsed()))
+        if output.raised:  # mid-stream: Open WebUI keeps none of the partial text
+            self._put(EventStep({"type": "replace", "data": {"content": ""}}, self.elapsed()))
+            return
+        content = ("" if output.failed_early else "".join(output.parts).strip()) if self.stream else _response_text(output.response)
+        if content is not None:
+            await self._outlets(content)
+
+    async def _outlets(self, content: str) -> None:
+        """Outlets in order on the stored messages; the first that raises ends the stage
+        (swallowed, as in Open WebUI: the user sees it in the activity)."""
+        outlets = [f for f in self.filters if f.has("outlet")]
+        if not outlets:
+            return
+        body: Any = outlet_body(self.metadata, self.model_id, self.outlet_messages, content)
+        user = copy.deepcopy(self.user)
+        offered = self._offered(user, None)
+        changed = False
+        for f in outlets:
+            began = time.monotonic()
+            try:
+                body = await call_hook(f, "outlet", body, offered)
+                changed = True
+            except (ChannelClosed, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                self._put(LogStep({"filter": f.id, "hook": "outlet", "error": f"filter '{f.id}' outlet failed: "
+                                   f"{type(exc).__name__}: {exc}; the later outlets did not run",
+                                   "traceback": traceback.format_exc()}, self.elapsed()))  # fmt: skip
+                break
+            self._ran(f, "outlet", began, changed=None)
+        if not changed:
+            return
+        final = final_content(body, self.metadata.get("message_id"))
+        if final is not None and final != content:
+            self._put(EventStep({"type": OUTLET_EVENT, "data": {"content": final}}, self.elapsed()))
+
+
+def _response_text(response: Any) -> str | None:
+    if not isinstance(response, dict) or "error" in response:
+        return None  # not streamed, the pipe failed: no outlets
+    try:
+        content = response["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return content if isinstance(content, str) else ""
+
+
+def _last_user_text(body: dict[str, Any], default: str) -> Any:
+    """`base_user_prompt`: the last user message as the inlets left it."""
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return message.get("content")
+    return default
