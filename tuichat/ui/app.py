@@ -53,9 +53,10 @@ class TuichatApp(App[int]):
         # (a TextArea) binds F7 to select-all; where the pipes screen cannot open, the key
         # goes on to the focused widget (see action_open_pipes).
         Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
-        # F1 first in the footer (priority bindings lead it); `?` is not priority: in a text
-        # field it is typed, and it only reaches the app from elsewhere.
-        Binding("f1", "help", "Help", id="app.help", priority=True),
+        # Not priority, so a keymap can give F1 to a screen's action; `?` is typed in a text
+        # field, and only reaches the app from elsewhere. (The chat screen lists F1 too: first
+        # in its footer.)
+        Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", id="app.help_question", show=False),
     ]
 
