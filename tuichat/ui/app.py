@@ -54,9 +54,9 @@ class TuichatApp(App[int]):
         # goes on to the focused widget (see action_open_pipes).
         Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
         # Not priority, so a keymap can give F1 to a screen's action; `?` is typed in a text
-        # field, and only reaches the app from elsewhere. (The chat screen lists F1 too: first
-        # in its footer.)
-        Binding("f1", "help", "Help", id="app.help"),
+        # field, and only reaches the app from elsewhere. Not in other screens' footers, which
+        # are full; the chat screen lists F1 too, first in its footer.
+        Binding("f1", "help", "Help", id="app.help", show=False),
         Binding("question_mark", "help", "Help", id="app.help_question", show=False),
     ]
 
