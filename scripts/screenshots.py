@@ -1,7 +1,10 @@
-"""Regenerate the screenshots of tuichat's main views, as SVG and PNG, in screenshots/.
+"""Take screenshots of tuichat's main views, as SVG and PNG, to look at or to refresh screenshots/.
 
-    python scripts/screenshots.py            # all of them, 100x30
+    python scripts/screenshots.py            # all of them, 100x30, into a new temporary folder
     python scripts/screenshots.py --size 80x24 --out /tmp/shots
+    python scripts/screenshots.py --update   # refresh the committed screenshots/ (the README's)
+
+Only `--update` writes to screenshots/, so trying a change never overwrites the README's pictures.
 
 Runs the real app headless (Textual's Pilot) on a throw-away database, so your own chats are
 never touched and the example pipes are freshly seeded. It writes:
@@ -258,14 +261,31 @@ def has_fira_code() -> bool:
     return "Fira Code" in found.stdout
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="folder to write to (default: screenshots/)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, help="folder to write to (default: a new temporary folder)")
+    where.add_argument("--update", action="store_true", help="write to screenshots/, the pictures the README shows")
     parser.add_argument("--size", default="100x30", help="terminal size WxH (default: 100x30)")
-    args = parser.parse_args(argv)
-    width, height = (int(n) for n in args.size.lower().split("x"))
-    out: Path = args.out.resolve()
+    return parser.parse_args(argv)
+
+
+def output_folder(args: argparse.Namespace) -> Path:
+    """screenshots/ only with --update; else --out, or a new temporary folder."""
+    if args.update:
+        out = ROOT / "screenshots"
+    elif args.out is not None:
+        out = args.out.resolve()
+    else:
+        return Path(tempfile.mkdtemp(prefix="tuichat-screenshots-"))
     out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    width, height = (int(n) for n in args.size.lower().split("x"))
+    out = output_folder(args)
     for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):  # what getpass.getuser() reads
         os.environ[variable] = SCREENSHOT_USER
 

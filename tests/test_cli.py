@@ -27,7 +27,7 @@ __all__ = ["cli_env", "ok", "tuichat"]  # tests/test_workshop.py runs the CLI wi
 
 PIPES = Path(__file__).parent / "pipes"
 CASES = Path(__file__).parent / "conformance" / "cases"
-EXAMPLES = ["echo", "manifold", "events", "ask", "markdown"]
+EXAMPLES = ["echo", "manifold", "events", "ask", "markdown", "local"]
 
 
 def function_rows(db: Path) -> list[tuple[Any, ...]]:
@@ -74,6 +74,7 @@ def test_fresh_db_lists_the_seeded_examples(db: Path) -> None:
     assert [r["id"] for r in rows] == EXAMPLES
     assert {r["id"]: r["name"] for r in rows} == {
         "echo": "Echo", "manifold": "Demo Manifold", "events": "Event Tour", "ask": "Ask Me", "markdown": "Markdown Showcase",
+        "local": "Local Models",
     }  # fmt: skip
     assert all(r["type"] == "pipe" and r["is_active"] and r["load_error"] is None for r in rows)
 
@@ -86,9 +87,11 @@ def test_models_json_is_the_exact_model_dicts(db: Path) -> None:
     assert all(set(m) == keys for m in models), models
     assert all(isinstance(m["created"], int) and m["created"] > 0 for m in models)
     by_id = {m["id"]: {k: v for k, v in m.items() if k != "created"} for m in models}
-    assert [m["id"] for m in models] == [
+    # `local` lists what the machine's model servers serve: at least its help entry.
+    assert [m["id"] for m in models if not m["id"].startswith("local.")] == [
         "echo", "manifold.reverse", "manifold.shout", "manifold.count", "events", "ask", "markdown",
     ]  # fmt: skip
+    assert [m["id"] for m in models][7:] and all(m["id"].startswith("local.") for m in models[7:])
     assert by_id["echo"] == {
         "id": "echo", "name": "Echo", "object": "model", "owned_by": "openai", "pipe": {"type": "pipe"}, "has_user_valves": True,
     }  # fmt: skip

@@ -15,7 +15,7 @@ import pytest
 from tests.cli_helpers import ok, query, tuichat
 
 PIPES = Path(__file__).parent / "pipes"
-EXAMPLES = {"echo", "manifold", "events", "ask", "markdown"}
+EXAMPLES = {"echo", "manifold", "events", "ask", "markdown", "local"}
 SOURCE = '"""\ntitle: Pipe {i}\n"""\nclass Pipe:\n    def pipe(self, body: dict) -> str:\n        return "{i}"\n'
 
 

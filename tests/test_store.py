@@ -460,7 +460,7 @@ async def test_function_insert_refuses_duplicates_and_bad_input(store: Store) ->
     with pytest.raises(InvalidFunctionId):
         await store.functions.insert("my.pipe", name="X", type="pipe", content="")
     with pytest.raises(ValueError, match="Function type"):
-        await store.functions.insert("t", name="X", type="tool", content="")  # type: ignore[arg-type]
+        await store.functions.insert("t", name="X", type="model", content="")  # type: ignore[arg-type]
     assert [f.content for f in await store.functions.list()] == ["first"]
 
 

@@ -172,7 +172,7 @@ async def test_restore_saves_an_old_version_again(host: PipeHost, library: Funct
     await added(library, "p", ANSWER.format("one"))
     await library.save_source("p", ANSWER.format("two"))
     first = (await library.versions("p"))[-1]
-    saved = await library.restore("p", first.id)
+    saved = await library.restore("p", first.number)
     assert saved.changed and (await ask(host, "p", "hi")).content == "one"
     assert [v.origin for v in await library.versions("p")] == ["restored", "saved", "created"]
 
@@ -180,9 +180,21 @@ async def test_restore_saves_an_old_version_again(host: PipeHost, library: Funct
 async def test_restore_refuses_another_functions_version(library: FunctionLibrary) -> None:
     await added(library, "p", ANSWER.format("one"))
     await added(library, "q", ANSWER.format("two"))
-    other = (await library.versions("q"))[0]
-    with pytest.raises(FunctionNotFound, match="no version"):
-        await library.restore("p", other.id)
+    await library.save_source("q", ANSWER.format("three"))
+    with pytest.raises(FunctionNotFound, match=r"'p' has no version #2\. Run `tuichat pipes versions p`"):
+        await library.restore("p", 2)  # q has a #2; p has only #1
+
+
+async def test_a_new_functions_versions_are_numbered_from_one(library: FunctionLibrary, db_path: Path) -> None:
+    await added(library, "p", ANSWER.format("one"))
+    await library.save_source("p", ANSWER.format("two"))
+    await library.create("fresh")  # other functions' versions came first: still #1
+    await library.save_source("fresh", ANSWER.format("mine"))
+    assert [v.number for v in await library.versions("fresh")] == [2, 1]
+    assert [v.number for v in await library.versions("p")] == [2, 1]
+    assert (await library.restore("fresh", 1)).changed and "title: New Pipe" in (await library.get("fresh")).content
+    listed = json.loads(ok(tuichat(db_path, "pipes", "versions", "fresh", "--json")).stdout)
+    assert [v["version"] for v in listed] == [3, 2, 1] and [v["origin"] for v in listed] == ["restored", "saved", "created"]
 
 
 async def test_deleting_a_function_deletes_its_versions(library: FunctionLibrary, db_path: Path) -> None:
@@ -331,7 +343,7 @@ async def test_a_save_in_tuichat_writes_the_linked_file(host: PipeHost, library:
     with pytest.raises(FunctionLoadError):  # a refused save leaves the file alone
         await library.save_source("live", BROKEN)
     assert path.read_text() == ANSWER.format("from the app")
-    restored = await library.restore("live", (await library.versions("live"))[-1].id)
+    restored = await library.restore("live", (await library.versions("live"))[-1].number)
     assert restored.wrote and path.read_text() == ANSWER.format("v1")
 
     # A file that can no longer be written: the save stands, and the error says why and what to do.

@@ -22,11 +22,12 @@ NAMES = sorted(d.name for d in CASES.iterdir() if (d / "case.json").exists())
 
 
 def not_yet(case: dict[str, Any]) -> bool:
-    """Tools and attachments come with issue 13: a case that selects tools, attaches files or
-    images names CLI options that do not exist yet (tools_none selects none: it is checked)."""
+    """Attachments come with issue 13: a case that attaches files or images names CLI options
+    that do not exist yet; legacy function calling's tool-selection task call is not made yet."""
     request = case["request"]
-    return bool(case.get("tools") or case.get("uploads") or request.get("tool_ids") or request.get("files")
-                or request.get("user_message_files"))  # fmt: skip
+    legacy = (request.get("params") or {}).get("function_calling") == "legacy"
+    return bool(case.get("uploads") or request.get("files") or request.get("user_message_files")
+                or (legacy and request.get("tool_ids")))  # fmt: skip
 
 
 def case_names() -> list[Any]:
@@ -71,6 +72,10 @@ def commands(folder: Path, case: dict[str, Any]) -> list[list[str]]:
             out.append(["pipes", "disable", f["id"]])
     for t in case.get("tools", []):
         out.append(["tools", "add", str(folder / t["file"]), "--id", t["id"], "--name", t.get("name", t["id"]), "--replace"])
+        if t.get("valves"):
+            out.append(["tools", "valves", t["id"], "--set", json.dumps(t["valves"])])
+        if t.get("user_valves"):
+            out.append(["tools", "user-valves", t["id"], "--set", json.dumps(t["user_valves"])])
     for model in case.get("models", []):
         filters = ",".join(model.get("meta", {}).get("filterIds", []))
         out.append(["models", "set", model["id"], "--filters", filters, "--json", json.dumps(model)])

@@ -11,6 +11,7 @@ from tests.ui.helpers import (
     chat_with,
     finished,
     pick,
+    screen_lines,
     send,
     stored,
     until,
@@ -86,7 +87,7 @@ async def test_event_calls_open_dialogs_and_answer_the_pipe(db_path: Path) -> No
         view = await finished(pilot, screen)
         assert "Zoe" in view.reply.content and "7 characters" in view.reply.content
         calls = [e.data for e in view.reply.activity if e.kind == "call"]
-        assert [c["reply"] for c in calls] == [True, "Zoe", "hunter2", False]
+        assert [c["reply"] for c in calls] == [True, "Zoe", {"masked": True}, False]  # the pipe got it; tuichat keeps none
 
 
 async def test_escape_stops_a_hanging_reply_and_keeps_its_text(db_path: Path) -> None:
@@ -247,7 +248,7 @@ async def test_system_prompt_stream_toggle_and_title(db_path: Path) -> None:
         assert (chat.title, chat.system_prompt, chat.stream) == ("Named by the pipe", "Be brief.", False)
 
 
-async def test_regenerate_and_edit_resend(db_path: Path) -> None:
+async def test_regenerate_and_edit_resend_keep_versions(db_path: Path) -> None:
     await with_pipe(db_path, SHOWS_REQUEST, "shows")
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await chat_with(pilot, screen, "shows", "one")
@@ -257,18 +258,28 @@ async def test_regenerate_and_edit_resend(db_path: Path) -> None:
         await until(pilot, lambda: screen.streaming or len(screen.query(UserMessage)) == 2)
         view = await finished(pilot, screen)
         assert [m[1] for m in seen(view)["messages"]][-1] == "two"  # type: ignore[index]
+        await until(pilot, lambda: "shows  ‹ 2/2 ›" in "\n".join(screen_lines(app)))  # the new reply is version 2
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
         app.screen.query_one("TextArea").text = "two, edited"  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await until(pilot, lambda: any(u.render().plain == "two, edited" for u in screen.query(UserMessage)))  # type: ignore[union-attr]
+        await pilot.press("enter")  # Enter sends, as in the prompt
+        await until(pilot, lambda: any(u.render().plain.startswith("two, edited") for u in screen.query(UserMessage)))  # type: ignore[union-attr]
         view = await finished(pilot, screen)
         assert seen(view)["messages"][-1] == ["user", "two, edited"]  # type: ignore[index]
+        await until(pilot, lambda: "two, edited\n‹ 2/2 ›" in "\n".join(u.render().plain for u in screen.query(UserMessage)))  # type: ignore[union-attr]
+        # alt+left on the reply: its message has an earlier version, shown with its newest reply.
+        await until(pilot, lambda: screen.version_target() is not None)  # the re-opened chat's reply is selected
+        await pilot.press("alt+left")
+        await until(pilot, lambda: [u.render().plain for u in screen.query(UserMessage)][-1] == "two\n‹ 1/2 ›")  # type: ignore[union-attr]
+        assert "shows  ‹ 2/2 ›" in "\n".join(screen_lines(app))
+        await until(pilot, lambda: screen.version_target() is not None)
+        await pilot.press("alt+left")  # the reply's own earlier version now
+        await until(pilot, lambda: "shows  ‹ 1/2 ›" in "\n".join(screen_lines(app)))
     async with await stored(db_path) as store:
         [chat] = await store.chats.list()
         messages = await store.chats.messages(chat.id)
-        assert [(m.role, m.content) for m in messages][::2] == [("user", "one"), ("user", "two, edited")]
-        assert len(messages) == 4
+        assert [(m.role, m.content) for m in messages][::2] == [("user", "one"), ("user", "two")]  # the branch shown last
+        assert len(await store.chats.all_messages(chat.id)) == 7  # nothing was lost
 
 
 async def test_search_opens_the_matching_chat(db_path: Path) -> None:

@@ -220,7 +220,7 @@ async def test_history_marks_refused_versions(db_path: Path) -> None:
         labels = [history.query_one("#versions").get_option_at_index(i).prompt for i in range(2)]  # type: ignore[attr-defined]
         assert "refused: function 'greeter' failed to load: SyntaxError" in str(labels[0])
         assert "current" in str(labels[1])
-        assert history.diff_text == f"Version #{history.versions[0].id} is the same as the editor's text."  # type: ignore[index]
+        assert history.diff_text == f"Version #{history.versions[0].number} is the same as the editor's text."  # type: ignore[index]
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
         assert screen.modified  # Escape changed nothing

@@ -284,11 +284,11 @@ async def test_export_and_import_open_webui_json_round_trip(db_path: Path, tmp_p
             await pilot.press("delete")
             await confirm(pilot, True)
             await idle(pilot, screen)
-        assert ids(screen) == ["events", "ask", "markdown"]
+        assert ids(screen) == ["events", "ask", "markdown", "local"]
         await pilot.press("I")
         await answer_prompt(pilot, str(target))
-        question = await confirm(pilot, False)  # replace the three already stored? no
-        assert "events, ask, markdown" in question
+        question = await confirm(pilot, False)  # replace the four already stored? no
+        assert "events, ask, markdown, local" in question
         await idle(pilot, screen)
         assert sorted(ids(screen)) == sorted(EXAMPLE_IDS)
         assert {row.id: row.content for row in screen.catalog.rows} == before
@@ -333,7 +333,7 @@ async def test_duplicate_delete_with_confirm_and_toggle(db_path: Path) -> None:
         await confirm(pilot, True)
         await idle(pilot, screen)
         assert "echo_clone" not in ids(screen)
-        assert screen.current is not None and screen.current.id == "markdown"  # the row that was below it
+        assert screen.current is not None and screen.current.id == "local"  # the row that was above it, the last
         await until(pilot, lambda: chat.listing is not None and "echo_clone" not in chat.listing.by_id())
 
         # Switch off and on again with space (and t).

@@ -428,3 +428,36 @@ def test_valves_form_snapshot(snap_compare: Any, db_path: Path, monkeypatch: pyt
         await pilot.pause()
 
     assert snap_compare(FormHost(admin_form(), db_path=db_path), terminal_size=SIZE, run_before=ready)
+
+
+NESTED_PIPE = '''
+from pydantic import BaseModel, Field
+
+class Options(BaseModel):
+    depth: int = 1
+    label: str = ""
+
+class Pipe:
+    class Valves(BaseModel):
+        OPTIONS: Options = Field(default_factory=Options, description="A nested model, edited as JSON.")
+
+    def __init__(self):
+        self.valves = self.Valves()
+
+    def pipe(self, body):
+        return str(self.valves.OPTIONS.depth)
+'''
+
+
+async def test_a_json_field_refuses_a_key_its_model_lacks(library: FunctionLibrary, store: Store) -> None:
+    await library.add(NESTED_PIPE, function_id="nested")
+    async with opened(library, admin_form("nested")) as (app, pilot, form):
+        await focus(pilot, form, "OPTIONS")
+        await pilot.press("ctrl+u", *'{"dpth": 2}', "f2")  # pydantic alone would drop the key and store {}
+        await until(pilot, lambda: error_of(form, "OPTIONS") is not None)
+        assert error_of(form, "OPTIONS") == "OPTIONS has no key 'dpth'; its keys are depth, label (names are case-sensitive)"
+        assert app.screen is form and app.results == []
+        assert (await store.functions.get("nested")).valves == {}  # nothing saved
+        await pilot.press("ctrl+u", *'{"depth": 2}', "f2")
+        await until(pilot, lambda: app.results != [])
+    assert (await store.functions.get("nested")).valves == {"OPTIONS": {"depth": 2}}

@@ -139,3 +139,24 @@ async def test_link_and_unlink_from_the_pipes_screen(db_path: Path, tmp_path: Pa
         await until(pilot, lambda: not screen.busy and "echo" not in app.watcher.watched)  # type: ignore[union-attr]
         assert (await app.services.library.get("echo")).linked_path is None
         assert "not linked" in str(screen.query_one("#detail-file").render())
+
+
+async def test_watching_a_new_file_starts_it_from_the_template_and_the_chat_talks_to_it(db_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "brand_new.py"  # does not exist: `tuichat --watch brand_new.py` to start a pipe
+    app = TuichatApp(db_path, watch=[path, tmp_path / "no-such-folder" / "x.py"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await until(pilot, lambda: screen.model_id == "brand_new")
+        assert screen.sub_title == "brand_new"
+        assert app.services is not None and app.watcher is not None
+        assert app.watcher.watched["brand_new"] == str(path.resolve())
+        assert path.read_text(encoding="utf-8") == (await app.services.library.get("brand_new")).content
+        messages = [str(n.message) for n in app._notifications]
+        assert any("created brand_new.py from the pipe template, as the new pipe 'brand_new'" in m for m in messages), messages
+        assert any("cannot create" in m and "no-such-folder" in m for m in messages), messages
+        assert "You said: hi" in await reply(app, "brand_new")
+        reports: list[WatchReport] = []
+        app.watch_reported.subscribe(app, reports.append, immediate=True)
+        write(path, answers("my own code"))
+        await until(pilot, lambda: any(r.ok and r.changed for r in reports))
+        assert await reply(app, "brand_new") == "my own code"

@@ -56,7 +56,7 @@ def needs_host(args: argparse.Namespace) -> bool:
     """Whether the command runs function code (a wrong guess costs a killed process)."""
     if args.command in ("run", "models"):
         return True
-    return args.command == "pipes" and getattr(args, "action", None) in _HOST_ACTIONS
+    return args.command in ("pipes", "tools") and getattr(args, "action", None) in _HOST_ACTIONS
 
 
 def _execute(args: argparse.Namespace) -> int:

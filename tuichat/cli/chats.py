@@ -31,7 +31,7 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
     chat = await store.chats.get(await resolve_chat(store, args.id))
     if chat is None:  # deleted by another process since
         raise UsageError(f"no chat '{args.id}' is stored. Run `tuichat chats list` to see them.")
-    messages = await store.chats.messages(chat.id)
+    messages, versions = await store.chats.branch_with_versions(chat.id)
     tags = await store.tags.of(chat.id)
     if args.json:
         shown = {"id": chat.id, "title": chat.title, "tags": tags, "messages": [_message_json(m) for m in messages]}
@@ -42,6 +42,8 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
         print(f"tags: {', '.join(tags)}\n")
     for m in messages:
         who = m.role if m.role != "assistant" else f"assistant ({m.model_id}, {m.status})"
+        if m.id in versions:
+            who += f" · version {versions[m.id].index} of {versions[m.id].count}"
         print(f"## {who}\n\n{m.content}\n")
         if m.error:
             print(f"error: {m.error}\n")

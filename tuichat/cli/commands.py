@@ -42,6 +42,8 @@ async def dispatch(args: argparse.Namespace) -> int:
     """Open the store, start the runtime on it (as the app does), run the command, close."""
     path = Path(args.db) if args.db else default_db_path()
     store = await Store.open(path)
+    if store.exposure:
+        print(f"tuichat: warning: {store.exposure}", file=sys.stderr, flush=True)
     services: Services | None = None
     try:
         services = await Services.start(store)
@@ -59,6 +61,10 @@ async def dispatch(args: argparse.Namespace) -> int:
             from tuichat.cli.models import models_command
 
             return await models_command(args, services.host)
+        if args.command == "tools":
+            from tuichat.cli.tools import TOOL_ACTIONS, tools_other
+
+            return await TOOL_ACTIONS.get(args.action, tools_other)(args, services.library)
         if args.command == "tasks":
             from tuichat.cli.tasks import tasks_command
 

@@ -5,13 +5,11 @@ holds its params."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from tuichat.cli.commands import UsageError, parse_json
 from tuichat.cli.output import dump_json
+from tuichat.runtime.model_settings import ModelSettingsError, current_row, merge_row, save_row
 from tuichat.store import Store
-
-ROW_KEYS = ("id", "base_model_id", "name", "meta", "params", "user_id", "access_control", "is_active", "created_at", "updated_at")
 
 
 def _ids(text: str | None) -> list[str] | None:
@@ -21,33 +19,16 @@ def _ids(text: str | None) -> list[str] | None:
 
 
 async def models_set(args: argparse.Namespace, store: Store) -> int:
-    existing = await store.model_settings.get(args.model_id)
-    row: dict[str, Any] = existing.to_json() if existing is not None else {"name": args.model_id, "meta": {}, "params": {}}
-    if args.row:
-        given = parse_json(args.row, "--json", want=dict)
-        unknown = sorted(set(given) - set(ROW_KEYS))
-        if unknown:
-            raise UsageError(f"--json: unknown key(s) {', '.join(unknown)}; a row has {', '.join(ROW_KEYS)}")
-        if given.get("id") not in (None, args.model_id):
-            raise UsageError(f"--json: the row's id {given['id']!r} is not {args.model_id!r}")
-        for key in ("meta", "params"):
-            if key in given and not isinstance(given[key], dict):
-                raise UsageError(f"--json: {key} must be a JSON object, not {given[key]!r}")
-        row.update({k: v for k, v in given.items() if k in ("name", "base_model_id", "meta", "params")})
-    meta = dict(row.get("meta") or {})
-    filters, tools = _ids(args.filters), _ids(args.tools)
-    if filters is not None:
-        meta["filterIds"] = filters
-    if tools is not None:
-        meta["toolIds"] = tools
-    for fid in meta.get("filterIds") or []:
-        function = await store.functions.get(fid)
-        if function is None or function.type != "filter":
-            raise UsageError(f"no filter '{fid}' is stored: add it first with `tuichat pipes add FILE --id {fid}`")
-    saved = await store.model_settings.save(
-        args.model_id, name=str(row.get("name") or args.model_id), base_model_id=row.get("base_model_id"),
-        meta=meta, params=dict(row.get("params") or {}),
-    )  # fmt: skip
+    row = await current_row(store, args.model_id)
+    try:
+        if args.row:
+            row = merge_row(row, parse_json(args.row, "--json", want=dict), args.model_id)
+    except ModelSettingsError as error:
+        raise UsageError(f"--json: {error}") from None
+    try:
+        saved = await save_row(store, args.model_id, row, filters=_ids(args.filters), tools=_ids(args.tools))
+    except ModelSettingsError as error:
+        raise UsageError(str(error)) from None
     attached = ", ".join(saved.filter_ids) or "none"
     print(f"saved the settings of model '{saved.id}' (filters: {attached})")
     return 0

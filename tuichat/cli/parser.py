@@ -53,7 +53,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_chats(commands)
     _add_tasks(commands)
+    _add_tools(commands)
     return parser
+
+
+def _add_tools(commands: Commands) -> None:
+    tools = commands.add_parser("tools", help="manage stored tools (class Tools modules)").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    add = command(tools, "add", "store a tool from a .py file (loaded first; a broken file is refused)")
+    add.add_argument("file")
+    add.add_argument("--id", help="tool id (default: the file name made a valid id)")
+    add.add_argument("--name", help="display name (default: the frontmatter title, else the id)")
+    add.add_argument("--replace", action="store_true", help="update the tool if the id is taken")
+    command(tools, "list", "list stored tools").add_argument("--json", action="store_true")
+    show = command(tools, "show", "a tool's details and errors")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    command(tools, "rm", "delete a tool").add_argument("id")
+    for name, what in (("valves", "the tool's valves"), ("user-valves", "your user valves for the tool")):
+        valves = command(tools, name, f"show {what}, or set them")
+        valves.add_argument("id")
+        valves.add_argument("--set", metavar="JSON", help='an object of values to set; null resets a field, e.g. {"KEY": "v"}')
+        valves.add_argument("--reset", action="store_true", help="clear every stored value (back to defaults)")
+        valves.add_argument("--json", action="store_true", help="print the stored values as JSON")
 
 
 def _add_tasks(commands: Commands) -> None:
@@ -94,6 +117,7 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--chat", metavar="ID", help="continue a stored chat instead of starting one (a unique start of its id will do)")
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
     run.add_argument("--filter", metavar="ID", action="append", default=[], help="switch a toggle filter on for this message (filter_ids; repeatable)")
+    run.add_argument("--tool", metavar="ID", action="append", default=[], help="give the pipe this tool (tool_ids; repeatable)")
     run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable)")
     run.add_argument("--bare", action="store_true", help="call the pipe function alone (no filters, Open WebUI's function-level call)")
     run.add_argument("--tasks", action="store_true", help="then run the background tasks `tuichat tasks` enables (follow-ups; a new chat's title and tags)")

@@ -226,13 +226,13 @@ async def pipes_duplicate(args: argparse.Namespace, library: FunctionLibrary) ->
 async def pipes_versions(args: argparse.Namespace, library: FunctionLibrary) -> int:
     versions = await library.versions(args.id)
     if args.json:
-        print(dump_json([{"version": v.id, "origin": v.origin, "error": v.error, "created_at": v.created_at,
+        print(dump_json([{"version": v.number, "origin": v.origin, "error": v.error, "created_at": v.created_at,
                           "lines": v.content.count("\n") + 1} for v in versions], indent=2))
         return 0
     current = (await library.get(args.id)).content
     table(
         ("VERSION", "SAVED", "ORIGIN", "LINES", "STATE"),
-        [(str(v.id), when(v.created_at), v.origin, str(v.content.count("\n") + 1),
+        [(str(v.number), when(v.created_at), v.origin, str(v.content.count("\n") + 1),
           "current" if v.content == current and not v.error else first_line(f"refused: {v.error}", 60) if v.error else "")
          for v in versions],
     )

@@ -307,10 +307,11 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         metadata=metadata,
         user=user,
         event_call=handler,
-        trace=(masked_steps if isinstance(handler, TerminalPrompts) else print_step) if live is None else None,
+        trace=print_step if live is None else None,
         on_save_problem=lambda error: _say(live, f"[save] {save_problem_text(error)}" if error else "[save] saved"),
         bare=args.bare,
         filter_ids=args.filter,
+        tool_ids=args.tool,
         params=chat_params(args.param),
     )
     with interrupted_by_signals(turn) as signals:
@@ -333,8 +334,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         if args.tasks:
             await run_background_tasks(host, turn, live, first_exchange=chat_id is None)
         if live is None:
-            reply = turn.reply.to_json()
-            print(dump_json({"reply": masked_reply(reply) if isinstance(handler, TerminalPrompts) else reply}), flush=True)
+            print(dump_json({"reply": turn.reply.to_json()}), flush=True)
         else:
             live.finish(turn.finished)
         if turn.interrupted is not None:
@@ -399,28 +399,6 @@ def _say(live: LiveOutput | None, line: str) -> None:
 
 
 def print_step(step: Step) -> None:
-    """A step of the call as one line of the conformance trace format."""
+    """A step of the call as one line of the conformance trace format (a password's answer
+    is already masked: `runtime.reply.masking`)."""
     print(dump_json(step.to_json()), flush=True)
-
-
-def masked_steps(step: Step) -> None:
-    """`print_step` for answers typed at the terminal: a password typed there is never printed
-    (a `--reply` one was on the command line already, and the trace keeps it as it is)."""
-    print(dump_json(masked_call(step.to_json())), flush=True)
-
-
-def masked_call(call: dict[str, Any]) -> dict[str, Any]:
-    """A `{"call", "reply"}` with the reply to a password question masked."""
-    request = read_event_call(call.get("call"))
-    if request is not None and request.password and isinstance(call.get("reply"), str):
-        return {**call, "reply": "•" * 8}
-    return call
-
-
-def masked_reply(reply: dict[str, Any]) -> dict[str, Any]:
-    """The `{"reply": ...}` line's reply with the calls in its activity masked likewise."""
-    activity = [
-        {**entry, "data": masked_call(entry["data"])} if entry.get("kind") == "call" and isinstance(entry.get("data"), dict) else entry
-        for entry in reply.get("activity") or []
-    ]
-    return {**reply, "activity": activity} if "activity" in reply else reply

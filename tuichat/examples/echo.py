@@ -42,7 +42,11 @@ class Pipe:
     # `pipe` deliberately contains no `yield`: any function with a `yield` in
     # it is a generator and could never return a plain string. Returning either
     # a string or a generator from a helper serves both kinds of request.
-    def pipe(self, body: dict, __user__: dict | None = None) -> str | Iterator[str]:
+    def pipe(self, body: dict, __user__: dict | None = None, __task__: str | None = None) -> str | Iterator[str]:
+        # Open WebUI's background tasks (follow-ups, title, tags) call the chat's pipe too,
+        # with a prompt asking for JSON: echoed back, its example JSON would read as an answer.
+        if __task__ is not None:
+            return ""
         text = last_user_text(body.get("messages", []))
         if not text.strip():
             text = "(nothing to echo: send some text)"

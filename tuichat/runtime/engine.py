@@ -17,6 +17,7 @@ from typing import Any
 
 from tuichat import compat
 from tuichat.runtime.errors import FunctionDisabled, FunctionLoadError, UnknownModel, describe
+from tuichat.runtime.filter_checks import facts_of
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation, Relay
 from tuichat.runtime.invocation.nested import relay_of, response_of, wire_items
 from tuichat.runtime.listing import LISTING_TIMEOUT, ModelListing
@@ -108,6 +109,19 @@ class PipeEngine:
             if op == "describe":
                 return describe_valves(loaded.instance, function_id, **args)
             return check_valves(loaded.instance, function_id, **args)
+
+    async def filter_facts(self, rows: list[FunctionRow]) -> list[dict[str, Any]]:
+        """Each filter's priority and toggle, read from its loaded instance (`filter_checks`)."""
+        answers: list[dict[str, Any]] = []
+        for row in rows:
+            try:
+                loaded = await self.load(row)
+            except FunctionLoadError as error:
+                answers.append({"id": row.id, "error": str(error)})
+                continue
+            with self.bound():  # Valves(**saved) is function code
+                answers.append(facts_of(loaded.instance, row))
+        return answers
 
     # -- models -------------------------------------------------------------------------
     async def list_models(self, timeout: float = LISTING_TIMEOUT, rows: list[FunctionRow] | None = None) -> ModelListing:

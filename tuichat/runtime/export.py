@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from tuichat.runtime.reply.masking import masked_call_record
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations, status_text
 from tuichat.runtime.untrusted import neutralise
@@ -45,7 +46,8 @@ def chat_to_json(
     events_by_message: Mapping[str, Sequence[Event]],
 ) -> dict[str, Any]:
     """Every stored field of the chat and its messages, each message with its events
-    in the order they came. JSON-ready: the stored values came from JSON already."""
+    in the order they came. JSON-ready: the stored values came from JSON already. A password
+    answer is masked, also in events stored before tuichat masked them as they came."""
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -54,7 +56,7 @@ def chat_to_json(
             {
                 **dataclasses.asdict(message),
                 "events": [
-                    {"at": at, "data": data}
+                    {"at": at, "data": masked_call_record(data)}
                     for at, data in events_by_message.get(message.id, ())
                 ],
             }

@@ -13,7 +13,8 @@ from tuichat.runtime.loading.loader import load_error, source_filename
 def guess_type(content: str) -> str:
     """The function type Open WebUI would derive, read without running the code."""
     names = {node.name for node in ast.parse(content).body if isinstance(node, ast.ClassDef)}
-    return next((kind for cls, kind in (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action")) if cls in names), "pipe")
+    kinds = (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action"), ("Tools", "tool"))
+    return next((kind for cls, kind in kinds if cls in names), "pipe")
 
 
 def check_syntax(function_id: str, content: str) -> None:

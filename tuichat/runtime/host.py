@@ -166,6 +166,10 @@ class PipeHost:
             ) from None
         return dict(result)
 
+    async def filter_facts(self, rows: list[FunctionRow]) -> list[dict[str, Any]]:
+        """Each filter's priority and toggle, read in the host (`tuichat.runtime.filter_facts`)."""
+        return list(await self._request("filters.facts", self.valves_timeout, rows=[dataclasses.asdict(row) for row in rows]))
+
     # -- invocation ---------------------------------------------------------------------
     async def function_for_model(self, model_id: str, *, direct: bool = False) -> FunctionRow:
         """The active pipe function serving `model_id`; UnknownModel or FunctionDisabled.

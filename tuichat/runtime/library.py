@@ -198,12 +198,12 @@ class FunctionLibrary:
         row = await self.get(function_id)
         return await self.store.functions.versions(row.id)
 
-    async def restore(self, function_id: str, version_id: int, policy: InstallPolicy | None = None) -> Saved:
-        """Save an earlier version again; it is checked and loaded like any save."""
-        version = await self.store.functions.get_version(version_id)
-        if version is None or version.function_id != function_id:
+    async def restore(self, function_id: str, number: int, policy: InstallPolicy | None = None) -> Saved:
+        """Save an earlier version (#`number` of this function) again; checked and loaded like any save."""
+        version = await self.store.functions.get_version(function_id, number)
+        if version is None:
             raise FunctionNotFound(
-                f"'{function_id}' has no version #{version_id}. Run `tuichat pipes versions {function_id}` to list them."
+                f"'{function_id}' has no version #{number}. Run `tuichat pipes versions {function_id}` to list them."
             )
         return await self.save_source(function_id, version.content, origin="restored", policy=policy)
 
@@ -326,7 +326,11 @@ class FunctionLibrary:
         merged = {**current, **values} if merge else dict(values)
         label = f"{'user ' if user_id else ''}valves for '{function_id}'"
         refuse_not_finite(merged, label)  # here: the wire to the host is JSON, which has no NaN
-        answer = await self.host.valves("check", row.id, row.content, user=user_id is not None, values=merged, label=label)
+        # Names typed must exist; a null for a stored name no field has any more clears it.
+        typed = [key for key, value in values.items() if not (value is None and key in current)]
+        answer = await self.host.valves(
+            "check", row.id, row.content, user=user_id is not None, values=merged, label=label, typed=typed
+        )
         if answer.get("values") is None:
             raise InvalidValves(str(answer.get("message") or f"invalid {label}"))
         stored = dict(answer["values"])

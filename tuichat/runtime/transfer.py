@@ -21,7 +21,7 @@ from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imp
 from tuichat.store import FunctionRow, Store
 
 EXAMPLES_SEEDED = "examples_seeded"
-EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown")
+EXAMPLE_IDS = ("echo", "manifold", "events", "ask", "markdown", "local")
 # The function fields of Open WebUI's functions export JSON, in its order.
 EXPORT_FIELDS = ("id", "user_id", "name", "type", "content", "meta", "is_active", "is_global", "updated_at", "created_at")
 
@@ -69,6 +69,18 @@ def write_text(path: Path, text: str, *, advice: str = "Pick another path.") -> 
     """Write a text file, or raise a TransferError that says why not."""
     try:
         path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise TransferError(f"cannot write {path}: {error.strerror or error}. {advice}".rstrip()) from None
+
+
+def write_private(path: Path, text: str, *, advice: str = "Pick another path.") -> None:
+    """`write_text` for a file only its owner may read (0600, also when it existed): exports
+    hold valves, which hold API keys."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(descriptor, 0o600)
+            file.write(text)
     except OSError as error:
         raise TransferError(f"cannot write {path}: {error.strerror or error}. {advice}".rstrip()) from None
 
@@ -181,7 +193,8 @@ def export_text(functions: list[dict[str, Any]]) -> str:
 
 async def export_functions(store: Store) -> list[dict[str, Any]]:
     """Every function as Open WebUI's Functions page exports them (valves are not included)."""
-    return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await store.functions.list()]
+    # Tools are not functions in Open WebUI (they have a store and an export of their own).
+    return [{key: getattr(row, key) for key in EXPORT_FIELDS} for row in await store.functions.list() if row.type != "tool"]
 
 
 def json_kind(value: Any) -> str:

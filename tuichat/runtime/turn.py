@@ -91,14 +91,17 @@ class Turn:
         user: dict[str, Any] | None = None,
         event_call: EventCallHandler | None = None,
         again: MessageRow | None = None,
+        edit_of: MessageRow | None = None,
         trace: Callable[[Step], None] | None = None,
         on_save_problem: Callable[[StoreError | None], None] | None = None,
         bare: bool = False,
         filter_ids: list[str] | None = None,
         params: dict[str, Any] | None = None,
+        tool_ids: list[str] | None = None,
     ) -> None:
-        """`again`: a stored user message to answer anew (regenerate, or edit and resend);
-        it must be the chat's last message, and no new user message is stored.
+        """`again`: a stored user message to answer anew (regenerate): the new reply is a
+        sibling of its earlier ones, and no new user message is stored. `edit_of`: a stored user
+        message `text` is an edited version of: stored as its sibling, with a reply.
         `trace`: called with every step of the call as it arrives (`tuichat run --jsonl`).
         `on_save_problem`: called with the error when saving the reply starts failing (or
         fails for another reason), and with None when a save works again.
@@ -115,6 +118,7 @@ class Turn:
         self.user = user
         self.event_call = event_call
         self.again = again
+        self.edit_of = edit_of
         self.trace = trace
         self.builder = ReplyBuilder()
         self.context = TurnContext(None, None, None)
@@ -123,6 +127,7 @@ class Turn:
         self.on_save_problem = on_save_problem
         self.bare = bare
         self.filter_ids = list(filter_ids or [])
+        self.tool_ids = list(tool_ids or [])
         self.params = dict(params or {})
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
@@ -184,6 +189,7 @@ class Turn:
             chat_id=ids["chat_id"], message_id=ids["message_id"],
             user_message_id=user_message.id if user_message is not None else None,
             session_id=ids["session_id"], user=user, filter_ids=self.filter_ids, params=self.params,
+            tool_ids=self.tool_ids,
             extra_metadata=self.extra_metadata,
         )  # fmt: skip
 
@@ -207,8 +213,9 @@ class Turn:
             raise LookupError(f"no chat '{self.chat_id}' is stored. Run `tuichat chats list` to see them.")
         self.context.chat = chat
         earlier = await chats.messages(chat.id)
-        if self.again is not None:
-            earlier = earlier[: next(i for i, m in enumerate(earlier) if m.id == self.again.id)]
+        cut = self.again or self.edit_of
+        if cut is not None:  # what came before it on the chosen branch
+            earlier = earlier[: next((i for i, m in enumerate(earlier) if m.id == cut.id), len(earlier))]
         return [
             {"role": m.role, "content": m.content}
             for m in earlier
@@ -223,6 +230,8 @@ class Turn:
                 chat = await chats.create(default_title(self.text), model_id=self.model_id, system_prompt=self.system, stream=self.stream)
             if self.again is not None:
                 user_message = self.again
+            elif self.edit_of is not None:  # a new version of that message, beside it
+                user_message = await chats.add_message(chat.id, "user", self.text, parent_id=self.edit_of.parent_id)
             else:
                 previous = await chats.messages(chat.id)
                 parent = previous[-1].id if previous else None

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from tuichat.runtime.errors import InvalidValves
 from tuichat.runtime.reply.model import json_safe
 from tuichat.runtime.valve_fields import FORM_ERROR, parse_form, valve_fields
+from tuichat.runtime.valve_names import unknown_names, unknown_names_message
 from tuichat.runtime.valves import validate_for_storage, valves_class
 
 
@@ -36,18 +37,25 @@ def describe(instance: Any, function_id: str, *, user: bool, stored: Mapping[str
 def check(
     instance: Any, function_id: str, *, user: bool, form: Mapping[str, Any] | None = None,
     values: Mapping[str, Any] | None = None, label: str = "valves", no_class_ok: bool = False,
+    typed: list[str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Validate a form's raw values (`parse_form`) or stored-form `values` (`validate_for_storage`).
 
     `{"values": what to store, "errors": {}}`, or `{"values": None, "errors": {field: message},
     "message": one line for a command, "details": pydantic's errors as JSON}`. `no_class_ok`:
-    a function with no such class takes `values` as they are (an import keeps them)."""
+    a function with no such class takes `values` as they are (an import keeps them). `typed`:
+    the keys of `values` a person gave, which must name fields (`valve_names`)."""
     if no_class_ok and valves_class(instance, user) is None:
         return {"values": dict(values or {}), "errors": {}}
     cls = valves_model(instance, function_id, user)
     if form is not None:
         parsed, errors = parse_form(cls, form)
         return {"values": None if errors else parsed, "errors": errors}
+    unknown = unknown_names(cls, values or {}, typed) if typed else []
+    if unknown:
+        message = unknown_names_message(cls, unknown)
+        errors = {name.partition(".")[0]: message for name in unknown}
+        return {"values": None, "message": f"invalid {label}: {message}", "errors": errors, "details": []}
     try:
         return {"values": validate_for_storage(cls, dict(values or {}), label=label), "errors": {}}
     except InvalidValves as error:

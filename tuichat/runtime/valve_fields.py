@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
+from tuichat.runtime.valve_names import unknown_names, unknown_names_message
 from tuichat.runtime.valves import dump_set, not_finite
 
 FieldKind = Literal["text", "int", "float", "bool", "select", "secret", "json"]
@@ -179,6 +180,9 @@ def parse_form(
             continue
         if value is not None:
             candidate[valve.name] = value
+        unknown = unknown_names(cls, {valve.name: value}) if isinstance(value, dict) else []
+        if unknown:  # a JSON field for a nested model: pydantic would drop the key silently
+            errors[valve.name] = unknown_names_message(cls, unknown)
     try:
         model = cls(**candidate)
     except ValidationError as exc:

@@ -93,6 +93,8 @@ async def link_file(library: FunctionLibrary, path: Path, function_id: str | Non
     path = path.expanduser().resolve()
     fid = function_id or function_id_from_filename(path.stem)
     existing = await library.store.functions.get(fid)
+    if not path.exists():
+        return await _start_file(library, path, fid, existing)
     if existing is None:
         try:
             text = decode_source(path.read_bytes(), str(path))
@@ -106,6 +108,27 @@ async def link_file(library: FunctionLibrary, path: Path, function_id: str | Non
             )
     await library.link(fid, str(path))
     report = await sync_file(library, fid, path)
+    return await library.get(fid), report
+
+
+async def _start_file(library: FunctionLibrary, path: Path, fid: str, existing: FunctionRow | None) -> tuple[FunctionRow, WatchReport]:
+    """A file that does not exist yet is started: from the function's code when it is stored,
+    else from the streaming pipe template (a new function too), then linked."""
+    try:
+        file = open(path, "x", encoding="utf-8")  # never over a file made meanwhile
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SourceError(f"cannot create {path}: {reason}. Check the folder exists and is writable.") from None
+    with file:
+        try:
+            row = existing if existing is not None else await library.create(fid, name=fid)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        file.write(row.content)
+    await library.link(fid, str(path))
+    origin = f"the code of '{fid}'" if existing is not None else f"the pipe template, as the new pipe '{fid}'"
+    report = WatchReport(fid, str(path), True, f"created {path.name} from {origin}; edit it and save", at=time.time())
     return await library.get(fid), report
 
 

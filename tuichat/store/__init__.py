@@ -24,6 +24,7 @@ from tuichat.store.ids import (
 )
 from tuichat.store.model_settings import ModelSettings, ModelSettingsRepo
 from tuichat.store.paths import default_db_path
+from tuichat.store.privacy import exposure_warning
 from tuichat.store.settings import SettingsRepo
 from tuichat.store.tags import TagRepo
 from tuichat.store.users import UserRepo
@@ -58,9 +59,12 @@ class Store(Database):
         self.drafts = DraftRepo(self)
         self.tags = TagRepo(self)
         self.model_settings = ModelSettingsRepo(self)
+        # Said once, by the front end: the file is readable by other users (`privacy`).
+        self.exposure: str | None = None
 
     async def _after_open(self) -> None:
         if not self.readonly:
             await self.users.ensure_local()
             # Replies whose process died mid-stream (kill -9, a crash) stop showing as streaming.
             await self.chats.recover_interrupted()
+            self.exposure = await exposure_warning(self.path, self.settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from tuichat.store.columns import load_json
@@ -32,6 +32,8 @@ class ChatRow:
     params: dict[str, Any]
     created_at: float  # epoch seconds
     updated_at: float
+    current_id: str | None = None  # the leaf of the branch the chat shows (schema v8)
+    filter_ids: list[str] = field(default_factory=list)  # toggle filters switched on in this chat (v9)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -44,6 +46,8 @@ class ChatRow:
             params=load_json(row["params"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            current_id=row["current_id"] if "current_id" in row.keys() else None,
+            filter_ids=load_json(row["filter_ids"]) if "filter_ids" in row.keys() else [],
         )
 
 

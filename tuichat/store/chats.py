@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Final, get_args
 
+from tuichat.store.branches import Version, chosen_branch, switched, versions
 from tuichat.store.chat_rows import (
     CHAT_MESSAGES,
     CHATS_BY_PREFIX,
@@ -30,6 +31,7 @@ from tuichat.store.columns import (
     require_bool,
     require_choice,
     require_str,
+    string_list_json,
 )
 from tuichat.store.database import Database
 from tuichat.store.drafts import draft_setting
@@ -51,6 +53,7 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "system_prompt": optional_str,
     "stream": require_bool,
     "params": object_json,
+    "filter_ids": string_list_json,
 }
 
 # Seconds after which a streaming row that names no writer (stored before v4) counts as left
@@ -62,6 +65,10 @@ _RECOVER_WAIT: Final = 1.0
 # Keeps a chat's messages in insertion order even when the wall clock repeats a
 # value (coarse clocks) or steps back (NTP): see `_created_at`.
 _MIN_STEP: Final = 1e-6
+
+
+# `add_message`'s default parent: the chat's current leaf.
+LEAF: Final = object()
 
 
 class ChatRepo:
@@ -126,7 +133,7 @@ class ChatRepo:
         return await self.update(id, title=title)
 
     async def update(self, id: str, **fields: Any) -> ChatRow:
-        """Set any of: title, model_id, system_prompt, stream, params."""
+        """Set any of: title, model_id, system_prompt, stream, params, filter_ids."""
         values = check_fields(fields, _UPDATABLE)
         assignments = "".join(f"{name} = :{name}, " for name in values)
         async with self._db.transaction():
@@ -153,10 +160,11 @@ class ChatRepo:
         content: str,
         *,
         model_id: str | None = None,
-        parent_id: str | None = None,
+        parent_id: str | None | object = LEAF,
         status: MessageStatus = "done",
     ) -> MessageRow:
-        """Append a message to a chat and mark the chat as updated."""
+        """Add a message to a chat and make it the chat's current leaf (and mark the chat
+        updated). Its parent is `parent_id`, None for a root, by default the current leaf."""
         message_id = str(uuid.uuid4())
         message = {
             "id": message_id,
@@ -177,15 +185,26 @@ class ChatRepo:
                 "UPDATE chat SET updated_at = ? WHERE id = ?", (now, chat_id)
             ):
                 raise self._missing("chat", chat_id)
+            if parent_id is LEAF:
+                message["parent_id"] = parent_id = await self._leaf(chat_id)
             if parent_id is not None:
-                await self._check_parent(chat_id, parent_id)
+                await self._check_parent(chat_id, str(parent_id))
             await self._db.execute(
                 "INSERT INTO message (id, chat_id, parent_id, role, content, model_id,"
                 " status, created_at, updated_at, writer) VALUES (:id, :chat_id, :parent_id,"
                 " :role, :content, :model_id, :status, :created_at, :created_at, :writer)",
                 {**message, "created_at": await self._created_at(chat_id, now), "writer": writer},
             )
+            await self._db.execute("UPDATE chat SET current_id = ? WHERE id = ?", (message_id, chat_id))
             return await self._require_message(message_id)
+
+    async def _leaf(self, chat_id: str) -> str | None:
+        """The current leaf: `current_id` while it exists, else the newest message."""
+        return await self._db.fetchvalue(
+            "SELECT coalesce((SELECT m.id FROM chat JOIN message AS m ON m.id = chat.current_id WHERE chat.id = :chat),"
+            " (SELECT id FROM message WHERE chat_id = :chat ORDER BY created_at DESC, rowid DESC LIMIT 1))",
+            {"chat": chat_id},
+        )
 
     async def save_reply(
         self,
@@ -273,9 +292,30 @@ class ChatRepo:
         return None if row is None else MessageRow.from_row(row)
 
     async def messages(self, chat_id: str) -> builtins.list[MessageRow]:
-        """A chat's messages, oldest first."""
+        """The chat's chosen branch: its messages from the first to the current leaf."""
+        chat = await self.get(chat_id)
+        return chosen_branch(await self.all_messages(chat_id), chat.current_id if chat else None)
+
+    async def all_messages(self, chat_id: str) -> builtins.list[MessageRow]:
+        """Every message of the chat, every version, oldest first."""
         rows = await self._db.fetchall(CHAT_MESSAGES, (chat_id,))
         return [MessageRow.from_row(row) for row in rows]
+
+    async def branch_with_versions(self, chat_id: str) -> tuple[builtins.list[MessageRow], dict[str, Version]]:
+        """The chosen branch, and for its messages with siblings which version each is."""
+        chat = await self.get(chat_id)
+        rows = await self.all_messages(chat_id)
+        branch = chosen_branch(rows, chat.current_id if chat else None)
+        return branch, versions(rows, branch)
+
+    async def switch_version(self, chat_id: str, message_id: str, step: int) -> bool:
+        """Show the sibling `step` away from `message_id` (and, under it, its newest replies);
+        False when there is none that way."""
+        leaf = switched(await self.all_messages(chat_id), message_id, step)
+        if leaf is None:
+            return False
+        await self._db.execute("UPDATE chat SET current_id = ? WHERE id = ?", (leaf.id, chat_id))
+        return True
 
     async def events(self, message_id: str) -> builtins.list[Event]:
         """The events a reply received, in the order they came."""

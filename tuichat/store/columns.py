@@ -34,6 +34,12 @@ def object_json(value: object) -> str:
     return dump_json(dict(value))
 
 
+def string_list_json(value: object) -> str:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"Expected a list of str, got {value!r}")
+    return dump_json(list(value))
+
+
 def require_str(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"Expected a str, got {type(value).__name__}")

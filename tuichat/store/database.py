@@ -33,6 +33,7 @@ import aiosqlite
 
 from tuichat.store.errors import BUSY_TIMEOUT_MS, CHOOSE, StoreError, check_can_open, store_error
 from tuichat.store.paths import default_db_path
+from tuichat.store.privacy import create_private
 from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 Params = Sequence[Any] | Mapping[str, Any]  # positional (?) or named (:name) parameters
@@ -80,6 +81,8 @@ class Database:
         """
         db_path = Path(path) if path is not None else default_db_path()
         check_can_open(db_path, readonly)
+        if not readonly:
+            create_private(db_path)
         db = cls(await _connect(db_path, readonly), db_path, readonly)
         try:
             await db._prepare()

@@ -69,7 +69,7 @@ def check_can_open(path: Path, readonly: bool) -> None:
 
 def _make_parent(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
             f"Cannot create the folder {path.parent} for the database {path}: "

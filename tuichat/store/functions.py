@@ -15,7 +15,7 @@ from tuichat.store.database import Database
 from tuichat.store.errors import StoreError
 from tuichat.store.ids import validate_function_id
 
-FunctionType = Literal["pipe", "filter", "action"]
+FunctionType = Literal["pipe", "filter", "action", "tool"]
 FUNCTION_TYPES: Final[tuple[str, ...]] = get_args(FunctionType)
 
 _check_type = partial(require_choice, choices=FUNCTION_TYPES, what="Function type")
@@ -47,6 +47,13 @@ SET_USER_VALVES: Final = (
     " SET valves = excluded.valves, updated_at = excluded.updated_at"
 )
 
+# A version's number counts the function's own versions (rows are never deleted one by one,
+# only with their function), so a new function starts at #1 whatever other functions hold.
+_NUMBERED: Final = (
+    "SELECT *, (SELECT count(*) FROM function_version AS earlier"
+    " WHERE earlier.function_id = v.function_id AND earlier.id <= v.id) AS number FROM function_version AS v"
+)
+
 # Why a version was recorded; shown in the editor's history.
 # "unsaved": the editor's text when tuichat was ended (SIGTERM, SIGHUP) before it was saved.
 VersionOrigin = Literal["created", "saved", "imported", "restored", "watched", "stored", "duplicated", "unsaved"]
@@ -54,16 +61,17 @@ VersionOrigin = Literal["created", "saved", "imported", "restored", "watched", "
 
 @dataclass(frozen=True, slots=True)
 class FunctionVersion:
-    id: int
+    id: int  # the row's, unique across functions
     function_id: str
     content: str
     origin: str
     error: str | None  # why this source was refused; None when it loaded and was kept
     created_at: float  # epoch seconds
+    number: int = 0  # #1 is the function's first version: what the history and the CLI show
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FunctionVersion:
-        return cls(row["id"], row["function_id"], row["content"], row["origin"], row["error"], row["created_at"])
+        return cls(row["id"], row["function_id"], row["content"], row["origin"], row["error"], row["created_at"], row["number"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,37 +206,32 @@ class FunctionRepo:
 
     async def _add_version(self, id: str, content: str, origin: str, error: str | None) -> FunctionVersion:
         """Record a version unless it repeats the newest one exactly (saving twice adds nothing)."""
-        latest = await self._db.fetchone(
-            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,)
-        )
+        latest = await self._db.fetchone(f"{_NUMBERED} WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,))
         if latest is not None and latest["content"] == content and latest["error"] == error:
             return FunctionVersion.from_row(latest)
         await self._db.execute(
             "INSERT INTO function_version (function_id, content, origin, error, created_at) VALUES (?, ?, ?, ?, ?)",
             (id, content, origin, error, time.time()),
         )
-        row = await self._db.fetchone(
-            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,)
-        )
+        row = await self._db.fetchone(f"{_NUMBERED} WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,))
         assert row is not None
         return FunctionVersion.from_row(row)
 
     async def latest_version(self, id: str) -> FunctionVersion | None:
         """The newest version of a function (None: it has none)."""
-        row = await self._db.fetchone(
-            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,)
-        )
+        row = await self._db.fetchone(f"{_NUMBERED} WHERE function_id = ? ORDER BY id DESC LIMIT 1", (id,))
         return None if row is None else FunctionVersion.from_row(row)
 
     async def versions(self, id: str) -> builtins.list[FunctionVersion]:
         """Every version of a function, newest first."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM function_version WHERE function_id = ? ORDER BY id DESC", (id,)
-        )
+        rows = await self._db.fetchall(f"{_NUMBERED} WHERE function_id = ? ORDER BY id DESC", (id,))
         return [FunctionVersion.from_row(row) for row in rows]
 
-    async def get_version(self, version_id: int) -> FunctionVersion | None:
-        row = await self._db.fetchone("SELECT * FROM function_version WHERE id = ?", (version_id,))
+    async def get_version(self, id: str, number: int) -> FunctionVersion | None:
+        """Version #`number` of a function (#1 its first)."""
+        row = await self._db.fetchone(
+            f"{_NUMBERED} WHERE function_id = ? ORDER BY id LIMIT 1 OFFSET ?", (id, number - 1)
+        ) if number >= 1 else None
         return None if row is None else FunctionVersion.from_row(row)
 
     async def linked(self) -> builtins.list[FunctionRow]:

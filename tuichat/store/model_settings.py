@@ -50,6 +50,11 @@ class ModelSettings:
         ids = self.meta.get("filterIds")
         return [str(i) for i in ids] if isinstance(ids, list) else []
 
+    @property
+    def tool_ids(self) -> list[str]:
+        ids = self.meta.get("toolIds")
+        return [str(i) for i in ids] if isinstance(ids, list) else []
+
 
 class ModelSettingsRepo:
     def __init__(self, db: Database) -> None:

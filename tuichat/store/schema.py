@@ -314,7 +314,53 @@ CREATE TABLE chat_tag (
 CREATE INDEX chat_tag_by_tag ON chat_tag (tag_id);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: tools (`class Tools` modules, Open WebUI's tool store) are kept as functions of type
+# 'tool': loaded, versioned, linked, edited and given valves the same way. The table is rebuilt
+# to widen its CHECK (foreign keys are off while migrations run: see _V4), rowids kept.
+_V7: Final = """
+CREATE TABLE function_v7 (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL CHECK (type IN ('pipe', 'filter', 'action', 'tool')),
+    content     TEXT NOT NULL,
+    meta        TEXT NOT NULL,
+    valves      TEXT NOT NULL DEFAULT '{}',
+    is_active   INTEGER NOT NULL DEFAULT 1,
+    is_global   INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER,
+    updated_at  INTEGER,
+    load_error  TEXT,
+    linked_path TEXT
+);
+INSERT INTO function_v7 (rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+                         created_at, updated_at, load_error, linked_path)
+SELECT rowid, id, user_id, name, type, content, meta, valves, is_active, is_global,
+       created_at, updated_at, load_error, linked_path
+FROM function ORDER BY rowid;
+DROP TABLE function;
+ALTER TABLE function_v7 RENAME TO function;
+"""
+
+# v8: a chat is a tree of messages (Open WebUI's `history`): regenerate and edit-and-resend add
+# siblings, and `current_id` is the leaf of the branch the chat shows and continues. Messages
+# stored without a parent (by older versions, or scripts) get the one before them as parent.
+_V8: Final = """
+ALTER TABLE chat ADD COLUMN current_id TEXT;
+UPDATE message SET parent_id = (
+    SELECT earlier.id FROM message AS earlier
+    WHERE earlier.chat_id = message.chat_id
+      AND (earlier.created_at, earlier.rowid) < (message.created_at, message.rowid)
+    ORDER BY earlier.created_at DESC, earlier.rowid DESC LIMIT 1
+) WHERE parent_id IS NULL;
+"""
+
+# v9: the toggle filters switched on in a chat (Open WebUI's `filter_ids`, per chat), a JSON list.
+_V9: Final = """
+ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

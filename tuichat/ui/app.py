@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from textual.signal import Signal
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import Store, StoreError
 from tuichat.ui.key_gate import HeldEvent, KeyGate
+from tuichat.ui.keymap import Keymap, load_keymap
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -30,15 +30,8 @@ if TYPE_CHECKING:
     from tuichat.runtime.services import Services
     from tuichat.runtime.watch import Watcher, WatchReport
 
-KEYMAP_ENV = "TUICHAT_KEYMAP"
 KEYMAP_SETTING = "keymap"
 THEME_SETTING = "theme"
-
-
-def parse_keymap(text: str) -> dict[str, str]:
-    """`id=keys,id=keys`, e.g. `model.pick=f1,chat.new=ctrl+t` (keys as Textual names them)."""
-    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
-    return {binding_id.strip(): keys.strip() for binding_id, keys in pairs if binding_id.strip() and keys.strip()}
 
 
 class TuichatApp(App[int]):
@@ -60,10 +53,13 @@ class TuichatApp(App[int]):
         Binding("question_mark", "help", "Help", id="app.help_question", show=False),
     ]
 
-    def __init__(self, db_path: Path, watch: list[Path] | None = None) -> None:
+    def __init__(self, db_path: Path, watch: list[Path] | None = None, keymap: Keymap | None = None) -> None:
         super().__init__()
         self.db_path = db_path
+        # TUICHAT_KEYMAP and the config file, checked (`run_app` has said its problems on stderr).
+        self.keymap = keymap if keymap is not None else load_keymap()
         self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
+        self.watched_ids: list[str] = []  # the functions those files are linked to, in order
         self._store: Store | None = None
         self.services: Services | None = None  # set once the runtime has started
         self.watcher: Watcher | None = None
@@ -135,12 +131,18 @@ class TuichatApp(App[int]):
         except StoreError as error:
             self.exit(2, message=f"tuichat: {error}")
             return
-        # Every binding has an id, so any key can be remapped: a stored keymap, then the env.
+        if self.store.exposure:
+            self.notify(self.store.exposure, title="Your database is readable by others", severity="warning", timeout=20)
+        # Every binding has an id, so any key can be remapped: a stored keymap, then the config
+        # file, then TUICHAT_KEYMAP (`ui.keymap`).
         keymap = dict(await self.store.settings.get(KEYMAP_SETTING, {}) or {})
-        keymap.update(parse_keymap(os.environ.get(KEYMAP_ENV, "")))
+        keymap.update(self.keymap.bindings)
         if keymap:
             self.set_keymap(keymap)
         await self._restore_theme()
+        if self.keymap.problems:
+            problems = "\n".join(self.keymap.problems)
+            self.notify(f"{problems}\nThose entries were left out.", title="Keymap", severity="warning", timeout=30)
         await self.push_screen(ChatScreen())
 
     # -- the theme, remembered -------------------------------------------------------------
@@ -187,6 +189,7 @@ class TuichatApp(App[int]):
                 except Exception as error:  # a bad path must not stop the app; say what it was
                     self.notify(f"--watch {path}: {error}", title="Cannot watch", severity="error", timeout=15)
                     continue
+                self.watched_ids.append(row.id)
                 self.notify(f"Watching {row.linked_path} for '{row.id}'", title="Live reload")
                 self.report_watch(report)
             self.watcher = Watcher(library, self.report_watch)
@@ -257,7 +260,7 @@ class TuichatApp(App[int]):
             def run_app_action(action: str = binding.action) -> None:
                 self.run_worker(self.run_action(action))
 
-            yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run_app_action)
+            yield SystemCommand(binding.description, f"{self.key_of(binding)}  ({binding.id})", run_app_action)
         for binding in screen.BINDINGS:
             if isinstance(binding, Binding) and binding.description and _applies(screen, binding.action):
                 action = binding.action
@@ -265,7 +268,12 @@ class TuichatApp(App[int]):
                 def run(action: str = action) -> None:
                     self.run_worker(screen.run_action(action))
 
-                yield SystemCommand(binding.description, f"{binding.key}  ({binding.id})", run)
+                yield SystemCommand(binding.description, f"{self.key_of(binding)}  ({binding.id})", run)
+
+    def key_of(self, binding: Binding) -> str:
+        """The key that runs `binding` now: its own, or the keymap's."""
+        keys = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
+        return ", ".join(key.strip() for key in keys.split(","))
 
     # -- ending: SIGTERM and SIGHUP, and replies the database has not taken ------------------
     def _handle_signals(self) -> None:
@@ -343,7 +351,10 @@ def _write_unsaved_replies() -> int:
 def run_app(db_path: Path, watch: list[Path] | None = None) -> int:
     """The app until it ends; its exit status: 1 when it crashed, 128 + N for signal N, 2 when
     a reply could not be saved (it went to a recovery file), else 0."""
-    app = TuichatApp(db_path, watch=watch)
+    keymap = load_keymap()
+    for problem in keymap.problems:  # before the screen takes the terminal
+        print(f"tuichat: keymap: {problem}", file=sys.stderr, flush=True)
+    app = TuichatApp(db_path, watch=watch, keymap=keymap)
     code = app.run()
     code = code if isinstance(code, int) else (app.return_code or 0)
     if _write_unsaved_replies() and code == 0:

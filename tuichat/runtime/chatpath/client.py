@@ -22,8 +22,14 @@ async def chat_setup(store: Store, model_id: str, *, text: str, outlet_messages:
         {"row": dataclasses.asdict(row), "user_valves": await store.functions.get_user_valves(row.id, local["id"])}
         for row in rows
     ]
+    tools = [
+        {"row": dataclasses.asdict(row), "user_valves": await store.functions.get_user_valves(row.id, local["id"])}
+        for row in await store.functions.list(type="tool")
+        if row.is_active
+    ]
     return {
         "filters": filters,
+        "tools": tools,
         "model_row": settings.to_json() if settings is not None else None,
         "outlet_messages": outlet_messages,
         "text": text,
@@ -45,13 +51,17 @@ async def build_chat_body(
     filter_ids: list[str],
     params: dict[str, Any],
     extra_metadata: dict[str, Any],
+    tool_ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The body of the request (with `metadata`), ids made where none is stored."""
+    """The body of the request (with `metadata`), ids made where none is stored. The tools
+    attached to the model (`meta.toolIds`) are selected with the ones asked for, as the web
+    page preselects them."""
     settings = await store.model_settings.get(model_id)
+    tool_ids = list(dict.fromkeys([*(settings.tool_ids if settings is not None else []), *(tool_ids or [])]))
     body = chat_request(
         model_id, messages, text=text, stream=stream, chat_id=chat_id or str(uuid.uuid4()),
         message_id=message_id or str(uuid.uuid4()), user_message_id=user_message_id or str(uuid.uuid4()),
-        session_id=session_id, user=user, filter_ids=filter_ids, params=params,
+        session_id=session_id, user=user, filter_ids=filter_ids, tool_ids=tool_ids, params=params,
         model_params=settings.params if settings is not None else None,
     )  # fmt: skip
     body["metadata"].update(extra_metadata)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from tuichat import compat
 from tuichat.runtime.chatpath.filters import Filter, toggle_entries
+from tuichat.runtime.chatpath.model_system import apply_model_system
 from tuichat.runtime.chatpath.run import ChatInvocation
+from tuichat.runtime.chatpath.tools import LoadedTool, ToolLoadFailed
 from tuichat.runtime.errors import FunctionLoadError
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.store.functions import FunctionRow
@@ -42,7 +44,21 @@ def chat_invocation(
             filters.append(Filter(filter_row, loaded.instance, item.get("user_valves") or {}))
         return filters, await model_entry(engine, row, model_id, filters, chat.get("model_row"))
 
+    tool_items = {item["row"]["id"]: item for item in chat.get("tools", [])}
+
+    async def load_tool(tool_id: str) -> LoadedTool | None:
+        item = tool_items.get(tool_id)
+        if item is None:
+            return None
+        tool_row = FunctionRow(**item["row"])
+        try:
+            loaded = await engine.load(tool_row)
+        except FunctionLoadError as error:
+            raise ToolLoadFailed(str(error)) from error
+        return tool_row, loaded.instance, item.get("user_valves") or {}
+
     def make_pipe(pipe_body: dict[str, Any], metadata: dict[str, Any]) -> Invocation:
+        apply_model_system(pipe_body, chat.get("model_row"), metadata)
         return engine.invocation_for(
             row, model_id, pipe_body, metadata=metadata, user=user, user_valves=user_valves, event_call=event_call
         )
@@ -50,6 +66,7 @@ def chat_invocation(
     return ChatInvocation(
         setup=setup, body=body, user=user, outlet_messages=list(chat.get("outlet_messages") or []),
         text=str(chat.get("text") or ""), make_pipe=make_pipe, app=lambda: engine.app, event_call=event_call,
+        load_tool=load_tool,
     )  # fmt: skip
 
 

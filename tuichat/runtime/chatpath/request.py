@@ -73,6 +73,7 @@ def chat_request(
     session_id: str,
     user: dict[str, Any],
     filter_ids: list[str] | None = None,
+    tool_ids: list[str] | None = None,
     params: dict[str, Any] | None = None,
     model_params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def chat_request(
         "chat_context": None,
         "chat_variables": {},
         "filter_ids": list(filter_ids or []),
-        "tool_ids": [],
+        "tool_ids": list(tool_ids or []),
         "tool_servers": [],
         "files": None,
         "features": dict(FEATURES),
@@ -119,7 +120,7 @@ def chat_request(
         "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
         "stream": stream,
         "features": dict(FEATURES),
-        "tool_ids": [],
+        "tool_ids": list(tool_ids or []),
         "metadata": metadata,
     }
     for key in BODY_PARAMS:

@@ -23,6 +23,7 @@ from tuichat.runtime.chatpath.hooks import call_hook
 from tuichat.runtime.chatpath.outlet import final_content, outlet_body
 from tuichat.runtime.chatpath.request import NOT_FOR_PIPE, after_inlets
 from tuichat.runtime.chatpath.stream import delta_text, encode_chunk, filter_chunk, parse_chunk
+from tuichat.runtime.chatpath.tools import LoadTool, PipeLink, ToolLoadFailed, native_specs, resolve_tools
 from tuichat.runtime.errors import pipe_traceback, unwrap
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.codec import DONE_LINE
@@ -68,6 +69,7 @@ class ChatInvocation:
         make_pipe: MakePipe,
         app: Callable[[], Any],
         event_call: EventCallHandler | None,
+        load_tool: LoadTool | None = None,
     ) -> None:
         self.body = body
         self.metadata: dict[str, Any] = body.setdefault("metadata", {})
@@ -82,6 +84,8 @@ class ChatInvocation:
         self._make_pipe = make_pipe
         self._app = app
         self._event_call = event_call
+        self._load_tool = load_tool
+        self._tool_link: PipeLink | None = None
         self.record_call = False
         self.cancelled = False
         self._pipe: Invocation | None = None
@@ -192,13 +196,17 @@ class ChatInvocation:
         # None fails here, as there ("'NoneType' object has no attribute 'pop'").
         try:
             metadata = body.pop("metadata", None) or self.metadata
+            tool_ids = body.get("tool_ids")
             for key in NOT_FOR_PIPE[1:]:
                 body.pop(key, None)
         except Exception as exc:
             self._fail("inlet", None, exc)
+        metadata["tool_ids"] = tool_ids
         after_inlets(metadata, self.model_id, _last_user_text(body, self.text))
         self.metadata = metadata
         body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
+        if tool_ids and self._load_tool is not None:
+            await self._tools(list(tool_ids), body, metadata)
         request_body = await self._stage("request", {**body, "metadata": metadata})
         try:
             request_body.pop("metadata", None)
@@ -207,6 +215,26 @@ class ChatInvocation:
         self._sent_body = {**request_body, "metadata": metadata}
         pipe = self._pipe = self._make_pipe(request_body, metadata)
         pipe.record_call = self.record_call
+        if self._tool_link is not None:  # the tools' events go out as the pipe's own
+            self._tool_link.emit, self._tool_link.call = pipe.emitter_for_tools()
+
+    async def _tools(self, tool_ids: list[str], body: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """`__tools__` (in `metadata["tools"]`), and in native mode their specs in `body["tools"]`.
+        Legacy mode's tool-selection task call is not made (a documented difference)."""
+        assert self._load_tool is not None
+        link = self._tool_link = PipeLink(self._emitter(), self._caller())
+        extras = {**self._offered(copy.deepcopy(self.user), body), "__event_emitter__": link.emitter,
+                  "__event_call__": link.caller, "__messages__": body.get("messages"),
+                  "__files__": metadata.get("files") or []}  # fmt: skip
+        try:
+            tools = await resolve_tools(tool_ids, self._load_tool, extras)
+        except ToolLoadFailed as exc:
+            self._culprit = "a selected tool could not be loaded"
+            self._fail("tools", None, exc)
+        if tools:
+            metadata["tools"] = tools
+            if (metadata.get("params") or {}).get("function_calling") != "legacy":
+                body["tools"] = native_specs(tools)
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""

@@ -91,6 +91,8 @@ class HostServer:
         if op in ("valves.describe", "valves.check"):
             what = {key: value for key, value in args.items() if key != "_id"}
             return await engine.valves(op.removeprefix("valves."), **what)
+        if op == "filters.facts":
+            return await engine.filter_facts([row_of(row) for row in args["rows"]])
         if op == "forget":
             engine.cache.forget(args["function_id"])
             return None

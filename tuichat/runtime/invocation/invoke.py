@@ -364,6 +364,18 @@ class Invocation:
         self._channel.put(ResponseStep(data, at=self.elapsed(), traceback=traceback))
 
     # -- what the pipe gets to talk back with ----------------------------------------
+    def emitter_for_tools(self) -> tuple[Callable[[Any], Awaitable[Any]] | None, Callable[[Any], Awaitable[Any]] | None]:
+        """The `__event_emitter__` and `__event_call__` tools called by this pipe use, once it
+        runs (None before: the caller's own serve till then)."""
+
+        async def emit(event: Any) -> Any:
+            return await self._make_emitter()(event) if self._channel is not None else None
+
+        async def call(event: Any) -> Any:
+            return await self._make_event_call()(event) if self._channel is not None else None
+
+        return emit, call
+
     def _make_emitter(self) -> Callable[[Any], Awaitable[None]]:
         assert self._channel is not None
         return make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, self._store_files)

@@ -11,6 +11,7 @@ from typing import Any
 
 from tuichat.runtime.invocation.channel import Channel
 from tuichat.runtime.invocation.trace import CallStep, EventStep, Step
+from tuichat.runtime.reply.masking import masked_answer, masked_question
 
 EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -69,7 +70,9 @@ def make_event_call(
                 raise
             except Exception as exc:
                 reply = {"error": f"the event call failed: {exc}"}
-        channel.put(CallStep(snapshot(event), snapshot(reply), elapsed()))
+        # The pipe gets the answer; what is kept of the call never holds a password.
+        kept = snapshot(event)
+        channel.put(CallStep(masked_question(kept), masked_answer(kept, snapshot(reply)), elapsed()))
         return reply
 
     return __event_call__

@@ -22,8 +22,9 @@ from tuichat.runtime.errors import FunctionLoadError, describe, error_position, 
 from tuichat.runtime.loading.frontmatter import extract_frontmatter, replace_imports
 from tuichat.runtime.threads import run_in_thread
 
-# Open WebUI picks the first class present in this order.
-_CLASS_TYPES = (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action"), ("Event", "event"))
+# Open WebUI picks the first class present in this order; a `Tools` module is its tool store's
+# (utils/plugin.py load_tool_module_by_id), kept here beside the functions.
+_CLASS_TYPES = (("Pipe", "pipe"), ("Filter", "filter"), ("Action", "action"), ("Event", "event"), ("Tools", "tool"))
 
 
 @dataclass

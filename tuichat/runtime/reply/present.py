@@ -191,8 +191,8 @@ def describe_call(event: Any, reply: Any) -> Line:
     request = read_event_call(event)
     kind = request.kind if request is not None else "?"
     title = (request.title or request.message) if request is not None else ""
-    if request is not None and request.password and isinstance(reply, str):
-        reply = "•" * 8  # a password is never shown, nor its length
+    if request is not None and request.password and (isinstance(reply, str) or reply == {"masked": True}):
+        reply = "•" * 8  # a password is never shown, nor its length (see `masking`)
     return Line(f"call:{kind}", f"{title} → {as_json(reply)}".strip())
 
 

@@ -3,6 +3,7 @@ streaming, selecting and copying replies (a mixin of `ChatScreen`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +91,7 @@ class ChatCommands:
 
     async def _export(self: ChatScreen, chat: ChatRow, path: str) -> None:
         from tuichat.runtime.export import chat_to_json, chat_to_markdown
+        from tuichat.runtime.transfer import TransferError, write_private
 
         messages = await self.store.chats.messages(chat.id)
         target = Path(path).expanduser()
@@ -99,10 +101,10 @@ class ChatCommands:
             text = shown_json(json.dumps(chat_to_json(chat, messages, events), ensure_ascii=False, indent=2))
         else:
             text = chat_to_markdown(chat, messages)
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as error:
-            self.notify(f"Could not write {target}: {error.strerror}. Pick another path.", severity="error", timeout=10)
+        try:  # private: a chat may hold what a pipe was told in confidence
+            await asyncio.to_thread(write_private, target, text)
+        except TransferError as error:
+            self.notify(f"Export failed: {error}", severity="error", timeout=10)
             return
         self.notify(f"Exported to {target.resolve()}")
 
@@ -183,6 +185,30 @@ class ChatCommands:
             self.query_one(ActivityPane).show([], "A message you sent: it has no events")
         self._move_cursor(target)
         target.scroll_visible()
+
+    def version_target(self: ChatScreen) -> str | None:
+        """The message alt+left/right switches: the selected reply if it has other versions,
+        else the message it answers, if that has."""
+        view = self.selected_reply
+        if view is None or view.message_id is None:
+            return None
+        conversation = self.query_one(Conversation)
+        if view.message_id in conversation.versions:
+            return view.message_id
+        widgets = list(conversation.children)
+        at = widgets.index(view) if view in widgets else 0
+        asked = getattr(widgets[at - 1], "message_id", None) if at > 0 else None
+        return asked if asked in conversation.versions else None
+
+    async def action_version(self: ChatScreen, step: int) -> None:
+        target, chat = self.version_target(), self.chat
+        if target is None or chat is None:
+            self.notify("This reply has no other versions: ctrl+g regenerates it, ctrl+l edits your message.")
+            return
+        if not await self.store.chats.switch_version(chat.id, target, step):
+            self.notify("No more versions that way.")
+            return
+        await self.open_chat(chat.id)
 
     def follow_up_reply(self: ChatScreen) -> ReplyView | None:
         """The reply whose follow-ups ctrl+b offers: the selected one, if it has any."""

@@ -95,7 +95,9 @@ class Replies:
         return True
 
     @work(group="reply", exclusive=True, exit_on_error=False)
-    async def start_reply(self: ChatScreen, text: str, again: MessageRow | None = None) -> None:
+    async def start_reply(
+        self: ChatScreen, text: str, again: MessageRow | None = None, edit_of: MessageRow | None = None
+    ) -> None:
         """Send `text` (or answer the stored `again` anew) and stream the reply."""
         from tuichat.runtime.errors import RuntimeErrorBase
         from tuichat.runtime.turn import Turn
@@ -115,7 +117,10 @@ class Replies:
             stream=self.chat.stream if self.chat else self.new_chat_settings.stream,
             event_call=self._ask,
             again=again,
+            edit_of=edit_of,
             on_save_problem=self._save_problem,
+            filter_ids=self.chat_filter_ids(),
+            params=self.chat_params(),
         )
         try:
             await turn.prepare()
@@ -126,14 +131,17 @@ class Replies:
                             severity="error", timeout=20, markup=False)
             else:
                 self.notify(str(error), severity="error", timeout=10)
-            if again is None:
+            if again is None and edit_of is None:
                 self.query_one(Prompt).text = text
             return
         self.turn, self.streaming = turn, True
         if new_chat:
             self.chat = turn.context.chat
+            await self.store_new_chat_settings()
             await self.refresh_chats()
         await self._stream(turn, text, show_user=again is None)
+        if (again is not None or edit_of is not None) and self.chat is not None:
+            await self.open_chat(self.chat.id)  # the new version shows its place: ‹ 2/2 ›
         context = turn.context
         if turn.finished is not None and turn.finished.reply.status == "done" and context.chat and context.reply_message:
             # Ids, not the turn: a finished worker can outlive its task (a timer it set holds
@@ -280,11 +288,15 @@ class Replies:
         last = users[-1]
         return messages[last], messages[last + 1] if last + 1 < len(messages) else None
 
-    async def _answer_again(self: ChatScreen, user_message: MessageRow) -> None:
+    async def _answer_again(self: ChatScreen, user_message: MessageRow, edited: str | None = None) -> None:
+        """A new version: another reply to `user_message`, or (`edited`) a new version of it with
+        its reply. The earlier versions stay in the store (alt+left/right shows them)."""
         assert self.chat is not None
-        await self.store.chats.delete_messages_after(user_message.id)
-        await self.open_chat(self.chat.id)
-        self.start_reply(user_message.content, again=user_message)
+        await self.query_one(Conversation).drop_from(user_message.id, keep=edited is None)
+        if edited is None:
+            self.start_reply(user_message.content, again=user_message)
+        else:
+            self.start_reply(edited, edit_of=user_message)
 
     async def action_regenerate(self: ChatScreen) -> None:
         exchange = await self._last_exchange()
@@ -305,8 +317,7 @@ class Replies:
         async def resend(text: str | None) -> None:
             if text is None or not text.strip() or text == user_message.content:
                 return
-            edited = await self.store.chats.update_message_content(user_message.id, text)
-            await self._answer_again(edited)
+            await self._answer_again(user_message, text)
 
         self.app.push_screen(
             TextPromptScreen("Edit and resend", user_message.content, multiline=True, allow_empty=False, submit="Send"),

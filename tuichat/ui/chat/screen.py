@@ -7,7 +7,7 @@ start-up costs only Textual and SQLite.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from tuichat.ui.chat.commands import ChatCommands
 from tuichat.ui.chat.drafts import PromptDrafts
 from tuichat.ui.chat.panes import Panes
 from tuichat.ui.chat.replies import Replies
+from tuichat.ui.chat.settings import ChatSettings
 from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
@@ -56,9 +57,11 @@ class NewChatSettings:
 
     system: str | None = None
     stream: bool = True
+    filter_ids: list[str] = field(default_factory=list)  # toggles (F10)
+    params: dict[str, Any] = field(default_factory=dict)  # chat params (F12)
 
 
-class ChatScreen(Replies, ChatCommands, Screen[None]):
+class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
     CSS_PATH = str(Path(__file__).with_name("chat_screen.tcss"))
 
     app = getters.app(TuichatApp)
@@ -88,7 +91,11 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         Binding("ctrl+l", "edit_last", "Edit last", id="message.edit", show=False),
         Binding("f4", "system_prompt", "System prompt", id="chat.system_prompt", show=False),
         Binding("ctrl+t", "toggle_stream", "Stream on/off", id="chat.stream", show=False),
+        Binding("f10", "toggles", "Toggles", id="chat.toggles", show=False),
+        Binding("f12", "chat_params", "Params", id="chat.params", show=False),
         Binding("f9", "export", "Export", id="chat.export", show=False),
+        Binding("alt+left", "version(-1)", "Earlier version", id="reply.version_previous", show=False),
+        Binding("alt+right", "version(1)", "Later version", id="reply.version_next", show=False),
     ]
 
     chat: reactive[ChatRow | None] = reactive(None, bindings=True, init=False)
@@ -150,7 +157,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
 
     def _show_title(self) -> None:
         self.title = self.shown_title(self.chat) if self.chat else "New chat"
-        self.sub_title = neutralise(self.model_name(self.model_id)) or "no model: ctrl+o"  # from `pipes()`
+        model = neutralise(self.model_name(self.model_id)) or "no model: ctrl+o"  # from `pipes()`
+        self.sub_title = self.header_subtitle(model, self.title)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer and the command palette offer only what applies now."""
@@ -158,6 +166,8 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
             return self.streaming
         if action == "activity_filter":  # the footer's room goes to what is on screen
             return not self.has_class("-no-activity")
+        if action == "version":
+            return self.version_target() is not None and not self.streaming
         if action == "follow_ups":
             return self.follow_up_reply() is not None and not self.streaming
         if action in NOT_WHILE_STREAMING and self.streaming:
@@ -178,6 +188,7 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         await self.app.runtime()
         self.app.functions_changed.subscribe(self, self._functions_changed)
         await self._refresh_models()
+        self._select_watched()
         self._warm_highlighting()
 
     @work(thread=True, group="warm", exit_on_error=False)
@@ -192,15 +203,26 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
     async def _functions_changed(self, function_id: str) -> None:
         await self._refresh_models()
 
-    async def _refresh_models(self) -> None:
+    async def _refresh_models(self, *, changed_only: bool = False) -> None:
         if self.services is None:
             return
+        before = self.listing
         self.listing = listing = await self.services.host.list_models()
         picker = self._open_picker()
-        if picker is not None:
+        # An unchanged list is not shown again: that would move the cursor under the user's hands.
+        if picker is not None and not (changed_only and before is not None and before.models == listing.models):
             picker.set_listing(listing)
         if self.model_id is None and listing.models:
             self.model_id = listing.models[0]["id"]
+
+    def _select_watched(self) -> None:
+        """`tuichat --watch FILE.py` is for trying that pipe: the new chat talks to it (a manifold:
+        its first model; one that does not load: its id, so sending says why)."""
+        if not self.app.watched_ids or self.chat is not None:
+            return
+        fid = self.app.watched_ids[0]
+        models = [m["id"] for m in self.listing.models] if self.listing is not None else []
+        self.model_id = next((m for m in models if m == fid or m.startswith(f"{fid}.")), fid)
 
     def _open_picker(self) -> Any:
         from tuichat.ui.screens.model_picker import ModelPicker
@@ -226,6 +248,9 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
                 self.chat = await self.store.chats.update(self.chat.id, model_id=model_id)
 
         self.app.push_screen(ModelPicker(self.listing, self.model_id, loading=self.listing is None), chosen)
+        if self.listing is not None:
+            # A model server started (or a model pulled) since the last list shows up now.
+            self.run_worker(self._refresh_models(changed_only=True), group="relist", exclusive=True, exit_on_error=False)
 
     # -- chats ---------------------------------------------------------------------------
     def shown_title(self, chat: ChatRow) -> str:
@@ -265,12 +290,12 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
         if self.drafts is not None:
             await self.drafts.show(chat.id if chat else None)
         self.new_chat_settings = NewChatSettings()
-        messages = await self.store.chats.messages(chat_id) if chat_id else []
+        messages, versions = await self.store.chats.branch_with_versions(chat_id) if chat_id else ([], {})
         if chat is not None and chat.model_id:
             self.model_id = chat.model_id
         self.chat = chat
         conversation = self.query_one(Conversation)
-        found = await conversation.show(messages, at=at)
+        found = await conversation.show(messages, versions, at=at)
         chats = self.query_one(ChatList)
         if chat is not None:  # also when opened from search or after a delete
             chats.select(chat.id)
@@ -326,3 +351,4 @@ class ChatScreen(Replies, ChatCommands, Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_panes()
+        self._show_title()  # the header's toggles and params fit the new width

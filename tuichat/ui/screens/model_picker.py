@@ -91,6 +91,7 @@ class ModelPicker(DialogScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("enter", "select", "Select", id="model_picker.select"),
+        Binding("f4", "settings", "Settings", id="model_picker.settings"),
         Binding("down", "move('cursor_down')", "Down", show=False, id="model_picker.down"),
         Binding("up", "move('cursor_up')", "Up", show=False, id="model_picker.up"),
         Binding("pagedown", "move('page_down')", "Page down", show=False, id="model_picker.page_down"),
@@ -115,7 +116,7 @@ class ModelPicker(DialogScreen[str | None]):
             yield Input(placeholder="Type to filter models", id="filter")
             yield Static(id="status", markup=False)
             yield ModelList(id="models", markup=False)
-            yield self.keys_hint(("↑↓", "move"), ("Enter", "select"), ("Esc", "cancel"))
+            yield self.keys_hint(("↑↓", "move"), ("Enter", "select"), ("F4", "settings"), ("Esc", "cancel"))
 
     def on_mount(self) -> None:
         self._refresh()
@@ -157,6 +158,17 @@ class ModelPicker(DialogScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_settings(self) -> None:
+        """The highlighted model's settings row: filters, default system prompt and params."""
+        from tuichat.ui.screens.model_settings import ModelSettingsScreen
+
+        model_id, services = self.highlighted_model, getattr(self.app, "services", None)
+        if model_id is None or services is None:
+            self.app.bell()
+            return
+        name = next((m.name for g in self._groups for m in g.models if m.model_id == model_id), model_id)
+        self.app.push_screen(ModelSettingsScreen(services.store, services.host, model_id, model_name=name))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:

@@ -45,9 +45,14 @@ class ChatList(OptionList):
         """List `chats`; `titles` are shown instead of the stored ones (a pipe's `chat:title`).
         A pipe may have written any title: its control characters are shown (`untrusted`)."""
         titles = titles or {}
+        # A list the person is moving through keeps their place (a reply's title or tags may
+        # refresh it meanwhile); otherwise it shows the current chat.
+        browsing = self.highlighted_option.id if self.has_focus and self.highlighted_option is not None else None
         self.clear_options()
         self.add_options([Option(neutralise(titles.get(chat.id) or chat.title or "New chat"), id=chat.id) for chat in chats])
-        if current is not None:
+        if browsing is not None and any(chat.id == browsing for chat in chats):
+            self.select(browsing)
+        elif current is not None:
             self.select(current)
 
     def set_title(self, chat_id: str, title: str) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
@@ -20,9 +21,10 @@ from textual.widgets import Static
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
+from tuichat.store.branches import Version
 from tuichat.ui.widgets.fold import FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
-from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.reply import ReplyView, version_label
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
@@ -39,10 +41,14 @@ class UserMessage(Static):
     }
     """
 
-    def __init__(self, text: str, message_id: str | None = None) -> None:
-        super().__init__(neutralise(text), markup=False)  # a stored chat's text: shown, not obeyed
+    def __init__(self, text: str, message_id: str | None = None, version: Version | None = None) -> None:
+        shown = Text(neutralise(text))  # a stored chat's text: shown, not obeyed
+        if version is not None:
+            shown.append(f"\n{version_label('', version)}", style="dim")
+        super().__init__(shown)
         self.text = text  # as sent (copying neutralises it again)
         self.message_id = message_id
+        self.version = version
 
 
 class Conversation(VerticalScroll):
@@ -79,6 +85,7 @@ class Conversation(VerticalScroll):
         self._mounting = False
         self._below = FoldBelow(self)
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
+        self.versions: dict[str, Version] = {}
 
     @property
     def first_mounted(self) -> int:
@@ -99,11 +106,15 @@ class Conversation(VerticalScroll):
         """Show every message folded below the viewport."""
         self._below.unfold()
 
-    async def show(self, messages: list[MessageRow], at: str | None = None) -> Widget | None:
+    async def show(
+        self, messages: list[MessageRow], versions: Mapping[str, Version] | None = None, at: str | None = None
+    ) -> Widget | None:
         """Replace what is shown with a stored chat's messages: the last window, or with `at`
-        (a message id) from that message on, scrolled to it and marked; returns its widget."""
+        (a message id) from that message on, scrolled to it and marked; returns its widget.
+        `versions`: which version each message with siblings is."""
         self.workers.cancel_group(self, "history")  # earlier windows of the chat shown so far
         self._messages = messages
+        self.versions = dict(versions or {})
         self._first_mounted = max(0, len(messages) - WINDOW)
         index = next((i for i, m in enumerate(messages) if m.id == at), None) if at else None
         if index is not None:  # from a little before it: scrolling up from there mounts more
@@ -132,11 +143,24 @@ class Conversation(VerticalScroll):
         return found
 
     def _widget_for(self, message: MessageRow) -> Widget:
+        version = self.versions.get(message.id)
         if message.role == "assistant":
             view = ReplyView(Reply.from_row(message), model_name=self.model_names(message.model_id))
             view.message_id = message.id  # type: ignore[attr-defined]
+            view.version = version
             return view
-        return UserMessage(message.content, message.id)
+        return UserMessage(message.content, message.id, version)
+
+    async def drop_from(self, message_id: str, *, keep: bool) -> None:
+        """Remove the message `message_id` (or, with `keep`, only what follows it) and all after:
+        a regenerated reply or a resent edit replaces them on screen (the store keeps them)."""
+        ids = [m.id for m in self._messages]
+        if message_id in ids:
+            self._messages = self._messages[: ids.index(message_id) + (1 if keep else 0)]
+        widgets = list(self.children)
+        at = next((i for i, w in enumerate(widgets) if getattr(w, "message_id", None) == message_id), None)
+        if at is not None:
+            await self.remove_children(widgets[at + (1 if keep else 0) :])
 
     async def add(self, widget: Widget) -> None:
         self._below.unfold()

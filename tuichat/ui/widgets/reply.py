@@ -29,6 +29,7 @@ from textual.widgets.markdown import MarkdownStream
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.runtime.untrusted import neutralise
+from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
@@ -38,6 +39,11 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PARTS = ("error", "status", "sources", "usage", "follow_ups")  # the widgets under the text, in order
 # Under a reply whose process ended before it did: a signal, a hang-up, kill -9, a crash.
 INTERRUPTED = "Interrupted: tuichat ended before the reply did; what arrived is kept"
+
+
+def version_label(text: str, version: Version | None) -> str:
+    """`text`, and `‹ 2/3 ›` when the message is one of several versions."""
+    return f"{text}  ‹ {version.index}/{version.count} ›".strip() if version is not None else text
 
 
 def parts_text(parts: ReplyParts, spin: int | None = None) -> dict[str, str]:
@@ -119,6 +125,7 @@ class ReplyView(Settled, Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.reply = reply if reply is not None else Reply()
         self.model_name = model_name
+        self.version: Version | None = None  # which of its siblings it is, when it has any
         self.streaming = streaming
         self.message_id: str | None = None  # the stored message this view shows, once known
         self._parts = self.reply.parts
@@ -139,8 +146,8 @@ class ReplyView(Settled, Widget):
         # A streaming reply composes every part, hidden until it has something to show;
         # a stored one only the parts it has (widget count is what slows long chats).
         reply, live = self.reply, self.streaming
-        if self.model_name:
-            yield Label(neutralise(self.model_name), classes="model", markup=False)
+        if self.model_name or self.version is not None:
+            yield Label(version_label(neutralise(self.model_name), self.version), classes="model", markup=False)
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)

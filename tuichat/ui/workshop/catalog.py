@@ -1,11 +1,13 @@
 """What the pipes screen shows, read in one go: every stored function, the models each offers,
-the errors listing them gave, and how their linked files last reloaded."""
+the errors listing them gave, how their linked files last reloaded, and for filters their
+priority and toggle (read by the pipe host) and the models whose settings attach them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tuichat.runtime.filter_facts import FilterFacts, read_facts
 from tuichat.runtime.reply.present import first_line, pipe_id_of, sub_id_of
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ class Catalog:
     listing_errors: dict[str, str] = field(default_factory=dict)
     watched_versions: dict[str, FunctionVersion] = field(default_factory=dict)  # the last a linked file made
     reports: dict[str, WatchReport] = field(default_factory=dict)  # the last live-reload report, per function
+    facts: dict[str, FilterFacts] = field(default_factory=dict)  # filter id -> priority, toggle
+    attached: dict[str, list[str]] = field(default_factory=dict)  # filter id -> models whose row names it
 
     @classmethod
     async def read(cls, library: FunctionLibrary, reports: dict[str, WatchReport]) -> Catalog:
@@ -32,6 +36,10 @@ class Catalog:
         for model in listing.models:
             catalog.models.setdefault(pipe_id_of(str(model.get("id", ""))), []).append(model)
         catalog.listing_errors = {fid: error for fid, error in listing.errors.items() if error != "disabled"}
+        catalog.facts = await read_facts(library.host, rows)
+        for settings in await library.store.model_settings.list():
+            for fid in settings.filter_ids:
+                catalog.attached.setdefault(fid, []).append(settings.id)
         for row in rows:
             if row.linked_path:
                 versions = await library.store.functions.versions(row.id)
@@ -74,7 +82,10 @@ class Catalog:
         return "ok" if row.is_active else "off"
 
     def models_cell(self, row: FunctionRow) -> str:
-        """`id` for a plain pipe, `3: .a .b .c` for a manifold."""
+        """`id` for a plain pipe, `3: .a .b .c` for a manifold; for a filter where it runs:
+        `global toggle p5`, `2 models p0`."""
+        if row.type == "filter":
+            return self.filter_cell(row)
         models = self.models.get(row.id, [])
         if not models:
             return EMPTY
@@ -82,6 +93,25 @@ class Catalog:
             return row.id
         subs = (sub_id_of(str(model["id"])) for model in models)
         return f"{len(models)}: " + " ".join("." + sub for sub in subs if sub is not None)
+
+    def filter_cell(self, row: FunctionRow) -> str:
+        facts, attached = self.facts.get(row.id), self.attached.get(row.id, [])
+        where = "global" if row.is_global else f"{len(attached)} model{'s' if len(attached) != 1 else ''}"
+        toggle = " toggle" if facts is not None and facts.toggle else ""
+        return f"{where}{toggle} p{facts.priority_text if facts is not None else '?'}"
+
+    def filter_text(self, row: FunctionRow) -> str:
+        """The detail panel's line on a filter: where it runs, toggle, priority."""
+        facts, attached = self.facts.get(row.id), self.attached.get(row.id, [])
+        where = "global: runs for every model" if row.is_global else "not global"
+        if attached:
+            where += f"; attached to {', '.join(attached)}"
+        elif not row.is_global:
+            where += " and attached to no model (a: global; m on a pipe attaches it)"
+        if facts is None:
+            return f"Filter:  {where}; priority unknown (it does not load)"
+        toggle = "toggle: a chat switches it on (F10)" if facts.toggle else "always runs where it applies"
+        return f"Filter:  {where}; {toggle}; priority {facts.priority_text}"
 
     def models_text(self, row: FunctionRow) -> str:
         models = self.models.get(row.id, [])

@@ -326,7 +326,7 @@ class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
         else:
             self.error_shown = False
             installed = f" (installed {', '.join(saved.installed)})" if saved.installed else ""
-            what = f"Restored version #{event.version.id} of" if event.version is not None else "Saved and reloaded"
+            what = f"Restored version #{event.version.number} of" if event.version is not None else "Saved and reloaded"
             self.notify(f"{what} '{fid}'{installed}", timeout=4)
         if saved.file_error:
             self.notify(saved.file_error, title="Linked file not written", severity="warning", timeout=12)
@@ -358,7 +358,7 @@ class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
         self.editor.replace_all(version.content)
         self.editor.focus()
         if choice.action == "load":
-            self.notify(f"Loaded version #{version.id}: F2 saves it, ctrl+z undoes.", timeout=6)
+            self.notify(f"Loaded version #{version.number}: F2 saves it, ctrl+z undoes.", timeout=6)
         elif self.busy:
             self.notify("A save is running; press F2 when it is done.", severity="warning")
         else:

@@ -47,7 +47,7 @@ def report_text(row: FunctionRow, catalog: Catalog) -> tuple[str, str]:
 class FunctionDetail(VerticalScroll):
     """Everything about one function (`show`), and the last action's error (`show_problem`)."""
 
-    BORDER_TITLE = "Details · more keys: v/u valves, d duplicate, I import JSON, r refresh"
+    BORDER_TITLE = "Details · v/u valves, a global, m model, d duplicate, I JSON, r refresh"
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-problem", classes="-error -hidden", markup=False)
@@ -80,7 +80,7 @@ class FunctionDetail(VerticalScroll):
             title.append(f"by {manifest.author}")
         self._set("detail-title", "  ·  ".join(title))
         self._set("detail-description", manifest.description)
-        self._set("detail-models", f"Models:  {catalog.models_text(row)}")
+        self._set("detail-models", catalog.filter_text(row) if row.type == "filter" else f"Models:  {catalog.models_text(row)}")
         self._set("detail-file", self._file_text(row, watched))
         self._set("detail-report", *report_text(row, catalog))
         self._set("detail-needs", f"Needs:   {manifest.requirements}" if manifest.requirements else "")

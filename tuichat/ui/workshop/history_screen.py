@@ -66,7 +66,7 @@ def current_version_id(versions: Iterable[FunctionVersion], content: str) -> int
 def version_label(version: FunctionVersion, *, current: bool, now: float | None = None) -> Content:
     """One list row: number, time, origin, then "● current" or "✗ refused: <error>"."""
     parts: list[str | tuple[str, str]] = [
-        (f"#{version.id:<4}", "$text-muted"),
+        (f"#{version.number:<4}", "$text-muted"),
         f" {when(version.created_at, now):<19} {version.origin:<10}",
     ]
     if version.error is not None:
@@ -190,21 +190,21 @@ class HistoryScreen(WorkshopScreen[HistoryChoice | None]):
             return
         current = self.current_text or ""
         # Shown, not obeyed: a source may hold control characters (an imported one, say).
-        lines = [neutralise(line) for line in diff_lines(version.content, current, f"version #{version.id}", "editor")]
+        lines = [neutralise(line) for line in diff_lines(version.content, current, f"version #{version.number}", "editor")]
         about.set_class(version.error is not None, "-refused")
         if version.error is not None:
-            about.update(f"#{version.id} was refused: {neutralise(version.error)}")
+            about.update(f"#{version.number} was refused: {neutralise(version.error)}")
         elif version.id == self.current_id:
-            about.update(f"#{version.id} is what the function serves now ({version.origin}, {when(version.created_at)}).")
+            about.update(f"#{version.number} is what the function serves now ({version.origin}, {when(version.created_at)}).")
         else:
-            about.update(f"#{version.id}: {version.origin}, {when(version.created_at)}.")
+            about.update(f"#{version.number}: {version.origin}, {when(version.created_at)}.")
         diff = self.query_one("#diff", VerticalScroll)
         if lines:
-            diff.border_title = f"Diff: - only in #{version.id}, + only in the editor"
+            diff.border_title = f"Diff: - only in #{version.number}, + only in the editor"
             text.update(render_diff(lines))
         else:
             diff.border_title = "Diff"
-            text.update(f"Version #{version.id} is the same as the editor's text.")
+            text.update(f"Version #{version.number} is the same as the editor's text.")
         diff.scroll_home(animate=False)
 
     @property

@@ -7,7 +7,8 @@ back as Messages that refresh the table and say what happened.
 
 Keys: Enter/e edit · n new from a template · t/space switch on or off · i import a .py file ·
 I import an Open WebUI functions export (JSON) · x export them all · d duplicate · F8/Delete
-delete · v valves · u your user valves · l link to a file (or unlink) · o the host log (what
+delete · v valves · u your user valves · a a filter global or not · m a pipe's model settings
+(its attached filters, default system prompt and params) · l link to a file (or unlink) · o the host log (what
 the pipe process printed that no reply claimed) · r refresh · Escape back;
 in the table Home/End (g/G) and j/k move. Every binding has an id (`pipes.*`); the footer and
 the command palette (ctrl+p) offer only what applies to the highlighted function now.
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from tuichat.runtime.watch import WatchReport
 
 # What needs a function to work on; the rest (new, import, export, refresh, back) does not.
-ON_A_FUNCTION = frozenset({"edit", "switch", "delete", "valves", "user_valves", "duplicate", "link"})
+ON_A_FUNCTION = frozenset({"edit", "switch", "delete", "valves", "user_valves", "duplicate", "link", "global", "model_settings"})
 
 
 class PipesScreen(WorkshopScreen[None]):
@@ -60,6 +61,8 @@ class PipesScreen(WorkshopScreen[None]):
         Binding("u", "user_valves", "User valves", id="pipes.user_valves", show=False),
         Binding("r", "refresh", "Refresh", id="pipes.refresh", show=False),
         Binding("o", "host_log", "Host log", id="pipes.host_log", show=False),
+        Binding("a", "global", "Global", id="pipes.global", show=False),
+        Binding("m", "model_settings", "Model settings", id="pipes.model_settings", show=False),
     ]
 
     loaded: var[bool] = var(False, bindings=True)
@@ -145,6 +148,10 @@ class PipesScreen(WorkshopScreen[None]):
             return True  # a log to read, never busy
         if action in ON_A_FUNCTION and self.current is None:
             return False
+        if action == "global" and self.current is not None and self.current.type != "filter":
+            return False
+        if action == "model_settings" and self.current is not None and not self.catalog.models.get(self.current.id):
+            return False  # a filter, or a pipe that lists no model now
         if action != "back" and not self.loaded:
             return False
         return None if self.busy else True
@@ -260,6 +267,33 @@ class PipesScreen(WorkshopScreen[None]):
 
     def action_user_valves(self) -> None:
         self._on_current("Could not open the user valves of '{id}'", lambda screen, row: workflows.edit_valves(screen, row, user=True))
+
+    def action_global(self) -> None:
+        self._on_current("Could not change '{id}'", workflows.switch_global)
+
+    def action_model_settings(self) -> None:
+        """The settings row of the pipe's model (a manifold: of the sub-model picked first)."""
+        from tuichat.runtime.listing import ModelListing
+        from tuichat.runtime.models import FunctionModels
+        from tuichat.ui.screens.model_picker import ModelPicker
+        from tuichat.ui.screens.model_settings import ModelSettingsScreen
+
+        row, services = self.current, self.app.services
+        models = self.catalog.models.get(row.id, []) if row is not None else []
+        if row is None or services is None or not models:
+            self.app.bell()
+            return
+        names = {str(m["id"]): str(m.get("name") or m["id"]) for m in models}
+
+        def open_settings(model_id: str | None) -> None:
+            if model_id is not None:
+                screen = ModelSettingsScreen(services.store, services.host, model_id, model_name=names.get(model_id))
+                self.app.push_screen(screen, lambda saved: self._refresh_in_background() if saved else None)
+
+        if len(models) == 1:
+            open_settings(str(models[0]["id"]))
+        else:
+            self.app.push_screen(ModelPicker(ModelListing(models, [FunctionModels(row.id, models)]), None), open_settings)
 
     def action_link(self) -> None:
         self._on_current("Could not link '{id}'", workflows.link)

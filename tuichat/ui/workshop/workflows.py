@@ -32,6 +32,7 @@ from tuichat.runtime.transfer import (
     read_bytes,
     read_functions_export,
     read_source,
+    write_private,
     write_text,
 )
 from tuichat.store import FunctionRow, FunctionVersion, function_id_from_filename
@@ -152,7 +153,7 @@ async def save(
 
     def store(policy: InstallPolicy) -> Awaitable[Saved]:
         if version is not None:
-            return library.restore(function_id, version.id, policy=policy)
+            return library.restore(function_id, version.number, policy=policy)
         return library.save_source(function_id, text, policy=policy)
 
     try:
@@ -202,6 +203,17 @@ async def switch(screen: Screen, row: FunctionRow) -> WorkflowDone:
     finally:  # a failed enable stores its error: the list shows it
         screen.app.functions_changed.publish(row.id)
     return FunctionsChanged(enabled.id, f"'{enabled.id}' is on.")
+
+
+async def switch_global(screen: Screen, row: FunctionRow) -> WorkflowDone:
+    """A filter global (every model) or not, as `tuichat pipes global ID on|off`."""
+    if row.type != "filter":
+        return WorkflowDone(f"'{row.id}' is a {row.type}: only filters can be global.", severity="warning")
+    changed = await (await screen.library()).set_global(row.id, not row.is_global)
+    screen.app.functions_changed.publish(row.id)
+    if changed.is_global:
+        return FunctionsChanged(row.id, f"'{row.id}' is global: it runs for every model{'' if row.is_active else ' once switched on (t)'}.")
+    return FunctionsChanged(row.id, f"'{row.id}' is not global: it runs only for the models it is attached to.")
 
 
 async def delete(screen: Screen, row: FunctionRow) -> FunctionDeleted | None:
@@ -343,7 +355,7 @@ async def export_all(screen: Screen) -> FunctionsExported | None:
     ):
         return None
     functions = await (await screen.library()).export_all()
-    await asyncio.to_thread(write_text, path, export_text(functions))
+    await asyncio.to_thread(write_private, path, export_text(functions))
     return FunctionsExported(f"Exported {_plural(len(functions), 'function')} to {path.resolve()}")
 
 
