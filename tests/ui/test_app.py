@@ -312,9 +312,9 @@ async def test_export_writes_markdown(db_path: Path, tmp_path: Path) -> None:
 
 
 async def test_keymap_remaps_by_binding_id(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TUICHAT_KEYMAP", "model.pick=f1")
+    monkeypatch.setenv("TUICHAT_KEYMAP", "model.pick=f11")
     async with chat_app(db_path, SIZE) as (app, pilot, _screen):
-        await pilot.press("f1")
+        await pilot.press("f11")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
 
 

@@ -42,12 +42,12 @@ async def test_f1_shows_the_apps_keys_by_screen_and_esc_closes(db_path: Path) ->
 async def test_help_shows_remapped_keys(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tuichat.ui.screens.help import HelpScreen
 
-    monkeypatch.setenv("TUICHAT_KEYMAP", "chat.search=f12")
+    monkeypatch.setenv("TUICHAT_KEYMAP", "chat.search=f11")
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         [line] = [line for line in help_text(app).splitlines() if "Search every chat" in line or line.strip().endswith("Search")]
-        assert "f12" in line and "ctrl+f" not in line
+        assert "f11" in line and "ctrl+f" not in line
 
 
 async def test_question_mark_types_in_the_prompt_and_opens_help_elsewhere(db_path: Path) -> None:
