@@ -20,6 +20,11 @@ runs measured side by side in this process:
               got it: every chunk parsed, passed to the hook and encoded again (the
               chat path's per-chunk cost; it must not halve throughput). Its `ratio`
               column is cli run time over cli+stream time (host: in-process over host).
+- cli+rewrite: the same with a stream filter that rewrites every chunk (upper-cases
+              its content), so every chunk is counted as rewritten in the activity.
+
+`--cli-only` measures only the three `cli` lines (to compare two checkouts quickly: run
+each checkout's own copy of this script from its own folder, one after the other).
 
 Then the first-token latency: a pipe that yields one word, from the call to its first
 step, in-process and through the host (median of many calls).
@@ -96,6 +101,16 @@ class Filter:
         return event
 """
 
+REWRITE_FILTER = """
+class Filter:
+    def stream(self, event: dict) -> dict:
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta") or {}
+            if isinstance(delta.get("content"), str):
+                delta["content"] = delta["content"].upper()
+        return event
+"""
+
 ONE_WORD = """
 class Pipe:
     async def pipe(self, body: dict):
@@ -147,7 +162,7 @@ def through_cli(db: Path, model: str) -> Callable[[int], Any]:
                 code = await run_command(args, services.host)
             messages = await store.chats.messages((await store.chats.list())[0].id)
             await services.close()
-            return n if code == 0 and messages[-1].content.count("word") == n else -1
+            return n if code == 0 and messages[-1].content.lower().count("word") == n else -1
         finally:
             await store.close()
 
@@ -161,6 +176,39 @@ async def measure(run: Callable[[int], Any], n: int) -> float:
     if produced != n:
         raise AssertionError(f"expected {n} chunks, got {produced}")
     return elapsed
+
+
+async def filtered_db(folder: str, name: str, source: str | None) -> Path:
+    """A store with the async pipe and, when given, `source` as a global filter."""
+    db = Path(folder) / f"{name}.db"
+    store = await Store.open(db)
+    async with PipeHost(store) as host:
+        await FunctionLibrary(host).add(ASYNC_PIPE, function_id="bench_async")
+        if source is not None:
+            await FunctionLibrary(host).add(source, function_id=name)
+    if source is not None:
+        await store.functions.update(name, is_global=True)
+    await store.close()
+    return db
+
+
+async def cli_only(n: int, repeats: int) -> None:
+    """The three `cli` lines alone, interleaved."""
+    with tempfile.TemporaryDirectory() as folder:
+        runs = {
+            "cli run": through_cli(await filtered_db(folder, "plain", None), "bench_async"),
+            "cli+stream": through_cli(await filtered_db(folder, "bench_pass", PASS_FILTER), "bench_async"),
+            "cli+rewrite": through_cli(await filtered_db(folder, "bench_upper", REWRITE_FILTER), "bench_async"),
+        }
+        times: dict[str, list[float]] = {path: [] for path in runs}
+        for _ in range(repeats):
+            for path, run in runs.items():
+                times[path].append(await measure(run, n))
+        print(f"{n:,} chunks per run, median of {repeats} runs (interleaved)")
+        plain = statistics.median(times["cli run"])
+        for path, values in times.items():
+            seconds = statistics.median(values)
+            print(f"{path:12} {seconds:9.4f} s {n / seconds:12,.0f} chunks/s {plain / seconds:8.0%} of cli run")
 
 
 async def main(n: int, repeats: int) -> None:
@@ -177,30 +225,26 @@ async def main(n: int, repeats: int) -> None:
         async with PipeHost(cli_store) as cli_host:
             await FunctionLibrary(cli_host).add(ASYNC_PIPE, function_id="bench_async")
         await cli_store.close()
-        filter_db = Path(folder) / "filter.db"
-        filter_store = await Store.open(filter_db)
-        async with PipeHost(filter_store) as filter_host:
-            await FunctionLibrary(filter_host).add(ASYNC_PIPE, function_id="bench_async")
-            await FunctionLibrary(filter_host).add(PASS_FILTER, function_id="bench_pass")
-        await filter_store.functions.update("bench_pass", is_global=True)
-        await filter_store.close()
+        filter_db = await filtered_db(folder, "bench_pass", PASS_FILTER)
+        rewrite_db = await filtered_db(folder, "bench_upper", REWRITE_FILTER)
         cases = {
-            "sync generator": (raw_sync, encode_sync, through_runtime(engine, "bench_sync"), through_runtime(host, "bench_sync"), None, None),
+            "sync generator": (raw_sync, encode_sync, through_runtime(engine, "bench_sync"), through_runtime(host, "bench_sync"), None, None, None),
             "async generator": (
                 raw_async, encode_async, through_runtime(engine, "bench_async"), through_runtime(host, "bench_async"),
-                through_cli(cli_db, "bench_async"), through_cli(filter_db, "bench_async"),
+                through_cli(cli_db, "bench_async"), through_cli(filter_db, "bench_async"), through_cli(rewrite_db, "bench_async"),
             ),
         }  # fmt: skip
         print(f"{n:,} chunks per run, median of {repeats} runs (interleaved)\n")
         print(f"{'pipe':16} {'path':11} {'median s':>9} {'chunks/s':>12} {'x raw':>7} {'x raw+enc':>10} {'ratio':>8}")
-        for label, (raw, encoded, local, remote, cli, filtered) in cases.items():
+        for label, (raw, encoded, local, remote, cli, filtered, rewritten) in cases.items():
             await measure(local, 1000)  # load the pipe once, outside the timing
             await measure(remote, 1000)
             times: dict[str, list[float]] = {"raw": [], "raw+encode": [], "in-process": [], "host": []}
             if cli is not None:
                 times["cli run"] = []
-            if filtered is not None:
+            if filtered is not None and rewritten is not None:
                 times["cli+stream"] = []
+                times["cli+rewrite"] = []
             for _ in range(repeats):
                 times["raw"].append(await measure(raw, n))
                 times["raw+encode"].append(await measure(encoded, n))
@@ -208,12 +252,13 @@ async def main(n: int, repeats: int) -> None:
                 times["host"].append(await measure(remote, n))
                 if cli is not None:
                     times["cli run"].append(await measure(cli, n))
-                if filtered is not None:
+                if filtered is not None and rewritten is not None:
                     times["cli+stream"].append(await measure(filtered, n))
+                    times["cli+rewrite"].append(await measure(rewritten, n))
             medians = {path: statistics.median(values) for path, values in times.items()}
             for path, seconds in medians.items():
                 ratio = f"{medians['in-process'] / seconds:8.0%}" if path == "host" else ""
-                if path == "cli+stream":  # the stream filter's share: throughput kept
+                if path in ("cli+stream", "cli+rewrite"):  # the stream filter's share: throughput kept
                     ratio = f"{medians['cli run'] / seconds:8.0%}"
                 print(
                     f"{label:16} {path:11} {seconds:9.4f} {n / seconds:12,.0f} "
@@ -233,5 +278,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cli-only", action="store_true", help="only the cli, cli+stream and cli+rewrite lines")
     options = parser.parse_args()
-    asyncio.run(main(options.chunks, options.repeats))
+    asyncio.run((cli_only if options.cli_only else main)(options.chunks, options.repeats))

@@ -404,6 +404,7 @@ async def test_captured_output_and_the_call_record_reach_the_reply(host: PipeHos
                 pass
             def pipe(self, body, __user__=None):
                 print("from print")
+                sys.stdout.buffer.write(b"from stdout.buffer\\n")
                 sys.stderr.write("from stderr\\n")
                 logging.getLogger("mypipe").warning("careful")
                 subprocess.run([sys.executable, "-c", "print('from a subprocess')"])
@@ -418,6 +419,7 @@ async def test_captured_output_and_the_call_record_reach_the_reply(host: PipeHos
     )
     logs = [(e.data["stream"], e.data.get("level"), e.data.get("logger"), e.data["text"]) for e in reply.activity if e.kind == "log"]
     assert ("stdout", None, None, "from print") in logs
+    assert ("stdout", None, None, "from stdout.buffer") in logs
     assert ("stderr", None, None, "from stderr") in logs
     assert ("log", "WARNING", "mypipe", "careful") in logs
     assert ("stdout", None, None, "from a subprocess") in logs
@@ -518,3 +520,53 @@ async def test_output_no_call_claims_goes_to_the_host_log(host: PipeHost, librar
     assert not any("the call's own" in line.text for line in host.log.lines)  # the reply has it
     process = await host.process()
     assert "the call's own stderr" in process.tail  # kept for a death report all the same
+
+
+async def test_a_forked_childs_output_reaches_the_reply_or_the_host_log(host: PipeHost, library: FunctionLibrary) -> None:
+    """A child forked by a pipe has no way to the app but fd 1 and 2 (its copy of the call's
+    log would send nowhere), so what it prints, writes and logs goes there: the call's while it
+    runs, else the host log. It ends with os._exit, as forked children do: nothing is flushed."""
+    await add(
+        library,
+        """
+        import logging, os, sys, time
+        class Pipe:
+            def pipe(self, body):
+                pid = os.fork()
+                if pid == 0:
+                    print("child printed")
+                    sys.stderr.write("child wrote to stderr\\n")
+                    logging.getLogger("kid").warning("child logged")
+                    os._exit(0)
+                os.waitpid(pid, 0)
+                time.sleep(0.3)  # the host's reader takes the child's lines to the call meanwhile
+                if os.fork() == 0:
+                    time.sleep(0.5)
+                    print("child printed after its call")
+                    os._exit(0)
+                return "forked"
+        """,
+    )
+    reply = await reply_of(host)
+    assert reply.content == "forked"
+    logs = [(e.data["stream"], e.data["text"]) for e in reply.activity if e.kind == "log"]
+    assert ("stdout", "child printed") in logs
+    assert ("stderr", "child wrote to stderr") in logs
+    assert ("stderr", "child logged") in logs
+    deadline = time.monotonic() + GUARD
+    while not any(line.text == "child printed after its call" for line in host.log.lines):
+        assert time.monotonic() < deadline, [line.text for line in host.log.lines]
+        await asyncio.sleep(0.02)
+    await next_call_works(host, library)
+
+
+async def test_the_call_record_cuts_long_texts_the_pipe_gets_whole(host: PipeHost, library: FunctionLibrary) -> None:
+    """The call record copies the body, history and all: after a 5 MB reply every later call
+    in the chat recorded those 5 MB again, kept in memory and stored with the reply."""
+    await add(library, "class Pipe:\n    def pipe(self, body):\n        return str(len(body['messages'][-1]['content']))\n")
+    turn = Turn(host, "p", "x" * 100_000)
+    await asyncio.wait_for(_drain(turn), GUARD)
+    assert turn.reply.content == "100000"
+    request = next(entry.data for entry in turn.reply.activity if entry.kind == "request")
+    recorded = request["body"]["messages"][-1]["content"]
+    assert recorded == "x" * 4_000 + "… [96,000 more characters not kept in the call record]"

@@ -25,7 +25,7 @@ from tuichat.store import (
     validate_function_id,
 )
 from tuichat.store import database as database_module
-from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tuichat.store.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = {
@@ -110,6 +110,36 @@ async def test_newer_schema_is_refused_and_left_untouched(db_path: Path) -> None
         await Store.open(db_path)
     assert str(db_path) in str(info.value)
     assert db_path.read_bytes() == original
+
+
+async def test_v9_events_are_kept_by_the_move_to_a_rowid_table(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path, isolation_level=None) as conn:
+        conn.execute("BEGIN")
+        for script in MIGRATIONS[:9]:
+            for statement in statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 9")
+        conn.execute("INSERT INTO chat (id, title, created_at, updated_at) VALUES ('c', 'Chat', 1, 1)")
+        conn.execute(
+            "INSERT INTO message (id, chat_id, role, content, created_at, updated_at, status)"
+            " VALUES ('m', 'c', 'assistant', 'hi', 1, 1, 'done')"
+        )
+        conn.executemany(
+            "INSERT INTO message_event (message_id, seq, at, data) VALUES ('m', ?, ?, ?)",
+            [(seq, seq / 2, f'{{"n": {seq}}}') for seq in (2, 0, 1)],
+        )
+        conn.execute("COMMIT")
+    conn.close()
+    async with await Store.open(db_path) as store:
+        assert await store.chats.events("m") == [(0.0, {"n": 0}), (0.5, {"n": 1}), (1.0, {"n": 2})]
+        assert await store.fetchvalue("SELECT count(*) FROM sqlite_master WHERE name = 'message_event_v10'") == 0
+        # The index answers the reply's next position, and a repeated save replaces in place.
+        await store.chats.save_reply("m", content="hi", reasoning=None, status="done", error=None, usage=None,
+                                     extra={}, new_events=[(1.0, {"n": 2}), (1.5, {"n": 3})], first_seq=2)
+        assert [data["n"] for _, data in await store.chats.events("m")] == [0, 1, 2, 3]
+        assert await store.chats.delete("c")
+        assert await store.fetchvalue("SELECT count(*) FROM message_event") == 0
 
 
 async def test_failed_migration_leaves_database_as_it_was(
@@ -693,6 +723,35 @@ async def test_save_reply_keeps_events_json_cannot_encode(store: Store) -> None:
     saved = await store.chats.get_message(reply.id)
     assert saved is not None
     assert saved.error == "Boom"
+
+
+def bytes_read() -> int:
+    """Bytes this process has read from files so far (Linux: /proc/self/io, all threads)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts reads with /proc/self/io")
+async def test_saving_events_beside_a_huge_one_does_not_read_it(store: Store) -> None:
+    """The soak's stuck reply: a call record holding an 8 MB history was stored as an event,
+    and every event then saved for the reply whose id sorts just before it read those 8 MB
+    again (a WITHOUT ROWID table compares its keys by whole row), so 10,000 events took a
+    minute with the write lock held. Counted in bytes read, not timed."""
+    chat = await store.chats.create("Chat")
+    replies = [await store.chats.add_message(chat.id, "assistant", "", status="streaming") for _ in range(2)]
+    before, after = sorted(replies, key=lambda message: message.id)
+    huge = {"request": {"body": {"messages": [{"role": "assistant", "content": "flood " * 1_400_000}]}}}
+    fields = {"reasoning": None, "error": None, "usage": None, "extra": {}}
+    assert await store.chats.save_reply(after.id, content="", status="done", **fields, new_events=[(0.0, huge)])
+    read = bytes_read()
+    events = [(i / 10, {"event": {"type": "status", "data": {"description": f"step {i}"}}}) for i in range(50)]
+    assert await store.chats.save_reply(before.id, content="x", status="done", **fields, new_events=events)
+    # Before the fix this read the 8 MB event about once per event saved (hundreds of MB).
+    assert bytes_read() - read < 2_000_000
+    assert await store.chats.events(before.id) == events
+    assert (await store.chats.events(after.id))[0][1] == huge
 
 
 async def test_deleting_a_chat_removes_messages_and_events(store: Store) -> None:

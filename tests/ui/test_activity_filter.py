@@ -88,3 +88,8 @@ def test_what_each_filter_shows() -> None:
     assert category(entry("log", {"stream": "log", "level": "INFO", "text": "x"})) == "logs"
     assert category(entry("request", {"model": "m"})) == "logs"
     assert category(entry("error", {"message": "boom"})) == "all"  # under every filter
+    # The chat path: a filter hook's record is a log; one that failed shows under every filter;
+    # what a filter hook emitted is an event, whichever hook.
+    assert category(entry("log", {"filter": "f", "hook": "inlet", "ms": 0.1, "changes": []})) == "logs"
+    assert category(entry("log", {"filter": "f", "hook": "outlet", "error": "boom", "traceback": "..."})) == "all"
+    assert category(ActivityEntry(0.0, "event", {"type": "status"}, {"filter": "f", "hook": "stream"})) == "events"

@@ -1,5 +1,6 @@
 """The TUI's turn takes the chat path too: a global filter's hooks change what the person
-sees, its status shows, and the activity pane lists each hook that ran and what failed."""
+sees, its status shows, and the activity pane lists each hook that ran, what it changed
+and what failed, with the events it emitted tagged with the filter and hook."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ async def test_a_global_filter_runs_around_the_pipe_in_the_tui(db_path: Path) ->
         assert (view.reply.content, view.reply.error) == ("HELLO THERE!", None)  # inlet, then stream
         assert [s["description"] for s in view.reply.statuses] == ["shouting"]
         text = "\n".join(strip.text for strip in screen.query_one(ActivityPane).lines)
-        assert "[filter shout inlet] ran in" in text and "[filter shout stream] ran in" in text
+        flat = " ".join(text.split())  # the pane wraps long lines
+        assert "[filter shout inlet] status: shouting (done)" in flat  # attributed to the filter and hook
+        assert "[filter shout inlet] ran in " in flat and ": edited the user message (+1 char)" in flat
+        assert "[filter shout stream] 2 chunks, 1 rewritten, 0 dropped, " in flat  # a word and the finish chunk
         assert "[filter shout outlet] filter 'shout' outlet failed" in text  # and its traceback under it
         assert 'raise ValueError("outlet tripped")' in text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -160,3 +162,25 @@ async def test_opening_another_chat_while_an_earlier_window_mounts() -> None:
         assert ids == [f"o{n}" for n in range(30 - WINDOW, 30)]
         assert conversation.first_mounted == 30 - WINDOW and not conversation.mounting
         assert app.is_running
+
+
+async def test_a_chat_closed_for_a_new_one_is_freed_with_its_replies() -> None:
+    """Starting a new chat frees the widgets of the one shown (and every reply's text and
+    activity with them): its last layouts named them, so they lived on in the soak."""
+    app = Chat([message(n) for n in range(10)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened_small(pilot, app)
+        replies = [weakref.ref(view) for view in conversation.query(ReplyView)]
+        assert replies
+        await conversation.show([])  # a new chat (ctrl+n)
+        await pilot.pause(0.1)
+        gc.unfreeze()  # the new chat was frozen: unfrozen, a full pass sees everything
+        gc.collect()
+        assert [ref() for ref in replies if ref() is not None] == []
+        gc.freeze()
+
+
+async def opened_small(pilot: Pilot[None], app: Chat) -> Conversation:
+    conversation = app.query_one(Conversation)
+    await settled(pilot, lambda: len(conversation.children))
+    return conversation

@@ -461,3 +461,80 @@ async def test_a_json_field_refuses_a_key_its_model_lacks(library: FunctionLibra
         await pilot.press("ctrl+u", *'{"depth": 2}', "f2")
         await until(pilot, lambda: app.results != [])
     assert (await store.functions.get("nested")).valves == {"OPTIONS": {"depth": 2}}
+
+
+# -- a pipe's words on the form are shown, not obeyed ------------------------------------------
+HOSTILE_VALVES = '''
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+ESC = "\\x1b"
+
+
+class Shade(str, Enum):
+    DARK = "dark" + ESC + "[2J"
+    LIGHT = "light"
+
+
+class Pipe:
+    class Valves(BaseModel):
+        GREETING: str = Field(default="hi" + ESC + "]52;c;aGk=" + "\\x07", title="Greet" + ESC + "[31m", description="Says" + ESC + "[2J hello")
+        MODE: Literal["calm", "loud" + ESC + "]0;pwned" + "\\x07"] = Field(default="calm", description="Mode.")
+        SHADE: Shade = Field(default=Shade.LIGHT, description="Shade.")
+        STYLE: str = Field(default="a", json_schema_extra={"input": {"type": "select", "options": [{"value": "a", "label": "A" + ESC + "[5m"}, "b"]}})
+        LIMIT: int = Field(default=1, description="Limit.")
+
+        @field_validator("LIMIT")
+        @classmethod
+        def small(cls, value: int) -> int:
+            if value > 5:
+                raise ValueError("too big" + ESC + "[2J")
+            return value
+
+    def pipe(self, body: dict) -> str:
+        return self.valves.GREETING
+'''
+
+
+async def test_valve_titles_options_values_and_errors_are_neutralised(library: FunctionLibrary, db_path: Path) -> None:
+    await library.add(HOSTILE_VALVES, function_id="hostile")
+    async with opened(library, admin_form("hostile")) as (app, pilot, form):
+        shown = screen_text(app)
+        assert "\x1b" not in shown
+        assert "Greet␛[31m (GREETING)" in shown and "Says␛[2J hello" in shown
+        greeting = form.editor("GREETING")
+        assert isinstance(greeting, Input) and greeting.value == "hi␛]52;c;aGk=␇"
+        meta = meta_of(form, "MODE")
+        assert "\x1b" not in meta and "pwned" in meta  # the type's name (a repr of the choices)
+        for name, label in (("MODE", "loud␛]0;pwned␇"), ("SHADE", "dark␛[2J"), ("STYLE", "A␛[5m")):
+            select = form.editor(name)
+            assert isinstance(select, Select)
+            await focus(pilot, form, name)
+            await pilot.press("enter")  # the options open: every label shows its controls
+            await pilot.pause()
+            shown = screen_text(app)
+            assert label in shown and "\x1b" not in shown, name
+            await pilot.press("escape")
+            await pilot.pause()
+        # A validator's message is the pipe's too.
+        limit = form.editor("LIMIT")
+        assert isinstance(limit, Input)
+        limit.value = "9"
+        await pilot.press("f2")  # the save is refused, and says why
+        await until(pilot, lambda: error_of(form, "LIMIT") is not None)
+        error = error_of(form, "LIMIT")
+        assert error is not None and "too big␛[2J" in error and "\x1b" not in error
+        # Shown neutralised, an untouched value is still the pipe's own: resetting LIMIT and
+        # saving keeps GREETING's default, control characters and all.
+        await focus(pilot, form, "LIMIT")
+        await pilot.press("f3", "f2")
+        await until(pilot, lambda: app.results != [])
+    stored = await library.store.functions.get("hostile")
+    assert stored is not None and "GREETING" not in stored.valves
+    # The CLI's table shows the same words, neutralised.
+    listed = await asyncio.to_thread(run_cli, db_path, "pipes", "valves", "hostile")
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout and "\x07" not in listed.stdout
+    assert "Says␛[2J hello" in listed.stdout and "pwned" in listed.stdout

@@ -22,7 +22,7 @@ from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
-from tuichat.runtime.reply.model import Finished, Update
+from tuichat.runtime.reply.model import ActivityEntry, Finished, Update
 from tuichat.runtime.reply.present import EventCallRequest, describe_entry, read_event_call, usage_line
 from tuichat.runtime.turn import Turn, save_problem_text
 from tuichat.runtime.untrusted import neutralise
@@ -221,6 +221,13 @@ class LiveOutput:
                 self.err.write(reply.traceback.rstrip() + "\n")
 
 
+async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
+    """ctrl+c during a filter hook: which one it stopped (a second ctrl+c does not wait)."""
+    report = getattr(turn.invocation, "stop_report", None)
+    for step in await report() if report is not None else []:
+        live.line(str(describe_entry(ActivityEntry(step.at, "log", getattr(step, "record", {})))))
+
+
 def filter_failures(activity: list[Any]) -> list[Any]:
     """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
     return [
@@ -326,6 +333,8 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
                     if live is not None:
                         live.show(update)
             except asyncio.CancelledError:  # ctrl+c: the reply is saved as stopped
+                if live is not None:
+                    await say_where_stopped(turn, live)
                 turn.cancel()
                 if turn.unsaved:
                     _recover(turn, live)

@@ -387,7 +387,7 @@ class ChatRepo:
         self, message_id: str, events: Sequence[tuple[float, str]], first_seq: int | None = None
     ) -> None:
         if first_seq is None:
-            # The primary key index answers max(seq) directly: no scan of earlier events.
+            # The (message_id, seq) index answers max(seq) directly: no scan of earlier events.
             first_seq = await self._db.fetchvalue(
                 "SELECT coalesce(max(seq) + 1, 0) FROM message_event WHERE message_id = ?",
                 (message_id,),

@@ -360,7 +360,34 @@ _V9: Final = """
 ALTER TABLE chat ADD COLUMN filter_ids TEXT NOT NULL DEFAULT '[]';
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+
+# v10: events move to a rowid table. In a WITHOUT ROWID table a row is its own b-tree key, and
+# SQLite compares a key that spills onto overflow pages by reading the whole row: one large
+# event (a call record whose body holds a 5 MB reply of the history) made every insert of
+# the reply whose id sorts next to it read those 5 MB, so 10,000 events took a minute with
+# the write lock held. Now the index holds only (message_id, seq) and the rowid, and the
+# data lives in the table keyed by that integer, never compared.
+_V10: Final = """
+CREATE TABLE message_event_v10 (
+    id         INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES message (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    at         REAL NOT NULL,
+    data       TEXT NOT NULL
+);
+
+INSERT INTO message_event_v10 (message_id, seq, at, data)
+SELECT message_id, seq, at, data FROM message_event ORDER BY message_id, seq;
+
+DROP TABLE message_event;
+
+ALTER TABLE message_event_v10 RENAME TO message_event;
+
+CREATE UNIQUE INDEX message_event_by_message ON message_event (message_id, seq);
+"""
+
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -38,3 +38,14 @@ def final_content(body: Any, message_id: Any) -> str | None:
             content = message.get("content")
             return content if isinstance(content, str) else None
     return None
+
+
+def response_text(response: Any) -> str | None:
+    """A non-streamed reply's text for the outlets; None when the pipe failed (no outlets)."""
+    if not isinstance(response, dict) or "error" in response:
+        return None
+    try:
+        content = response["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return content if isinstance(content, str) else ""

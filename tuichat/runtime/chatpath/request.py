@@ -13,6 +13,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from tuichat.compat.open_webui.utils.misc import merge_system_messages, strip_empty_content_blocks
+
 # Params Open WebUI's `apply_model_params_to_body_openai` copies from `params` into the body
 # (utils/payload.py); the others stay in `__metadata__["params"]` only.
 BODY_PARAMS = (
@@ -138,3 +140,47 @@ def after_inlets(metadata: dict[str, Any], model_id: str, text: str) -> None:
     metadata.setdefault("sources", [])
     metadata.setdefault("base_system_prompt", None)
     metadata.setdefault("base_user_prompt", text)
+
+
+def last_user_text(body: dict[str, Any], default: str) -> Any:
+    """`base_user_prompt`: the last user message as the inlets left it."""
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return message.get("content")
+    return default
+
+
+def skip_files(body: Any, filters: list[Any]) -> None:
+    """A `file_handler` filter handles the files itself: Open WebUI 0.12.4's
+    `process_filter_functions` (utils/filter.py), after the inlets, takes `files` out of
+    the body and its metadata when any filter that has an inlet has a truthy
+    `file_handler` (so no query call, no retrieval and no template follow). The same code:
+    a body an inlet replaced by None fails here, as there."""
+    if not any(getattr(f.instance, "file_handler", None) for f in filters if f.has("inlet")):
+        return
+    if "files" in body.get("metadata", {}):
+        del body["metadata"]["files"]
+    if "files" in body:
+        del body["files"]
+
+
+def take_files(body: dict[str, Any]) -> Any:
+    """`__metadata__["files"]` after the inlets: what the body's `files` is then, without
+    duplicates (Open WebUI 0.12.4's `process_chat_payload`: `files = form_data.pop('files',
+    None)`, deduplicated by content, then `metadata.update({'files': files, ...})`). So
+    after a `file_handler` filter it is None, and the pipe's `__files__` is []."""
+    files = body.pop("files", None)
+    if files:
+        files = list({json.dumps(f, sort_keys=True): f for f in files}.values())
+    return files
+
+
+def normalize_messages(body: Any) -> None:
+    """Open WebUI 0.12.4's `normalize_messages_for_model` (utils/middleware.py), right after
+    the request hooks: blank text parts dropped from list contents, and every system
+    message merged into one, first. The same code, so a request hook that returned None
+    fails here as there ("'NoneType' object has no attribute 'get'")."""
+    body["messages"] = strip_empty_content_blocks(body.get("messages", []))
+    body["messages"] = merge_system_messages(body.get("messages", []))

@@ -3,9 +3,16 @@ the pipe (an `Invocation`), the stream stage on each chunk, then the outlets, wh
 becomes the final content. Quacks like `Invocation` for the host server (`batches`,
 `cancel`, `relay`, ...), so the app's `Turn` drives it like a bare call.
 
-Every hook that ran is listed in the reply's activity (`{"filter", "hook", "ms"}`), with
-the error and traceback when it failed; events a hook emits go into the reply in order,
-as the pipe's do. The error rules are Open WebUI's (the conformance README's table).
+Every hook that ran is listed in the reply's activity (`{"filter", "hook", "ms",
+"changes"}`: what it changed, `changes.py`; a stream filter once for the whole stream,
+with its tally), with the error and traceback when it failed; events a hook emits go into
+the reply in order, as the pipe's do, tagged with the filter and hook (`source`). The
+error rules are Open WebUI's (the conformance README's table).
+
+Stopping: `running_hook` names the hook being awaited (the host tells the app, which says
+so in the reply). A stream or outlet hook is awaited by the consumer of `batches` itself,
+so a flood of its events cannot wait for that consumer: it is sent on (`spill`, set by the
+host server), which waits for the app as a pipe's own flood does.
 """
 
 from __future__ import annotations
@@ -18,20 +25,26 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from tuichat.runtime.chatpath.changes import body_changes, snapshot
 from tuichat.runtime.chatpath.filters import Filter, select
 from tuichat.runtime.chatpath.hooks import call_hook
-from tuichat.runtime.chatpath.outlet import final_content, outlet_body
-from tuichat.runtime.chatpath.request import NOT_FOR_PIPE, after_inlets
-from tuichat.runtime.chatpath.stream import delta_text, encode_chunk, filter_chunk, parse_chunk
+from tuichat.runtime.chatpath.output import OutputStages
+from tuichat.runtime.chatpath.request import (
+    NOT_FOR_PIPE,
+    after_inlets,
+    last_user_text,
+    normalize_messages,
+    skip_files,
+    take_files,
+)
+from tuichat.runtime.chatpath.stream import StreamStage
 from tuichat.runtime.chatpath.tools import LoadTool, PipeLink, ToolLoadFailed, native_specs, resolve_tools
 from tuichat.runtime.errors import pipe_traceback, unwrap
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
-from tuichat.runtime.invocation.codec import DONE_LINE
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
-from tuichat.runtime.invocation.trace import EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
-from tuichat.runtime.reply.builder import OUTLET_EVENT
+from tuichat.runtime.invocation.trace import LogStep, RaisedStep, Step
 
 MakePipe = Callable[[dict[str, Any], dict[str, Any]], Invocation]
 # Loads the turn's filters and makes the model entry, inside the turn's task (so the
@@ -40,24 +53,14 @@ Setup = Callable[[], Awaitable[tuple[list[Filter], dict[str, Any]]]]
 
 
 _PIPE_READY = object()  # the stages before the pipe are done: the pipe's batches follow
-
-
-class _Output:
-    """What the outlets need to know about the pipe's output, gathered as it streams."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.failed_early = False  # the pipe raised before replying (streamed): outlets still run
-        self.raised = False  # it raised mid-stream: no outlets, no partial text
-        self.response: Any = None
-        self.done = False
+Spill = Callable[[list[Step]], Awaitable[None]]
 
 
 class HookFailed(Exception):
     """An inlet or request hook failed the turn (Open WebUI shows `str(e)`)."""
 
 
-class ChatInvocation:
+class ChatInvocation(OutputStages):
     def __init__(
         self,
         *,
@@ -99,6 +102,12 @@ class ChatInvocation:
         self._sent_body: dict[str, Any] = {}  # what the pipe got, with `metadata` (stream's `__body__`)
         self._passthrough = False  # the pipe's steps need no stream stage (no stream filter, no outlet)
         self._pipe_offset = 0.0  # when the pipe started, in the turn's time
+        self.spill: Spill | None = None  # sends steps to the app at once (the host server sets it)
+        self._out: list[Step] = []  # the stream stage's output not yet handed out
+        self._streaming: StreamStage | None = None
+        self._running: tuple[str, str, float] | None = None  # (filter, hook, since) being awaited
+        self._consumer: asyncio.Task[Any] | None = None  # the task iterating `batches`
+        self._interrupting = False  # `cancel` interrupted a stream hook in the consumer
 
     # -- what the host server uses (as on `Invocation`) ----------------------------------
     @property
@@ -113,21 +122,37 @@ class ChatInvocation:
         return time.monotonic() - self._started
 
     def relay(self, step: Any) -> None:
-        if self._channel is not None:
+        """Captured output: while the pipe runs, in order with the pipe's own steps (through
+        the turn's channel it would overtake the pipe's batch it came after)."""
+        pipe = self._pipe
+        if pipe is not None and pipe.open:
+            pipe.relay(step)
+        elif self._channel is not None:
             step.at = self.elapsed()
             self._channel.put(step)
 
     def take_queued(self) -> list[Step]:
-        """Steps not handed out yet (sent before an event call's question): the turn's own,
-        and the pipe's when they pass untouched (through the stream stage, they wait)."""
-        taken = self._channel.take_queued() if self._channel is not None else []
+        """Steps not handed out yet (sent before an event call's question, or a flood's
+        events): the stream stage's output so far, the turn's own, and the pipe's when they
+        pass untouched (through the stream stage, they wait)."""
+        taken = self._out[:]
+        self._out.clear()
+        taken += self._channel.take_queued() if self._channel is not None else []
         if self._pipe is not None and self._passthrough:
             for step in (piped := self._pipe.take_queued()):
                 step.at += self._pipe_offset
             taken += piped
         return taken
 
+    def running_hook(self) -> dict[str, Any] | None:
+        """The filter hook being awaited now, `{"filter", "hook", "seconds"}`, else None."""
+        running = self._running or (self._streaming.running if self._streaming is not None else None)
+        if running is None:
+            return None
+        return {"filter": running[0], "hook": running[1], "seconds": round(time.monotonic() - running[2], 3)}
+
     def cancel(self) -> None:
+        running = self.running_hook()
         self.cancelled = True
         if self._pipe is not None:
             self._pipe.cancel()
@@ -136,6 +161,11 @@ class ChatInvocation:
             self._channel.close()
         if self._task is not None and not self._task.done():
             self._task.cancel()
+        consumer = self._consumer
+        if running is not None and running["hook"] == "stream" and consumer is not None and not consumer.done():
+            if consumer is not asyncio.current_task():  # a stream hook awaits in the consumer itself
+                self._interrupting = True
+                consumer.cancel()
 
     async def batches(self) -> AsyncIterator[list[Step]]:
         """The turn's steps a batch at a time. The stages before the pipe run in a task of
@@ -145,6 +175,7 @@ class ChatInvocation:
         with a bare call."""
         loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        self._consumer = asyncio.current_task()
         channel = self._channel = Channel(loop)
         self._started = time.monotonic()
         self._task = loop.create_task(self._produce(), name=f"chat {self.model_id}")
@@ -165,6 +196,13 @@ class ChatInvocation:
                         yield rest
                     return
                 yield batch
+        except asyncio.CancelledError:
+            if not self._interrupting:
+                raise
+            # `cancel` stopped a stream hook that would not return: the call ends as stopped.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
         finally:
             channel.close()
             if self._task is not None and not self._task.done():
@@ -195,20 +233,23 @@ class ChatInvocation:
         # Open WebUI pops the page's fields before the call: a body an inlet replaced by
         # None fails here, as there ("'NoneType' object has no attribute 'pop'").
         try:
+            skip_files(body, self.filters)
             metadata = body.pop("metadata", None) or self.metadata
+            metadata["files"] = take_files(body)
             tool_ids = body.get("tool_ids")
             for key in NOT_FOR_PIPE[1:]:
                 body.pop(key, None)
         except Exception as exc:
             self._fail("inlet", None, exc)
         metadata["tool_ids"] = tool_ids
-        after_inlets(metadata, self.model_id, _last_user_text(body, self.text))
+        after_inlets(metadata, self.model_id, last_user_text(body, self.text))
         self.metadata = metadata
         body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
         if tool_ids and self._load_tool is not None:
             await self._tools(list(tool_ids), body, metadata)
         request_body = await self._stage("request", {**body, "metadata": metadata})
         try:
+            normalize_messages(request_body)
             request_body.pop("metadata", None)
         except Exception as exc:
             self._fail("request", None, exc)
@@ -242,14 +283,20 @@ class ChatInvocation:
         for f in self.filters:
             if not f.has(hook):
                 continue
+            before = snapshot(body)
+            offered = self._offered(user, body if isinstance(body, dict) else None, f, hook)
             began = time.monotonic()
+            self._running = (f.id, hook, began)
             try:
-                body = await call_hook(f, hook, body, self._offered(user, body if isinstance(body, dict) else None))
+                body = await call_hook(f, hook, body, offered)
             except (ChannelClosed, asyncio.CancelledError):
                 raise
             except Exception as exc:
+                self._running = None
                 self._fail(hook, f, exc)
-            self._ran(f, hook, began, changed=None)
+            self._running = None
+            returned = body_changes(before, body) if isinstance(body, dict) else [f"returned {type(body).__name__} instead of the body"]
+            self._ran(f, hook, began, returned)
             if not isinstance(body, dict) and self._culprit is None:
                 self._culprit = f"filter '{f.id}' {hook} returned {type(body).__name__} instead of the body"
                 self._culprit_id = f.id
@@ -263,9 +310,9 @@ class ChatInvocation:
         self._put(RaisedStep(type(exc).__name__, str(exc), f"{where}:\n{traceback.format_exc()}", self.elapsed()))
         raise HookFailed(str(exc)) from exc
 
-    def _ran(self, f: Filter, hook: str, began: float, changed: Any) -> None:
-        record: dict[str, Any] = {"filter": f.id, "hook": hook, "ms": round((time.monotonic() - began) * 1000, 3)}
-        self._put(LogStep(record, self.elapsed()))
+    def _ran(self, f: Filter, hook: str, began: float, changes: list[str]) -> None:
+        ms = round((time.monotonic() - began) * 1000, 3)
+        self._put(LogStep({"filter": f.id, "hook": hook, "ms": ms, "changes": changes}, self.elapsed()))
 
     def _report(self, record: dict[str, Any]) -> None:
         """A stream-stage problem, listed once per filter and kind (a filter that drops every
@@ -275,13 +322,14 @@ class ChatInvocation:
             self._reported.add(key)
             self._put(LogStep(record, self.elapsed()))
 
-    def _offered(self, user: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
+    def _offered(self, user: dict[str, Any], body: dict[str, Any] | None, f: Filter | None = None, hook: str = "") -> dict[str, Any]:
         metadata = self.metadata
         app = self._app()
         form = posted_form(body or {}, metadata, self.user, self.model)
+        source = {"filter": f.id, "hook": hook} if f is not None else None  # (None: the tools')
         return {
-            "__event_emitter__": self._emitter(),
-            "__event_call__": self._caller(),
+            "__event_emitter__": self._emitter(source, inline=hook in ("stream", "outlet")),
+            "__event_call__": self._caller(source),
             "__user__": user,
             "__metadata__": metadata,
             "__model__": self.model,
@@ -291,132 +339,26 @@ class ChatInvocation:
             "__oauth_token__": None,
         }
 
-    def _emitter(self) -> Callable[[Any], Awaitable[None]]:
+    def _emitter(self, source: dict[str, Any] | None = None, *, inline: bool = False) -> Callable[[Any], Awaitable[None]]:
+        """A hook's `__event_emitter__`; `inline` for a hook the consumer awaits (see the module doc)."""
         assert self._channel is not None
-        return make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, lambda event: None)
+        return make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, lambda event: None,
+                            source=source, make_room=self._make_room if inline else None)  # fmt: skip
 
-    def _caller(self) -> Callable[[Any], Awaitable[Any]]:
+    def _caller(self, source: dict[str, Any] | None = None) -> Callable[[Any], Awaitable[Any]]:
         assert self._channel is not None
         loop = asyncio.get_running_loop()
-        return make_event_call(self._channel, self.elapsed, self._event_call, loop, self._loop_thread)
+        return make_event_call(self._channel, self.elapsed, self._event_call, loop, self._loop_thread, source)
+
+    async def _make_room(self) -> None:
+        """The channel is full and its consumer is the one emitting: send what waits now
+        (the app's pace holds the hook back, as it does a pipe), or keep it for later."""
+        steps = self.take_queued()
+        if self.spill is not None and steps:
+            await self.spill(steps)
+        else:
+            self._out.extend(steps)
 
     def _put(self, step: Step) -> None:
         assert self._channel is not None
         self._channel.put(step)
-
-    # -- the pipe and the stream stage ---------------------------------------------------
-    async def _through_pipe(self) -> AsyncIterator[list[Step]]:
-        """The pipe's batches, chunks through the stream filters. The outlets run as soon as
-        the output has ended (`[DONE]`, the response, the error), not when the late events a
-        pipe's own tasks may send for a while after have stopped."""
-        pipe, channel = self._pipe, self._channel
-        assert pipe is not None and channel is not None
-        streamers = [f for f in self.filters if f.has("stream")] if self.stream else []
-        offered = {**self._offered(copy.deepcopy(self.user), self._sent_body), "__body__": self._sent_body} if streamers else {}
-        output = _Output()
-        times = dict.fromkeys((f.id for f in streamers), 0.0)
-        # Without stream filters or outlets the chunks pass untouched (no parsing): the
-        # bare call's cost (bench/stream_throughput.py shows both).
-        reading = bool(streamers) or any(f.has("outlet") for f in self.filters)
-        self._passthrough = not reading
-        offset = self._pipe_offset = self.elapsed()  # the pipe's steps are timed from its own start
-        async for batch in pipe.batches():
-            out: list[Step] = []
-            ended = False
-            for step in batch:
-                step.at += offset
-                if isinstance(step, SseStep):
-                    done_line = step.text.startswith(DONE_LINE)
-                    ended = ended or done_line
-                    chunk = parse_chunk(step.text) if reading and not done_line else None
-                    if chunk is not None:
-                        if "error" in chunk and not chunk.get("choices"):
-                            output.failed_early = ended = True
-                        elif streamers:
-                            chunk = await filter_chunk(chunk, streamers, offered, self._report, times)
-                            out += channel.take_queued()  # what the filters emitted comes first
-                            if chunk is None:
-                                continue
-                            step.text = encode_chunk(chunk)
-                        output.parts.append(delta_text(chunk))
-                elif isinstance(step, RaisedStep):
-                    output.raised = ended = True
-                elif isinstance(step, ResponseStep):
-                    output.response, ended = step.data, True
-                out.append(step)
-            yield channel.take_queued() + out
-            if ended and not output.done:
-                await self._end_output(output, streamers, times)
-                yield channel.take_queued()
-        if not output.done and not (pipe.cancelled or self.cancelled):
-            await self._end_output(output, streamers, times)  # a pass-through stream: no [DONE]
-
-    async def _end_output(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
-        """The outlets, in a task of their own (so `cancel` stops one that hangs)."""
-        self._task = asyncio.get_running_loop().create_task(self._output_ended(output, streamers, times))
-        try:
-            await self._task
-        except (ChannelClosed, asyncio.CancelledError):
-            pass
-        except Exception as exc:  # the app must stay up, whatever a filter does
-            self._put(RaisedStep(type(exc).__name__, str(exc), pipe_traceback(exc), self.elapsed()))
-
-    async def _output_ended(self, output: _Output, streamers: list[Filter], times: dict[str, float]) -> None:
-        output.done = True
-        for f in streamers:  # one entry per stream filter for the whole stage: per chunk would flood
-            self._put(LogStep({"filter": f.id, "hook": "stream", "ms": round(times[f.id] * 1000, 3)}, self.elapsed()))
-        if output.raised:  # mid-stream: Open WebUI keeps none of the partial text
-            self._put(EventStep({"type": "replace", "data": {"content": ""}}, self.elapsed()))
-            return
-        content = ("" if output.failed_early else "".join(output.parts).strip()) if self.stream else _response_text(output.response)
-        if content is not None:
-            await self._outlets(content)
-
-    async def _outlets(self, content: str) -> None:
-        """Outlets in order on the stored messages; the first that raises ends the stage
-        (swallowed, as in Open WebUI: the user sees it in the activity)."""
-        outlets = [f for f in self.filters if f.has("outlet")]
-        if not outlets:
-            return
-        body: Any = outlet_body(self.metadata, self.model_id, self.outlet_messages, content)
-        user = copy.deepcopy(self.user)
-        offered = self._offered(user, None)
-        changed = False
-        for f in outlets:
-            began = time.monotonic()
-            try:
-                body = await call_hook(f, "outlet", body, offered)
-                changed = True
-            except (ChannelClosed, asyncio.CancelledError):
-                raise
-            except Exception as exc:
-                self._put(LogStep({"filter": f.id, "hook": "outlet", "error": f"filter '{f.id}' outlet failed: "
-                                   f"{type(exc).__name__}: {exc}; the later outlets did not run",
-                                   "traceback": traceback.format_exc()}, self.elapsed()))  # fmt: skip
-                break
-            self._ran(f, "outlet", began, changed=None)
-        if not changed:
-            return
-        final = final_content(body, self.metadata.get("message_id"))
-        if final is not None and final != content:
-            self._put(EventStep({"type": OUTLET_EVENT, "data": {"content": final}}, self.elapsed()))
-
-
-def _response_text(response: Any) -> str | None:
-    if not isinstance(response, dict) or "error" in response:
-        return None  # not streamed, the pipe failed: no outlets
-    try:
-        content = response["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    return content if isinstance(content, str) else ""
-
-
-def _last_user_text(body: dict[str, Any], default: str) -> Any:
-    """`base_user_prompt`: the last user message as the inlets left it."""
-    messages = body.get("messages")
-    if isinstance(messages, list):
-        for message in reversed(messages):
-            if isinstance(message, dict) and message.get("role") == "user":
-                return message.get("content")
-    return default

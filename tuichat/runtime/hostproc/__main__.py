@@ -25,6 +25,9 @@ async def serve(fd: int, db_path: Path, session_id: str) -> None:
     faulthandler.enable(file=capture.host_log, all_threads=False)
     # Asked by the app before it kills a host that stopped answering: where every thread was.
     faulthandler.register(signal.SIGUSR1, file=capture.host_log, all_threads=True)
+    # ctrl+c at a terminal signals the whole process group: the app stops the call (and can
+    # ask this process which filter hook it stopped); the host is the app's to end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     server = HostServer(db_path, session_id, capture)
     sock = socket.socket(fileno=fd)
     reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)

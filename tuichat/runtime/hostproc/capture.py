@@ -76,6 +76,8 @@ class _CallStream(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
+        if _forked.child:
+            return _write_fd(self.fileno(), str(text))
         sink = current_sink.get()
         if sink is None and self._stray is not None and self._stray(self.name, str(text)):
             return len(text)
@@ -101,16 +103,38 @@ class _CallStream(io.TextIOBase):
     def fileno(self) -> int:
         return 1 if self.name == "stdout" else 2
 
+    @property
+    def buffer(self) -> _BytesInto:
+        """`sys.stdout.buffer`, as a real stream has: bytes written there are this stream's text."""
+        return _BytesInto(self)
+
+
+class _BytesInto(io.RawIOBase):
+    def __init__(self, text: _CallStream) -> None:
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._text.write(chunk.decode("utf-8", "replace"))
+        return len(chunk)
+
 
 class _LogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         sink = current_sink.get()
-        if sink is None:
+        if sink is None and not _forked.child:
             return
         try:
             text = self.format(record)
         except Exception:  # noqa: BLE001 - a bad format string is the pipe's; show the raw message
             text = str(record.msg)
+        if _forked.child:
+            _write_fd(2, text + "\n")
+            return
+        assert sink is not None
         sink.record({"stream": "log", "level": record.levelname, "logger": record.name, "text": text})
 
 
@@ -138,6 +162,7 @@ class Capture:
         root.addHandler(handler)
         root.setLevel(logging.INFO)  # Open WebUI's GLOBAL_LOG_LEVEL default
         self._hook_loguru()
+        os.register_at_fork(after_in_child=_forked.enter)
 
     def _redirect_fds(self) -> None:
         """fd 1 and 2 become pipes read here, so subprocess output is captured too."""
@@ -219,6 +244,33 @@ class Capture:
             name = "stdout" if fd == 1 else "stderr"
             log.record({"stream": "tuichat", "text": f"the pipe closed or replaced fd {fd} ({name}); tuichat put it back"})
         log.close()
+
+
+class _Forked:
+    """Whether this process is a child a pipe forked from the host. Its copy of a call's log
+    would send to a connection only the host reads, from a loop that no longer runs here, and
+    such a child usually ends with `os._exit`, flushing nothing: so it writes what it prints
+    and logs straight to fd 1 and 2, the capture pipes it shares with the host, which give it
+    to the call while one runs, else to the host log."""
+
+    child = False
+
+    @classmethod
+    def enter(cls) -> None:
+        cls.child = True
+
+
+_forked = _Forked
+
+
+def _write_fd(fd: int, text: str) -> int:
+    data = text.encode("utf-8", "replace")
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError:
+        pass
+    return len(text)
 
 
 def _identity(fd: int) -> tuple[int, int]:

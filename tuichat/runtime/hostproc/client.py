@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 STOP_GRACE = 2.0  # seconds a cancelled call has to end before its host is killed
+STOP_SLACK = 1.5  # and then for it to print its stack and die (`HostProcess.stop_stuck`)
 # Bytes of frames received and not yet consumed above which the connection stops reading
 # (see rpc.Connection.hold): a flood waits in the pipe, not in the app's memory.
 MAX_QUEUED = 4 << 20
@@ -71,6 +72,7 @@ class RemoteInvocation:
         self._done: asyncio.Future[Any] | None = None
         self._started = 0.0
         self._kill_timer: asyncio.TimerHandle | None = None
+        self._stop_answer: asyncio.Future[Any] | None = None  # the host's answer to a cancel
 
     @property
     def event_call_handler(self) -> EventCallHandler | None:
@@ -93,20 +95,23 @@ class RemoteInvocation:
                 yield step
             return
         try:
-            while True:
-                while self._batches:
+            while not self.cancelled:
+                while self._batches and not self.cancelled:
                     batch, size = self._batches.popleft()
                     self._took(size)
                     for step in decode_steps(batch):
                         if self.cancelled:
-                            return
+                            break
                         if self.with_logs or not isinstance(step, LogStep):
                             yield step
-                if done.done():
+                if done.done() or self.cancelled:
                     break
                 await self._wake.wait()
                 self._wake.clear()
             if self.cancelled:
+                if self.with_logs and self.chat is not None:
+                    async for step in self._where_stopped():
+                        yield step
                 return
             error = None if done.cancelled() else done.exception()
             if isinstance(error, ConnectionLost):
@@ -180,6 +185,34 @@ class RemoteInvocation:
             yield LogStep({"time": now, "stream": "host", "text": line}, self.elapsed())
         yield RaisedStep(DEATH_ERROR, why, "", self.elapsed())
 
+    async def stop_report(self) -> list[Step]:
+        """After a stop, what `_where_stopped` says (for a front end whose iteration the stop
+        ended: `tuichat run` on ctrl+c)."""
+        return [step async for step in self._where_stopped()] if self.cancelled else []
+
+    async def _where_stopped(self) -> AsyncIterator[Step]:
+        """On the chat path, the filter hook a stop interrupted: the host names it, or, when
+        a hook blocked its loop until it was killed, the stack it printed first does."""
+        answer, host = self._stop_answer, self._host
+        if answer is None or host is None:
+            return
+        try:
+            running = await asyncio.wait_for(asyncio.shield(answer), STOP_GRACE + STOP_SLACK)
+        except ConnectionLost:  # killed: stuck past STOP_GRACE, or stopped twice
+            why = await host.death()
+            stuck = host.stuck_hook()
+            if stuck is not None:
+                where = host.stuck_at()
+                text = f"filter '{stuck[0]}' {stuck[1]} never returned; {why}" + (f" (it was at {where})" if where else "")
+                yield LogStep({"filter": stuck[0], "hook": stuck[1], "error": text}, self.elapsed())
+            return
+        except TimeoutError:
+            return
+        if isinstance(running, dict) and running.get("filter"):
+            fid, hook = running["filter"], running.get("hook", "")
+            text = f"stopped while filter '{fid}' {hook} was running ({float(running.get('seconds') or 0):.1f} s)"
+            yield LogStep({"filter": fid, "hook": hook, "outcome": text}, self.elapsed())
+
     async def answer_event_call(self, event: dict[str, Any]) -> Any:
         if self._event_call is None:
             return None
@@ -196,7 +229,17 @@ class RemoteInvocation:
         if again:
             host.kill("the pipe was stopped twice")
             return
-        host.connection.send({"op": "cancel", "call": self._call_id})
+        try:  # answered with the filter hook it stopped (the chat path), if any
+            _, self._stop_answer = host.connection.start_request("cancel", call=self._call_id)
+        except ConnectionLost:
+            return
+        self._stop_answer.add_done_callback(_retrieved)
         loop = asyncio.get_running_loop()
         why = f"the pipe did not stop within {STOP_GRACE:g} s of being asked"
         self._kill_timer = loop.call_later(STOP_GRACE, lambda: asyncio.ensure_future(host.stop_stuck(why)))
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A cancel's answer nobody awaits (a bare call) must not warn when the host dies."""
+    if not future.cancelled():
+        future.exception()

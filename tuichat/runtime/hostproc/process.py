@@ -57,6 +57,7 @@ def describe_exit(returncode: int | None) -> str:
     return f"the pipe process died: it exited with status {returncode}"
 
 
+_HOOK_CALLER = str(Path("runtime", "chatpath", "hooks.py"))  # where `call_hook` calls a filter hook
 _FRAME = re.compile(r'\s+File "(?P<path>.*)", line (?P<line>\d+) in (?P<function>.*)')
 _OWN_PATHS = (str(Path(__file__).parents[2]), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], "<frozen ")
 
@@ -163,18 +164,33 @@ class HostProcess:
         """`file:line in function` of the innermost frame of function code (not tuichat's,
         not the standard library's) in the last stack dump, the loop's thread first: where
         a stuck pipe was."""
+        for frames in self._dumped_stacks():
+            for frame in frames:
+                if not frame["path"].startswith(_OWN_PATHS):
+                    return f"{frame['path']}:{frame['line']} in {frame['function']}"
+        return None
+
+    def stuck_hook(self) -> tuple[str, str] | None:
+        """`(filter id, hook)` when the last stack dump shows a chat-path filter hook running:
+        the frame the chat path's `call_hook` called (the hook's own function, named after
+        the hook, in `<filter id>.py`), however deep the filter's code went from there."""
+        for frames in self._dumped_stacks():
+            for inner, frame in zip(frames, frames[1:]):
+                if frame["function"] == "call_hook" and frame["path"].endswith(_HOOK_CALLER):
+                    return Path(inner["path"]).stem, inner["function"]
+        return None
+
+    def _dumped_stacks(self) -> list[list[re.Match[str]]]:
+        """The frames of each thread in the last stack dump (innermost first), the thread
+        the signal interrupted (the loop's) first."""
         blocks: list[tuple[bool, list[re.Match[str]]]] = []
         for line in self.tail:
             if line.startswith(("Thread 0x", "Current thread 0x")):
                 blocks.append((line.startswith("Current"), []))
             elif blocks and (frame := _FRAME.match(line)) is not None:
                 blocks[-1][1].append(frame)
-        blocks.sort(key=lambda block: not block[0])  # the thread the signal interrupted first
-        for _, frames in blocks:
-            for frame in frames:
-                if not frame["path"].startswith(_OWN_PATHS):
-                    return f"{frame['path']}:{frame['line']} in {frame['function']}"
-        return None
+        blocks.sort(key=lambda block: not block[0])
+        return [frames for _, frames in blocks]
 
     def kill(self, why: str) -> None:
         """End the process now (SIGKILL: a pipe may ignore anything gentler)."""

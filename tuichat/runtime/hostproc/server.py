@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.runtime.chatpath.hosting import chat_invocation
+from tuichat.runtime.chatpath.run import ChatInvocation
 from tuichat.runtime.engine import PipeEngine
 from tuichat.runtime.hostproc.capture import Capture
 from tuichat.runtime.hostproc.rpc import Connection
@@ -62,7 +63,7 @@ class HostServer:
         self.capture = capture
         self.connection: Connection | None = None
         self.engine: PipeEngine | None = None
-        self._calls: dict[int, Invocation] = {}
+        self._calls: dict[int, Invocation | ChatInvocation] = {}
 
     def attach(self, connection: Connection) -> None:
         self.connection = connection
@@ -73,11 +74,13 @@ class HostServer:
         assert engine is not None
         if op == "invoke":
             return await self._invoke(args["_id"], args)
-        if op == "cancel":
+        if op == "cancel":  # answered with the filter hook it stopped, if any (the chat path)
             invocation = self._calls.get(args["call"])
-            if invocation is not None:
-                invocation.cancel()
-            return None
+            if invocation is None:
+                return None
+            running = invocation.running_hook() if isinstance(invocation, ChatInvocation) else None
+            invocation.cancel()
+            return running
         if op == "list":
             rows = [row_of(row) for row in args["rows"]]
             listing = await engine.list_models(args["timeout"], rows=rows)
@@ -110,6 +113,12 @@ class HostServer:
                 engine, row_of(args["row"]), args["model"], args["body"], args["chat"],
                 user=args["user"], user_valves=args["user_valves"], event_call=event_call,
             )  # fmt: skip
+
+            async def spill(steps: list[Any]) -> None:  # a stream or outlet hook's flood, sent at once
+                connection.send({"call": call_id, "b": [encode_step(step) for step in steps]})
+                await connection.drain()
+
+            invocation.spill = spill
         else:
             invocation = engine.invocation_for(
                 row_of(args["row"]), args["model"], args["body"],

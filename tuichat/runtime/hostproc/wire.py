@@ -75,9 +75,9 @@ def encode_step(step: Step) -> list[Any]:
                 return [0, step.text, step.at, step.is_bytes, step.traceback]
             return [0, step.text, step.at]
         case EventStep():
-            return [1, step.event, step.at]
+            return [1, step.event, step.at] if step.source is None else [1, step.event, step.at, step.source]
         case CallStep():
-            return [2, step.event, step.reply, step.at]
+            return [2, step.event, step.reply, step.at] if step.source is None else [2, step.event, step.reply, step.at, step.source]
         case ResponseStep():
             return [3, step.data, step.at, step.traceback]
         case RaisedStep():
@@ -98,9 +98,9 @@ def decode_steps(items: list[list[Any]]) -> list[Step]:
             else:
                 append(SseStep(item[1], item[3], item[2], item[4]))
         elif kind == 1:
-            append(EventStep(item[1], item[2]))
+            append(EventStep(item[1], item[2], item[3] if len(item) > 3 else None))
         elif kind == 2:
-            append(CallStep(item[1], item[2], item[3]))
+            append(CallStep(item[1], item[2], item[3], item[4] if len(item) > 4 else None))
         elif kind == 3:
             append(ResponseStep(item[1], item[2], item[3]))
         elif kind == 4:

@@ -39,6 +39,11 @@ class Channel(Generic[T]):
         return self._abandoned
 
     @property
+    def full(self) -> bool:
+        """As many items wait as the bound allows: `put_async` would wait for room."""
+        return len(self._items) >= self._limit
+
+    @property
     def closed(self) -> bool:
         """The producer is done: what is put now may never be read."""
         return self._closed

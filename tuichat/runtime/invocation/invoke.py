@@ -32,7 +32,7 @@ from tuichat.runtime.invocation.channel import Channel, ChannelClosed
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.spawned import SpawnedTasks, track_tasks
 from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
-from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step
+from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step, shortened
 from tuichat.runtime.loading.loader import LoadedFunction
 from tuichat.runtime.valves import apply_valves, user_valves_instance
 
@@ -238,10 +238,10 @@ class Invocation:
 
     def _call_record(self, declared: Any, params: dict[str, Any]) -> dict[str, Any]:
         """What the pipe was called with, for the person debugging it: the body, which
-        dunders its signature declares and which it got, the valves applied."""
+        dunders its signature declares and which it got, the valves applied (long texts cut)."""
         return {
             "model": self.model,
-            "body": self.body,
+            "body": shortened(self.body),
             "declared": [name for name in declared if name.startswith("__")],
             "given": [name for name in params if name != "body"],
             "valves": dict(self._valves or {}),

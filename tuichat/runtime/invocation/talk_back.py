@@ -28,7 +28,13 @@ def make_emitter(
     loop_thread: int | None,
     metadata: dict[str, Any],
     store_files: Callable[[dict[str, Any]], None],
+    *,
+    source: dict[str, Any] | None = None,
+    make_room: Callable[[], Awaitable[None]] | None = None,
 ) -> Callable[[Any], Awaitable[None]]:
+    """`source` tags each event with the filter hook that emits it (the chat path).
+    `make_room` is for an emitter awaited by the channel's own consumer (a stream or outlet
+    hook): waiting for room there would wait for itself, so a full channel is emptied by it."""
     internal = bool(metadata.get("internal"))
     saved = not str(metadata.get("chat_id") or "").startswith(UNSAVED_CHAT_PREFIXES)
 
@@ -38,10 +44,12 @@ def make_emitter(
             return
         if kind in OTHER_VIEWS_ONLY or channel.closed:
             return  # for the chat's other views (tuichat has none); or emitted too late
-        step = EventStep(snapshot(event), elapsed())
+        step = EventStep(snapshot(event), elapsed(), source)
         if kind == "files" and saved:
             store_files(event)
         if threading.get_ident() == loop_thread:
+            if make_room is not None and channel.full:
+                await make_room()
             await channel.put_async(step)
         else:  # awaited from a sync pipe's own event loop in its worker thread
             channel.put(step)
@@ -55,6 +63,7 @@ def make_event_call(
     handler: EventCallHandler | None,
     loop: asyncio.AbstractEventLoop,
     loop_thread: int | None,
+    source: dict[str, Any] | None = None,
 ) -> Callable[[Any], Awaitable[Any]]:
     async def __event_call__(event: Any) -> Any:
         if handler is None:
@@ -72,7 +81,7 @@ def make_event_call(
                 reply = {"error": f"the event call failed: {exc}"}
         # The pipe gets the answer; what is kept of the call never holds a password.
         kept = snapshot(event)
-        channel.put(CallStep(masked_question(kept), masked_answer(kept, snapshot(reply)), elapsed()))
+        channel.put(CallStep(masked_question(kept), masked_answer(kept, snapshot(reply)), elapsed(), source))
         return reply
 
     return __event_call__

@@ -21,8 +21,12 @@ class EventStep:
 
     event: Any
     at: float = 0.0  # seconds since the request started
+    # On the chat path, the filter hook that emitted it: {"filter": ID, "hook": "inlet"}.
+    source: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        if self.source is not None:
+            return {"event": self.event, **self.source}
         return {"event": self.event}
 
 
@@ -33,8 +37,11 @@ class CallStep:
     event: Any
     reply: Any
     at: float = 0.0
+    source: dict[str, Any] | None = None  # as on `EventStep`
 
     def to_json(self) -> dict[str, Any]:
+        if self.source is not None:
+            return {"call": self.event, "reply": self.reply, **self.source}
         return {"call": self.event, "reply": self.reply}
 
 
@@ -96,3 +103,20 @@ class LogStep:
 
 
 Step = EventStep | CallStep | SseStep | ResponseStep | RaisedStep | LogStep
+
+RECORD_TEXT_LIMIT = 4_000  # characters of one string a call record keeps
+
+
+def shortened(value: Any, limit: int = RECORD_TEXT_LIMIT) -> Any:
+    """`value` (JSON-like) with every string over `limit` characters cut, saying how much was
+    left out. A call record copies the body, and the body carries the whole history: after a
+    5 MB reply every later call in the chat recorded those 5 MB again, in memory and stored."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return f"{value[:limit]}… [{len(value) - limit:,} more characters not kept in the call record]"
+    if isinstance(value, dict):
+        return {key: shortened(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [shortened(item, limit) for item in value]
+    return value

@@ -118,9 +118,9 @@ class ReplyBuilder:
             case SseStep():
                 return self._feed_sse(step)
             case EventStep():
-                return self._dispatch_event(step.event, step.at)
+                return self._dispatch_event(step.event, step.at, step.source)
             case CallStep():
-                entry = self._log("call", {"call": step.event, "reply": step.reply}, step.at)
+                entry = self._log("call", {"call": step.event, "reply": step.reply}, step.at, step.source)
                 return Update(event=entry)
             case ResponseStep():
                 return self._feed_response(step)
@@ -213,8 +213,8 @@ class ReplyBuilder:
         return self._replace(content, reasoning) if content else self._append("", reasoning)
 
     # -- events -----------------------------------------------------------------------
-    def _dispatch_event(self, event: Any, at: float) -> Update:
-        entry = self._log("event", event, at)
+    def _dispatch_event(self, event: Any, at: float, source: dict[str, Any] | None = None) -> Update:
+        entry = self._log("event", event, at, source)
         change = self._apply_event(event)
         if change is NO_CHANGE:
             return Update(event=entry) if entry is not None else NO_CHANGE
@@ -354,8 +354,8 @@ class ReplyBuilder:
                 self._reply.usage.update(value)
                 self._parts_changed = True
 
-    def _log(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry | None:
-        return self._activity.add(kind, data, at)
+    def _log(self, kind: ActivityKind, data: Any, at: float, source: dict[str, Any] | None = None) -> ActivityEntry | None:
+        return self._activity.add(kind, data, at, source)
 
     def _set_error(self, text: str, detail: Any, traceback: str | None) -> None:
         self._parts_changed = True

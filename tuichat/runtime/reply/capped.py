@@ -2,7 +2,7 @@
 
 A reply keeps its first MAX_ACTIVITY entries (and statuses: `keep_status`) and counts the rest,
 saying so in the activity when the cap is reached and, at the end, how many were not kept. A few
-errors past the cap are still kept: they say how the reply ended. (The host keeps at most 2,000
+errors and filter hook records past the cap are still kept: they say how the reply ended. (The host keeps at most 2,000
 lines of one call's output already: `hostproc.capture`.)
 """
 
@@ -30,16 +30,16 @@ class CappedActivity:
         self.entries = entries
         self.dropped = 0
 
-    def add(self, kind: ActivityKind, data: Any, at: float) -> ActivityEntry | None:
+    def add(self, kind: ActivityKind, data: Any, at: float, source: dict[str, Any] | None = None) -> ActivityEntry | None:
         """The entry kept, or None when it was only counted (the first one dropped is
         replaced by a note saying the cap is reached)."""
         entries = self.entries
-        if len(entries) >= MAX_ACTIVITY and (kind != "error" or len(entries) >= MAX_ACTIVITY + _ERRORS_PAST_CAP):
+        if len(entries) >= MAX_ACTIVITY and (not _says_how(kind, data) or len(entries) >= MAX_ACTIVITY + _ERRORS_PAST_CAP):
             self.dropped += 1
             if self.dropped > 1:
                 return None
-            kind, data = "log", note(f"this reply has {MAX_ACTIVITY:,} activity entries: later ones are counted, not kept")
-        entry = ActivityEntry(at, kind, data)
+            kind, data, source = "log", note(f"this reply has {MAX_ACTIVITY:,} activity entries: later ones are counted, not kept"), None
+        entry = ActivityEntry(at, kind, data, source)
         entries.append(entry)
         return entry
 
@@ -49,6 +49,12 @@ class CappedActivity:
             text = f"{self.dropped:,} more activity entries were not kept (a reply keeps {MAX_ACTIVITY:,})"
             self.entries.append(ActivityEntry(self.entries[-1].at, "log", note(text)))
             self.dropped = 0
+
+
+def _says_how(kind: ActivityKind, data: Any) -> bool:
+    """An error, or a chat-path filter hook's record (a few a turn: what ran, what it
+    changed, what failed): kept past the cap, as they say how the reply came to be."""
+    return kind == "error" or (kind == "log" and isinstance(data, dict) and "filter" in data and "hook" in data)
 
 
 def keep_status(statuses: list[dict[str, Any]], data: dict[str, Any]) -> None:

@@ -32,16 +32,29 @@ class ActivityEntry:
     kind: ActivityKind
     # The event dict as emitted; {"call": E, "reply": R}; or {"message": M, "traceback": T}.
     data: Any
+    # The chat-path filter hook that emitted an event or made a call: {"filter": ID, "hook": H}.
+    source: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at, "kind": self.kind, "data": json_safe(self.data)}
+        data = {"at": self.at, "kind": self.kind, "data": json_safe(self.data)}
+        if self.source is not None:
+            data["source"] = json_safe(self.source)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ActivityEntry:
-        return cls(at=float(data.get("at", 0.0)), kind=data.get("kind", "event"), data=data.get("data"))
+        return cls(at=float(data.get("at", 0.0)), kind=data.get("kind", "event"), data=data.get("data"),
+                   source=_source(data.get("source")))  # fmt: skip
 
     def to_record(self) -> dict[str, Any]:
-        """The stored form: `{"event": E}`, `{"call": E, "reply": R}` or `{"error": {...}}`."""
+        """The stored form: `{"event": E}`, `{"call": E, "reply": R}` or `{"error": {...}}`,
+        with `"source": {"filter", "hook"}` for what a filter hook emitted or asked."""
+        record = self._record()
+        if self.source is not None and self.kind in ("event", "call"):
+            record["source"] = json_safe(self.source)
+        return record
+
+    def _record(self) -> dict[str, Any]:
         if self.kind == "event":
             return {"event": json_safe(self.data)}
         if self.kind == "call":
@@ -56,16 +69,21 @@ class ActivityEntry:
         if not isinstance(record, dict):
             return None
         if "call" in record:
-            return cls(at, "call", record)
+            call = {key: value for key, value in record.items() if key != "source"}
+            return cls(at, "call", call, _source(record.get("source")))
         if "error" in record:
             return cls(at, "error", record["error"])
         if "event" in record:
-            return cls(at, "event", record["event"])
+            return cls(at, "event", record["event"], _source(record.get("source")))
         if "log" in record:
             return cls(at, "log", record["log"])
         if "request" in record:
             return cls(at, "request", record["request"])
         return None
+
+
+def _source(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,7 @@ class Replies:
         conversation = self.query_one(Conversation)
         if show_user:
             await conversation.add(UserMessage(text, context.user_message.id if context.user_message else None))
-        view = ReplyView(None, model_name=self.model_name(self.model_id), streaming=True)
+        view = ReplyView(None, model_name=self.model_name(turn.model_id), streaming=True)
         view.message_id = context.reply_message.id if context.reply_message else None
         await conversation.add(view)
         await self.select_reply(view)

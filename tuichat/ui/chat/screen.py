@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TextArea
+from textual.widgets import Header, TextArea
 from textual.worker import Worker, WorkerState
 
 from tuichat.runtime.untrusted import neutralise
@@ -31,6 +31,7 @@ from tuichat.ui.chat.settings import ChatSettings
 from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.footer import Footer
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
 

@@ -13,6 +13,7 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import var
 from textual.widgets import Input, Label, Select, Static, Switch
 
@@ -31,7 +32,7 @@ def make_editor(valve: ValveField, value: Any, editor_id: str) -> Editor:
     if valve.kind == "select":
         index = valve.option_index(value) if value is not None else None
         return Select(
-            [(option.label, i) for i, option in enumerate(valve.options)],
+            [(Content(neutralise(option.label)), i) for i, option in enumerate(valve.options)],  # the pipe's words: shown, not obeyed
             compact=True,
             prompt="(default)" if not valve.required else "Choose…",
             allow_blank=valve.optional or valve.required or valve.option_index(valve.default) is None,
@@ -41,7 +42,7 @@ def make_editor(valve: ValveField, value: Any, editor_id: str) -> Editor:
     kind = {"int": "integer", "float": "number"}.get(valve.kind, "text")
     placeholder = "unset" if valve.optional else ("required" if valve.required else "")
     return Input(
-        str(value),
+        neutralise(str(value)),  # the pipe's default, or a stored value: shown, not obeyed (see ValveRow.read)
         placeholder=placeholder,
         password=valve.secret,
         type=kind,  # type: ignore[arg-type]
@@ -70,7 +71,7 @@ def write_editor(valve: ValveField, editor: Editor, value: Any) -> None:
         index = valve.option_index(value) if value is not None else None
         editor.value = Select.NULL if index is None else index
     else:
-        editor.value = str(value)
+        editor.value = neutralise(str(value))
 
 
 def shown_default(valve: ValveField) -> str:
@@ -117,7 +118,7 @@ class ValveRow(Vertical):
         title = neutralise(valve.title if valve.title == valve.name else f"{valve.title} ({valve.name})")
         with Horizontal(classes="valve--head"):
             yield Label(title, classes="valve--title", markup=False)
-            yield Label(self._meta(), classes="valve--meta", markup=False)
+            yield Label(neutralise(self._meta()), classes="valve--meta", markup=False)
         if isinstance(self.editor, Switch):
             with Horizontal(classes="valve--switch"):
                 yield self.editor
@@ -139,7 +140,7 @@ class ValveRow(Vertical):
 
     def _show_state(self) -> None:
         if self.is_mounted:
-            self.query_one(".valve--meta", Label).update(self._meta())
+            self.query_one(".valve--meta", Label).update(neutralise(self._meta()))
             if isinstance(self.editor, Switch):
                 self.query_one(".valve--state", Label).update(self._state())
 
@@ -162,7 +163,12 @@ class ValveRow(Vertical):
     # -- the value ------------------------------------------------------------------------
     def read(self) -> Any:
         """The editor's value in `to_raw` form (None: a blank select)."""
-        return read_editor(self.valve, self.editor)
+        value = read_editor(self.valve, self.editor)
+        # A text shown neutralised and left as it was still means the value it was given, control
+        # characters and all: saving the form must not rewrite a value nobody edited.
+        if isinstance(self.shown, str) and isinstance(self.editor, Input) and value == neutralise(self.shown):
+            return self.shown
+        return value
 
     def form_value(self) -> Any:
         """What `parse_form` gets: None while the field uses its default."""
@@ -195,4 +201,4 @@ class ValveRow(Vertical):
         return True
 
     def show_error(self, message: str | None) -> None:
-        self.error_text = message or ""
+        self.error_text = neutralise(message or "")  # a validator's message: the pipe wrote it

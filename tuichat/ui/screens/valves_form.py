@@ -207,7 +207,7 @@ class ValvesScreen(DialogScreen[dict[str, Any] | None]):
             return
         container = self.query_one("#valves-fields", VerticalScroll)
         await container.remove_children()
-        await container.mount(Static(text, id="valves-message", markup=False))
+        await container.mount(Static(neutralise(text), id="valves-message", markup=False))  # a load error quotes the pipe
         self.query_one("#save", Button).display = False
         cancel = self.query_one("#cancel", Button)
         cancel.label = "Close"

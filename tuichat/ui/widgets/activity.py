@@ -34,13 +34,16 @@ FILTERS: Final[tuple[ActivityFilter, ...]] = get_args(ActivityFilter)  # the ord
 def category(entry: ActivityEntry) -> ActivityFilter:
     """Which filter shows an entry: "events" (events and `__event_call__`s), "output" (what the
     pipe or its subprocesses printed, and the host's own lines), "logs" (logging and loguru
-    records, and the call record); "all" for an error, which every filter shows."""
+    records, the call record and the chat path's filter hooks); "all" for an error (a filter
+    hook that failed too), which every filter shows. What a filter hook emitted is an event."""
     if entry.kind == "error":
         return "all"
     if entry.kind == "request":
         return "logs"
     if entry.kind == "log":
         data = entry.data if isinstance(entry.data, dict) else {}
+        if data.get("error") and "filter" in data:  # a filter hook that failed: why the reply is as it is
+            return "all"
         return "logs" if data.get("stream", "log") == "log" else "output"
     return "events"
 

@@ -125,6 +125,7 @@ class Conversation(VerticalScroll):
         gc.unfreeze()
         if self.children:
             await self.remove_children()
+            self._forget_layouts()
             gc.collect()
         self._below.forget()
         widgets = [self._widget_for(m) for m in messages[self._first_mounted :]]
@@ -141,6 +142,16 @@ class Conversation(VerticalScroll):
         # later full garbage-collection pass (those cost 60-360 ms with a long chat).
         gc.freeze()
         return found
+
+    def _forget_layouts(self) -> None:
+        """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream
+        layout's placements (kept as they were when there is nothing to lay out, as after a
+        new chat). Both name the removed widgets, and through them every reply's text and
+        activity, so a closed chat stayed in memory until enough new layouts pushed it out."""
+        self._clear_arrangement_cache()
+        layout = self.styles.layout
+        if layout is not None and hasattr(layout, "_cached_placements"):
+            layout._cached_placements = None
 
     def _widget_for(self, message: MessageRow) -> Widget:
         version = self.versions.get(message.id)

@@ -34,12 +34,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.widgets import Header, Input, Static, TextArea
 from textual.widgets.text_area import SyntaxAwareDocument
 
 from tuichat.runtime.errors import RuntimeErrorBase
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import FunctionRow, FunctionVersion
+from tuichat.ui.widgets.footer import Footer
 from tuichat.ui.workshop import workflows
 from tuichat.ui.workshop.base import WorkshopScreen
 from tuichat.ui.workshop.code_editor import CodeEditor, ErrorPanel, FindBar, make_code_editor

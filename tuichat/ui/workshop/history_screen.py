@@ -28,11 +28,12 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.runtime.reply.present import first_line
 from tuichat.runtime.untrusted import neutralise
+from tuichat.ui.widgets.footer import Footer
 from tuichat.ui.workshop.base import WorkshopScreen
 
 if TYPE_CHECKING:

@@ -23,9 +23,10 @@ from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import var
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Header
 
 from tuichat.store import FunctionRow
+from tuichat.ui.widgets.footer import Footer
 from tuichat.ui.workshop import workflows
 from tuichat.ui.workshop.base import Flow, WorkshopScreen
 from tuichat.ui.workshop.catalog import Catalog

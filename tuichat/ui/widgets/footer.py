@@ -1,0 +1,30 @@
+"""Textual's Footer, without its leak: every old key it drew stayed alive.
+
+Each FooterKey binds the footer's `compact` (`data_bind`), which adds it to the footer's
+watcher list; the footer recomposes whenever the bindings change (a focus change, a reply
+starting or ending), and Textual drops a watcher whose widget is gone only when `compact`
+itself changes, which it never does here. So every key ever drawn, with its styles and
+render caches, was kept: ~100 widgets a message, most of what the app grew by in a 30-minute
+soak. After each recompose the watchers of keys no longer mounted are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Footer as TextualFooter
+
+
+class Footer(TextualFooter):
+    async def recompose(self) -> None:
+        await super().recompose()
+        drop_stale_watchers(self, "compact")
+
+
+def drop_stale_watchers(owner: object, attribute: str) -> None:
+    """Forget the watchers of `owner.attribute` whose widgets have left the DOM."""
+    watchers: dict[str, list[tuple[Any, Any]]] = getattr(owner, "__watchers", {})
+    if attribute in watchers:
+        watchers[attribute][:] = [
+            (node, callback) for node, callback in watchers[attribute] if node.is_attached and not node._closing
+        ]
