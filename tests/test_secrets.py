@@ -57,7 +57,7 @@ async def test_the_json_export_masks_a_password_stored_in_clear_by_an_older_tuic
     chat = await store.chats.create("old", "ask")
     reply = await store.chats.add_message(chat.id, "assistant", "ok", model_id="ask")
     for seq, data in enumerate([{"call": call, "reply": SECRET}, {"event": {"type": "status"}}]):
-        await store.execute("INSERT INTO message_event VALUES (?, ?, ?, ?)", (reply.id, seq, 0.1, json.dumps(data)))
+        await store.execute("INSERT INTO message_event (message_id, seq, at, data) VALUES (?, ?, ?, ?)", (reply.id, seq, 0.1, json.dumps(data)))
     messages = await store.chats.messages(chat.id)
     exported = chat_to_json(chat, messages, {reply.id: await store.chats.events(reply.id)})
     text = json.dumps(exported)

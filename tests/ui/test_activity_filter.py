@@ -58,7 +58,7 @@ async def test_the_filter_key_narrows_the_pane_and_holds_for_new_and_other_repli
         assert tags(screen) == ["[request]", "[log:WARNING chatty]"]
         assert pane_lines(screen)[-1] == "[log:WARNING chatty] logged two"
         # Selecting the older reply keeps the filter.
-        await pilot.press("ctrl+up")
+        await pilot.press("ctrl+up", "ctrl+up")  # over "two", the message sent, to the reply before
         await until(pilot, lambda: pane_lines(screen)[-1] == "[log:WARNING chatty] logged one")
         assert tags(screen) == ["[request]", "[log:WARNING chatty]"]
         assert any("Activity · logs" in line for line in screen_lines(app))

@@ -156,11 +156,13 @@ async def test_panes_toggle_and_are_remembered(db_path: Path) -> None:
         assert screen.has_class("-no-activity") and screen.has_class("-no-sidebar")
 
 
-async def test_copy_reply_uses_the_clipboard(db_path: Path) -> None:
+async def test_copy_reply_uses_the_clipboard(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
     async with chat_app(db_path, SIZE) as (app, pilot, screen):
         await chat_with(pilot, screen, "manifold.reverse", "abc")
-        await pilot.press("f5")
-        assert app.clipboard == "cba"
+        await pilot.press("f5")  # the copy dialog: the whole reply is first
+        await pilot.press("enter")
+        await until(pilot, lambda: app.clipboard == "cba")
 
 
 async def stored_chat(db_path: Path, pairs: int) -> str:
@@ -234,7 +236,7 @@ async def test_system_prompt_stream_toggle_and_title(db_path: Path) -> None:
         await pick(pilot, "shows")
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
-        await pilot.press(*"Be brief.", "ctrl+j")
+        await pilot.press(*"Be brief.", "enter")  # Enter saves, as in the prompt
         await pilot.press("ctrl+t")
         await send(pilot, screen, "hi")
         view = await finished(pilot, screen)
@@ -260,7 +262,7 @@ async def test_regenerate_and_edit_resend_keep_versions(db_path: Path) -> None:
         await pilot.press("ctrl+l")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
         app.screen.query_one("TextArea").text = "two, edited"  # type: ignore[attr-defined]
-        await pilot.press("ctrl+j")
+        await pilot.press("enter")  # Enter sends, as in the prompt
         await until(pilot, lambda: any(u.text == "two, edited" for u in screen.query(UserMessage)))
         view = await finished(pilot, screen)
         assert seen(view)["messages"][-1] == ["user", "two, edited"]  # type: ignore[index]
@@ -310,9 +312,9 @@ async def test_export_writes_markdown(db_path: Path, tmp_path: Path) -> None:
 
 
 async def test_keymap_remaps_by_binding_id(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TUICHAT_KEYMAP", "model.pick=f1")
+    monkeypatch.setenv("TUICHAT_KEYMAP", "model.pick=f11")
     async with chat_app(db_path, SIZE) as (app, pilot, _screen):
-        await pilot.press("f1")
+        await pilot.press("f11")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
 
 

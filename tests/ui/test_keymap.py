@@ -35,10 +35,11 @@ def test_the_readme_example_works_and_the_old_one_clashes() -> None:
     env = {KEYMAP_ENV: readme_keymap()}
     assert load_keymap(env, Path("/nonexistent/config.toml")).problems == []
     usable, problems = check_keymap({"model.pick": "f1", "chat.new": "ctrl+t"}, {"chat.new": KEYMAP_ENV})
-    assert "chat.new" not in usable
+    assert "chat.new" not in usable and "model.pick" not in usable  # f1 is help now
     assert problems == [
+        "keymap: model.pick=f1: f1 is already app.help (Help) on the chat screen; pick another key, or move app.help too",
         "TUICHAT_KEYMAP: chat.new=ctrl+t: ctrl+t is already chat.stream (Stream on/off) on the chat screen; "
-        "pick another key, or move chat.stream too"
+        "pick another key, or move chat.stream too",
     ]
 
 

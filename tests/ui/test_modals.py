@@ -86,6 +86,7 @@ async def test_picker_groups_models_by_function_and_highlights_the_current_one()
         assert ("Manifold/Reverse  manifold.reverse", "manifold.reverse") in picker.rows
         assert ("Echo  echo", "echo") in picker.rows
         assert picker.highlighted_model == "manifold.slow"
+        assert ("Manifold/Slow  manifold.slow  ✓ current", "manifold.slow") in picker.rows, "the current model is marked"
         assert isinstance(app.focused, Input) and app.focused.placeholder == "Type to filter models"
         assert "4 models" in screen_text(app)
 
@@ -97,6 +98,7 @@ async def test_picker_fuzzy_filter_puts_the_best_match_first_and_enter_picks_it(
         assert next(model_id for _, model_id in picker.rows if model_id) == "manifold.reverse"
         assert picker.highlighted_model == "manifold.reverse"
         assert "echo" not in [text for text, _ in picker.rows], "a group with no match vanishes"
+        assert "1 of 4 models" in screen_text(app), "the count follows the filter"
         await pilot.press("enter")
         await pilot.pause()
     assert app.results == ["manifold.reverse"]
@@ -278,11 +280,12 @@ async def test_select_prefilled_from_value_and_blank_confirms_empty_string() -> 
     assert await answer(event_dialog(input_event(options=["a", "b"])), "escape") == [False]
 
 
-async def test_textarea_input_enter_is_a_newline_and_ctrl_j_confirms() -> None:
+async def test_textarea_input_ctrl_j_is_a_newline_and_enter_confirms_as_in_the_prompt() -> None:
     dialog = event_dialog(input_event(type="textarea", value="one"))
     async with hosted(dialog) as (app, pilot):
         assert isinstance(app.focused, TextArea)
-        await pilot.press("end", "enter", "t", "w", "o", "ctrl+j")
+        assert "Enter confirm" in screen_text(app) and "ctrl+j new line" in screen_text(app)
+        await pilot.press("end", "ctrl+j", "t", "w", "o", "enter")
         await pilot.pause()
     assert app.results == ["one\ntwo"]
 
@@ -370,12 +373,12 @@ async def test_text_prompt_refuses_empty_when_asked() -> None:
         assert app.screen is app.dialog and app.results == []
 
 
-async def test_text_prompt_multiline_enter_is_newline_ctrl_j_saves() -> None:
+async def test_text_prompt_multiline_ctrl_j_is_newline_enter_saves_as_in_the_prompt() -> None:
     dialog = TextPromptScreen("System prompt", "Be brief.", multiline=True)
     async with hosted(dialog) as (app, pilot):
         assert isinstance(app.focused, TextArea)
-        assert "ctrl+j save" in screen_text(app)
-        await pilot.press("enter", "O", "k", "ctrl+j")
+        assert "Enter save" in screen_text(app) and "ctrl+j new line" in screen_text(app)
+        await pilot.press("ctrl+j", "O", "k", "enter")
         await pilot.pause()
     assert app.results == ["Be brief.\nOk"]
 

@@ -22,6 +22,7 @@ from tuichat.ui.screens.model_settings import ModelSettingsScreen
 from tuichat.ui.screens.toggles import TogglesScreen
 
 SIZE = (80, 24)
+pytestmark = pytest.mark.usefixtures("fixed_clock")  # messages are shown with their time
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,9 @@ import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.actions import SkipAction
 from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
@@ -19,6 +20,7 @@ from textual.signal import Signal
 
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import Store, StoreError
+from tuichat.ui.key_gate import HeldEvent, KeyGate
 from tuichat.ui.keymap import Keymap, load_keymap
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from tuichat.runtime.watch import Watcher, WatchReport
 
 KEYMAP_SETTING = "keymap"
+THEME_SETTING = "theme"
 
 
 class TuichatApp(App[int]):
@@ -43,6 +46,11 @@ class TuichatApp(App[int]):
         # (a TextArea) binds F7 to select-all; where the pipes screen cannot open, the key
         # goes on to the focused widget (see action_open_pipes).
         Binding("f7", "open_pipes", "Pipes", id="pipes.open", priority=True),
+        # Not priority, so a keymap can give F1 to a screen's action; `?` is typed in a text
+        # field, and only reaches the app from elsewhere. Not in other screens' footers, which
+        # are full; the chat screen lists F1 too, first in its footer.
+        Binding("f1", "help", "Help", id="app.help", show=False),
+        Binding("question_mark", "help", "Help", id="app.help_question", show=False),
     ]
 
     def __init__(
@@ -66,6 +74,27 @@ class TuichatApp(App[int]):
         self.functions_changed: Signal[str] = Signal(self, "functions-changed")
         # Every live-reload result, for the pipes screen and editor to show.
         self.watch_reported: Signal[WatchReport] = Signal(self, "watch-reported")
+        self.keys = KeyGate(self, self._hand_on)
+        self._saved_theme: str | None = None  # the theme as stored (see _restore_theme)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes go on one at a time: each once the one before it has been handled
+        and any dialog it opened is ready for it (see key_gate)."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if not self.keys.hold(event):
+                await self._hand_on(event)
+                self.keys.sent(event)
+            return
+        await super().on_event(event)
+
+    async def _hand_on(self, event: HeldEvent) -> None:
+        await super().on_event(event)
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        """Textual's, and a screen a key's worker was expected to show has come (key_gate)."""
+        pushed = super().push_screen(*args, **kwargs)
+        self.keys.screen_pushed()
+        return pushed
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
@@ -114,10 +143,38 @@ class TuichatApp(App[int]):
         keymap.update(self.keymap.bindings)
         if keymap:
             self.set_keymap(keymap)
+        await self._restore_theme()
         if self.keymap.problems:
             problems = "\n".join(self.keymap.problems)
             self.notify(f"{problems}\nThose entries were left out.", title="Keymap", severity="warning", timeout=30)
         await self.push_screen(ChatScreen())
+
+    # -- the theme, remembered -------------------------------------------------------------
+    async def _restore_theme(self) -> None:
+        theme = await self.store.settings.get(THEME_SETTING)
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        self.run_worker(self._save_theme(), group="theme", exclusive=True, exit_on_error=False)
+
+    async def _save_theme(self) -> None:
+        if self._store is not None and self.theme != self._saved_theme:
+            await self._store.settings.set(THEME_SETTING, self.theme)
+            self._saved_theme = self.theme
+
+    def action_help(self) -> None:
+        """This app's keys, by screen, as bound now (F1; `?` outside a text field)."""
+        from tuichat.ui.keys_reference import section_for
+        from tuichat.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        under = next((s for s in reversed(self.screen_stack) if section_for(type(s).__name__)), None)
+        first = section_for(type(under).__name__) if under is not None else None
+        self.push_screen(HelpScreen(getattr(self, "_keymap", {}), first))
 
     async def runtime(self) -> Services:
         """The pipe runtime, started once: imported only when first needed, after the first
@@ -194,7 +251,9 @@ class TuichatApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every screen action in the command palette (ctrl+p), with its key."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # Textual's generic panel: Help (F1) is this app's own
+                yield command
         pipes_open = self._pipes_open()
         for binding in self.BINDINGS:  # the app's own (quit is already among Textual's)
             if not isinstance(binding, Binding) or not binding.description or binding.action == "quit":
@@ -254,6 +313,7 @@ class TuichatApp(App[int]):
         if self.services is not None:
             await self.services.close()
         if self._store is not None:
+            await self._save_theme()  # a change made just before quitting, its worker cut short
             await self._store.close()
 
 

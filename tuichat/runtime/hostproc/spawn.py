@@ -61,7 +61,12 @@ def host_command(fd: int, db_path: Path, session_id: str) -> tuple[list[str], di
     """The command line and environment of a host serving on socket `fd`."""
     env = dict(os.environ)
     env[MEMORY_ENV] = str(memory_limit() or 0)
-    argv = [sys.executable, "-m", "tuichat.runtime.hostproc", str(fd), str(db_path), session_id, str(os.getpid())]
+    # The host runs this process's tuichat: `-P` keeps the working directory (a folder that
+    # happens to hold another `tuichat`, such as a source checkout) off its import path, and
+    # the folder this tuichat was imported from goes first.
+    package_root = str(Path(__file__).resolve().parents[3])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    argv = [sys.executable, "-P", "-m", "tuichat.runtime.hostproc", str(fd), str(db_path), session_id, str(os.getpid())]
     return argv, env
 
 

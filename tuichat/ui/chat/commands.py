@@ -11,17 +11,22 @@ from typing import TYPE_CHECKING
 from tuichat.runtime.untrusted import neutralise, shown_json
 from tuichat.store import ChatRow
 from tuichat.ui.widgets.activity import ActivityPane
-from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.conversation import Conversation, UserMessage
 from tuichat.ui.widgets.reply import ReplyView
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from tuichat.store.search import SearchHit
     from tuichat.ui.chat.screen import ChatScreen
+    from tuichat.ui.screens.copy import CopyChoice
 
 
 class ChatCommands:
     """Actions on the open chat and its replies."""
 
     selected_reply: ReplyView | None = None
+    selected_message: Widget | None = None  # the message cursor (ctrl+up / ctrl+down): F5 copies it
 
     def action_rename_chat(self: ChatScreen) -> None:
         from tuichat.ui.screens.prompts import TextPromptScreen
@@ -35,7 +40,7 @@ class ChatCommands:
             if title and title.strip():
                 await self.renamed(await self.store.chats.rename(chat.id, title.strip()))
 
-        self.app.push_screen(TextPromptScreen("Rename chat", self.shown_title(chat)), rename)
+        self.app.push_screen(TextPromptScreen("Rename chat", self.shown_title(chat), submit="Rename"), rename)
 
     def action_delete_chat(self: ChatScreen) -> None:
         from tuichat.ui.screens.prompts import ConfirmScreen
@@ -60,9 +65,9 @@ class ChatCommands:
     def action_search(self: ChatScreen) -> None:
         from tuichat.ui.screens.search import SearchScreen
 
-        async def opened(chat_id: str | None) -> None:
-            if chat_id is not None:
-                await self.open_chat(chat_id)
+        async def opened(hit: SearchHit | None) -> None:
+            if hit is not None:  # at the message that matched (a title's hit: at the end)
+                await self.open_chat(hit.chat_id, at=hit.message_id)
 
         self.app.push_screen(SearchScreen(), opened)
 
@@ -80,7 +85,8 @@ class ChatCommands:
 
         default = "".join(c if c.isalnum() else "-" for c in chat.title.lower()).strip("-")[:40] or "chat"
         self.app.push_screen(
-            TextPromptScreen("Export chat (.md for Markdown, .json for everything)", f"{default}.md"), export
+            TextPromptScreen("Export chat (.md for Markdown, .json for everything)", f"{default}.md", submit="Export"),
+            export,
         )
 
     async def _export(self: ChatScreen, chat: ChatRow, path: str) -> None:
@@ -118,7 +124,11 @@ class ChatCommands:
             self.notify("System prompt set." if value else "System prompt removed.")
 
         self.app.push_screen(
-            TextPromptScreen("System prompt for this chat", current or "", multiline=True, placeholder="None"), save
+            TextPromptScreen(
+                "System prompt for this chat", current or "", multiline=True,
+                placeholder="No system prompt: the pipe gets the chat as it is. Type one to set it.",
+            ),
+            save,
         )
 
     async def action_toggle_stream(self: ChatScreen) -> None:
@@ -139,6 +149,7 @@ class ChatCommands:
         if self.selected_reply is not None:
             self.selected_reply.remove_class("-selected")
         self.selected_reply = view
+        self._move_cursor(None)  # a reply selected anew (a new one, a chat opened): the cursor is there
         view.add_class("-selected")
         self.refresh_bindings()  # ctrl+b offers this reply's follow-ups, if it has any
         activity = self.query_one(ActivityPane)
@@ -155,15 +166,25 @@ class ChatCommands:
         """Step the activity pane's filter: all, events, output, logs (its title says which)."""
         self.query_one(ActivityPane).next_filter()
 
-    async def action_select_reply(self: ChatScreen, step: int) -> None:
-        replies = self.query_one(Conversation).replies()
-        if not replies:
+    async def action_select_message(self: ChatScreen, step: int) -> None:
+        """Move the message cursor (ctrl+up / ctrl+down) over every message: what F5 copies;
+        on a reply, the activity pane shows its events."""
+        conversation = self.query_one(Conversation)
+        messages = conversation.messages()
+        if not messages:
             return
-        selected = self.selected_reply
-        index = replies.index(selected) if selected in replies else len(replies)
-        view = replies[max(0, min(len(replies) - 1, index + step))]
-        await self.select_reply(view)
-        view.scroll_visible()
+        current = self.selected_message if self.selected_message in messages else self.selected_reply
+        index = messages.index(current) if current in messages else len(messages)
+        if index + step < 0 and await conversation.mount_earlier():  # above the first mounted
+            messages = conversation.messages()
+            index = messages.index(current) if current in messages else len(messages)
+        target = messages[max(0, min(len(messages) - 1, index + step))]
+        if isinstance(target, ReplyView):
+            await self.select_reply(target)
+        else:
+            self.query_one(ActivityPane).show([], "A message you sent: it has no events")
+        self._move_cursor(target)
+        target.scroll_visible()
 
     def version_target(self: ChatScreen) -> str | None:
         """The message alt+left/right switches: the selected reply if it has other versions,
@@ -208,11 +229,67 @@ class ChatCommands:
 
         self.app.push_screen(FollowUpScreen(view.reply.follow_ups), chosen)
 
-    def action_copy_reply(self: ChatScreen) -> None:
-        view = self.selected_reply
-        if view is None or not view.reply.content:
-            self.notify("No reply to copy.")
+    def _move_cursor(self: ChatScreen, target: Widget | None) -> None:
+        """Mark `target` as the cursor (shown once the user moves it; a new reply clears it)."""
+        if self.selected_message is not None:
+            self.selected_message.remove_class("-cursor")
+        self.selected_message = target
+        if target is not None:
+            target.add_class("-cursor")
+
+    def action_copy_message(self: ChatScreen) -> None:
+        """F5: the selected message (the last reply unless the cursor moved), whole or one of
+        its code blocks, to the clipboard or a file."""
+        from tuichat.ui.screens.copy import CopyScreen
+
+        message = self.selected_message or self.selected_reply
+        if isinstance(message, ReplyView):
+            text, who = message.reply.content, "reply"
+        elif isinstance(message, UserMessage):
+            text, who = message.text, "message"
+        else:
+            text, who = "", ""
+        if not text:
+            self.notify("No message to copy: send one, or pick one with ctrl+up.")
             return
+
+        def chosen(choice: CopyChoice | None) -> None:
+            if choice is None:
+                return
+            if choice.to_file:
+                self._write_copy(choice.item.text, choice.item.suffix)
+            else:
+                self._copy(choice)
+
+        self.app.push_screen(CopyScreen(text, who), chosen)
+
+    def _copy(self: ChatScreen, choice: CopyChoice) -> None:
         # What is on screen: control characters pasted into a terminal would act there.
-        self.app.copy_to_clipboard(neutralise(view.reply.content))
-        self.notify("Reply copied (OSC 52).")
+        text = neutralise(choice.item.text)
+        self.app.copy_to_clipboard(text)
+        path = choice.path
+        if path is not None and not path.ok:
+            note = path.note.replace("press w to write to a file", "F5 then w writes it to a file")
+            self.notify(f"Not copied: {note}", title="Clipboard", severity="warning", timeout=15, markup=False)
+            return
+        lines = text.count("\n") + 1
+        self.notify(f"Sent {lines} line{'s' if lines != 1 else ''} to the clipboard (OSC 52). Nothing pastes? "
+                    "F5, then w writes it to a file.", title="Copied", markup=False)
+
+    def _write_copy(self: ChatScreen, text: str, suffix: str) -> None:
+        from tuichat.ui.screens.prompts import TextPromptScreen
+
+        async def write(path: str | None) -> None:
+            if not path or not path.strip():
+                return
+            target = Path(path.strip()).expanduser()
+            try:
+                target.write_text(neutralise(text), encoding="utf-8")
+            except OSError as error:
+                self.notify(f"Could not write {target}: {error.strerror}. Pick another path.",
+                            severity="error", timeout=10, markup=False)
+                return
+            self.notify(f"Written to {target.resolve()}", title="Copied to a file", markup=False)
+
+        default = f"~/tuichat-copy{suffix}"
+        self.app.push_screen(TextPromptScreen("Write to a file", default, submit="Write"), write)

@@ -323,5 +323,6 @@ class Replies:
             await self._answer_again(user_message, text)
 
         self.app.push_screen(
-            TextPromptScreen("Edit and resend", user_message.content, multiline=True, allow_empty=False), resend
+            TextPromptScreen("Edit and resend", user_message.content, multiline=True, allow_empty=False, submit="Send"),
+            resend,
         )

@@ -33,6 +33,7 @@ from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.footer import Footer
 from tuichat.ui.widgets.prompt import Prompt
+from tuichat.ui.widgets.reply import ReplyView
 
 if TYPE_CHECKING:
     from tuichat.runtime.host import ModelListing
@@ -68,9 +69,16 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
     app = getters.app(TuichatApp)
 
     BINDINGS = [
+        # The app's F1 (same id, so a keymap moves both): listed here, it leads the footer.
+        Binding("f1", "app.help", "Help", id="app.help"),
         Binding("escape", "stop", "Stop", id="reply.stop"),
         Binding("ctrl+o", "pick_model", "Model", id="model.pick"),
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        # The message cursor and what it copies: in the footer (one entry for both arrows).
+        Binding("ctrl+up", "select_message(-1)", "Select", id="reply.previous", key_display="^↑↓",
+                tooltip="an older message; ctrl+down a newer one"),
+        Binding("ctrl+down", "select_message(1)", "Select a newer message", id="reply.next", show=False),
+        Binding("f5", "copy_message", "Copy", id="reply.copy", tooltip="the selected message or a code block"),
         Binding("ctrl+r", "rename_chat", "Rename", id="chat.rename", show=False),
         Binding("f8", "delete_chat", "Delete", id="chat.delete", show=False),
         Binding("f2", "toggle_sidebar", "Chats", id="view.sidebar"),
@@ -78,7 +86,6 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         # priority: the prompt (a TextArea) would take f6 to select a line.
         Binding("f6", "activity_filter", "Filter", id="view.activity_filter", priority=True,
                 tooltip="Activity: all, events, output or logs"),
-        Binding("f5", "copy_reply", "Copy reply", id="reply.copy", show=False),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
         # After Search: the footer is cut from the right at 80 columns.
         Binding("ctrl+b", "follow_ups", "Follow-ups", id="reply.follow_ups"),
@@ -89,8 +96,6 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         Binding("f10", "toggles", "Toggles", id="chat.toggles", show=False),
         Binding("f12", "chat_params", "Params", id="chat.params", show=False),
         Binding("f9", "export", "Export", id="chat.export", show=False),
-        Binding("ctrl+up", "select_reply(-1)", "Older reply", id="reply.previous", show=False),
-        Binding("ctrl+down", "select_reply(1)", "Newer reply", id="reply.next", show=False),
         Binding("alt+left", "version(-1)", "Earlier version", id="reply.version_previous", show=False),
         Binding("alt+right", "version(1)", "Later version", id="reply.version_next", show=False),
     ]
@@ -296,7 +301,8 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
     def _back_to_prompt(self) -> None:
         self.query_one(Prompt).focus()
 
-    async def open_chat(self, chat_id: str | None) -> None:
+    async def open_chat(self, chat_id: str | None, at: str | None = None) -> None:
+        """Show a chat (None: a new one), at its end or, with `at`, at that message, marked."""
         if self.streaming:
             self.notify("A reply is still streaming: press Escape to stop it first.", severity="warning")
             return
@@ -309,11 +315,13 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
             self.model_id = chat.model_id
         self.chat = chat
         conversation = self.query_one(Conversation)
-        await conversation.show(messages, versions)
+        found = await conversation.show(messages, versions, at=at)
         chats = self.query_one(ChatList)
         chats.select(chat.id if chat is not None else None)  # also when opened from search or after a delete
         replies = conversation.replies()
-        if replies:
+        if isinstance(found, ReplyView):
+            await self.select_reply(found)
+        elif replies:
             await self.select_reply(replies[-1])
         else:
             self.selected_reply = None

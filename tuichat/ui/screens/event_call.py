@@ -25,6 +25,7 @@ from textual.widgets import Button, Input, Label, Markdown, Select, TextArea
 from tuichat.runtime.reply.present import EventCallRequest, read_event_call
 from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
+from tuichat.ui.widgets.text_field import MultilineField
 
 CONFIRMATION_TITLE = "Confirm your action"  # Open WebUI's title when a pipe gives none
 INPUT_TITLE = "Input requested"
@@ -158,13 +159,13 @@ class InputDialog(_EventDialog):
             )
         elif self.widget_kind == "textarea":
             # The pipe's default, shown: a control character in it would act on the terminal.
-            yield TextArea(neutralise(self.value), id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
+            yield MultilineField(neutralise(self.value), id="value", soft_wrap=True, tab_behavior="focus", placeholder=self.placeholder)
         else:
             yield Input(neutralise(self.value), placeholder=self.placeholder, password=self.request.password, id="value", select_on_focus=False)
 
     def hints(self) -> list[tuple[str, str]]:
         if self.widget_kind == "textarea":
-            return [("ctrl+j", "confirm"), ("Enter", "newline"), ("Tab", "buttons"), ("Esc", "cancel")]
+            return [("Enter", "confirm"), ("ctrl+j", "new line"), ("Tab", "buttons"), ("Esc", "cancel")]
         if self.widget_kind == "select":
             return [("Enter", "open list"), ("ctrl+j", "confirm"), ("Tab", "buttons"), ("Esc", "cancel")]
         return [("Enter", "confirm"), ("Esc", "cancel"), ("Tab", "buttons")]
@@ -181,7 +182,8 @@ class InputDialog(_EventDialog):
         return widget.value
 
     @on(Input.Submitted, "#value")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(MultilineField.Submitted, "#value")
+    def _submitted(self, event: Input.Submitted | MultilineField.Submitted) -> None:
         event.stop()
         self.action_confirm()
 

@@ -79,6 +79,7 @@ class ModelList(OptionList, can_focus=False):
         "model-picker--match",
         "model-picker--heading",
         "model-picker--id",
+        "model-picker--current",
     }
 
 
@@ -200,8 +201,15 @@ class ModelPicker(DialogScreen[str | None]):
         status_widget.update(status or "")
         status_widget.display = bool(status)
         status_widget.set_class(not options, "-alone")
-        count = sum(len(group.models) for group in self._groups)
-        self.query_one(".dialog").border_subtitle = f"{count} model{'s' if count != 1 else ''}" if self.listing else ""
+        self.query_one(".dialog").border_subtitle = self._count(query, sum(m is not None for m in models))
+
+    def _count(self, query: str, shown: int) -> str:
+        """"4 models", or with a filter "1 of 4 models": what the list shows of all there are."""
+        if self.listing is None:
+            return ""
+        total = sum(len(group.models) for group in self._groups)
+        models = f"{total} model{'s' if total != 1 else ''}"
+        return f"{shown} of {models}" if query else models
 
     def _status(self, query: str, *, has_models: bool) -> str | None:
         if self.listing is None:
@@ -220,6 +228,7 @@ class ModelPicker(DialogScreen[str | None]):
         heading_style = option_list.get_visual_style("model-picker--heading", partial=True)
         id_style = option_list.get_visual_style("model-picker--id", partial=True)
         match_style = option_list.get_visual_style("model-picker--match", partial=True)
+        current_style = option_list.get_visual_style("model-picker--current", partial=True)
         matcher = Matcher(query, match_style=match_style) if query else None
 
         shown: list[tuple[float, _Group, list[tuple[_Model, Content]]]] = []
@@ -261,6 +270,8 @@ class ModelPicker(DialogScreen[str | None]):
         for _, group, picked in shown:
             add(Content.styled(group.function_id, heading_style), None, indent=False)
             for model, prompt in picked:
+                if model.model_id == self.current:  # the one the chat uses now
+                    prompt = Content.assemble(prompt, ("  ✓ current", current_style))
                 add(prompt, model.model_id)
             if group.error:
                 add(Content.assemble("✗ not available: ", neutralise(first_line(group.error, ERROR_WIDTH)) or "failed"), None)

@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from tuichat.runtime.untrusted import neutralise
+from tuichat.ui.widgets.text_field import MultilineField
 
 ResultT = TypeVar("ResultT")
 
@@ -150,16 +151,15 @@ class ConfirmScreen(DialogScreen[bool]):
 class TextPromptScreen(DialogScreen[str | None]):
     """Ask for a line of text (a chat title) or, with `multiline=True`, a page (a system prompt).
 
-    Single line: Enter saves. Multi-line: Enter is a newline and ctrl+j saves (ctrl+s is XOFF
-    on many terminals, and ctrl+enter reaches few). Escape cancels (None). The Save and Cancel
-    buttons are reachable with Tab.
+    Enter submits, as in the prompt; in a multi-line field ctrl+j adds a new line (ctrl+s is
+    XOFF on many terminals, and shift+enter reaches few). Escape cancels (None). The submit
+    button (`submit`: "Save", "Import", …) and Cancel are reachable with Tab.
     """
 
     CSS_PATH = stylesheet(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("ctrl+j", "submit", "Save", id="dialog.submit"),
     ]
     AUTO_FOCUS = "#text"
 
@@ -172,8 +172,10 @@ class TextPromptScreen(DialogScreen[str | None]):
         message: str | None = None,
         placeholder: str = "",
         allow_empty: bool = True,
+        submit: str = "Save",
     ) -> None:
         super().__init__()
+        self.submit_label = submit
         self.title_text = title
         self.initial_text = text
         self.multiline = multiline
@@ -187,7 +189,7 @@ class TextPromptScreen(DialogScreen[str | None]):
             if self.message:
                 yield Label(self.message, classes="prompt--message", markup=False)
             if self.multiline:
-                area = TextArea(
+                area = MultilineField(
                     self.initial_text,
                     id="text",
                     soft_wrap=True,
@@ -200,12 +202,13 @@ class TextPromptScreen(DialogScreen[str | None]):
             else:
                 yield Input(self.initial_text, placeholder=self.placeholder, id="text", select_on_focus=False)
             with Horizontal(classes="dialog--buttons"):
-                yield Button("Save", id="save", variant="primary")
+                yield Button(self.submit_label, id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
+            submit = ("Enter", self.submit_label.lower())
             if self.multiline:
-                yield self.keys_hint(("ctrl+j", "save"), ("Enter", "newline"), ("Tab", "buttons"), ("Esc", "cancel"))
+                yield self.keys_hint(submit, ("ctrl+j", "new line"), ("Tab", "buttons"), ("Esc", "cancel"))
             else:
-                yield self.keys_hint(("Enter", "save"), ("Esc", "cancel"))
+                yield self.keys_hint(submit, ("Esc", "cancel"))
 
     @property
     def text(self) -> str:
@@ -225,7 +228,8 @@ class TextPromptScreen(DialogScreen[str | None]):
         self.dismiss(None)
 
     @on(Input.Submitted, "#text")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(MultilineField.Submitted, "#text")
+    def _submitted(self, event: Input.Submitted | MultilineField.Submitted) -> None:
         event.stop()
         self.action_submit()
 

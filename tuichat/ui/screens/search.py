@@ -1,6 +1,9 @@
-"""Search every chat's text (SQLite FTS5) and open the chat a hit belongs to (ctrl+f)."""
+"""Search every chat's text (SQLite FTS5) and open the chat a hit belongs to, at the message
+that matched (ctrl+f)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from rich.text import Text
 from textual import getters, on, work
@@ -10,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from tuichat.runtime.plain_text import markdown_to_plain
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store.chats import SearchHit
 from tuichat.ui.app import TuichatApp
@@ -17,16 +21,19 @@ from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 
 
 def hit_label(hit: SearchHit) -> Text:
+    """The chat's title, and the snippet as plain text on one line, the matched words marked.
+    Spaces at the edges of a piece are kept: they are what separates it from the match."""
     # Titles and replies are the pipes' words: their control characters are shown.
     label = Text(neutralise(hit.chat_title or "New chat"), style="bold")
     label.append("\n")
-    for piece, is_match in hit.parts():
-        label.append(neutralise(" ".join(piece.split())), style="reverse" if is_match else "")
+    plain = dataclasses.replace(hit, snippet=markdown_to_plain(hit.snippet).strip())
+    for piece, is_match in plain.parts():
+        label.append(neutralise(piece), style="reverse" if is_match else "")
     return label
 
 
-class SearchScreen(DialogScreen[str | None]):
-    """Returns the id of the chat to open, or None. Searches the app's store."""
+class SearchScreen(DialogScreen[SearchHit | None]):
+    """Returns the hit to open (its chat, at its message), or None. Searches the app's store."""
 
     CSS_PATH = stylesheet(__file__)
     app = getters.app(TuichatApp)
@@ -79,7 +86,7 @@ class SearchScreen(DialogScreen[str | None]):
     def action_open(self) -> None:
         highlighted = self.query_one(OptionList).highlighted
         if highlighted is not None and highlighted < len(self.hits):
-            self.dismiss(self.hits[highlighted].chat_id)
+            self.dismiss(self.hits[highlighted])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

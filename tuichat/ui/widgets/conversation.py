@@ -36,6 +36,7 @@ from tuichat.ui.widgets.when import stamp
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
+BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search hit)
 
 
 class UserMessage(Static):
@@ -59,6 +60,7 @@ class UserMessage(Static):
             shown.append(f"\n{version_label('', version)}", style="dim")
         self.shown = shown  # the text and, for one of several versions, `‹ 2/3 ›` under it
         super().__init__(shown)
+        self.text = text  # as sent (copying neutralises it again)
         self.message_id = message_id
         self.version = version
         self.created_at = created_at
@@ -96,6 +98,21 @@ class Conversation(VerticalScroll):
     Conversation ReplyView {
         margin: 1 0 0 0;
     }
+    /* The message cursor (ctrl+up / ctrl+down), once moved: what F5 copies. */
+    Conversation .-cursor {
+        background: $accent 25%;
+    }
+    Conversation ReplyView.-cursor {
+        border-left: thick $accent;
+    }
+    Conversation UserMessage.-cursor {
+        border-left: thick $foreground;
+    }
+    /* The message a search opened the chat at. */
+    Conversation .-found {
+        border-left: thick $warning;
+        background: $warning 12%;
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
@@ -129,13 +146,19 @@ class Conversation(VerticalScroll):
         """Show every message folded below the viewport."""
         self._below.unfold()
 
-    async def show(self, messages: list[MessageRow], versions: Mapping[str, Version] | None = None) -> None:
-        """Replace what is shown with a stored chat's messages (only the last window is mounted);
+    async def show(
+        self, messages: list[MessageRow], versions: Mapping[str, Version] | None = None, at: str | None = None
+    ) -> Widget | None:
+        """Replace what is shown with a stored chat's messages: the last window, or with `at`
+        (a message id) from that message on, scrolled to it and marked; returns its widget.
         `versions`: which version each message with siblings is."""
         self.workers.cancel_group(self, "history")  # earlier windows of the chat shown so far
         self._messages = messages
         self.versions = dict(versions or {})
         self._first_mounted = max(0, len(messages) - WINDOW)
+        index = next((i for i, m in enumerate(messages) if m.id == at), None) if at else None
+        if index is not None:  # from a little before it: scrolling up from there mounts more
+            self._first_mounted = max(0, min(self._first_mounted, index - BEFORE_FOUND))
         # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
         # removed, are garbage the collector can free; collect them now, while the new chat
         # isn't mounted yet (a frozen chat would never be freed: ~20k objects a chat).
@@ -145,12 +168,20 @@ class Conversation(VerticalScroll):
             self._forget_layouts()
             gc.collect()
         self._below.forget()
-        shown = [self._widget_for(m) for m in messages[self._first_mounted :]]
-        await self.mount_all(shown or [Welcome()])
-        self.anchor()
+        widgets = [self._widget_for(m) for m in messages[self._first_mounted :]]
+        await self.mount_all(widgets or [Welcome()])
+        found = widgets[index - self._first_mounted] if index is not None else None
+        if found is None:
+            self.anchor()
+        else:
+            found.add_class("-found")
+            self.anchor(False)
+            await self._refreshed()  # placed: its region is known
+            self.scroll_to_widget(found, top=True, animate=False, immediate=True)
         # The mounted history lives as long as the chat is open: keep it out of every
         # later full garbage-collection pass (those cost 60-360 ms with a long chat).
         gc.freeze()
+        return found
 
     def _forget_layouts(self) -> None:
         """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream
@@ -191,10 +222,14 @@ class Conversation(VerticalScroll):
             await welcome.remove()
         self._below.unfold()
         await self.mount(widget)
-        self.anchor()
+        self.anchor()  # (also after a chat opened at a search hit, which did not anchor)
 
     def replies(self) -> list[ReplyView]:
         return list(self.query(ReplyView))
+
+    def messages(self) -> list[UserMessage | ReplyView]:
+        """The messages mounted, in order (the message cursor moves over them)."""
+        return [child for child in self.children if isinstance(child, (UserMessage, ReplyView))]
 
     def name_models(self) -> None:
         """Name each reply's model as `model_names` does now: a chat opened at start is shown
@@ -243,6 +278,20 @@ class Conversation(VerticalScroll):
         finally:
             self._mounting = False
             gc_hold.release()
+
+    async def mount_earlier(self) -> bool:
+        """Mount the previous window now (the message cursor went above the first message
+        mounted); False when there is none."""
+        if self._first_mounted == 0 or self._mounting:
+            return False
+        self._mounting = True
+        gc_hold.hold()
+        try:
+            await self._mount_window()
+        finally:
+            self._mounting = False
+            gc_hold.release()
+        return True
 
     async def _mount_window(self) -> None:
         start = max(0, self._first_mounted - WINDOW)

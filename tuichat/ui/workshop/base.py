@@ -74,9 +74,12 @@ class WorkshopScreen(Screen[ResultT]):
     async def confirm(self, question: str, *, title: str, yes: str = "Yes", no: str = "No", destructive: bool = False) -> bool:
         return bool(await self.ask(ConfirmScreen(question, title=title, yes=yes, no=no, destructive=destructive)))
 
-    async def prompt(self, title: str, text: str = "", *, message: str | None = None, placeholder: str = "") -> str | None:
-        """A line of text; None when cancelled or left blank."""
-        answer = await self.ask(TextPromptScreen(title, text, message=message, placeholder=placeholder, allow_empty=False))
+    async def prompt(
+        self, title: str, text: str = "", *, message: str | None = None, placeholder: str = "", submit: str = "OK"
+    ) -> str | None:
+        """A line of text; None when cancelled or left blank. `submit` names the button."""
+        dialog = TextPromptScreen(title, text, message=message, placeholder=placeholder, allow_empty=False, submit=submit)
+        answer = await self.ask(dialog)
         return answer.strip() if isinstance(answer, str) and answer.strip() else None
 
     # -- running workflows ------------------------------------------------------------------
@@ -88,11 +91,15 @@ class WorkshopScreen(Screen[ResultT]):
             self.notify("One moment: still busy with the last action.")
             return False
         self.busy = True
+        self.app.keys.expect_screen()  # most workflows start with a dialog: keys typed next go there
         self.run_worker(self._workflow(flow), name=what, description=what, group=WORKFLOWS, exit_on_error=False)
         return True
 
     async def _workflow(self, flow: Flow) -> None:
-        result = await flow()
+        try:
+            result = await flow()
+        finally:
+            self.app.keys.screen_ready()
         if result is not None:
             self.post_message(result)
 

@@ -95,10 +95,18 @@ class PipesScreen(WorkshopScreen[None]):
 
     @work(group="pipes-start", exit_on_error=False, description="The pipe runtime could not start")
     async def _start(self) -> None:
-        await self.app.runtime()
-        self.app.functions_changed.subscribe(self, self._functions_changed)
-        self.app.watch_reported.subscribe(self, self._watch_reported)
-        await self.refresh_catalog()
+        try:
+            await self.app.runtime()
+            self.app.functions_changed.subscribe(self, self._functions_changed)
+            self.app.watch_reported.subscribe(self, self._watch_reported)
+            await self.refresh_catalog()
+        finally:
+            self.app.keys.screen_ready()  # keys typed meanwhile were held (see takes_keys)
+
+    @property
+    def takes_keys(self) -> bool:
+        """Keys typed before the list is shown wait for it (key_gate): they are about its rows."""
+        return self.loaded
 
     # -- the table and the details ---------------------------------------------------------
     async def refresh_catalog(self, select: str | None = None) -> None:

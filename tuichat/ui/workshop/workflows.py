@@ -235,7 +235,7 @@ async def duplicate(screen: Screen, row: FunctionRow, taken: set[str]) -> Functi
     while suggestion in taken:
         number += 1
         suggestion = f"{row.id}_clone_{number}"
-    new_id = await screen.prompt(f"Duplicate '{row.id}'", suggestion, message="Id of the copy (its valves are not copied):")
+    new_id = await screen.prompt(f"Duplicate '{row.id}'", suggestion, message="Id of the copy (its valves are not copied):", submit="Duplicate")
     if new_id is None:
         return None
     copy = await (await screen.library()).duplicate(row.id, new_id)
@@ -257,7 +257,8 @@ async def edit_valves(screen: Screen, row: FunctionRow, *, user: bool) -> Functi
 async def import_file(screen: Screen, taken: set[str]) -> FunctionsChanged | None:
     """A pipe's .py file, under the id its name gives (or another, or replacing that one)."""
     answer = await screen.prompt(
-        "Import a pipe (.py)", message="Path of the Python file (~ works):", placeholder="~/pipes/my_pipe.py"
+        "Import a pipe (.py)", message="Path of the Python file (~ works):", placeholder="~/pipes/my_pipe.py",
+        submit="Import",
     )
     if answer is None:
         return None
@@ -271,7 +272,7 @@ async def import_file(screen: Screen, taken: set[str]) -> FunctionsChanged | Non
             title="Replace?", yes="Replace", no="Use another id",
         )
         if not replace:
-            function_id = await screen.prompt("Import under another id", f"{function_id}_2", message="Id for the imported function:")
+            function_id = await screen.prompt("Import under another id", f"{function_id}_2", message="Id for the imported function:", submit="Import")
             if function_id is None:
                 return None
     library = await screen.library()
@@ -304,6 +305,7 @@ async def import_export(screen: Screen) -> FunctionsImported | None:
         "Import Open WebUI functions (JSON)",
         message="Path of a functions export (Admin › Functions › Export in Open WebUI):",
         placeholder="~/Downloads/functions-export.json",
+        submit="Import",
     )
     if answer is None:
         return None
@@ -340,7 +342,8 @@ async def export_all(screen: Screen) -> FunctionsExported | None:
     """Every function to one file, as Open WebUI's functions export."""
     default = f"./functions-export-{dt.date.today().isoformat()}.json"
     answer = await screen.prompt(
-        "Export all functions (Open WebUI JSON)", default, message="Write every function, as Open WebUI's functions export, to:"
+        "Export all functions (Open WebUI JSON)", default, message="Write every function, as Open WebUI's functions export, to:",
+        submit="Export",
     )
     if answer is None:
         return None
@@ -378,6 +381,7 @@ async def link(screen: Screen, row: FunctionRow) -> FunctionLinked | None:
     answer = await screen.prompt(
         f"Link '{row.id}' to a file", f"./{row.id}.py",
         message="Keep this function in step with a file: each save of it reloads the function.",
+        submit="Link",
     )
     if answer is None:
         return None

@@ -1,0 +1,102 @@
+"""F5: copy the selected message, or one of its code blocks, to the clipboard, or write it
+to a file. Says whether a copy can reach the clipboard (see ui/clipboard)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tuichat.runtime.code_blocks import code_blocks
+from tuichat.runtime.untrusted import neutralise
+from tuichat.ui.clipboard import ClipboardPath, path_for, tmux_set_clipboard
+from tuichat.ui.screens.prompts import DialogScreen, stylesheet
+
+PREVIEW = 48  # characters of a code block's first line shown in its row
+
+
+@dataclass(frozen=True)
+class Copyable:
+    label: str
+    text: str
+    suffix: str  # a file name's ending when written to a file: ".md", ".py", …
+
+
+@dataclass(frozen=True)
+class CopyChoice:
+    """What the dialog answers: the text, and whether to copy it or write it to a file."""
+
+    item: Copyable
+    to_file: bool
+    path: ClipboardPath | None
+
+
+SUFFIXES = {"python": ".py", "py": ".py", "bash": ".sh", "sh": ".sh", "shell": ".sh", "json": ".json",
+            "javascript": ".js", "js": ".js", "typescript": ".ts", "html": ".html", "css": ".css",
+            "yaml": ".yaml", "toml": ".toml", "sql": ".sql", "rust": ".rs", "go": ".go"}  # fmt: skip
+
+
+def copyables(text: str, who: str) -> list[Copyable]:
+    """The whole message, then each code block on its own."""
+    lines = text.count("\n") + 1
+    found = [Copyable(f"The whole {who} ({lines} line{'s' if lines != 1 else ''})", text, ".md")]
+    for n, block in enumerate(code_blocks(text), 1):
+        first = next((line.strip() for line in block.text.splitlines() if line.strip()), "")
+        first = first if len(first) <= PREVIEW else first[: PREVIEW - 1] + "…"
+        language = f" · {block.language}" if block.language else ""
+        label = f"Code block {n}{language} · {block.lines} line{'s' if block.lines != 1 else ''}: {first}"
+        found.append(Copyable(label, block.text, SUFFIXES.get(block.language.lower(), ".txt")))
+    return found
+
+
+class CopyScreen(DialogScreen[CopyChoice | None]):
+    CSS_PATH = stylesheet(__file__)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("enter", "choose(False)", "Copy", id="copy.clipboard"),
+        Binding("w", "choose(True)", "Write to a file", id="copy.file"),
+    ]
+    AUTO_FOCUS = "#copy-choices"
+
+    def __init__(self, text: str, who: str) -> None:
+        super().__init__()
+        self.items = copyables(text, who)
+        self.path: ClipboardPath | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = "Copy"
+            yield OptionList(*[Option(neutralise(item.label)) for item in self.items], id="copy-choices")
+            yield Static("", id="copy-note", markup=False)
+            yield self.keys_hint(("↑↓", "choose"), ("Enter", "copy"), ("w", "write to a file"), ("Esc", "cancel"))
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(OptionList).highlighted = 0
+        self._check_clipboard()
+
+    @work(exclusive=True, group="clipboard")
+    async def _check_clipboard(self) -> None:
+        self.path = path_for(await tmux_set_clipboard())
+        note = self.query_one("#copy-note", Static)
+        note.update(self.path.note)
+        note.set_class(not self.path.ok, "-warning")
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_choose(False)
+
+    def action_choose(self, to_file: bool) -> None:
+        index = self.query_one(OptionList).highlighted
+        if index is not None:
+            self.dismiss(CopyChoice(self.items[index], to_file, self.path))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
