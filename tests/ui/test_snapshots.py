@@ -197,3 +197,29 @@ def test_confirmation_dialog(snap_compare: Any) -> None:
 def test_input_dialog(snap_compare: Any) -> None:
     app = DialogHost(InputDialog(INPUT))
     assert snap_compare(app, terminal_size=(80, 24), run_before=_dialog_ready)
+
+
+async def _seed_versions(db_path: Path) -> None:
+    """A chat whose question was edited once and whose latest question was answered twice."""
+    async with await Store.open(db_path) as store:
+        chat = await store.chats.create("Naming a cat", model_id="echo")
+        first = await store.chats.add_message(chat.id, "user", "Name my cat")
+        await store.chats.add_message(chat.id, "assistant", "Whiskers.", model_id="echo")
+        await store.chats.add_message(chat.id, "user", "Name my black cat", parent_id=first.parent_id)
+        asked = (await store.chats.messages(chat.id))[-1]
+        await store.chats.add_message(chat.id, "assistant", "Shadow.", model_id="echo", parent_id=asked.id)
+        await store.chats.add_message(chat.id, "assistant", "Midnight, or Salem.", model_id="echo", parent_id=asked.id)
+        await store.settings.set("last_model", "echo")
+        await store.settings.set("last_chat", chat.id)  # reopened on start
+
+
+def test_a_reply_with_versions_80x24(snap_compare: Any, db_path: Path) -> None:
+    """Regenerated and edited: `‹ 2/2 ›` beside the reply and under the question."""
+    asyncio.run(_seed_versions(db_path))
+
+    async def open_chat(pilot: Pilot[Any]) -> None:
+        screen = await _chat_screen(pilot)
+        await until(pilot, lambda: screen.chat is not None and len(screen.query_one(Conversation).replies()) == 1)
+        await _settle(pilot)
+
+    assert snap_compare(TuichatApp(db_path), terminal_size=(80, 24), run_before=open_chat)
