@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.ui.helpers import chat_app, chat_with, finished, opens, screen_lines, stored, until
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
 from tuichat.ui.screens.follow_ups import FollowUpScreen
+from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
 
 TASKER = '''
@@ -28,10 +31,12 @@ async def test_follow_ups_show_under_the_reply_and_ctrl_b_sends_one(db_path: Pat
     async with await stored(db_path) as store:
         async with PipeHost(store) as host:
             await FunctionLibrary(host).add(TASKER, function_id="tasker")
-    async with chat_app(db_path, (120, 30)) as (app, pilot, screen):
+    async with chat_app(db_path, (170, 30)) as (app, pilot, screen):  # wide: the footer shows ^b
         view = await chat_with(pilot, screen, "tasker", "owls")
         await until(pilot, lambda: view.reply.follow_ups == ["Tell me more about \x1b]52;c;x\x07owls", "Why?"])
         await until(pilot, lambda: screen.chat is not None and screen.chat.title == "Owls at night")
+        chats = screen.query_one(ChatList)  # the chat list shows the tags (cut to its width on screen)
+        await until(pilot, lambda: "tasker · #Natur" in str(chats.get_option(screen.chat.id).prompt))
         await pilot.pause(0.2)
         text = "\n".join(screen_lines(app))
         assert "Follow-ups:" in text and "› Why?" in text
@@ -67,7 +72,7 @@ async def test_ctrl_b_is_offered_only_for_a_reply_with_follow_ups(db_path: Path)
         assert not isinstance(app.screen, FollowUpScreen)
 
 
-SLOW_TASKS = '''
+BLOCKING_TASKS = '''
 import time
 
 class Pipe:
@@ -76,12 +81,23 @@ class Pipe:
             time.sleep(60)  # blocks the host's event loop, as it would block Open WebUI's server
         return "reply to: " + body["messages"][-1]["content"]
 '''
+SLOW_TASKS = '''
+import asyncio
+
+class Pipe:
+    async def pipe(self, body, __task__=None):
+        if __task__ is not None:
+            await asyncio.sleep(60)  # a slow model: the host is free meanwhile
+        return "reply to: " + body["messages"][-1]["content"]
+'''
 
 
-async def test_a_message_sent_while_a_task_blocks_the_host_is_answered(db_path: Path) -> None:
+@pytest.mark.parametrize("source", [BLOCKING_TASKS, SLOW_TASKS], ids=["blocking", "slow"])
+async def test_a_message_sent_while_a_task_runs_is_answered(db_path: Path, source: str) -> None:
+    """The task gives way; cancelled once (twice would kill the host, failing the message)."""
     async with await stored(db_path) as store:
         async with PipeHost(store) as host:
-            await FunctionLibrary(host).add(SLOW_TASKS, function_id="slow")
+            await FunctionLibrary(host).add(source, function_id="slow")
     async with chat_app(db_path, (100, 30)) as (app, pilot, screen):
         await chat_with(pilot, screen, "slow", "one")
         await until(pilot, lambda: bool(screen.workers._workers) and any(
@@ -91,3 +107,4 @@ async def test_a_message_sent_while_a_task_blocks_the_host_is_answered(db_path: 
         await until(pilot, lambda: len(screen.query_one(Conversation).replies()) == 2)
         second = await finished(pilot, screen)
         assert (second.reply.content, second.reply.status) == ("reply to: two", "done")
+        assert not app._notifications  # no "the pipe process was restarted"

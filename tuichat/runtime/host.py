@@ -74,11 +74,16 @@ class PipeHost:
             await self._process.close()
             self._process = None
 
-    async def _request(self, op: str, time_limit: float | None = None, **args: Any) -> Any:
+    async def _request(self, op: str, time_limit: float | None = None, *, again: bool = False, **args: Any) -> Any:
+        """`again`: a question with no side effects, asked once more of a new host if the one
+        it waited on was stopped meanwhile (another call that would not stop cost it)."""
         process = await self.process()
         try:
             return await asyncio.wait_for(process.connection.request(op, **args), time_limit)
         except ConnectionLost:
+            if again:
+                await process.death()
+                return await self._request(op, time_limit, **args)
             raise HostDied(await process.death()) from None
         except TimeoutError:
             await process.stop_stuck(f"'{op}' took longer than {time_limit:g} s")
@@ -193,7 +198,7 @@ class PipeHost:
                 f"Fix it, then run `tuichat pipes enable {row.id}`."
             )
         if model_id == row.id and not direct:
-            await self._request("refuse_manifold", LISTING_TIMEOUT + SLACK, row=dataclasses.asdict(row))
+            await self._request("refuse_manifold", LISTING_TIMEOUT + SLACK, again=True, row=dataclasses.asdict(row))
         return row
 
     async def invoke(

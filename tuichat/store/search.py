@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from tuichat.store.database import Database
+from tuichat.store.tags import tag_id
 
 # Marks around the matched words in `SearchHit.snippet`: control characters, which
 # chat text practically never holds, so a front end can split on them safely.
@@ -16,6 +17,7 @@ _SNIPPET_TOKENS: Final = 16  # words of context in a snippet
 # A word to FTS5's unicode61 tokenizer: a letter or digit (`_` separates words).
 _HAS_WORD: Final = re.compile(r"[^\W_]")
 _MARKS: Final = re.compile(f"({MATCH_START}.*?{MATCH_END})", re.DOTALL)
+_TAG_WORD: Final = re.compile(r"(?<!\S)tag:(\S+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,34 @@ async def search(db: Database, query: str, limit: int) -> list[SearchHit]:
     """Messages and chat titles matching every word of `query`, best match first
     (then newest). Any text is a valid query: words are matched literally, never
     as FTS5 syntax, and the last word also matches as a prefix (search as you type).
+    `tag:NAME` keeps to the chats with that tag; alone, it lists them, newest first.
     """
+    tags = [tag_id(name) for name in _TAG_WORD.findall(query)]
+    if not tags:
+        return await _text_search(db, query, limit)
+    tagged = await _tagged_chats(db, tags)
+    words = _TAG_WORD.sub(" ", query).strip()
+    if not words:
+        shown = " ".join(f"{MATCH_START}#{name}{MATCH_END}" for name in _TAG_WORD.findall(query))
+        return [SearchHit(chat_id, title, None, shown, 0.0) for chat_id, title in tagged[:limit]]
+    chats = {chat_id for chat_id, _ in tagged}
+    # Text hits outside the tagged chats are dropped: ask for more, so enough remain.
+    return [hit for hit in await _text_search(db, words, limit * 4) if hit.chat_id in chats][:limit]
+
+
+async def _tagged_chats(db: Database, tags: list[str]) -> list[tuple[str, str]]:
+    """(id, title) of the chats that have every one of `tags`, newest first."""
+    marks = ",".join("?" * len(tags))
+    rows = await db.fetchall(
+        f"SELECT chat.id, chat.title FROM chat JOIN chat_tag ON chat_tag.chat_id = chat.id"
+        f" WHERE chat_tag.tag_id IN ({marks}) GROUP BY chat.id HAVING count(DISTINCT chat_tag.tag_id) = ?"
+        f" ORDER BY chat.updated_at DESC",
+        (*tags, len(set(tags))),
+    )
+    return [(row["id"], row["title"]) for row in rows]
+
+
+async def _text_search(db: Database, query: str, limit: int) -> list[SearchHit]:
     match = match_expression(query)
     if match is None or limit <= 0:
         return []

@@ -50,7 +50,10 @@ async def _answer(host: PipeHost, model_id: str, body: dict[str, Any], metadata:
                 if isinstance(step, ResponseStep):
                     answer = step.data
         except asyncio.CancelledError:  # the person sent a message: stop the task now
-            invocation.cancel()  # (a pipe that does not stop within 2 s costs its host)
+            # (a pipe that does not stop within 2 s costs its host). Once only: the call may
+            # have been cancelled as its consumer left, and a second cancel kills the host.
+            if not getattr(invocation, "cancelled", False):
+                invocation.cancel()
             raise
     except Exception:  # a background task is a nicety: nothing a pipe does may break the chat
         # Debug, not warning: with no logging set up a warning lands on stderr, over the TUI.

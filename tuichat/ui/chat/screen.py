@@ -271,7 +271,8 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
 
     async def refresh_chats(self) -> None:
         chats = await self.store.chats.list()
-        self.query_one(ChatList).show_chats(chats, self.chat.id if self.chat else None, self.shown_titles)
+        tags = await self.store.tags.of_chats([chat.id for chat in chats])
+        self.query_one(ChatList).show_chats(chats, self.chat.id if self.chat else None, self.shown_titles, tags)
 
     def set_shown_title(self, chat_id: str, title: str) -> None:
         """A pipe's `chat:title`: the header and the chat list show it, as Open WebUI's UI does;

@@ -67,12 +67,19 @@ class ChatList(OptionList):
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
         self._rows: dict[str, tuple[ChatRow, bool]] = {}  # chat id -> (chat, listed apart)
         self._current: str | None = None
+        self._tags: dict[str, list[str]] = {}
         self._titles: dict[str, str] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Chats"
 
-    def show_chats(self, chats: list[ChatRow], current: str | None, titles: Mapping[str, str] | None = None) -> None:
+    def show_chats(
+        self,
+        chats: list[ChatRow],
+        current: str | None,
+        titles: Mapping[str, str] | None = None,
+        tags: Mapping[str, list[str]] | None = None,
+    ) -> None:
         """List `chats` (newest first) by day, `tuichat run`'s apart at the end; `titles` are
         shown instead of the stored ones (a pipe's `chat:title`). A pipe may have written any
         title or model name: their control characters are shown (`untrusted`)."""
@@ -80,6 +87,7 @@ class ChatList(OptionList):
         # refresh it meanwhile); otherwise it shows the current chat.
         browsing = self.highlighted_option.id if self.has_focus and self.highlighted_option is not None else None
         self._titles = titles = dict(titles or {})
+        self._tags = dict(tags or {})  # each chat's tags (a background task makes them)
         self._current = current
         options: list[Option] = []
         heading = None
@@ -112,7 +120,8 @@ class ChatList(OptionList):
         shown = _cut(neutralise(title or chat.title or "New chat"))
         used = when.stamp(chat.updated_at) if apart else when.clock(chat.updated_at)
         model = neutralise(self.model_names(chat.model_id))
-        detail = _cut(f"{used} · {model}" if model else used)
+        tagged = " ".join(f"#{neutralise(tag)}" for tag in self._tags.get(chat.id, []))
+        detail = _cut(" · ".join(part for part in (used, model, tagged) if part))
         style = "bold" if chat.id == self._current else ""
         return Content.assemble((shown, style), "\n", (detail, "dim"))
 
