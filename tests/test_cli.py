@@ -780,7 +780,7 @@ def test_without_a_command_the_console_script_starts_the_app_before_any_runtime(
     result = ok(python(
         "import json, runpy, sys, types\n"
         "app = types.ModuleType('tuichat.ui.app')\n"
-        "def run_app(path, watch=None):\n"
+        "def run_app(path, watch=None, fresh=False):\n"
         "    print(json.dumps([str(path), [str(p) for p in watch], sorted(sys.modules)]))\n"
         "    return 0\n"
         "app.run_app = run_app\n"

@@ -183,7 +183,7 @@ def test_cli_export_all_then_import(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "already stored" in refused.stderr and "--replace" in refused.stderr
     imported = cli(second, "pipes", "import", str(export), "--replace")
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.count("updated pipe") == 5
+    assert imported.stdout.count("updated pipe") == 6  # the six examples
     listed = [json.loads(cli(db, "pipes", "list", "--json").stdout) for db in (first, second)]
     strip = lambda rows: [{k: r[k] for k in ("id", "name", "type", "is_active", "meta")} for r in rows]  # noqa: E731
     assert strip(listed[0]) == strip(listed[1])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,8 @@ def test_listings_and_shown_chats_obey_nothing_and_json_is_verbatim(hostile_db: 
     assert "Hostile ␛]0;PWNED␇ pipe" in texts["pipes list"].stdout
     show = texts["pipes show hostile"].stdout
     assert "name:      Hostile ␛]0;PWNED␇ pipe" in show and "author:    evil␛[2J␛[H" in show
-    assert "hostile.talk      Talk ␛]0;PWNED␇    hostile\n" in texts["models"].stdout
+    # (Columns as wide as their widest cell: the local models' setup entry is long.)
+    assert re.search(r"^hostile\.talk +Talk ␛\]0;PWNED␇ +hostile$", texts["models"].stdout, re.MULTILINE)
     assert "asked ␛]0;PWNED␇" in texts["chats list"].stdout
     # JSON: the same values, verbatim.
     [row] = [r for r in json.loads(texts["pipes list --json"].stdout) if r["id"] == "hostile"]

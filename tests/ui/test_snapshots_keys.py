@@ -13,6 +13,9 @@ from tests.ui.test_search_hit import search_and_open, seed
 from tests.ui.test_snapshots import _settle
 from tuichat.ui.app import TuichatApp
 
+# Messages show their times: stored and shown at a fixed time (see conftest).
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
 
 @pytest.fixture(autouse=True)
 def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
