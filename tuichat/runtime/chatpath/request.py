@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime
 from typing import Any
 
 from tuichat.compat.open_webui.utils.misc import merge_system_messages, strip_empty_content_blocks
+from tuichat.runtime.invocation.request import template_variables
 
 # Params Open WebUI's `apply_model_params_to_body_openai` copies from `params` into the body
 # (utils/payload.py); the others stay in `__metadata__["params"]` only.
@@ -45,22 +45,6 @@ def parse_param(text: str) -> tuple[str, Any]:
     except ValueError:
         value = raw
     return key.strip(), value
-
-
-def template_variables(user: dict[str, Any], now: datetime | None = None) -> dict[str, str]:
-    """The nine `{{…}}` prompt variables the web page sends."""
-    now = now or datetime.now().astimezone()
-    return {
-        "{{USER_NAME}}": str(user.get("name") or ""),
-        "{{USER_EMAIL}}": str(user.get("email") or ""),
-        "{{USER_LOCATION}}": "Unknown",
-        "{{CURRENT_DATETIME}}": now.strftime("%Y-%m-%d %H:%M:%S"),
-        "{{CURRENT_DATE}}": now.strftime("%Y-%m-%d"),
-        "{{CURRENT_TIME}}": now.strftime("%H:%M:%S"),
-        "{{CURRENT_WEEKDAY}}": now.strftime("%A"),
-        "{{CURRENT_TIMEZONE}}": str(now.tzname() or "UTC"),
-        "{{USER_LANGUAGE}}": "en-US",
-    }
 
 
 def chat_request(

@@ -80,7 +80,7 @@ def posted_form(body: dict[str, Any], metadata: dict[str, Any], user: dict[str, 
         "tool_ids": [],
         "tool_servers": [],
         "features": {"voice": False, "image_generation": False, "code_interpreter": False, "web_search": False},
-        "variables": _variables(user),
+        "variables": template_variables(user),
         "chat_variables": {},
         "session_id": metadata.get("session_id"),
     }
@@ -103,8 +103,9 @@ def posted_form(body: dict[str, Any], metadata: dict[str, Any], user: dict[str, 
     return form
 
 
-def _variables(user: dict[str, Any]) -> dict[str, str]:
-    now = datetime.datetime.now().astimezone()
+def template_variables(user: dict[str, Any], now: datetime.datetime | None = None) -> dict[str, str]:
+    """The nine `{{…}}` prompt variables the web page sends (the chat path posts them too)."""
+    now = now or datetime.datetime.now().astimezone()
     return {
         "{{USER_NAME}}": str(user.get("name") or ""),
         "{{USER_EMAIL}}": str(user.get("email") or ""),
@@ -113,6 +114,6 @@ def _variables(user: dict[str, Any]) -> dict[str, str]:
         "{{CURRENT_DATE}}": now.strftime("%Y-%m-%d"),
         "{{CURRENT_TIME}}": now.strftime("%H:%M:%S"),
         "{{CURRENT_WEEKDAY}}": now.strftime("%A"),
-        "{{CURRENT_TIMEZONE}}": str(now.tzinfo or "UTC"),
+        "{{CURRENT_TIMEZONE}}": str(now.tzname() or "UTC"),
         "{{USER_LANGUAGE}}": "en-US",
     }
