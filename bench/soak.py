@@ -263,11 +263,14 @@ def main() -> None:
                     flush=True,
                 )
             if time.monotonic() - last_print >= 60:
+                minute = [s for s in samples if s[0] >= last_print - started]
+                minute_lags = lags[-len(minute) :]
                 last_print = time.monotonic()
-                _, app_rss, host_rss = samples[-1]
+                apps = sorted(s[1] for s in minute)
                 print(
-                    f"{(last_print - started) / 60:5.1f} min  {count:4} messages  app {mb(app_rss)}  host {mb(host_rss)}"
-                    f"  echo lag max {max(lags):.2f} s (last minute's rounds included)",
+                    f"{(last_print - started) / 60:5.1f} min  {count:4} messages  app {mb(apps[0])} / {mb(_median(apps))}"
+                    f" / {mb(apps[-1])} (min/median/max this minute)  host {mb(samples[-1][2])}"
+                    f"  echo lag max {max(minute_lags):.2f} s this minute, {max(lags):.2f} s so far",
                     flush=True,
                 )
             time.sleep(max(0.0, round_started + args.every - time.monotonic()))

@@ -23,6 +23,7 @@ from textual import work
 from textual.message import Message
 from textual.screen import ModalScreen
 
+from tuichat import heap
 from tuichat.runtime.reply.present import notification_of, title_of
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.activity import ActivityPane
@@ -32,7 +33,7 @@ from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.when import now
 
 if TYPE_CHECKING:
-    from tuichat.runtime.reply.model import ActivityEntry
+    from tuichat.runtime.reply.model import ActivityEntry, Reply
     from tuichat.runtime.turn import Turn
     from tuichat.store import StoreError
     from tuichat.ui.chat.screen import ChatScreen
@@ -44,6 +45,10 @@ SAVE_PROBLEM_TIMEOUT = 30
 # through the app's message queues (a hop each) at once, not one hop a slice.
 STREAM_SLICE = 0.02
 STREAM_REST = 0.005
+# A reply at least this large (characters of text and thought; activity entries and statuses)
+# freed megabytes as it ended, which glibc would keep: they go back to the system (`heap`).
+LARGE_TEXT = 1_000_000
+LARGE_ENTRIES = 5_000
 
 class ReplyFinished(Message):
     """A turn ended (done, stopped, failed): its reply is stored and shown."""
@@ -184,6 +189,8 @@ class Replies:
                 self._unsaved_turn = turn
                 self._keep_saving(turn)
             await self.refresh_chats()
+            if turn.finished is not None and _large(turn.finished.reply):
+                self.call_after_refresh(heap.trim)
             status = turn.finished.reply.status if turn.finished is not None else "stopped"
             self.post_message(ReplyFinished(chat_id, view.message_id, status))
 
@@ -326,3 +333,11 @@ class Replies:
             TextPromptScreen("Edit and resend", user_message.content, multiline=True, allow_empty=False, submit="Send"),
             resend,
         )
+
+
+def _large(reply: Reply) -> bool:
+    """Whether a finished reply was a flood whose freed memory is worth giving back."""
+    return (
+        len(reply.content) + len(reply.reasoning) >= LARGE_TEXT
+        or len(reply.activity) + len(reply.statuses) >= LARGE_ENTRIES
+    )

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Header, TextArea
 from textual.worker import Worker, WorkerState
 
+from tuichat import heap
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow, Store
 from tuichat.ui.app import TuichatApp
@@ -315,6 +316,10 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         if chat is not None and chat.model_id:
             self.model_id = chat.model_id
         self.chat = chat
+        # Let go of the chat shown so far before the conversation collects it: a reply still
+        # selected kept its chat's widgets alive through that collection, and then frozen.
+        self.selected_reply = None
+        self._move_cursor(None)
         conversation = self.query_one(Conversation)
         found = await conversation.show(messages, versions, at=at)
         chats = self.query_one(ChatList)
@@ -328,6 +333,10 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
             self.selected_reply = None
             self.query_one(ActivityPane).show([], NO_EVENTS)
         self.query_one(Prompt).focus()
+        # The chat replaced is freed now (the conversation collected it, the activity pane
+        # shows another reply's): give its pages back rather than keep them in glibc's arenas,
+        # once the new chat is painted.
+        self.call_after_refresh(heap.trim)
 
     def action_new_chat(self) -> None:
         self.run_worker(self.open_chat(None), group="open", exclusive=True, exit_on_error=False)

@@ -187,11 +187,17 @@ class Conversation(VerticalScroll):
         """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream
         layout's placements (kept as they were when there is nothing to lay out, as after a
         new chat). Both name the removed widgets, and through them every reply's text and
-        activity, so a closed chat stayed in memory until enough new layouts pushed it out."""
+        activity, so a closed chat stayed in memory until enough new layouts pushed it out.
+        The children's list caches which of them were displayed (and visible) until it is next
+        asked: the removed widgets were still there when the chat was collected, then frozen,
+        and freed only when another chat was opened (bench/memory_rounds.py)."""
         self._clear_arrangement_cache()
         layout = self.styles.layout
         if layout is not None and hasattr(layout, "_cached_placements"):
             layout._cached_placements = None
+        for cache in ("_displayed_nodes", "_displayed_visible_nodes"):
+            if hasattr(self._nodes, cache):
+                setattr(self._nodes, cache, (-1, []))
 
     def _widget_for(self, message: MessageRow) -> Widget:
         version = self.versions.get(message.id)
