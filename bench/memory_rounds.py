@@ -63,6 +63,7 @@ async def child(db: Path, mode: str, rounds: int, detail: bool, trace: bool, who
     from tests.ui.helpers import pick, ready, send, until
     from tuichat import heap
     from tuichat.ui.app import TuichatApp
+    from tuichat.ui.widgets.welcome import Welcome
 
     costs: list[float] = []
     if mode == "off":
@@ -97,7 +98,8 @@ async def child(db: Path, mode: str, rounds: int, detail: bool, trace: bool, who
                     await pilot.press("escape")
                 await until(pilot, lambda: not screen.streaming, timeout=180)
             await pilot.press("ctrl+n")
-            await pilot.pause(1.0)
+            await until(pilot, lambda: bool(screen.query(Welcome)), timeout=120)  # the chat replaced
+            await pilot.pause(1.0)  # laid out, collected, trimmed
             line = {
                 "mode": mode, "round": number, "seconds": time.perf_counter() - started, "rss": rss_mb(),
                 "objects": len(gc.get_objects()) + gc.get_freeze_count(), "frozen": gc.get_freeze_count(),

@@ -180,6 +180,24 @@ async def test_a_chat_closed_for_a_new_one_is_freed_with_its_replies() -> None:
         gc.freeze()
 
 
+async def test_a_chat_closed_is_freed_by_the_conversation_itself_not_frozen_with_the_new_one() -> None:
+    """The conversation collects the chat it replaces before freezing the new one (no collection
+    here): the children's cache of which were displayed, and the screen's compositor until the
+    next layout, named the removed replies, so they were frozen and freed only when yet another
+    chat was opened."""
+    app = Chat([message(n) for n in range(10)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened_small(pilot, app)
+        replies = [weakref.ref(view) for view in conversation.query(ReplyView)]
+        assert replies
+        await conversation.show([])
+        await pilot.pause(0.1)  # laid out anew: then the conversation collects
+        try:
+            assert [ref() for ref in replies if ref() is not None] == []
+        finally:
+            gc.unfreeze()
+
+
 async def opened_small(pilot: Pilot[None], app: Chat) -> Conversation:
     conversation = app.query_one(Conversation)
     await settled(pilot, lambda: len(conversation.children))

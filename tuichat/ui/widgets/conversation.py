@@ -160,13 +160,12 @@ class Conversation(VerticalScroll):
         if index is not None:  # from a little before it: scrolling up from there mounts more
             self._first_mounted = max(0, min(self._first_mounted, index - BEFORE_FOUND))
         # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
-        # removed, are garbage the collector can free; collect them now, while the new chat
-        # isn't mounted yet (a frozen chat would never be freed: ~20k objects a chat).
+        # removed, are garbage the collector can free (a frozen chat would never be freed:
+        # ~20k objects a chat).
         gc.unfreeze()
         if self.children:
             await self.remove_children()
             self._forget_layouts()
-            gc.collect()
         self._below.forget()
         widgets = [self._widget_for(m) for m in messages[self._first_mounted :]]
         await self.mount_all(widgets or [Welcome()])
@@ -178,26 +177,27 @@ class Conversation(VerticalScroll):
             self.anchor(False)
             await self._refreshed()  # placed: its region is known
             self.scroll_to_widget(found, top=True, animate=False, immediate=True)
-        # The mounted history lives as long as the chat is open: keep it out of every
-        # later full garbage-collection pass (those cost 60-360 ms with a long chat).
-        gc.freeze()
+        # Collected once the screen has laid out the new chat: until then its compositor still
+        # names the removed widgets, which were frozen with the new chat when they were
+        # collected here, before it was mounted, and freed only when another chat was opened.
+        self.call_after_refresh(self._collect_and_freeze)
         return found
+
+    def _collect_and_freeze(self) -> None:
+        """Free the chat closed; then the mounted history, which lives as long as the chat is
+        open, is kept out of every later full pass (those cost 60-360 ms with a long chat)."""
+        gc.collect()
+        gc.freeze()
 
     def _forget_layouts(self) -> None:
         """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream
         layout's placements (kept as they were when there is nothing to lay out, as after a
         new chat). Both name the removed widgets, and through them every reply's text and
-        activity, so a closed chat stayed in memory until enough new layouts pushed it out.
-        The children's list caches which of them were displayed (and visible) until it is next
-        asked: the removed widgets were still there when the chat was collected, then frozen,
-        and freed only when another chat was opened (bench/memory_rounds.py)."""
+        activity, so a closed chat stayed in memory until enough new layouts pushed it out."""
         self._clear_arrangement_cache()
         layout = self.styles.layout
         if layout is not None and hasattr(layout, "_cached_placements"):
             layout._cached_placements = None
-        for cache in ("_displayed_nodes", "_displayed_visible_nodes"):
-            if hasattr(self._nodes, cache):
-                setattr(self._nodes, cache, (-1, []))
 
     def _widget_for(self, message: MessageRow) -> Widget:
         version = self.versions.get(message.id)
