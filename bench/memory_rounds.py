@@ -7,7 +7,8 @@ sent one after another to the app (`TuichatApp`, headless `run_test` at 100x30),
 process). Each mode runs in a process of its own, in turn: `trim` (the app as shipped: glibc's
 `malloc_trim` after a large reply and when a chat is replaced, `tuichat/heap.py`) and `off`
 (the trim disabled). Printed per round and mode: RSS, Python objects tracked by the collector,
-and in `trim` mode how many trims the app made and their cost (ms, median and max); then per
+in `trim` mode how many trims the app made and their cost (ms, median and max), and the app's
+own full collections (a reply's end, a chat replaced: the app stops for them); then per
 mode the median RSS of the rounds after the first, the growth from round 2 to the last, and the
 load average.
 
@@ -31,6 +32,7 @@ import textwrap
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -63,6 +65,8 @@ async def child(db: Path, mode: str, rounds: int, detail: bool, trace: bool, who
     from tests.ui.helpers import pick, ready, send, until
     from tuichat import heap
     from tuichat.ui.app import TuichatApp
+    from tuichat.ui.widgets.conversation import Conversation
+    from tuichat.ui.widgets.gc_hold import GcHold
     from tuichat.ui.widgets.welcome import Welcome
 
     costs: list[float] = []
@@ -78,6 +82,9 @@ async def child(db: Path, mode: str, rounds: int, detail: bool, trace: bool, who
             return took
 
         heap.trim = timed  # type: ignore[assignment]
+    pauses: list[float] = []  # the app's collections: a reply's end (GcHold.release), a chat's switch
+    for owner, name in ((GcHold, "release"), (Conversation, "_collect_and_freeze")):
+        setattr(owner, name, _timed(getattr(owner, name), pauses))
     if trace:
         import tracemalloc
 
@@ -90,6 +97,7 @@ async def child(db: Path, mode: str, rounds: int, detail: bool, trace: bool, who
         for number in range(1, rounds + 1):
             started = time.perf_counter()
             costs.clear()
+            pauses.clear()
             for model in soak.PIPES:
                 await pick(pilot, model)
                 await send(pilot, screen, "go")
@@ -104,6 +112,7 @@ async def child(db: Path, mode: str, rounds: int, detail: bool, trace: bool, who
                 "mode": mode, "round": number, "seconds": time.perf_counter() - started, "rss": rss_mb(),
                 "objects": len(gc.get_objects()) + gc.get_freeze_count(), "frozen": gc.get_freeze_count(),
                 "trims": len(costs), "trim_ms": [round(c * 1000, 2) for c in costs],
+                "gc_ms": [round(p * 1000, 1) for p in pauses],
             }
             if detail:  # the app freezes what a chat holds (gc.freeze): count those too
                 gc.unfreeze()
@@ -169,6 +178,17 @@ def holders(type_name: str, counts: Counter[str]) -> list[str]:
         gc.freeze()
 
 
+def _timed(method: Any, into: list[float]) -> Any:
+    def timed(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return method(*args)
+        finally:
+            into.append(time.perf_counter() - started)
+
+    return timed
+
+
 def run_mode(db: Path, mode: str, args: argparse.Namespace) -> list[dict]:
     command = [sys.executable, __file__, "--child", mode, "--db", str(db), "--rounds", str(args.rounds)]
     command += ["--detail"] * args.detail + ["--trace"] * args.trace + (["--who", args.who] if args.who else [])
@@ -182,6 +202,8 @@ def run_mode(db: Path, mode: str, args: argparse.Namespace) -> list[dict]:
             rows.append(row)
             costs = row["trim_ms"]
             cost = f"  trims {row['trims']} ({statistics.median(costs):.1f} ms median, {max(costs):.1f} max)" if costs else ""
+            gcs = row["gc_ms"]
+            cost += f"  collections {len(gcs)} ({statistics.median(gcs):.0f} ms median, {max(gcs):.0f} max)" if gcs else ""
             print(
                 f"{mode:4} round {row['round']}: {row['seconds']:4.0f} s  RSS {row['rss']:6.1f} MB"
                 f"  objects {row['objects']:,} (frozen {row['frozen']:,}){cost}",
@@ -221,6 +243,8 @@ def main() -> None:
         grown = rows[-1]["rss"] - rows[1]["rss"] if len(rows) > 2 else 0.0
         costs = [c for r in rows for c in r["trim_ms"]]
         cost = f"; trims {len(costs)}, median {statistics.median(costs):.1f} ms, max {max(costs):.1f} ms" if costs else ""
+        gcs = [c for r in rows for c in r["gc_ms"]]
+        cost += f"; collections {len(gcs)}, median {statistics.median(gcs):.0f} ms, max {max(gcs):.0f} ms" if gcs else ""
         print(
             f"{mode}: RSS after round 1 {rows[0]['rss']:.0f} MB, median of rounds 2-{len(rows)} {statistics.median(later):.0f} MB,"
             f" round 2 to last {grown:+.0f} MB{cost}"
