@@ -12,8 +12,9 @@ after every message.
 
 At the end ctrl+q must end the app within 10 s. Printed: the start RSS once taken, a line a
 minute (messages, app and host RSS, worst echo lag), then start, end and max RSS, and PASS if
-the app answered every key within 10 s, quit in time, and its RSS at the end is within 25% (or
-40 MB) of the start; else FAIL with why. Each sample is taken just after a message is sent, so
+the app answered every key within 10 s, quit in time, stored (at least 90% of) the messages
+sent with a reply each (an app that took messages but never answered them would look flat),
+and its RSS at the end is within 25% (or 40 MB) of the start; else FAIL with why. Each sample is taken just after a message is sent, so
 what it holds depends on the pipe: start and end are medians over two rotations (the second
 and third, once caches are warm, and the last two).
 """
@@ -21,6 +22,7 @@ and third, once caches are warm, and the last two).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shlex
 import shutil
@@ -285,8 +287,28 @@ def main() -> None:
             print(f"quit in {time.monotonic() - quit_at:.2f} s, exit status {exit_file.read_text().strip()}")
     finally:
         tmux.kill()
+    sent = len(samples)
+    stored, answered = asyncio.run(_stored(db))
+    print(f"stored: {stored} of the {sent} messages sent, {answered} with a reply")
+    if stored < sent * 0.9 or answered < stored * 0.9:
+        # A message typed, Enter pressed and the prompt cleared, yet never stored: the app took
+        # it but never answered (a wedged pipe host), so later RSS samples measure an idle app.
+        failures.append(f"only {stored} of {sent} messages were stored ({answered} answered)")
     report(samples, lags, failures)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _stored(db: Path) -> tuple[int, int]:
+    """How many user messages the store holds, and how many of them have a reply."""
+    from tuichat.store import Store
+
+    async with await Store.open(db) as store:
+        users = replies = 0
+        for chat in await store.chats.list():
+            messages = await store.chats.messages(chat.id)
+            users += sum(m.role == "user" for m in messages)
+            replies += sum(m.role == "assistant" for m in messages)
+        return users, replies
 
 
 def report(samples: list[tuple[float, int, int]], lags: list[float], failures: list[str]) -> None:
