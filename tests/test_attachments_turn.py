@@ -181,5 +181,5 @@ def test_cli_refuses_bad_attachments_before_storing_anything(tmp_path: Path) -> 
     for options, said in cases:
         result = tuichat(db, "run", "echo", "hi", *options)
         assert result.returncode == 2, result.stderr
-        assert said in result.stderr and "cannot attach" in result.stderr
+        assert said in result.stderr
     assert json.loads(tuichat(db, "chats", "list", "--json").stdout) == []

@@ -71,7 +71,7 @@ def retrieval_status_text(status: Mapping[str, Any]) -> str:
     """Attached files' statuses as Open WebUI's StatusItem shows them: `Querying "q1", "q2"`,
     `Retrieved 2 sources` (`No sources found`, `Retrieved 1 source`)."""
     if status.get("action") == "queries_generated":
-        queries = [str(q) for q in status.get("queries") or []]
+        queries = [str(q) for q in status.get("queries") or [] if str(q).strip()]
         return "Querying" + (" " + ", ".join(f'"{q}"' for q in queries) if queries else "")
     count = status.get("count")
     return "No sources found" if count == 0 else "Retrieved 1 source" if count == 1 else f"Retrieved {count} sources"
