@@ -183,3 +183,22 @@ def test_cli_refuses_bad_attachments_before_storing_anything(tmp_path: Path) -> 
         assert result.returncode == 2, result.stderr
         assert said in result.stderr
     assert json.loads(tuichat(db, "chats", "list", "--json").stdout) == []
+
+
+READER = '''
+from open_webui.models.files import Files
+class Pipe:
+    def pipe(self, body, __files__):
+        file = Files.get_file_by_id(__files__[0]["id"])
+        return f"{file.filename}: {file.data['content']}"
+'''
+
+
+async def test_a_pipe_reads_an_attachment_through_open_webuis_files_model(
+    host: PipeHost, library: FunctionLibrary, folder: Path
+) -> None:
+    await library.add(READER, function_id="reader")
+    turn = Turn(host, "reader", "read it", stream=False, attachments=[read_attachment(folder / "notes.txt")])
+    async for _ in turn.run():
+        pass
+    assert turn.reply.content == "notes.txt: The secret code is 4711.\n"
