@@ -202,3 +202,27 @@ async def test_a_pipe_reads_an_attachment_through_open_webuis_files_model(
     async for _ in turn.run():
         pass
     assert turn.reply.content == "notes.txt: The secret code is 4711.\n"
+
+
+HANDLER = '''
+class Filter:
+    def __init__(self):
+        self.file_handler = True
+
+    def inlet(self, body):
+        return body
+'''
+
+
+async def test_a_file_handler_filter_keeps_only_the_block(
+    host: PipeHost, library: FunctionLibrary, store: Store, folder: Path
+) -> None:
+    """No query call, no statuses, no sources or template; the block (added before the inlets) stays."""
+    await library.add(REPORTER, function_id="reporter")
+    await library.add(HANDLER, function_id="handler")
+    await store.functions.update("handler", is_global=True)
+    turn = await send(host, "Read", attachments=[read_attachment(folder / "notes.txt")])
+    seen = saw(turn)
+    assert turn.reply.statuses == [] and seen["sources"] == [] and seen["files"] == []
+    [message] = seen["messages"]
+    assert message["content"].startswith("<attached_files>\n") and message["content"].endswith("</attached_files>\n\nRead")
