@@ -23,11 +23,9 @@ NAMES = sorted(d.name for d in CASES.iterdir() if (d / "case.json").exists())
 
 def not_yet(case: dict[str, Any]) -> bool:
     """Attachments come with issue 13: a case that attaches files or images names CLI options
-    that do not exist yet; legacy function calling's tool-selection task call is not made yet."""
+    that do not exist yet."""
     request = case["request"]
-    legacy = (request.get("params") or {}).get("function_calling") == "legacy"
-    return bool(case.get("uploads") or request.get("files") or request.get("user_message_files")
-                or (legacy and request.get("tool_ids")))  # fmt: skip
+    return bool(case.get("uploads") or request.get("files") or request.get("user_message_files"))
 
 
 def case_names() -> list[Any]:
