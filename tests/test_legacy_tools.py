@@ -20,7 +20,7 @@ from tuichat.runtime.turn import Turn
 
 # Answers the task call with what follows "|" in the user's text (RAISE: raises); the reply
 # call echoes what it got.
-SCRIPTED = '''
+SCRIPTED = """
 import json
 
 class Pipe:
@@ -33,7 +33,7 @@ class Pipe:
             return query.split("|", 1)[1]
         return "ECHO " + json.dumps({"last": body["messages"][-1]["content"], "sources": __metadata__["sources"],
                                      "body_tools": "tools" in body, "tools": sorted(__tools__ or {})})
-'''
+"""
 
 KIT = '''
 class Tools:
@@ -115,7 +115,10 @@ async def test_the_picked_tools_run_in_order_and_their_results_are_the_context(h
     assert lines[1].startswith('[tool kit/weather] called with {"city": "Berlin"} (dropped units: not in its spec) in ')
     assert lines[1].endswith(': "Sunny in Berlin"')
     assert lines[2].startswith('[tool kit/report] called with {"topic": "rain"} in ')
-    assert lines[3] == "[tool kit/boom] called with {}, raised ValueError: tool exploded; its result is the error (a source, as in Open WebUI)"
+    assert (
+        lines[3]
+        == "[tool kit/boom] called with {}, raised ValueError: tool exploded; its result is the error (a source, as in Open WebUI)"
+    )
     assert lines[4] == '[tool calling] no tool named "forecast" was offered (boom, nothing, report, weather): skipped'
     assert lines[5].startswith("[tool kit/weather] called with {}, raised TypeError: ")
     assert lines[6].startswith("[tool kit/nothing] called with {} in ") and lines[6].endswith(": returned nothing (no source)")
@@ -127,7 +130,7 @@ async def test_no_tool_or_no_answer_leaves_the_message_as_it_was(host: PipeHost,
     await library.add(KIT, function_id="kit")
     cases = {
         'none|{"tool_calls": []}': ": it picked no tool",
-        "prose|I would call the weather tool.": "its answer holds no JSON object: \"I would call the weather tool.\"",
+        "prose|I would call the weather tool.": 'its answer holds no JSON object: "I would call the weather tool."',
         "broken|{tool_calls: [weather]}": "its answer is not JSON (Expecting property name enclosed in double quotes",
         "RAISE": "the pipe failed: no tool today (Open WebUI goes on without tools)",
         'nameless|{"tool": "weather"}': '[tool calling] the call {"tool": "weather"} names no tool: skipped',
@@ -159,7 +162,10 @@ def test_the_task_prompt_holds_the_specs_history_and_query() -> None:
     system, user = selection_messages(messages, tools)
     assert system["content"].startswith('Available Tools: [{"name":"weather","description":"Wetter für\\n","parameters":{}}]\n\n')
     assert 'return an empty array: \n   {\n     "tool_calls": []' in system["content"]
-    assert user == {"role": "user", "content": 'History:\nSYSTEM: """Be brief."""\nUSER: """hi"""\nASSISTANT: """hello"""\nQuery: weather?'}
+    assert user == {
+        "role": "user",
+        "content": 'History:\nSYSTEM: """Be brief."""\nUSER: """hi"""\nASSISTANT: """hello"""\nQuery: weather?',
+    }
     assert selection_messages([{"role": "user", "content": "q"}], tools)[1]["content"] == "Query: q"
 
 
@@ -170,13 +176,19 @@ def test_answers_and_results_are_read_as_open_webui_reads_them() -> None:
     assert tool_result("t", [1, "x"]) == ('{\n  "results": [\n    1,\n    "x"\n  ]\n}', [], [])
     assert tool_result("t", None) == (None, [], [])
     assert tool_result("t", 0) == ("0", [], [])
-    assert tool_result("t", "data:image/png;base64,AAAA") == ("t: Image file read successfully.", [{"type": "image", "url": "data:image/png;base64,AAAA"}], [])
+    assert tool_result("t", "data:image/png;base64,AAAA") == (
+        "t: Image file read successfully.",
+        [{"type": "image", "url": "data:image/png;base64,AAAA"}],
+        [],
+    )
     text, files, _ = tool_result("t", {"img": "data:image/png;base64,AAAA", "n": "ü"})
     assert (json.loads(text), files) == ({"img": "[image]", "n": "ü"}, [{"type": "image", "url": "data:image/png;base64,AAAA"}])
     from fastapi.responses import HTMLResponse
 
     inline = HTMLResponse("<b>hi</b>", headers={"Content-Disposition": "inline"})
     text, _, embeds = tool_result("card", inline)
-    assert embeds == ["<b>hi</b>"] and json.loads(text)["message"] == "card: Embedded UI result is active and visible to the user."
+    assert (
+        embeds == ["<b>hi</b>"] and json.loads(text)["message"] == "card: Embedded UI result is active and visible to the user."
+    )
     assert tool_result("card", (inline, "the card shows 3 items")) == ("the card shows 3 items", [], ["<b>hi</b>"])
     assert tool_result("card", HTMLResponse("<i>x</i>")) == ("<i>x</i>", [], [])
