@@ -8,8 +8,9 @@ first `{` to the last `}`: a `tool_calls` list, or one call object. Each call na
 selected tool and its `parameters`; the tool runs with the parameters its spec declares
 (the others are dropped), and what it returns, made a string as Open WebUI's
 `process_tool_result` makes it, becomes a source `{source: {name: "TOOL_ID/NAME"},
-document: [TEXT], metadata: [{source, parameters}], tool_result: True}`. The sources go
-into the RAG context of the user message (rag.py) and `__metadata__["sources"]`.
+document: [TEXT], metadata: [{source, parameters}], tool_result: True}` in
+`__metadata__["sources"]`, ahead of the files' ones, and with them the RAG context of the
+user message (rag.py, `apply_sources_to_turn`).
 
 Open WebUI gives up quietly (a debug log) when the answer is empty, not JSON, or the call
 fails, and skips a name it does not know: the reply goes on without tools. A tool that
@@ -29,6 +30,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuichat.runtime.background.prompt import content_text
+from tuichat.runtime.chatpath.rag import apply_sources
 from tuichat.runtime.chatpath.request import AFTER_INLET_KEYS
 from tuichat.runtime.invocation.invoke import Invocation
 from tuichat.runtime.invocation.trace import LogStep, RaisedStep, ResponseStep, SseStep, Step
@@ -82,18 +85,6 @@ class LegacyOutcome:
 
     sources: list[dict[str, Any]] = field(default_factory=list)
     skip_files: bool = False
-
-
-def content_text(message: dict[str, Any]) -> Any:
-    """Open WebUI's `get_content_from_message` for a `{role, content}` message: the first
-    text part of a list content, else the content."""
-    content = message.get("content")
-    if isinstance(content, list):
-        for item in content:
-            if isinstance(item, dict) and item.get("type") == "text":
-                return item.get("text")
-        return None
-    return content or None
 
 
 def selection_messages(messages: list[dict[str, Any]], tools: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -253,17 +244,15 @@ async def _run_call(
         outcome.skip_files = True
 
 
-async def apply_tool_sources(body: dict[str, Any], metadata: dict[str, Any], outcome: LegacyOutcome, emit: Emit) -> None:
-    """The tool results into the turn: `__metadata__["sources"]`, the RAG context of the user
-    message, and the reply's sources (Open WebUI sends them with the first `chat:completion`)."""
-    if outcome.skip_files:
-        metadata.pop("files", None)  # a file_handler tool took them: no file context follows
-    if not outcome.sources:
-        return
-    metadata["sources"] = [*(metadata.get("sources") or []), *outcome.sources]
-    body["messages"] = with_context(body["messages"], outcome.sources)
-    for source in outcome.sources:
-        await emit({"type": "source", "data": source})
+async def apply_sources_to_turn(body: dict[str, Any], metadata: dict[str, Any], prompt: Any, emit: Emit) -> None:
+    """The turn's sources (`__metadata__["sources"]`: tool results, then files) into the RAG
+    context of the user message, once for all (rag.py), and into the reply's sources (Open
+    WebUI sends those with the first `chat:completion`; only named ones)."""
+    sources = metadata.get("sources") or []
+    body["messages"] = apply_sources(body["messages"], sources, prompt)
+    for source in sources:
+        if (source.get("source") or {}).get("name") or (source.get("source") or {}).get("id"):
+            await emit({"type": "source", "data": source})
 
 
 def tool_result(name: str, result: Any) -> tuple[str | None, list[dict[str, Any]], list[Any]]:
@@ -349,57 +338,3 @@ def _ms(began: float) -> float:
 
 def _ms_text(ms: float) -> str:
     return f"{ms:.2g} ms" if ms < 10 else f"{ms:,.0f} ms"
-
-
-# -- until rag.py (branch attach) is merged: Open WebUI's DEFAULT_RAG_TEMPLATE applied --------
-_RAG_TEMPLATE = """### Task:
-Respond to the user query using the provided context, incorporating inline citations in the format [id] **only when the <source> tag includes an explicit id attribute** (e.g., <source id="1">).
-
-### Guidelines:
-- If you don't know the answer, clearly state that.
-- If uncertain, ask the user for clarification.
-- Respond in the same language as the user's query.
-- If the context is unreadable or of poor quality, inform the user and provide the best possible answer.
-- If the answer isn't present in the context but you possess the knowledge, explain this to the user and provide the answer using your own understanding.
-- **Only include inline citations using [id] (e.g., [1], [2]) when the <source> tag includes an id attribute.**
-- Do not cite if the <source> tag does not contain an id attribute.
-- Do not use XML tags in your response.
-- Ensure citations are concise and directly related to the information provided.
-
-### Example of Citation:
-If the user asks about a specific topic and the information is found in a source with a provided id attribute, the response should include the citation like in the following example:
-* "According to the study, the proposed method increases efficiency by 20% [1]."
-
-### Output:
-Provide a clear and direct response to the user's query, including inline citations in the format [id] only when the <source> tag with id attribute is present in the context.
-
-<context>
-{{CONTEXT}}
-</context>
-"""
-
-
-def with_context(messages: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ids: dict[str, int] = {}
-    context = ""
-    for source in sources:
-        for doc, meta in zip(source.get("document", []), source.get("metadata", [])):
-            sid = meta.get("source") or source.get("source", {}).get("id") or "N/A"
-            ids.setdefault(sid, len(ids) + 1)
-            name = source.get("source", {}).get("name")
-            context += f'<source id="{ids[sid]}"' + (f' name="{name}"' if name else "") + f">{doc}</source>\n"
-    context = context.strip()
-    users = [m for m in messages if m.get("role") == "user"]
-    if not context or not users or not content_text(users[-1]):
-        return messages
-    filled = _RAG_TEMPLATE.replace("{{CONTEXT}}", context)
-    last = messages[-1]
-    if last.get("role") != "user":
-        return [*messages, {"role": "user", "content": filled}]
-    if isinstance(last.get("content"), list):
-        for item in last["content"]:
-            if item.get("type") == "text":
-                item["text"] = f"{filled}\n{item['text']}"
-    else:
-        last["content"] = f"{filled}\n{last['content']}"
-    return messages

@@ -28,8 +28,9 @@ from typing import Any
 from tuichat.runtime.chatpath.changes import body_changes, snapshot
 from tuichat.runtime.chatpath.filters import Filter, select
 from tuichat.runtime.chatpath.hooks import call_hook
-from tuichat.runtime.chatpath.legacy_tools import apply_tool_sources, is_legacy, run_legacy
+from tuichat.runtime.chatpath.legacy_tools import apply_sources_to_turn, is_legacy, run_legacy
 from tuichat.runtime.chatpath.output import OutputStages
+from tuichat.runtime.chatpath.rag import last_user_prompt
 from tuichat.runtime.chatpath.request import (
     NOT_FOR_PIPE,
     after_inlets,
@@ -247,8 +248,10 @@ class ChatInvocation(OutputStages):
         self.metadata = metadata
         if not is_legacy(metadata):
             body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
+        prompt = last_user_prompt(body.get("messages") or [])
         if tool_ids and self._load_tool is not None:
             await self._tools(list(tool_ids), body, metadata)
+        await apply_sources_to_turn(body, metadata, prompt, self._emitter())
         request_body = await self._stage("request", {**body, "metadata": metadata})
         try:
             normalize_messages(request_body)
@@ -282,7 +285,9 @@ class ChatInvocation(OutputStages):
             return
         outcome = await run_legacy(body["messages"], metadata, tools, make_pipe=self._make_pipe, forward=self._put,
                                    emit=link.emitter, report=lambda record: self._put(LogStep(record, self.elapsed())))  # fmt: skip
-        await apply_tool_sources(body, metadata, outcome, self._emitter())
+        metadata["sources"] = [*outcome.sources, *(metadata.get("sources") or [])]
+        if outcome.skip_files:  # a file_handler tool took the files: no file context follows
+            metadata.pop("files", None)
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""
