@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from tuichat.runtime.background.prompt import content_text
 from tuichat.runtime.chatpath.rag import apply_sources
 from tuichat.runtime.chatpath.request import AFTER_INLET_KEYS
+from tuichat.runtime.errors import pipe_traceback
 from tuichat.runtime.invocation.invoke import Invocation
 from tuichat.runtime.invocation.trace import LogStep, RaisedStep, ResponseStep, SseStep, Step
 
@@ -112,16 +112,20 @@ async def task_answer(invocation: Invocation, forward: Callable[[Step], None]) -
     there is none. What the pipe printed or logged is forwarded to the turn's activity.
     Stops reading at the answer: tasks the pipe started keep running, unwaited for."""
     problem: str | None = "the pipe gave no answer"
-    async for batch in invocation.batches():
-        for step in batch:
-            if isinstance(step, LogStep):
-                forward(step)
-            elif isinstance(step, RaisedStep):
-                return None, f"the pipe raised {step.type}: {step.message}"
-            elif isinstance(step, ResponseStep):
-                return _answer_content(step.data)
-            elif isinstance(step, SseStep):
-                problem = "the pipe answered with a stream (a task call is not streamed)"
+    batches = invocation.batches()
+    try:
+        async for batch in batches:
+            for step in batch:
+                if isinstance(step, LogStep):
+                    forward(step)
+                elif isinstance(step, RaisedStep):
+                    return None, f"the pipe raised {step.type}: {step.message}"
+                elif isinstance(step, ResponseStep):
+                    return _answer_content(step.data)
+                elif isinstance(step, SseStep):
+                    problem = "the pipe answered with a stream (a task call is not streamed)"
+    finally:
+        await batches.aclose()  # (stops waiting for late events now, not when collected)
     return None, problem
 
 
@@ -217,7 +221,7 @@ async def _run_call(
         result = await tool["callable"](**params)
     except Exception as exc:
         result, error = {"error": str(exc)}, f"{type(exc).__name__}: {exc}"
-        trace = traceback.format_exc()
+        trace = pipe_traceback(exc)  # the tool's own frames
     text, files, embeds = tool_result(name, result)
     if files:
         await emit({"type": "files", "data": {"files": files}})

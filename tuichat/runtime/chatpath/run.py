@@ -283,7 +283,7 @@ class ChatInvocation(OutputStages):
         if not is_legacy(metadata):
             body["tools"] = native_specs(tools)
             return
-        outcome = await run_legacy(body["messages"], metadata, tools, make_pipe=self._make_pipe, forward=self._put,
+        outcome = await run_legacy(body["messages"], metadata, tools, make_pipe=self._make_pipe, forward=self.relay,
                                    emit=link.emitter, report=lambda record: self._put(LogStep(record, self.elapsed())))  # fmt: skip
         metadata["sources"] = [*outcome.sources, *(metadata.get("sources") or [])]
         if outcome.skip_files:  # a file_handler tool took the files: no file context follows
