@@ -10,7 +10,7 @@ selected tool and its `parameters`; the tool runs with the parameters its spec d
 `process_tool_result` makes it, becomes a source `{source: {name: "TOOL_ID/NAME"},
 document: [TEXT], metadata: [{source, parameters}], tool_result: True}` in
 `__metadata__["sources"]`, ahead of the files' ones, and with them the RAG context of the
-user message (rag.py, `apply_sources_to_turn`).
+user message (run.py's `_files` applies rag.py's template once for all).
 
 Open WebUI gives up quietly (a debug log) when the answer is empty, not JSON, or the call
 fails, and skips a name it does not know: the reply goes on without tools. A tool that
@@ -29,8 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuichat.runtime.background.prompt import content_text
-from tuichat.runtime.chatpath.rag import apply_sources
+from tuichat.runtime.chatpath.rag import content_text, last_user_prompt
 from tuichat.runtime.chatpath.request import AFTER_INLET_KEYS
 from tuichat.runtime.errors import pipe_traceback
 from tuichat.runtime.invocation.invoke import Invocation
@@ -90,8 +89,7 @@ class LegacyOutcome:
 def selection_messages(messages: list[dict[str, Any]], tools: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The task call's messages (`get_tools_function_calling_payload`)."""
     specs = json.dumps([tool.get("spec", {}) for tool in tools.values()], ensure_ascii=False, separators=(",", ":"))
-    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    query = content_text(users[-1]) if users else None
+    query = last_user_prompt(messages)
     if query is not None and messages and messages[-1].get("role") == "user":
         messages = messages[:-1]  # the query is said once, after the history
     recent = messages[-4:]
@@ -248,15 +246,11 @@ async def _run_call(
         outcome.skip_files = True
 
 
-async def apply_sources_to_turn(body: dict[str, Any], metadata: dict[str, Any], prompt: Any, emit: Emit) -> None:
-    """The turn's sources (`__metadata__["sources"]`: tool results, then files) into the RAG
-    context of the user message, once for all (rag.py), and into the reply's sources (Open
-    WebUI sends those with the first `chat:completion`; only named ones)."""
-    sources = metadata.get("sources") or []
-    body["messages"] = apply_sources(body["messages"], sources, prompt)
+async def emit_sources(sources: list[dict[str, Any]], emit: Emit) -> None:
+    """The tool results into the reply's sources (Open WebUI sends the named ones with the
+    first `chat:completion`)."""
     for source in sources:
-        if (source.get("source") or {}).get("name") or (source.get("source") or {}).get("id"):
-            await emit({"type": "source", "data": source})
+        await emit({"type": "source", "data": source})
 
 
 def tool_result(name: str, result: Any) -> tuple[str | None, list[dict[str, Any]], list[Any]]:
