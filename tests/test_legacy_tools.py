@@ -9,8 +9,10 @@ arguments), said in the activity while the turn goes on as in Open WebUI.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from tuichat.runtime.attachments import read_attachment
 from tuichat.runtime.chatpath.legacy_tools import read_calls, selection_messages, tool_result
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
@@ -192,3 +194,33 @@ def test_answers_and_results_are_read_as_open_webui_reads_them() -> None:
     )
     assert tool_result("card", (inline, "the card shows 3 items")) == ("the card shows 3 items", [], ["<b>hi</b>"])
     assert tool_result("card", HTMLResponse("<i>x</i>")) == ("<i>x</i>", [], [])
+
+
+async def test_tool_results_come_before_the_files_in_one_context(
+    host: PipeHost, library: FunctionLibrary, tmp_path: Path
+) -> None:
+    await library.add(SCRIPTED, function_id="scripted")
+    await library.add(KIT, function_id="kit")
+    (tmp_path / "notes.txt").write_text("The code is 4711.\n")
+    pick = 'Pick|{"name": "weather", "parameters": {"city": "Berlin"}}'
+    run = Turn(host, "scripted", pick, save=False, params=LEGACY, tool_ids=["kit"],
+               attachments=[read_attachment(tmp_path / "notes.txt")])  # fmt: skip
+    async for _ in run.run():
+        pass
+    seen = echo(run.reply)
+    assert [s["source"]["name"] for s in seen["sources"]] == ["kit/weather", "notes.txt"]
+    context = seen["last"].split("<context>\n", 1)[1].split("\n</context>", 1)[0]
+    assert context.startswith('<source id="1" name="kit/weather">Sunny in Berlin</source>\n<source id="2" name="notes.txt" ')
+    assert context.endswith(">The code is 4711.\n</source>")  # one template for both
+    assert seen["last"].endswith(f'name="notes.txt"/>\n</attached_files>\n\n{pick}')
+    assert [s.get("action") for s in run.reply.statuses] == ["queries_generated", "sources_retrieved"]
+    assert run.reply.statuses[1]["count"] == 1  # the files' count: the tool's source is not one
+    # A file_handler tool that gave a result takes the files over: no query call, no file context.
+    await library.add(KIT.replace("class Tools:\n", "class Tools:\n    file_handler = True\n"), function_id="kit", replace=True)
+    run = Turn(host, "scripted", pick, save=False, params=LEGACY, tool_ids=["kit"],
+               attachments=[read_attachment(tmp_path / "notes.txt")])  # fmt: skip
+    async for _ in run.run():
+        pass
+    seen = echo(run.reply)
+    assert ([s["source"]["name"] for s in seen["sources"]], run.reply.statuses) == (["kit/weather"], [])
+    assert "notes.txt" not in seen["last"].split("</context>")[0]
