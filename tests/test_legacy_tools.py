@@ -136,7 +136,8 @@ async def test_no_tool_or_no_answer_leaves_the_message_as_it_was(host: PipeHost,
         "broken|{tool_calls: [weather]}": "its answer is not JSON (Expecting property name enclosed in double quotes",
         "RAISE": "the pipe failed: no tool today (Open WebUI goes on without tools)",
         'nameless|{"tool": "weather"}': '[tool calling] the call {"tool": "weather"} names no tool: skipped',
-        'odd|{"tool_calls": ["weather"], "x": 1}': '[tool calling] a tool call is not an object: "weather"; it and',
+        'odd|{"tool_calls": ["weather"], "x": 1}': '[tool calling] a tool call it cannot read: "weather"; it and',
+        'count|{"tool_calls": 3}': "its tool_calls is not a list: 3 (Open WebUI goes on without tools)",
     }
     for text, said in cases.items():
         reply = await turn(host, text)
@@ -174,6 +175,7 @@ def test_the_task_prompt_holds_the_specs_history_and_query() -> None:
 def test_answers_and_results_are_read_as_open_webui_reads_them() -> None:
     assert read_calls('x {"tool_calls": [{"name": "a"}]} y') == [{"name": "a"}]
     assert read_calls('{"tool_calls": []}') == [{"tool_calls": []}]
+    assert read_calls('{"tool_calls": "ab"}') == ["a", "b"]  # each stops the run, as there
     assert read_calls('{"name": "a", "parameters": {"b": 1}}') == [{"name": "a", "parameters": {"b": 1}}]
     assert tool_result("t", [1, "x"]) == ('{\n  "results": [\n    1,\n    "x"\n  ]\n}', [], [])
     assert tool_result("t", None) == (None, [], [])

@@ -136,7 +136,9 @@ def _answer_content(data: Any) -> tuple[str | None, str | None]:
         return None, f"the pipe failed: {detail}" if error else f"its answer is no chat completion: {_quote(data)}"
     if not content:
         return None, "its answer is empty"
-    return str(content), None
+    if not isinstance(content, str):
+        return None, f"its answer's content is no text: {_quote(content)}"
+    return content, None
 
 
 def read_calls(content: str) -> list[Any]:
@@ -152,7 +154,11 @@ def read_calls(content: str) -> list[Any]:
     if not isinstance(result, dict):  # (a `{...}` that parses is an object)
         raise ValueError(f"its answer is not a JSON object: {_quote(text)}")
     calls = result.get("tool_calls")
-    return list(calls) if calls else [result]
+    if not calls:
+        return [result]
+    if not isinstance(calls, (list, tuple, str, dict)):  # (Open WebUI's `for` fails on it)
+        raise ValueError(f"its tool_calls is not a list: {_quote(calls)}")
+    return list(calls)  # (a string's or object's items are no calls: the first stops the run)
 
 
 async def run_legacy(
@@ -188,7 +194,7 @@ async def run_legacy(
     for call in calls:
         if not isinstance(call, dict) or isinstance(call.get("name"), (list, dict)):
             # Open WebUI's handler fails on it (`.get` of a non-dict, an unhashable name) and runs no later call.
-            report({"tool": "", "error": f"a tool call is not an object: {_quote(call)}; it and the calls after it did not run"})
+            report({"tool": "", "error": f"a tool call it cannot read: {_quote(call)}; it and the calls after it did not run"})
             break
         await _run_call(call, tools, outcome, emit, report)
     return outcome
