@@ -28,6 +28,7 @@ from typing import Any
 from tuichat.runtime.chatpath.changes import body_changes, snapshot
 from tuichat.runtime.chatpath.filters import Filter, select
 from tuichat.runtime.chatpath.hooks import call_hook
+from tuichat.runtime.chatpath.legacy_tools import emit_sources, is_legacy, run_legacy
 from tuichat.runtime.chatpath.output import OutputStages
 from tuichat.runtime.chatpath.rag import apply_sources
 from tuichat.runtime.chatpath.request import (
@@ -250,7 +251,8 @@ class ChatInvocation(OutputStages):
         metadata["tool_ids"] = tool_ids
         after_inlets(metadata, self.model_id, last_user_text(body, self.text))
         self.metadata = metadata
-        body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
+        if not is_legacy(metadata):
+            body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
         if tool_ids and self._load_tool is not None:
             await self._tools(list(tool_ids), body, metadata)
         await self._files(body, metadata)
@@ -267,8 +269,8 @@ class ChatInvocation(OutputStages):
             self._tool_link.emit, self._tool_link.call = pipe.emitter_for_tools()
 
     async def _tools(self, tool_ids: list[str], body: dict[str, Any], metadata: dict[str, Any]) -> None:
-        """`__tools__` (in `metadata["tools"]`), and in native mode their specs in `body["tools"]`.
-        Legacy mode's tool-selection task call is not made (a documented difference)."""
+        """`__tools__` (in `metadata["tools"]`); in native mode their specs in `body["tools"]`,
+        in legacy mode the tool-selection task call and the tools it picks (`legacy_tools`)."""
         assert self._load_tool is not None
         link = self._tool_link = PipeLink(self._emitter(), self._caller())
         extras = {**self._offered(copy.deepcopy(self.user), body), "__event_emitter__": link.emitter,
@@ -279,10 +281,18 @@ class ChatInvocation(OutputStages):
         except ToolLoadFailed as exc:
             self._culprit = "a selected tool could not be loaded"
             self._fail("tools", None, exc)
-        if tools:
-            metadata["tools"] = tools
-            if (metadata.get("params") or {}).get("function_calling") != "legacy":
-                body["tools"] = native_specs(tools)
+        if not tools:
+            return
+        metadata["tools"] = tools
+        if not is_legacy(metadata):
+            body["tools"] = native_specs(tools)
+            return
+        outcome = await run_legacy(body["messages"], metadata, tools, make_pipe=self._make_pipe, forward=self.relay,
+                                   emit=link.emitter, report=lambda record: self._put(LogStep(record, self.elapsed())))  # fmt: skip
+        metadata["sources"] = [*outcome.sources, *(metadata.get("sources") or [])]  # (ahead of the files')
+        await emit_sources(outcome.sources, self._emitter())
+        if outcome.skip_files:  # a file_handler tool took the files: no file context follows
+            metadata.pop("files", None)
 
     async def _files(self, body: dict[str, Any], metadata: dict[str, Any]) -> None:
         """Attached files with Bypass Embedding and Retrieval (`retrieval.py`): the query task

@@ -250,6 +250,15 @@ def describe_filter_hook(record: Mapping[str, Any]) -> Line:
     return Line(tag, hook_summary(record))
 
 
+def describe_tool_run(record: Mapping[str, Any]) -> Line:
+    """Legacy function calling (chatpath/legacy_tools.py): `[tool calling] asked ... it picked
+    get_weather(...)`, `[tool echo_tools/get_weather] called with ...`, or what failed."""
+    tag = f"tool {record['tool']}" if record.get("tool") else "tool calling"
+    if record.get("error"):
+        return Line(tag, str(record["error"]), str(record.get("traceback") or "").rstrip(), error=True)
+    return Line(tag, str(record.get("text", "")))
+
+
 def stream_summary(record: Mapping[str, Any]) -> str:
     """`120 chunks, 120 rewritten, 0 dropped, 4.1 ms in all` (and how many raised, if any)."""
     chunks, raised = record.get("chunks", 0), record.get("raised") or 0
@@ -281,6 +290,8 @@ def describe_log(record: Mapping[str, Any]) -> Line:
     """A line the pipe printed or logged: `[stdout] text`, `[log:WARNING mylogger] text`."""
     if "filter" in record and "hook" in record:
         return describe_filter_hook(record)
+    if "tool" in record:
+        return describe_tool_run(record)
     stream = str(record.get("stream", "log"))
     if stream == "log":
         label = f"log:{record.get('level', '')} {record.get('logger', '')}".rstrip()
