@@ -393,7 +393,12 @@ _V11: Final = """
 ALTER TABLE chat ADD COLUMN origin TEXT NOT NULL DEFAULT 'app' CHECK (origin IN ('app', 'run'));
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+# v12: the tools selected in a chat (Open WebUI's `tool_ids`, per chat), a JSON list like v9's.
+_V12: Final = """
+ALTER TABLE chat ADD COLUMN tool_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
