@@ -64,7 +64,7 @@ def test_the_agent_runs_its_tool_loop_against_the_server_through_tuichat_run(tmp
     assert reply["content"] == (
         block("call_0_add", "add", '{"a": 2, "b": 3}', "5")
         + block("call_1_get_weather", "get_weather", '{"city": "Paris"}', "Sunny, 21 °C in Paris")
-        + "Done: add said 5; get_weather said Sunny, 21 °C in Paris"
+        + "\nDone: add said 5; get_weather said Sunny, 21 °C in Paris"
     )
     assert [t["function"]["name"] for t in first.body["tools"]] == ["add", "get_weather"]  # body["tools"], as sent
     assert [m["role"] for m in again.body["messages"]] == ["user", "assistant", "tool", "tool"]

@@ -55,6 +55,9 @@ class Pipe:
                     result = await run_tool(tools, call)
                     yield tool_block(call, result)
                     messages.append({"role": "tool", "tool_call_id": call["id"], "content": result})
+                # A blank line ends the blocks: a Markdown view without Open WebUI's parser
+                # would otherwise read the answer as part of the last block's HTML.
+                yield "\n"
             yield f"\n\n(Stopped: the model was still calling tools after {self.valves.MAX_ROUNDS} rounds; the MAX_ROUNDS valve sets how many.)"
 
     async def _first_model(self, client: httpx.AsyncClient) -> str:

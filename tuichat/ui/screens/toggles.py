@@ -101,7 +101,7 @@ class TogglesScreen(DialogScreen[ChatChoices | None]):
             else:
                 yield Static(NO_TOOLS, classes="toggles--none", markup=False)
             if self.toggles or self.tools:
-                yield self.keys_hint(("↑↓", "move"), ("Tab", "list"), ("Space", "on/off"), ("Enter", "save"), ("Esc", "cancel"))
+                yield self.keys_hint(("↑↓ Tab", "move"), ("Space", "on/off"), ("Enter", "save"), ("Esc", "cancel"))
             else:
                 yield self.keys_hint(("Esc", "close"))
 

@@ -88,7 +88,7 @@ class Catalog:
             return self.filter_cell(row)
         if row.type == "tool":
             attached = self.attached.get(row.id, [])
-            return f"tool, {len(attached)} model{'s' if len(attached) != 1 else ''}"
+            return f"{len(attached)} model{'s' if len(attached) != 1 else ''}"
         models = self.models.get(row.id, [])
         if not models:
             return EMPTY
