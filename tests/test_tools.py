@@ -141,6 +141,6 @@ def test_the_workshop_commands_pipes_have_work_on_tools(tmp_path: Path) -> None:
     assert "created" in versions.stdout and "current" in versions.stdout
     assert exported.stdout.startswith('"""\ntitle: Stamp\n') and "class Tools:" in exported.stdout
     assert link.returncode == 0 and f"linked 'clock' to {linked}" in link.stdout, link.stderr
-    assert again.returncode == 0 and again.stdout.splitlines()[1].split()[2:] == ["watched", "26", "current"]
+    assert again.returncode == 0 and again.stdout.splitlines()[1].split()[3:] == ["watched", "26", "current"]
     assert pipe_link.returncode == 2 and "defines no `class Tools` (it reads as a pipe)" in pipe_link.stderr
     assert on_pipe.returncode == 2 and "'echo' is a pipe, not a tool: use `tuichat pipes versions echo`" in on_pipe.stderr
