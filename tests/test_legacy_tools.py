@@ -77,7 +77,9 @@ def echo(reply: Reply) -> dict[str, Any]:
 
 
 def tool_lines(reply: Reply) -> list[str]:
-    lines = [str(describe_entry(entry)) for entry in reply.activity]
+    """The legacy stage's own lines (a tool's events are tagged with the tool too: `[tool kit
+    report] status: ...`, checked through the statuses)."""
+    lines = [str(describe_entry(entry)) for entry in reply.activity if entry.kind == "log"]
     return [line.split("\n")[0] for line in lines if line.startswith("[tool")]
 
 

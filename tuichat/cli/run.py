@@ -231,8 +231,8 @@ async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
 
 
 def filter_failures(activity: list[Any]) -> list[Any]:
-    """The chat-path filter hooks that failed or dropped chunks, and the legacy tool calls
-    that failed: the user must see which."""
+    """The chat-path filter hooks that failed or dropped chunks, the legacy tool calls that
+    failed, and tools that raised or were stopped: the user must see which."""
     return [
         describe_entry(entry)
         for entry in activity

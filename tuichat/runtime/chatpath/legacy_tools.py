@@ -222,7 +222,8 @@ async def _run_call(
         allowed = tool.get("spec", {}).get("parameters", {}).get("properties", {}).keys()
         taken = {key: value for key, value in params.items() if key in allowed}  # (not a dict: raises, as there)
         dropped, params = [str(key) for key in params if key not in allowed], taken
-        result = await tool["callable"](**params)
+        # Unlisted: this stage lists each call itself, with what it dropped from the arguments.
+        result = await getattr(tool["callable"], "unlisted", tool["callable"])(**params)
     except Exception as exc:
         result, error = {"error": str(exc)}, f"{type(exc).__name__}: {exc}"
         trace = pipe_traceback(exc)  # the tool's own frames
