@@ -20,6 +20,12 @@ class Pipe:
         return ("x" * 99 + "\\n") * 11_000  # 1.1 MB: a flood the app gives back after
 '''
 
+SMALL = '''
+class Pipe:
+    def pipe(self, body):
+        return "a short answer"
+'''
+
 
 @pytest.fixture
 def trims(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -48,10 +54,11 @@ async def test_a_new_chat_frees_the_reply_shown_without_help(db_path: Path, trim
 
 async def test_the_heap_is_trimmed_after_a_large_reply_not_a_small_one(db_path: Path, trims: list[str]) -> None:
     await with_pipe(db_path, LARGE, "large")
+    await with_pipe(db_path, SMALL, "small")
     async with chat_app(db_path, SIZE) as (_app, pilot, screen):
         await pilot.pause(0.2)
         trims.clear()  # the first chat shown
-        await chat_with(pilot, screen, "echo", "small")
+        await chat_with(pilot, screen, "small", "small")
         await pilot.pause(0.2)
         assert trims == []
         view = await chat_with(pilot, screen, "large", "flood")
