@@ -213,6 +213,43 @@ async def test_an_endless_sync_pipe_is_stopped_by_killing_the_host(
     assert process.alive
 
 
+async def test_a_pipe_stopped_while_its_host_starts_is_stopped_all_the_same(
+    host: PipeHost, library: FunctionLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Esc while the host was (re)starting: the call went out anyway, unstoppable, and a pipe
+    that blocked then held the host, and every later message, for good."""
+    monkeypatch.setattr(client_module, "STOP_GRACE", 0.3)
+    await add(
+        library,
+        """
+        import time
+        class Pipe:
+            async def pipe(self, body):
+                yield "hanging "
+                time.sleep(3600)
+        """,
+    )
+    made = client_module.RemoteInvocation.__init__
+
+    def stopped_while_starting(self: Any, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        start = self._start_host
+
+        async def starting() -> Any:
+            started = await start()
+            self.cancel()  # the Esc, before the call is sent
+            return started
+
+        self._start_host = starting
+
+    monkeypatch.setattr(client_module.RemoteInvocation, "__init__", stopped_while_starting)
+    turn = Turn(host, "p", "hi")
+    await asyncio.wait_for(_drain_iter(turn.run()), GUARD)
+    assert turn.reply.status == "stopped"
+    monkeypatch.setattr(client_module.RemoteInvocation, "__init__", made)
+    await next_call_works(host, library)
+
+
 async def _drain_iter(steps: Any) -> None:
     async for _ in steps:
         pass

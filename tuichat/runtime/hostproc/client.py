@@ -94,6 +94,12 @@ class RemoteInvocation:
             async for step in self._died():
                 yield step
             return
+        if self.cancelled:
+            # Stopped while the host was starting (after a crash, that takes seconds): the call
+            # went out all the same, with nobody to stop it, and a pipe that blocked then held
+            # the host, and every later message, for good (the soak saw it). Stop it now.
+            self.cancelled = False
+            self.cancel()
         try:
             while not self.cancelled:
                 while self._batches and not self.cancelled:
