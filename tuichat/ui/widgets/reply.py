@@ -27,13 +27,17 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from tuichat.runtime.reply.details import Details, Piece, RichSplitter, has_rich, split_rich
+from tuichat.runtime.reply.media import media_of_file
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
+from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.rich_pieces import DetailsFold, MediaView, piece_widget, piece_widgets
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.when import stamp
 
@@ -97,7 +101,7 @@ class ReplyView(Settled, Widget):
         height: auto;
         & > .model { padding: 0 2; color: $text-accent; text-style: bold; }
         /* A stream layout keeps the placements of the blocks above the one that changed. */
-        & > Markdown#content { layout: stream; }
+        & > Markdown#content, & > Markdown.rich-text { layout: stream; }
         & > #error {
             margin: 0 2;
             padding: 0 1;
@@ -134,8 +138,11 @@ class ReplyView(Settled, Widget):
         self.message_id: str | None = None  # the stored message this view shows, once known
         self.model_id: str | None = None  # the stored reply's model (named by `model_name`)
         self._parts = self.reply.parts
-        self._pending: list[str] = []  # text to add at the next write
-        self._replacement: str | None = None  # text to show instead of everything, at the next write
+        # Text, folds and images to add at the next write (see runtime.reply.details).
+        self._pending: list[Piece] = []
+        self._restart = False  # start over at the next write (the text was replaced)
+        self._splitter = RichSplitter()
+        self._text: ReplyText | None = None  # the text being written (after the last fold)
         self._thinking = _Thinking()
         self._text_part, self._thought_part = ShownPart(), ShownPart()  # what of each is shown
         self._text_part.add(self.reply.content)
@@ -157,13 +164,27 @@ class ReplyView(Settled, Widget):
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
-                yield Markdown(neutralise(shown_start(reply.reasoning)))
-        yield ReplyText(id="content") if live else Markdown(neutralise(shown_start(reply.content)), id="content")
+                yield Markdown(neutralise(shown_start(reply.reasoning)), parser_factory=parser)
+        if live:
+            yield ReplyText(id="content")
+        else:
+            yield from self._stored_text(shown_start(reply.content))
         if live or self._text_part.cut:
             yield Static(id="cut", markup=False)
         for part, text in parts_text(self._parts).items():
             if live or text:
                 yield Static(id=part, markup=False)
+
+    def _stored_text(self, content: str) -> ComposeResult:
+        """A stored reply's text: one Markdown, or with folds and images, its pieces (the
+        first text is still `#content`)."""
+        pieces: list[Piece] = split_rich(content) if has_rich(content) else [content]
+        first = pieces.pop(0) if pieces and isinstance(pieces[0], str) else ""
+        yield Markdown(neutralise(first), id="content", parser_factory=parser)
+        yield from piece_widgets(pieces, reply_done=True)
+        for item in self.reply.files:
+            if isinstance(item, dict):
+                yield MediaView(media_of_file(item))
 
     def set_model_name(self, name: str) -> None:
         """Name the model anew (the models were listed after this reply was shown)."""
@@ -207,9 +228,14 @@ class ReplyView(Settled, Widget):
 
     @property
     def markdowns(self) -> list[Markdown]:
-        """The Markdown widgets showing the reply's text, top to bottom."""
-        content = self.get_child_by_id("content")
-        return content.markdowns if isinstance(content, ReplyText) else [content]  # type: ignore[list-item]
+        """The Markdown widgets showing the reply's text, top to bottom (folds' aside)."""
+        found: list[Markdown] = []
+        for child in self.children:
+            if isinstance(child, ReplyText):
+                found += child.markdowns
+            elif isinstance(child, Markdown) and (child.id == "content" or child.has_class("rich-text")):
+                found.append(child)
+        return found
 
     @property
     def shown_text(self) -> str:
@@ -220,12 +246,14 @@ class ReplyView(Settled, Widget):
     def apply(self, update: Update) -> None:
         """Take one change to the reply. Only buffers it and makes sure a write is due."""
         if update.replaced is not None:
-            self._replacement = neutralise(self._text_part.restart(update.replaced))
+            self._restart = True
             self._pending.clear()
+            self._splitter = RichSplitter()
+            self._pending += self._splitter.feed(neutralise(self._text_part.restart(update.replaced)))
         elif update.text:
             shown = neutralise(self._text_part.add(update.text))
             if shown:
-                self._pending.append(shown)
+                self._pending += self._splitter.feed(shown)
         if update.reasoning:
             shown = neutralise(self._thought_part.add(update.reasoning))
             if shown:
@@ -238,6 +266,7 @@ class ReplyView(Settled, Widget):
     async def finish(self, finished: Finished) -> None:
         """End the stream: the last change, the final render, the finished reply's parts."""
         self.apply(finished.update)
+        self._pending += self._splitter.flush()
         self.reply, self._parts = finished.reply, finished.reply.parts
         self._text_part.total = len(self.reply.content)  # (stripped at the end, as stored)
         self.streaming = False
@@ -247,8 +276,12 @@ class ReplyView(Settled, Widget):
         if self.is_attached:
             await self._write(final=True)
             await self._thinking.stop()
-            self.query_one("#content", ReplyText).release_reserve()
-            self.query_one("#content", ReplyText).folding.unfold(gradually=True)
+            for fold in self.query_children(DetailsFold):
+                fold.update_block(fold.block, reply_done=True)
+            await self._show_files()
+            for text in self.query_children(ReplyText):
+                text.release_reserve()
+                text.folding.unfold(gradually=True)
             if self.reply.reasoning:
                 thought = self.query_one("#thought", Collapsible)
                 thought.display, thought.title = True, "Thought"
@@ -277,15 +310,15 @@ class ReplyView(Settled, Widget):
     async def _write(self, *, final: bool = False) -> None:
         """Put what was buffered on screen, in one refresh."""
         async with self._write_lock:
-            text = self.query_one("#content", ReplyText)
-            replacement, self._replacement = self._replacement, None
-            chunk = "".join(self._pending)
-            self._pending.clear()
+            restart, self._restart = self._restart, False
+            pending, self._pending = self._pending, []
             # One layout and repaint per write: a render awaits Markdown's parse and mounts,
             # so without the batch the screen would refresh between them.
             with self.app.batch_update():
-                if replacement is not None:
-                    await text.replace(replacement)
+                if restart:
+                    await self._start_over()
+                chunk = await self._write_pieces(pending)
+                text = self._current_text()
                 if chunk or final:
                     await text.write(chunk, final=final)
                 if self._thinking.pending:
@@ -299,6 +332,53 @@ class ReplyView(Settled, Widget):
                     self._show_cut()
             if self.streaming:
                 self.call_after_refresh(self._after_layout, text)
+
+    def _current_text(self) -> ReplyText:
+        if self._text is None:
+            self._text = self.query_one("#content", ReplyText)
+        return self._text
+
+    async def _write_pieces(self, pending: list[Piece]) -> str:
+        """Mount the folds and images among `pending` in order, each after the text before
+        it (sealed) and before a new text for what follows; returns the text left to write.
+        A reply with none does nothing here but join its text."""
+        if all(isinstance(piece, str) for piece in pending):
+            return "".join(pending)  # type: ignore[arg-type]
+        run: list[str] = []
+        for piece in pending:
+            if isinstance(piece, str):
+                run.append(piece)
+                continue
+            shown = next((w for w in self.query_children(DetailsFold) if w.block.n == piece.n), None)
+            if isinstance(piece, Details) and shown is not None:
+                shown.update_block(piece)
+                continue
+            text = self._current_text()
+            await text.write("".join(run), final=True)
+            run.clear()
+            text.release_reserve()
+            after = ReplyText(classes="more")
+            await self.mount_all([piece_widget(piece, reply_done=False), after], after=text)
+            self._text = after
+        return "".join(run)
+
+    async def _start_over(self) -> None:
+        """The text was replaced: drop the folds, images and texts after the first."""
+        first = self.query_one("#content", ReplyText)
+        extra = [c for c in self.children if isinstance(c, (DetailsFold, MediaView)) or (isinstance(c, ReplyText) and c is not first)]
+        if extra:
+            await self.remove_children(extra)
+        self._text = first
+        await first.replace("")
+
+    async def _show_files(self) -> None:
+        """The reply's `files` (events), under its text once it ended."""
+        if not self.reply.files or self.query_children(".files-shown"):
+            return
+        views = [MediaView(media_of_file(item)) for item in self.reply.files if isinstance(item, dict)]
+        if views:
+            views[0].add_class("files-shown")
+            await self.mount_all(views, after=self._current_text())
 
     def _after_layout(self, text: ReplyText) -> None:
         """With the write laid out: keep blank lines under the text, fold what scrolled past."""
@@ -326,9 +406,12 @@ class ReplyView(Settled, Widget):
 
     # -- folds: the thought and the sources, opened and closed by keys -----------------------
     def can_fold(self, part: str) -> bool:
-        """Whether this reply has `part` ("thought" or "sources") to open or close."""
+        """Whether this reply has `part` ("thought", "sources" or "details": its folds) to
+        open or close."""
         if part == "thought":
             return any(w.display for w in self.query_children("#thought"))
+        if part == "details":
+            return bool(self.query_children(DetailsFold))
         return part == "sources" and bool(self._parts.sources)
 
     def toggle_fold(self, part: str) -> None:
@@ -339,6 +422,12 @@ class ReplyView(Settled, Widget):
         elif part == "sources":
             self.sources_folded = not self.sources_folded
             self._show_parts()
+        elif part == "details":  # open them all if any is closed, else close them all
+            folds = list(self.query_children(DetailsFold).results(DetailsFold))
+            opening = any(not fold.open for fold in folds)
+            for fold in folds:
+                if fold.open != opening:
+                    fold.toggle()
 
     # -- what is under the text ----------------------------------------------------------
     def _show_cut(self) -> None:
