@@ -171,3 +171,8 @@ def test_media_load_data_urls_files_and_never_the_network(tmp_path: Path) -> Non
     assert "Open WebUI server" in (load("/api/v1/files/1/content").error or "")
     media = reply_media(REPLY, [{"type": "file", "name": "r.pdf", "url": "/api/v1/files/1/content"}])
     assert [(m.name, m.image) for m in media] == [("", True), ("a map", True), ("r.pdf", False)]
+
+
+def test_a_huge_image_is_refused_in_one_line_before_decoding() -> None:
+    url = "data:image/png;base64," + "A" * 4_000_000  # 3,000,000 bytes
+    assert load(url, most=1_000_000).error == "too large to show: 2.9 MB (the most is 976.6 KB)"

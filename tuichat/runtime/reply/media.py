@@ -96,7 +96,8 @@ def _from_data_url(url: str, most: int) -> Loaded:
     if size > most:
         return Loaded(where, mime, size=size, error=f"too large to show: {human_size(size)} (the most is {human_size(most)})")
     if not match.group(3):
-        return Loaded(where, mime, data := unquote(payload).encode(), len(data))
+        data = unquote(payload).encode()
+        return Loaded(where, mime, data, len(data))
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import sys
 import warnings
 
@@ -24,7 +25,8 @@ LEAST_CELLS = 24  # the narrowest, for an image this many pixels wide or more
 
 
 def probe_terminal() -> None:
-    """Let textual-image find the terminal's graphics support (only with a terminal)."""
+    """Let textual-image find the terminal's graphics support (only with a terminal: in a
+    running app the import would ask the terminal, whose answers Textual would read)."""
     if sys.__stdout__ is not None and sys.__stdout__.isatty():
         try:
             import textual_image.widget  # noqa: F401 - imported for its terminal queries
@@ -38,13 +40,18 @@ def _widget_class() -> type[Widget]:
     from textual_image.widget import HalfcellImage, Image
 
     # Without a terminal textual-image falls back to plain Unicode blocks; half-blocks show
-    # colour and shape, and are what a terminal without graphics gets.
-    return HalfcellImage if Auto is UnicodeImage else Image  # type: ignore[return-value]
+    # colour and shape, and are what a terminal without graphics gets. TUICHAT_IMAGES=halfblocks
+    # chooses them where a terminal's graphics misbehave.
+    if Auto is UnicodeImage or os.environ.get("TUICHAT_IMAGES") == "halfblocks":
+        return HalfcellImage  # type: ignore[no-any-return]
+    return Image  # type: ignore[return-value]
 
 
 def picture(data: bytes) -> tuple[Widget | None, str]:
     """A widget drawing the image in `data`, and its shape (`640×480 px`); or None and why
     it cannot be shown."""
+    if "textual_image.widget" not in sys.modules and sys.__stdout__ is not None and sys.__stdout__.isatty():
+        return None, "the terminal was not asked which graphics it has (start the app with `tuichat`)"
     try:
         from PIL import Image as PILImage
     except ImportError:

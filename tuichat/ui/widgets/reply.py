@@ -357,7 +357,8 @@ class ReplyView(Settled, Widget):
             await text.write("".join(run), final=True)
             run.clear()
             text.release_reserve()
-            after = ReplyText(classes="more")
+            after = ReplyText()
+            after.add_class("more")
             await self.mount_all([piece_widget(piece, reply_done=False), after], after=text)
             self._text = after
         return "".join(run)
