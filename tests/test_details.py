@@ -176,3 +176,21 @@ def test_media_load_data_urls_files_and_never_the_network(tmp_path: Path) -> Non
 def test_a_huge_image_is_refused_in_one_line_before_decoding() -> None:
     url = "data:image/png;base64," + "A" * 4_000_000  # 3,000,000 bytes
     assert load(url, most=1_000_000).error == "too large to show: 2.9 MB (the most is 976.6 KB)"
+
+
+def test_the_markdown_export_keeps_blocks_as_written_and_lists_files() -> None:
+    from tuichat.runtime.export import chat_to_markdown
+    from tuichat.store import ChatRow, MessageRow
+
+    png = "data:image/png;base64," + base64.b64encode(b"12345678").decode()
+    chat = ChatRow(id="c", title="T", model_id="m", system_prompt=None, stream=True, params={},
+                   created_at=0.0, updated_at=0.0, current_id=None, filter_ids=[], origin="app")  # fmt: skip
+    files = [{"type": "image", "url": png, "name": "sky.png"}, {"type": "file", "url": "/api/v1/files/9/content"}]
+    reply = MessageRow(id="r", chat_id="c", parent_id=None, role="assistant", content=REPLY, model_id="m",
+                       created_at=0.0, updated_at=0.0, status="done", error=None, reasoning=None, usage=None,
+                       extra={"files": files})  # fmt: skip
+    markdown = chat_to_markdown(chat, [reply])
+    assert TOOL_CALL in markdown  # the block as the pipe wrote it: viewers fold it
+    assert markdown.endswith(
+        "**Files**\n\n- sky.png (image, image/png, 8 B)\n- /api/v1/files/9/content (file)\n"
+    )
