@@ -142,3 +142,37 @@ async def test_a_replaced_text_drops_its_folds() -> None:
         await view.finish(builder.finish())
         text = await settled(pilot, lambda: shown(app))
     assert "Plain now." in text and "View Result" not in text and not app.query(MediaView)
+
+
+async def test_the_rich_output_pipe_in_the_app_folds_by_keys_and_f5_saves_its_image(db_path: Path, tmp_path: Path) -> None:
+    from tests.ui.helpers import chat_app, chat_with, until, with_pipe
+    from tuichat.ui.screens.copy import CopyScreen
+    from tuichat.ui.screens.prompts import TextPromptScreen
+
+    await with_pipe(db_path, (Path(__file__).parents[1] / "pipes" / "rich_output.py").read_text(), "rich")
+    async with chat_app(db_path, (80, 24)) as (app, pilot, screen):
+        reply = await chat_with(pilot, screen, "rich", "weather?")
+        await until(pilot, lambda: len(reply.query(MediaView)) == 2)  # the Markdown image, the files event
+        folds = list(reply.query(DetailsFold).results(DetailsFold))
+        assert [fold.query_one(".title").render().plain for fold in folds] == [  # type: ignore[attr-defined]
+            "▶ View Result from get_weather", "▶ Thought for 3 seconds",
+        ]
+        await pilot.press("tab", "d")
+        await until(pilot, lambda: all(fold.open for fold in folds))
+        await pilot.press("d")
+        await until(pilot, lambda: not any(fold.open for fold in folds))
+        await pilot.press("escape", "f5")
+        await until(pilot, lambda: isinstance(app.screen, CopyScreen))
+        labels = [item.label for item in app.screen.items]  # type: ignore[attr-defined]
+        assert labels[-2:] == [
+            "Image 1: Sky over Paris · image/png · 130 B (Enter saves it)",
+            "Image 2: sky.png · image/png · 130 B (Enter saves it)",
+        ]
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        assert app.screen.query_one("Input").value == "~/sky.png"  # type: ignore[attr-defined]
+        target = tmp_path / "saved.png"
+        app.screen.query_one("Input").value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, target.exists)
+        assert target.read_bytes() == rich_output.png()

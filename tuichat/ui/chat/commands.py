@@ -259,7 +259,7 @@ class ChatCommands:
             if choice is None:
                 return
             if choice.item.data is not None:
-                self._write_copy(choice.item.data, choice.item.suffix, name="tuichat-file")
+                self._write_copy(choice.item.data, choice.item.suffix, name=choice.item.name)
             elif choice.to_file:
                 self._write_copy(choice.item.text, choice.item.suffix)
             else:

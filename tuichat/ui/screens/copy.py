@@ -3,7 +3,9 @@ to a file. Says whether a copy can reach the clipboard (see ui/clipboard)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -28,6 +30,7 @@ class Copyable:
     text: str
     suffix: str  # a file name's ending when written to a file: ".md", ".py", …
     data: bytes | None = None  # an image or file of the reply: only written to a file
+    name: str = ""  # the start of the file name offered when it is written
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ def media_copyables(content: str, files: list[Any]) -> list[Copyable]:
         kind = "Image" if media.image else "File"
         name = media.name or loaded.where
         label = f"{kind} {n}: {name} · {loaded.mime or 'unknown type'} · {human_size(len(loaded.data))} (Enter saves it)"
-        found.append(Copyable(label, "", suffix_for(loaded.mime, media.name), loaded.data))
+        # Its own name when it has one that is a file name (safe characters only), else one for its kind.
+        stem = re.sub(r"[^\w.-]", "", Path(media.name).stem) if Path(media.name).suffix else ""
+        found.append(Copyable(label, "", suffix_for(loaded.mime, media.name), loaded.data, stem or f"tuichat-{kind.lower()}"))
     return found
 
 
