@@ -1,9 +1,11 @@
-"""Images drawn in the terminal with textual-image: Kitty graphics or Sixel where the
-terminal has them, coloured half-blocks otherwise (every terminal, over SSH and in tmux).
+"""Images drawn in the terminal with textual-image: coloured half-blocks (every terminal,
+over SSH and in tmux), or with `TUICHAT_IMAGES=graphics` Kitty graphics or Sixel where the
+terminal has them.
 
 textual-image asks the terminal what it supports when first imported, which must happen
-before Textual takes the terminal over: `probe_terminal` is called by the launcher, before
-the app starts. Without that (tests, no terminal), images are drawn in half-blocks.
+before Textual takes the terminal over: `probe_terminal`, called by the launcher before the
+app starts, does that when asked to; otherwise textual-image is imported when the first
+image shows, with the terminal hidden from it.
 
 An image is decoded once and scaled down to at most MOST_PIXELS a side, so drawing it again
 (a scroll, a resize) stays cheap whatever size it came in.
@@ -25,8 +27,12 @@ LEAST_CELLS = 24  # the narrowest, for an image this many pixels wide or more
 
 
 def probe_terminal() -> None:
-    """Let textual-image find the terminal's graphics support (only with a terminal: in a
-    running app the import would ask the terminal, whose answers Textual would read)."""
+    """With `TUICHAT_IMAGES=graphics` and a terminal, let textual-image ask the terminal
+    whether it draws Kitty graphics or Sixel: it must, before Textual takes the terminal over.
+    Not by default: the questions and textual-image's imports (numpy, Pillow) cost about
+    0.5 s at every start (measured in tmux), for images most chats never show."""
+    if os.environ.get("TUICHAT_IMAGES") != "graphics":
+        return
     if sys.__stdout__ is not None and sys.__stdout__.isatty():
         try:
             import textual_image.widget  # noqa: F401 - imported for its terminal queries
@@ -34,15 +40,29 @@ def probe_terminal() -> None:
             pass
 
 
+def _quiet_import() -> None:
+    """Import textual-image inside a running app: its import asks the terminal what it
+    supports when stdout is a terminal, and Textual would read the answers as keys; seen
+    with no terminal, it asks nothing (and half-blocks need no answers)."""
+    if "textual_image.widget" in sys.modules:
+        return
+    real = sys.__stdout__
+    sys.__stdout__ = io.StringIO()  # type: ignore[misc]
+    try:
+        import textual_image.widget  # noqa: F401
+    finally:
+        sys.__stdout__ = real  # type: ignore[misc]
+
+
 def _widget_class() -> type[Widget]:
+    _quiet_import()
     from textual_image.renderable import Image as Auto
-    from textual_image.renderable import UnicodeImage
     from textual_image.widget import HalfcellImage, Image
 
-    # Without a terminal textual-image falls back to plain Unicode blocks; half-blocks show
-    # colour and shape, and are what a terminal without graphics gets. TUICHAT_IMAGES=halfblocks
-    # chooses them where a terminal's graphics misbehave.
-    if Auto is UnicodeImage or os.environ.get("TUICHAT_IMAGES") == "halfblocks":
+    # Graphics only when the terminal was asked at start and has them; else half-blocks,
+    # which show colour and shape in any terminal (textual-image's own fallback without a
+    # terminal is plain Unicode blocks).
+    if Auto.__module__.endswith((".unicode", ".halfcell")):
         return HalfcellImage  # type: ignore[no-any-return]
     return Image  # type: ignore[return-value]
 
@@ -50,8 +70,6 @@ def _widget_class() -> type[Widget]:
 def picture(data: bytes) -> tuple[Widget | None, str]:
     """A widget drawing the image in `data`, and its shape (`640×480 px`); or None and why
     it cannot be shown."""
-    if "textual_image.widget" not in sys.modules and sys.__stdout__ is not None and sys.__stdout__.isatty():
-        return None, "the terminal was not asked which graphics it has (start the app with `tuichat`)"
     try:
         from PIL import Image as PILImage
     except ImportError:
