@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.events import Click
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
@@ -66,6 +67,7 @@ class DetailsFold(Widget, can_focus=True):
         self.reply_done = reply_done
         self._built = False
         self._spin = 0
+        self._timer: Timer | None = None
 
     @property
     def running(self) -> bool:
@@ -80,9 +82,15 @@ class DetailsFold(Widget, can_focus=True):
         yield Widget(classes="body")
 
     def on_mount(self) -> None:
+        self._spin_while_running()
+
+    def _spin_while_running(self) -> None:
         self.set_class(self.running, "-running")
-        if self.running:
-            self.set_interval(0.2, self._next_spin, name="fold spinner")
+        if self.running and self._timer is None:
+            self._timer = self.set_interval(0.2, self._next_spin, name="fold spinner")
+        elif not self.running and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def _title(self) -> Content:
         block = self.block
@@ -108,7 +116,8 @@ class DetailsFold(Widget, can_focus=True):
         self.block = block
         if reply_done is not None:
             self.reply_done = reply_done
-        self.set_class(self.running, "-running")
+        if self.is_mounted:
+            self._spin_while_running()
         if self._built:
             self._built = False
             body = self.query_one(".body", Widget)
