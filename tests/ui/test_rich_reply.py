@@ -123,12 +123,15 @@ async def test_files_events_and_broken_or_remote_images_say_what_they_are() -> N
     async with app.run_test(size=(100, 20)) as pilot:
         view.apply(builder.feed(SseStep(chunk_line("m", content))))
         view.apply(builder.feed(EventStep({"type": "files", "data": {"files": [{"type": "image", "url": IMAGE, "name": "sky.png"}]}})))
+        assert "sky.png" in await settled(pilot, lambda: shown(app))  # as it comes, under the text
+        view.apply(builder.feed(SseStep(chunk_line("m", "More text after the file.\n"))))
         await view.finish(builder.finish())
         text = await settled(pilot, lambda: shown(app))
         assert len(app.query(MediaView)) == 3
     assert "🖼 broken · image/png · 16 B: cannot show it: UnidentifiedImageError: cannot identify image file" in text
     assert "🖼 far https://example.com/cat.png: not fetched: tuichat works offline" in text
     assert "🖼 sky.png · image/png · 130 B · 48×24 px (F5 saves it)" in text
+    assert text.index("More text after the file.") < text.index("sky.png")  # files stay under the text
 
 
 async def test_a_replaced_text_drops_its_folds() -> None:

@@ -18,6 +18,7 @@ or write the clipboard. The text is neutralised as it comes, chunk by chunk.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
@@ -143,6 +144,7 @@ class ReplyView(Settled, Widget):
         self._restart = False  # start over at the next write (the text was replaced)
         self._splitter = RichSplitter()
         self._text: ReplyText | None = None  # the text being written (after the last fold)
+        self._files: list[dict[str, Any]] = []  # files events' files not shown yet
         self._thinking = _Thinking()
         self._text_part, self._thought_part = ShownPart(), ShownPart()  # what of each is shown
         self._text_part.add(self.reply.content)
@@ -184,7 +186,7 @@ class ReplyView(Settled, Widget):
         yield from piece_widgets(pieces, reply_done=True)
         for item in self.reply.files:
             if isinstance(item, dict):
-                yield MediaView(media_of_file(item))
+                yield MediaView(media_of_file(item), classes="file")
 
     def set_model_name(self, name: str) -> None:
         """Name the model anew (the models were listed after this reply was shown)."""
@@ -261,6 +263,10 @@ class ReplyView(Settled, Widget):
         if update.parts is not None:
             self._parts = update.parts
             self._parts_changed = True
+        event = update.event.data if update.event is not None and update.event.kind == "event" else None
+        if isinstance(event, dict) and event.get("type") in ("files", "chat:message:files"):
+            files = (event.get("data") or {}).get("files") if isinstance(event.get("data"), dict) else None
+            self._files += [item for item in files or () if isinstance(item, dict)]
         self._due.set()
 
     async def finish(self, finished: Finished) -> None:
@@ -278,7 +284,6 @@ class ReplyView(Settled, Widget):
             await self._thinking.stop()
             for fold in self.query_children(DetailsFold):
                 fold.update_block(fold.block, reply_done=True)
-            await self._show_files()
             for text in self.query_children(ReplyText):
                 text.release_reserve()
                 text.folding.unfold(gradually=True)
@@ -325,6 +330,8 @@ class ReplyView(Settled, Widget):
                     thought = self.query_one("#thought", Collapsible)
                     thought.display = True
                     await self._thinking.write(thought.query_one(Markdown))
+                if self._files:
+                    await self._show_files()
                 if self._parts_changed or final:
                     self._parts_changed = False
                     self._show_parts()
@@ -366,20 +373,24 @@ class ReplyView(Settled, Widget):
     async def _start_over(self) -> None:
         """The text was replaced: drop the folds, images and texts after the first."""
         first = self.query_one("#content", ReplyText)
-        extra = [c for c in self.children if isinstance(c, (DetailsFold, MediaView)) or (isinstance(c, ReplyText) and c is not first)]
+        # (The files events sent stay: they are not part of the text.)
+        extra = [c for c in self.children if isinstance(c, DetailsFold) or (isinstance(c, MediaView) and not c.has_class("file"))
+                 or (isinstance(c, ReplyText) and c is not first)]  # fmt: skip
         if extra:
             await self.remove_children(extra)
         self._text = first
         await first.replace("")
 
     async def _show_files(self) -> None:
-        """The reply's `files` (events), under its text once it ended."""
-        if not self.reply.files or self.query_children(".files-shown"):
-            return
-        views = [MediaView(media_of_file(item)) for item in self.reply.files if isinstance(item, dict)]
-        if views:
-            views[0].add_class("files-shown")
-            await self.mount_all(views, after=self._current_text())
+        """Files that `files` events sent, as they come, under the reply's text (folds and
+        text that come later are mounted above them, as a stored reply shows its files)."""
+        files, self._files = self._files, []
+        shown = list(self.query_children(MediaView).results(MediaView))
+        after = shown[-1] if shown and shown[-1].has_class("file") else self._current_text()
+        views = [MediaView(media_of_file(item)) for item in files]
+        for view in views:
+            view.add_class("file")
+        await self.mount_all(views, after=after)
 
     def _after_layout(self, text: ReplyText) -> None:
         """With the write laid out: keep blank lines under the text, fold what scrolled past."""

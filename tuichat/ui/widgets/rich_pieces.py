@@ -188,8 +188,8 @@ class MediaView(Widget):
     }
     """
 
-    def __init__(self, media: Media) -> None:
-        super().__init__(classes="media")
+    def __init__(self, media: Media, classes: str = "") -> None:
+        super().__init__(classes=f"media {classes}".strip())
         self.media = media
         self.loaded = None
 
