@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.helpers import until
+from tests.ui.helpers import settled, until
 from tests.ui.test_rich_reply import rich_output
 from tests.ui.test_snapshots import _chat_screen, _settle
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.conversation import Conversation
-from tuichat.ui.widgets.rich_pieces import DetailsFold, MediaView
+from tuichat.ui.widgets.rich_pieces import DetailsFold
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
@@ -47,14 +47,23 @@ async def _open(pilot: Pilot[Any]) -> None:
     await _settle(pilot)
 
 
+async def _laid_out(pilot: Pilot[Any]) -> None:
+    """Once the conversation's size and scroll have stopped changing (a fold's body or an
+    image lays the conversation out again, and a loaded machine takes a while)."""
+    conversation = pilot.app.screen.query_one(Conversation)
+    await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, conversation.max_scroll_y))
+    await _settle(pilot)
+
+
 def test_a_tool_call_fold_opened_80x24(snap_compare: Any, db_path: Path) -> None:
     asyncio.run(_seed(db_path, f"Let me look that up.\n{TOOL_CALL}It is **21 °C and sunny** in Paris."))
 
     async def open_fold(pilot: Pilot[Any]) -> None:
         await _open(pilot)
         await pilot.press("tab", "d")  # to the conversation, then the reply's folds
-        await until(pilot, lambda: pilot.app.screen.query_one(DetailsFold).open)
-        await _settle(pilot)
+        fold = pilot.app.screen.query_one(DetailsFold)
+        await until(pilot, lambda: fold.open and any(child.region.height for child in fold.query(".sections")))
+        await _laid_out(pilot)
 
     assert snap_compare(TuichatApp(db_path), terminal_size=(80, 24), run_before=open_fold)
 
@@ -64,7 +73,7 @@ def test_an_image_in_half_blocks_80x24(snap_compare: Any, db_path: Path) -> None
 
     async def shown(pilot: Pilot[Any]) -> None:
         await _open(pilot)
-        await until(pilot, lambda: bool(pilot.app.screen.query(MediaView)))
-        await _settle(pilot)
+        await until(pilot, lambda: any(w.region.height for w in pilot.app.screen.query(".picture")))
+        await _laid_out(pilot)
 
     assert snap_compare(TuichatApp(db_path), terminal_size=(80, 24), run_before=shown)

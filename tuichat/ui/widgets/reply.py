@@ -18,7 +18,6 @@ or write the clipboard. The text is neutralised as it comes, chunk by chunk.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
@@ -28,8 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from tuichat.runtime.reply.details import Details, Piece, RichSplitter, has_rich, split_rich
-from tuichat.runtime.reply.media import media_of_file
+from tuichat.runtime.reply.details import Piece
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.runtime.untrusted import neutralise
@@ -37,8 +35,9 @@ from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.live_markdown import parser
+from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
 from tuichat.ui.widgets.reply_text import ReplyText
-from tuichat.ui.widgets.rich_pieces import DetailsFold, MediaView, piece_widget, piece_widgets
+from tuichat.ui.widgets.rich_pieces import DetailsFold
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.when import stamp
 
@@ -142,9 +141,7 @@ class ReplyView(Settled, Widget):
         # Text, folds and images to add at the next write (see runtime.reply.details).
         self._pending: list[Piece] = []
         self._restart = False  # start over at the next write (the text was replaced)
-        self._splitter = RichSplitter()
-        self._text: ReplyText | None = None  # the text being written (after the last fold)
-        self._files: list[dict[str, Any]] = []  # files events' files not shown yet
+        self._pieces = ReplyPieces(self)
         self._thinking = _Thinking()
         self._text_part, self._thought_part = ShownPart(), ShownPart()  # what of each is shown
         self._text_part.add(self.reply.content)
@@ -170,23 +167,12 @@ class ReplyView(Settled, Widget):
         if live:
             yield ReplyText(id="content")
         else:
-            yield from self._stored_text(shown_start(reply.content))
+            yield from stored_text(shown_start(reply.content), reply.files)
         if live or self._text_part.cut:
             yield Static(id="cut", markup=False)
         for part, text in parts_text(self._parts).items():
             if live or text:
                 yield Static(id=part, markup=False)
-
-    def _stored_text(self, content: str) -> ComposeResult:
-        """A stored reply's text: one Markdown, or with folds and images, its pieces (the
-        first text is still `#content`)."""
-        pieces: list[Piece] = split_rich(content) if has_rich(content) else [content]
-        first = pieces.pop(0) if pieces and isinstance(pieces[0], str) else ""
-        yield Markdown(neutralise(first), id="content", parser_factory=parser)
-        yield from piece_widgets(pieces, reply_done=True)
-        for item in self.reply.files:
-            if isinstance(item, dict):
-                yield MediaView(media_of_file(item), classes="file")
 
     def set_model_name(self, name: str) -> None:
         """Name the model anew (the models were listed after this reply was shown)."""
@@ -250,12 +236,12 @@ class ReplyView(Settled, Widget):
         if update.replaced is not None:
             self._restart = True
             self._pending.clear()
-            self._splitter = RichSplitter()
-            self._pending += self._splitter.feed(neutralise(self._text_part.restart(update.replaced)))
+            self._pieces.restart()
+            self._pending += self._pieces.splitter.feed(neutralise(self._text_part.restart(update.replaced)))
         elif update.text:
             shown = neutralise(self._text_part.add(update.text))
             if shown:
-                self._pending += self._splitter.feed(shown)
+                self._pending += self._pieces.splitter.feed(shown)
         if update.reasoning:
             shown = neutralise(self._thought_part.add(update.reasoning))
             if shown:
@@ -263,16 +249,13 @@ class ReplyView(Settled, Widget):
         if update.parts is not None:
             self._parts = update.parts
             self._parts_changed = True
-        event = update.event.data if update.event is not None and update.event.kind == "event" else None
-        if isinstance(event, dict) and event.get("type") in ("files", "chat:message:files"):
-            files = (event.get("data") or {}).get("files") if isinstance(event.get("data"), dict) else None
-            self._files += [item for item in files or () if isinstance(item, dict)]
+        self._pieces.files += files_of(update.event)
         self._due.set()
 
     async def finish(self, finished: Finished) -> None:
         """End the stream: the last change, the final render, the finished reply's parts."""
         self.apply(finished.update)
-        self._pending += self._splitter.flush()
+        self._pending += self._pieces.splitter.flush()
         self.reply, self._parts = finished.reply, finished.reply.parts
         self._text_part.total = len(self.reply.content)  # (stripped at the end, as stored)
         self.streaming = False
@@ -282,8 +265,7 @@ class ReplyView(Settled, Widget):
         if self.is_attached:
             await self._write(final=True)
             await self._thinking.stop()
-            for fold in self.query_children(DetailsFold):
-                fold.update_block(fold.block, reply_done=True)
+            self._pieces.finish()
             for text in self.query_children(ReplyText):
                 text.release_reserve()
                 text.folding.unfold(gradually=True)
@@ -321,17 +303,17 @@ class ReplyView(Settled, Widget):
             # so without the batch the screen would refresh between them.
             with self.app.batch_update():
                 if restart:
-                    await self._start_over()
-                chunk = await self._write_pieces(pending)
-                text = self._current_text()
+                    await self._pieces.start_over()
+                chunk = await self._pieces.write(pending)
+                text = self._pieces.text
                 if chunk or final:
                     await text.write(chunk, final=final)
                 if self._thinking.pending:
                     thought = self.query_one("#thought", Collapsible)
                     thought.display = True
                     await self._thinking.write(thought.query_one(Markdown))
-                if self._files:
-                    await self._show_files()
+                if self._pieces.files:
+                    await self._pieces.show_files()
                 if self._parts_changed or final:
                     self._parts_changed = False
                     self._show_parts()
@@ -339,58 +321,6 @@ class ReplyView(Settled, Widget):
                     self._show_cut()
             if self.streaming:
                 self.call_after_refresh(self._after_layout, text)
-
-    def _current_text(self) -> ReplyText:
-        if self._text is None:
-            self._text = self.query_one("#content", ReplyText)
-        return self._text
-
-    async def _write_pieces(self, pending: list[Piece]) -> str:
-        """Mount the folds and images among `pending` in order, each after the text before
-        it (sealed) and before a new text for what follows; returns the text left to write.
-        A reply with none does nothing here but join its text."""
-        if all(isinstance(piece, str) for piece in pending):
-            return "".join(pending)  # type: ignore[arg-type]
-        run: list[str] = []
-        for piece in pending:
-            if isinstance(piece, str):
-                run.append(piece)
-                continue
-            shown = next((w for w in self.query_children(DetailsFold) if w.block.n == piece.n), None)
-            if isinstance(piece, Details) and shown is not None:
-                shown.update_block(piece)
-                continue
-            text = self._current_text()
-            await text.write("".join(run), final=True)
-            run.clear()
-            text.release_reserve()
-            after = ReplyText()
-            after.add_class("more")
-            await self.mount_all([piece_widget(piece, reply_done=False), after], after=text)
-            self._text = after
-        return "".join(run)
-
-    async def _start_over(self) -> None:
-        """The text was replaced: drop the folds, images and texts after the first."""
-        first = self.query_one("#content", ReplyText)
-        # (The files events sent stay: they are not part of the text.)
-        extra = [c for c in self.children if isinstance(c, DetailsFold) or (isinstance(c, MediaView) and not c.has_class("file"))
-                 or (isinstance(c, ReplyText) and c is not first)]  # fmt: skip
-        if extra:
-            await self.remove_children(extra)
-        self._text = first
-        await first.replace("")
-
-    async def _show_files(self) -> None:
-        """Files that `files` events sent, as they come, under the reply's text (folds and
-        text that come later are mounted above them, as a stored reply shows its files)."""
-        files, self._files = self._files, []
-        shown = list(self.query_children(MediaView).results(MediaView))
-        after = shown[-1] if shown and shown[-1].has_class("file") else self._current_text()
-        views = [MediaView(media_of_file(item)) for item in files]
-        for view in views:
-            view.add_class("file")
-        await self.mount_all(views, after=after)
 
     def _after_layout(self, text: ReplyText) -> None:
         """With the write laid out: keep blank lines under the text, fold what scrolled past."""
