@@ -59,14 +59,35 @@ class _LiveParagraph(Settled, MarkdownParagraph):
         _quiet_update(self, content)
 
 
-class _LiveFence(MarkdownFence):
+class _LiveHeading(Settled):
+    """A heading grown in place (mixed into each level's class: Textual's CSS styles a widget
+    by the first widget class among its bases, so that one must be MarkdownH1..6)."""
+
+    def set_content(self, content: Content) -> None:
+        self._content = content  # type: ignore[attr-defined]
+        _quiet_update(self, content)  # type: ignore[arg-type]
+
+
+_LIVE_HEADINGS: dict[str, type[MarkdownBlock]] = {
+    f"h{level}": type(f"_LiveH{level}", (_LiveHeading, Markdown.BLOCKS[f"h{level}"]), {}) for level in range(1, 7)
+}
+
+
+class _SettledLabel(Settled, Label):
+    pass
+
+
+class _LiveFence(Settled, MarkdownFence):
+    def compose(self) -> ComposeResult:
+        yield _SettledLabel(self._highlighted_code, id="code-content", expand=True)  # as MarkdownFence's
+
     def set_content(self, content: Content) -> None:
         self._content = content
         for label in self.query_children("#code-content").results(Label):
             _quiet_update(label, content)
 
 
-class _SourceBlock(MarkdownBlock):
+class _SourceBlock(Settled, MarkdownBlock):
     """A list, table or quote while it is the block being written: its Markdown source, as
     text, updated in place. Textual rebuilds these blocks' widgets on every append (a table
     has one per cell), which cost more than everything else a token does; the block renders
@@ -104,6 +125,7 @@ class LiveMarkdown(Settled, Markdown):
         "ordered_list_open": _SourceBlock,
         "table_open": _SourceBlock,
         "blockquote_open": _SourceBlock,
+        **_LIVE_HEADINGS,
     }
 
     def __init__(self) -> None:
@@ -128,7 +150,7 @@ class LiveMarkdown(Settled, Markdown):
         same kind (else False: `append` it). `append` builds a new block widget for every
         write and copies it over, which cost more than the repaint the write needs."""
         last = self.children[-1] if self.children else None
-        if not isinstance(last, (_LiveParagraph, _LiveFence, _SourceBlock)) or self.lock.is_locked:
+        if not isinstance(last, (_LiveParagraph, _LiveHeading, _LiveFence, _SourceBlock)) or self.lock.is_locked:
             return False
         source = self.source + text
         first_line = self._last_parsed_line = last.source_range[0]  # see `append`
@@ -137,12 +159,12 @@ class LiveMarkdown(Settled, Markdown):
         block = blocks[0] if len(blocks) == 1 else None
         if block is None or not block.map or block.map[0] != 0 or block.type != last._token.type:
             return False
-        if isinstance(last, _LiveFence) and block.info != last.lexer:
+        if isinstance(last, _LiveFence) and block.info != last.lexer or block.tag != last._token.tag:
             return False
         self._markdown = source
         last._token, last.source_range = block, (first_line + block.map[0], first_line + block.map[1])
-        if isinstance(last, _LiveParagraph):
-            last.build_from_token(tokens[1])  # the paragraph's inline token
+        if isinstance(last, (_LiveParagraph, _LiveHeading)):
+            last.build_from_token(tokens[1])  # the paragraph's or heading's inline token
         elif isinstance(last, _LiveFence):
             last.code = block.content.rstrip()
             theme = self.app.current_theme
