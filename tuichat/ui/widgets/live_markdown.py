@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 from textual.widgets._markdown import (
@@ -28,44 +29,63 @@ def parser() -> MarkdownIt:
 
 # Lines kept blank under the block being written, so that its next lines take them instead
 # of changing its height: a new height lays out the whole screen, where a line written in
-# place repaints one block.
+# place repaints one block. A new block has them from the start (its mount is a layout anyway).
 BLOCK_RESERVE = 3
 
 
-def _quiet_update(widget: Static, content: Content) -> None:
+class _Reserved(Settled):
+    """A block, or a fence's code, that keeps `reserved` content lines at least. Its height
+    comes from here, not from `min-height`: a stream layout (a segment's) ignores styles set
+    in code."""
+
+    reserved = 1 + BLOCK_RESERVE
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(self.text_height(container, viewport, width), self.reserved)
+
+    def text_height(self, container: Size, viewport: Size, width: int) -> int:
+        return super().get_content_height(container, viewport, width)  # type: ignore[misc, no-any-return]
+
+
+def _quiet_update(widget: _Reserved, content: Content) -> None:
     """Show new content in the block being written: a repaint while it fits the block's
-    height (its blank lines included), else a layout, with BLOCK_RESERVE blank lines again."""
-    if not widget.is_mounted:  # a block being built: it is laid out when mounted
-        widget.update(content, layout=False)
-        return
-    width, height = widget.content_region.width, widget.content_region.height
+    reserved lines, else a layout, with BLOCK_RESERVE blank lines under it again."""
+    assert isinstance(widget, Static)
     widget.update(content, layout=False)
-    needed = widget.get_content_height(widget.size, widget.app.size, width) if width else 0
-    if not width or needed > height:
-        widget.styles.min_height = needed + BLOCK_RESERVE if width else None
+    width = widget.content_region.width
+    if not widget.is_mounted or not width:  # a new block: the layout that places it measures it
+        return
+    needed = widget.text_height(widget.size, widget.app.size, width)
+    if needed > widget.reserved:
+        widget.reserved = needed + BLOCK_RESERVE
         widget.refresh(layout=True)
 
 
 def drop_reserve(block: Widget) -> None:
     """The blank lines kept under a block that is no longer the one being written."""
     for widget in (block, *block.query_children("#code-content")):
-        if widget.styles.min_height is not None:
-            widget.styles.min_height = None
+        if isinstance(widget, _Reserved) and widget.reserved:
+            widget.reserved = 0
+            widget.refresh(layout=True)
 
 
-class _LiveParagraph(Settled, MarkdownParagraph):
+class _LiveParagraph(_Reserved, MarkdownParagraph):
     def set_content(self, content: Content) -> None:
         self._content = content
         _quiet_update(self, content)
 
 
-class _LiveHeading(Settled):
+class _LiveHeading(_Reserved):
     """A heading grown in place (mixed into each level's class: Textual's CSS styles a widget
     by the first widget class among its bases, so that one must be MarkdownH1..6)."""
 
     def set_content(self, content: Content) -> None:
         self._content = content  # type: ignore[attr-defined]
-        _quiet_update(self, content)  # type: ignore[arg-type]
+        width = self.styles.width  # type: ignore[attr-defined]
+        if width is not None and width.is_auto:  # as wide as its text (h3 and below): a layout
+            self.update(content)  # type: ignore[attr-defined]
+        else:
+            _quiet_update(self, content)  # type: ignore[arg-type]
 
 
 _LIVE_HEADINGS: dict[str, type[MarkdownBlock]] = {
@@ -73,21 +93,21 @@ _LIVE_HEADINGS: dict[str, type[MarkdownBlock]] = {
 }
 
 
-class _SettledLabel(Settled, Label):
+class _CodeLabel(_Reserved, Label):
     pass
 
 
 class _LiveFence(Settled, MarkdownFence):
     def compose(self) -> ComposeResult:
-        yield _SettledLabel(self._highlighted_code, id="code-content", expand=True)  # as MarkdownFence's
+        yield _CodeLabel(self._highlighted_code, id="code-content", expand=True)  # as MarkdownFence's
 
     def set_content(self, content: Content) -> None:
         self._content = content
-        for label in self.query_children("#code-content").results(Label):
+        for label in self.query_children("#code-content").results(_CodeLabel):
             _quiet_update(label, content)
 
 
-class _SourceBlock(Settled, MarkdownBlock):
+class _SourceBlock(_Reserved, MarkdownBlock):
     """A list, table or quote while it is the block being written: its Markdown source, as
     text, updated in place. Textual rebuilds these blocks' widgets on every append (a table
     has one per cell), which cost more than everything else a token does; the block renders
