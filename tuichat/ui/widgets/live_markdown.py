@@ -19,7 +19,7 @@ from textual.widgets._markdown import (
     MarkdownParagraph,
 )
 
-from tuichat.ui.widgets.settled import Settled
+from tuichat.ui.widgets.settled import KeptLines, Settled
 
 
 @cache
@@ -131,7 +131,7 @@ class _SourceBlock(_Reserved, MarkdownBlock):
             await super()._update_from_block(block)
 
 
-class LiveMarkdown(Settled, Markdown):
+class LiveMarkdown(KeptLines, Settled, Markdown):
     """A segment of a streaming reply. While it is the one being written (`live`), its last
     block is updated in place as text arrives and lays the screen out again only when it
     grows past its reserved lines; lists, tables and quotes show as source until complete.
