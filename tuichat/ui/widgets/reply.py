@@ -34,7 +34,7 @@ from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_text import ReplyText
-from tuichat.ui.widgets.settled import Settled
+from tuichat.ui.widgets.settled import KeptLines, Settled
 from tuichat.ui.widgets.when import stamp
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -85,7 +85,7 @@ class _Thinking:
             self._stream = None
 
 
-class ReplyView(Settled, Widget):
+class ReplyView(KeptLines, Settled, Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
     MIN_INTERVAL = 0.04  # seconds: writes come at most this often while tokens stream

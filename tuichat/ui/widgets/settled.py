@@ -27,7 +27,7 @@ class KeptLines:
 
     def render_lines(self, crop: Region) -> list[Strip]:
         kept = self._kept
-        if kept is not None and kept[0] == crop and not self._styles_cache._dirty_lines:  # type: ignore[attr-defined]
+        if kept is not None and kept[0] == crop:  # (`_set_dirty` is what marks lines to render anew)
             return kept[1]
         lines: list[Strip] = super().render_lines(crop)  # type: ignore[misc]
         self._kept = (crop, lines)
