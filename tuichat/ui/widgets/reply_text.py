@@ -113,7 +113,7 @@ class ReplyText(KeptLines, Settled, Widget):
     # Blank lines kept under the text while it streams, so that a new line or block takes one
     # of them instead of growing the reply: growing it scrolls the conversation, and a scroll
     # repaints the whole screen, where a line written in place repaints one block.
-    RESERVE = 6  # at least; a third of the screen's height on a taller terminal
+    RESERVE = 6  # at least; a quarter of the screen's height on a taller terminal
 
     def reserve(self) -> None:
         """Top up the blank lines under the text once fewer than two are left."""
@@ -123,7 +123,7 @@ class ReplyText(KeptLines, Settled, Widget):
         last = shown[-1]
         used = last.region.bottom + last.styles.margin.bottom - self.region.y
         if self.size.height - used < 2:
-            self.styles.min_height = used + max(self.RESERVE, self.screen.size.height // 3)
+            self.styles.min_height = used + max(self.RESERVE, self.screen.size.height // 4)
 
     def release_reserve(self) -> None:
         """The text is complete: no more blank lines under it."""
