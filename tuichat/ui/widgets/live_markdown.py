@@ -33,7 +33,7 @@ def parser() -> MarkdownIt:
 BLOCK_RESERVE = 3
 
 
-class _Reserved(Settled):
+class _Reserved:
     """A block, or a fence's code, that keeps `reserved` content lines at least. Its height
     comes from here, not from `min-height`: a stream layout (a segment's) ignores styles set
     in code."""
@@ -47,8 +47,12 @@ class _Reserved(Settled):
         return super().get_content_height(container, viewport, width)  # type: ignore[misc, no-any-return]
 
 
+class _LiveBlock(_Reserved, Settled):
+    """A top-level block of the live segment, written in place: kept lines, one layout."""
+
+
 def _quiet_update(widget: _Reserved, content: Content) -> None:
-    """Show new content in the block being written: a repaint while it fits the block's
+    """Show new content in the block being written: a repaint while it fits the widget's
     reserved lines, else a layout, with BLOCK_RESERVE blank lines under it again."""
     assert isinstance(widget, Static)
     widget.update(content, layout=False)
@@ -69,13 +73,13 @@ def drop_reserve(block: Widget) -> None:
             widget.refresh(layout=True)
 
 
-class _LiveParagraph(_Reserved, MarkdownParagraph):
+class _LiveParagraph(_LiveBlock, MarkdownParagraph):
     def set_content(self, content: Content) -> None:
         self._content = content
         _quiet_update(self, content)
 
 
-class _LiveHeading(_Reserved):
+class _LiveHeading(_LiveBlock):
     """A heading grown in place (mixed into each level's class: Textual's CSS styles a widget
     by the first widget class among its bases, so that one must be MarkdownH1..6)."""
 
@@ -94,10 +98,13 @@ _LIVE_HEADINGS: dict[str, type[MarkdownBlock]] = {
 
 
 class _CodeLabel(_Reserved, Label):
-    pass
+    """A live fence's code. Neither it nor the fence is `Settled`: a layout it asks for places
+    it, but Textual records the request under the fence, not the fence under its segment, so
+    the segment's stream layout keeps the fence's old height until the fence's second layout
+    (settling them painted streamed replies otherwise than stored ones)."""
 
 
-class _LiveFence(Settled, MarkdownFence):
+class _LiveFence(MarkdownFence):
     def compose(self) -> ComposeResult:
         yield _CodeLabel(self._highlighted_code, id="code-content", expand=True)  # as MarkdownFence's
 
@@ -107,7 +114,7 @@ class _LiveFence(Settled, MarkdownFence):
             _quiet_update(label, content)
 
 
-class _SourceBlock(_Reserved, MarkdownBlock):
+class _SourceBlock(_LiveBlock, MarkdownBlock):
     """A list, table or quote while it is the block being written: its Markdown source, as
     text, updated in place. Textual rebuilds these blocks' widgets on every append (a table
     has one per cell), which cost more than everything else a token does; the block renders

@@ -303,7 +303,9 @@ class ReplyView(KeptLines, Settled, Widget):
     def _after_layout(self, text: ReplyText) -> None:
         """With the write laid out: keep blank lines under the text, fold what scrolled past."""
         text.reserve()
-        self._fold(text)
+        # Fold a refresh later: a segment sealed by this write drops its blocks' blank lines,
+        # and folding it before that layout would leave a spacer as tall as it was.
+        self.call_after_refresh(self._fold, text)
 
     # -- folding and garbage collection while streaming --------------------------------------
     def _fold(self, text: ReplyText) -> None:
