@@ -132,7 +132,7 @@ class Replies:
             on_save_problem=self._save_problem,
             filter_ids=self.chat_filter_ids(),
             params=self.chat_params(),
-            attachments=fresh,
+            **({"attachments": fresh} if fresh else {}),  # until Turn takes them (the attach branch)
         )
         try:
             await turn.prepare()
