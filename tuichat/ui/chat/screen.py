@@ -78,7 +78,8 @@ class ChatScreen(Replies, ChatAttachments, ChatCommands, ChatSettings, Screen[No
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
         # F1-F10 and the free ctrl letters are taken (ctrl+a is the prompt's line start); a
         # terminal that sends no alt still has the command palette's "Attach", or a keymap.
-        Binding("alt+a", "attach", "Attach", id="chat.attach", tooltip="a file or image to the next message"),
+        # priority: the prompt would type the "a" of alt+a.
+        Binding("alt+a", "attach", "Attach", id="chat.attach", priority=True, tooltip="a file or image to the next message"),
         # The message cursor and what it copies: in the footer (one entry for both arrows).
         Binding("ctrl+up", "select_message(-1)", "Select", id="reply.previous", key_display="^↑↓",
                 tooltip="an older message; ctrl+down a newer one"),
