@@ -129,10 +129,10 @@ class AttachmentChips(Static, can_focus=True):
         self.refresh()
 
     def on_focus(self) -> None:
-        self.refresh()
+        self.refresh(layout=True)  # the hint changes length: the row may wrap to another line
 
     def on_blur(self) -> None:
-        self.refresh()
+        self.refresh(layout=True)
 
     def action_move(self, step: int) -> None:
         if self.attachments:
