@@ -13,13 +13,14 @@ from textual import events
 from textual.pilot import Pilot
 
 from tests.images import png
-from tests.ui.helpers import chat_app, screen_lines, stored, until
+from tests.ui.helpers import chat_app, pick, screen_lines, stored, until
 from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.pasted_paths import pasted_files
 from tuichat.ui.path_completion import complete
 from tuichat.ui.screens.attach import AttachDialog
 from tuichat.ui.screens.prompts import ConfirmScreen
 from tuichat.ui.widgets.attachment_chips import AttachmentChips
+from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
 
 SIZE = (80, 24)
@@ -209,3 +210,19 @@ async def test_a_paste_that_is_not_only_file_paths_is_typed_in(db_path: Path, fi
         app.post_message(events.Paste(text))
         await until(pilot, lambda: prompt.text == text)
         assert app.screen is screen
+
+
+# -- sending ------------------------------------------------------------------------------------
+async def test_a_file_gone_before_sending_stops_the_send_and_keeps_message_and_chips(db_path: Path, files: Path) -> None:
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await pick(pilot, "echo")
+        await attach(pilot, "docs/notes.md")
+        await pilot.press("enter")
+        await until(pilot, lambda: "notes.md" in chip_line(app))
+        (files / "docs" / "notes.md").unlink()
+        await pilot.press(*"read this", "enter")
+        await until(pilot, lambda: any(n.title == "Not sent" for n in app._notifications))
+        [note] = [n for n in app._notifications if n.title == "Not sent"]
+        assert "notes.md: no such file" in note.message and "remove that one" in note.message
+        assert screen.query_one(Prompt).text == "read this" and "notes.md" in chip_line(app)
+        assert screen.chat is None and not screen.query_one(Conversation).replies()  # nothing sent
