@@ -120,6 +120,8 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--filter", metavar="ID", action="append", default=[], help="switch a toggle filter on for this message (filter_ids; repeatable)")
     run.add_argument("--tool", metavar="ID", action="append", default=[], help="give the pipe this tool (tool_ids; repeatable)")
     run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable)")
+    run.add_argument("--file", metavar="PATH", action="append", default=[], help="attach a text file (its text goes into the prompt as Open WebUI does; repeatable)")
+    run.add_argument("--image", metavar="PATH", action="append", default=[], help="attach a PNG, JPEG, GIF or WebP image (sent as a data URL; repeatable)")
     run.add_argument("--bare", action="store_true", help="call the pipe function alone (no filters, Open WebUI's function-level call)")
     run.add_argument("--tasks", action="store_true", help="then run the background tasks `tuichat tasks` enables (follow-ups; a new chat's title and tags)")
 

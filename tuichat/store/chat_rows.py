@@ -70,6 +70,11 @@ class MessageRow:
     reasoning: str | None
     usage: dict[str, Any] | None
     extra: dict[str, Any]  # statuses, sources, files, ...: whatever the runtime keeps
+    # A user message's attachments (schema v12), as Open WebUI's message `files`: a file is the
+    # web page's item ({type: "file", id, name, size, content_type, file: {...}, ...}), an image
+    # {type: "image", id, name, size, content_type} whose bytes are the `file` row's (no data URL
+    # stored twice; `runtime.attached.outgoing` rebuilds it when the message is sent).
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MessageRow:
@@ -87,4 +92,5 @@ class MessageRow:
             reasoning=row["reasoning"],
             usage=load_json(row["usage"]),
             extra=load_json(row["extra"]),
+            files=load_json(row["files"]) if "files" in row.keys() else [],
         )

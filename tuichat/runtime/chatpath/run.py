@@ -29,6 +29,7 @@ from tuichat.runtime.chatpath.changes import body_changes, snapshot
 from tuichat.runtime.chatpath.filters import Filter, select
 from tuichat.runtime.chatpath.hooks import call_hook
 from tuichat.runtime.chatpath.output import OutputStages
+from tuichat.runtime.chatpath.rag import apply_sources
 from tuichat.runtime.chatpath.request import (
     NOT_FOR_PIPE,
     after_inlets,
@@ -37,6 +38,7 @@ from tuichat.runtime.chatpath.request import (
     skip_files,
     take_files,
 )
+from tuichat.runtime.chatpath.retrieval import FileTexts, MakeTask, retrieve_files
 from tuichat.runtime.chatpath.stream import StreamStage
 from tuichat.runtime.chatpath.tools import LoadTool, PipeLink, ToolLoadFailed, native_specs, resolve_tools
 from tuichat.runtime.errors import pipe_traceback, unwrap
@@ -73,6 +75,8 @@ class ChatInvocation(OutputStages):
         app: Callable[[], Any],
         event_call: EventCallHandler | None,
         load_tool: LoadTool | None = None,
+        make_task: MakeTask | None = None,
+        file_texts: FileTexts | None = None,
     ) -> None:
         self.body = body
         self.metadata: dict[str, Any] = body.setdefault("metadata", {})
@@ -88,6 +92,8 @@ class ChatInvocation(OutputStages):
         self._app = app
         self._event_call = event_call
         self._load_tool = load_tool
+        self._make_task = make_task
+        self._file_texts: FileTexts = dict(file_texts or {})
         self._tool_link: PipeLink | None = None
         self.record_call = False
         self.cancelled = False
@@ -247,6 +253,7 @@ class ChatInvocation(OutputStages):
         body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
         if tool_ids and self._load_tool is not None:
             await self._tools(list(tool_ids), body, metadata)
+        await self._files(body, metadata)
         request_body = await self._stage("request", {**body, "metadata": metadata})
         try:
             normalize_messages(request_body)
@@ -276,6 +283,20 @@ class ChatInvocation(OutputStages):
             metadata["tools"] = tools
             if (metadata.get("params") or {}).get("function_calling") != "legacy":
                 body["tools"] = native_specs(tools)
+
+    async def _files(self, body: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """Attached files with Bypass Embedding and Retrieval (`retrieval.py`): the query task
+        call, its two statuses, the sources, and the RAG template in the last user message."""
+        sources = list(metadata.get("sources") or [])
+        if metadata.get("files") and self._make_task is not None:
+            sources += await retrieve_files(body, metadata, self._file_texts, self._make_task, self._emitter(), self._put_log)
+        metadata["sources"] = sources
+        prompt = last_user_text(body, self.text)
+        if sources and prompt:
+            body["messages"] = apply_sources(body["messages"], sources, prompt)
+
+    def _put_log(self, record: dict[str, Any]) -> None:
+        self._put(LogStep(record, self.elapsed()))
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""
