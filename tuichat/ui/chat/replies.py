@@ -132,7 +132,7 @@ class Replies:
             on_save_problem=self._save_problem,
             filter_ids=self.chat_filter_ids(),
             params=self.chat_params(),
-            **({"attachments": fresh} if fresh else {}),  # until Turn takes them (the attach branch)
+            attachments=fresh,
         )
         try:
             await turn.prepare()
@@ -171,7 +171,7 @@ class Replies:
         conversation = self.query_one(Conversation)
         user, reply = context.user_message, context.reply_message
         if show_user:
-            files = getattr(user, "files", None) or files  # an edit keeps the files it had
+            files = user.files if user is not None and user.files else files  # as stored
             created_at = user.created_at if user else now()
             await conversation.add(UserMessage(text, user.id if user else None, created_at=created_at, files=files))
         started = reply.created_at if reply else now()

@@ -212,7 +212,7 @@ class Conversation(VerticalScroll):
             view.model_id = message.model_id
             view.version = version
             return view
-        return UserMessage(message.content, message.id, version, message.created_at, getattr(message, "files", None) or ())
+        return UserMessage(message.content, message.id, version, message.created_at, message.files)
 
     async def drop_from(self, message_id: str, *, keep: bool) -> None:
         """Remove the message `message_id` (or, with `keep`, only what follows it) and all after:
