@@ -13,7 +13,7 @@ from textual import events
 from textual.pilot import Pilot
 
 from tests.images import png
-from tests.ui.helpers import chat_app, pick, screen_lines, stored, until
+from tests.ui.helpers import chat_app, finished, pick, screen_lines, send, stored, until, with_pipe
 from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.pasted_paths import pasted_files
 from tuichat.ui.path_completion import complete
@@ -226,3 +226,41 @@ async def test_a_file_gone_before_sending_stops_the_send_and_keeps_message_and_c
         assert "notes.md: no such file" in note.message and "remove that one" in note.message
         assert screen.query_one(Prompt).text == "read this" and "notes.md" in chip_line(app)
         assert screen.chat is None and not screen.query_one(Conversation).replies()  # nothing sent
+
+
+REPORTER = '''"""
+title: Reporter
+"""
+
+
+class Pipe:
+    def pipe(self, body: dict, __files__: list | None = None) -> str:
+        user = [m for m in body["messages"] if m["role"] == "user"][-1]
+        content = user["content"]
+        parts = [part.get("type") for part in content] if isinstance(content, list) else ["text"]
+        names = sorted(str(item.get("name")) for item in __files__ or [])
+        text = "yes" if "buy milk" in str(body["messages"]) else "no"
+        return f"parts: {' '.join(parts)}; files: {' '.join(names) or 'none'}; file text: {text}"
+'''
+
+
+async def test_sending_passes_the_attachments_to_the_pipe_and_the_message_shows_them(db_path: Path, files: Path) -> None:
+    await with_pipe(db_path, REPORTER, "reporter")
+    async with chat_app(db_path, (100, 30)) as (app, pilot, screen):
+        await pick(pilot, "reporter")
+        for name in ("notes.md", "cat.png"):
+            await attach(pilot, f"docs/{name}")
+            await pilot.press("enter")
+            await until(pilot, lambda name=name: name in chip_line(app))
+        await send(pilot, screen, "what is in these?")
+        await finished(pilot, screen)
+        shown = "\n".join(screen_lines(app))
+        assert "image_url; files: notes.md; file text: yes" in shown  # what the pipe got
+        assert chip_line(app) == "" and screen.query_one(AttachmentChips).attachments == []  # sent: gone
+        assert "what is in these?" in shown and "≡ notes.md 17 B   ▣ cat.png 73 B" in shown
+        [user] = [m for m in await screen.store.chats.messages(screen.chat.id) if m.role == "user"]
+        assert [(f["type"], f["name"]) for f in user.files] == [("file", "notes.md"), ("image", "cat.png")]
+        chat_id = screen.chat.id
+    async with chat_app(db_path, (100, 30)) as (app, pilot, screen):  # the next start reopens it
+        await until(pilot, lambda: screen.chat is not None and screen.chat.id == chat_id)
+        await until(pilot, lambda: "≡ notes.md 17 B   ▣ cat.png 73 B" in "\n".join(screen_lines(app)))
