@@ -64,7 +64,7 @@ def test_image_with_a_wrong_extension_goes_by_its_bytes(tmp_path: Path) -> None:
 
 
 def test_text_as_image_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(AttachmentError, match="only PNG, JPEG, GIF or WebP images"):
+    with pytest.raises(AttachmentError, match="fake.png is not an image: only PNG, JPEG, GIF or WebP images"):
         read_attachment(write(tmp_path, "fake.png", "not a picture"), "image")
 
 

@@ -95,3 +95,13 @@ def test_query_prompt_shows_the_chat() -> None:
     prompt = query_prompt([{"role": "user", "content": "What is in the file?"}])
     assert prompt.endswith("<chat_history>\nUSER: What is in the file?\n</chat_history>\n")
     assert "{{CURRENT_DATE}}" not in prompt and "Strictly return in JSON format: \n" in prompt
+
+
+def test_retrieval_statuses_read_as_open_webui_shows_them() -> None:
+    from tuichat.runtime.reply.present import status_text
+
+    assert status_text({"action": "queries_generated", "queries": ["secret code", "x"], "done": False}) == 'Querying "secret code", "x"'
+    assert status_text({"action": "queries_generated", "queries": [], "done": False}) == "Querying"
+    assert [status_text({"action": "sources_retrieved", "count": n}) for n in (0, 1, 3)] == [
+        "No sources found", "Retrieved 1 source", "Retrieved 3 sources",
+    ]  # fmt: skip

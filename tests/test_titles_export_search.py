@@ -280,7 +280,7 @@ async def test_json_export_holds_everything_stored(store: Store) -> None:
     assert assistant == {
         "id": saved.id, "chat_id": chat.id, "parent_id": asked.id, "role": "assistant", "content": "Cats purr.",
         "model_id": "pets", "created_at": saved.created_at, "updated_at": saved.updated_at, "status": "error",
-        "error": "x", "reasoning": "Hmm.", "usage": {"total_tokens": 3}, "extra": REPLY.extra,
+        "error": "x", "reasoning": "Hmm.", "usage": {"total_tokens": 3}, "extra": REPLY.extra, "files": [],
         "events": [{"at": 0.1, "data": events[0][1]}, {"at": 0.2, "data": events[1][1]}],
     }  # fmt: skip
 

@@ -299,7 +299,7 @@ def read_attachments(files: list[str], images: list[str]) -> list[Attachment]:
     try:
         return [read_attachment(Path(p), "file") for p in files] + [read_attachment(Path(p), "image") for p in images]
     except AttachmentError as exc:
-        raise UsageError(f"cannot attach {exc}") from None
+        raise UsageError(str(exc)) from None
 
 
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:

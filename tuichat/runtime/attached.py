@@ -32,7 +32,6 @@ class Outgoing:
     items: list[dict[str, Any]]  # the request's `files`: the branch's file items, then the new ones
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # file id -> {name, text}, for the sources
     current: list[dict[str, Any]] = field(default_factory=list)  # the new message's files as the page posts them
-    missing: list[str] = field(default_factory=list)  # stored attachments whose copy is gone (named, skipped)
 
 
 # -- rows --------------------------------------------------------------------------------------
@@ -117,8 +116,7 @@ async def outgoing(
             row = rows.get(str(entry.get("id"))) or await store.files.get(str(entry.get("id")))
             if entry.get("type") == "image":
                 url = _data_url(row, data)
-                if url is None:
-                    result.missing.append(str(entry.get("name")))
+                if url is None:  # its copy is gone (deleted by hand): the text goes without it
                     continue
                 images.append(url)
                 posted.append({"type": "image", "url": url})

@@ -32,6 +32,7 @@ _IMAGE_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"GIF89a", "image/gif", "GIF"),
 )
 SUPPORTED_IMAGES = "PNG, JPEG, GIF or WebP"
+_SUPPORTED_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 _SNIFF_BYTES = 16
 # Control characters that legitimately appear in text files.
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
@@ -161,10 +162,14 @@ def _guarded_read(path: Path, handle, count: int) -> bytes:
 def _image(path: Path, data: bytes, detected: tuple[str, str] | None) -> Attachment:
     if detected is None:
         guessed = mimetypes.guess_type(path.name)[0] or ""
-        what = f"a {guessed} file" if guessed.startswith("image/") else "not an image its bytes show"
+        if guessed.startswith("image/") and guessed not in _SUPPORTED_TYPES:
+            raise AttachmentError(
+                f"{path} is a {guessed} file: only {SUPPORTED_IMAGES} images can be attached "
+                "(told by their first bytes); convert it to PNG"
+            )
         raise AttachmentError(
-            f"{path} is {what}: only {SUPPORTED_IMAGES} images can be attached (their first "
-            f"bytes say which); convert it to PNG, or attach it with --file if it is text"
+            f"{path} is not an image: only {SUPPORTED_IMAGES} images can be attached, and its first "
+            "bytes match none of them; convert it to PNG, or attach it as a file if it is text"
         )
     content_type, label = detected
     note = ""
@@ -185,7 +190,7 @@ def _image(path: Path, data: bytes, detected: tuple[str, str] | None) -> Attachm
 def _text_file(path: Path, data: bytes, detected: tuple[str, str] | None) -> Attachment:
     if detected is not None:
         raise AttachmentError(
-            f"{path} is a {detected[1]} image, not text: attach it as an image (--image)"
+            f"{path} is a {detected[1]} image, not text: attach it as an image"
         )
     text = decode_text(data)
     if text is None:

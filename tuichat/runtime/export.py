@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from tuichat.runtime.attached import describe_files
 from tuichat.runtime.reply.masking import masked_call_record
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations, status_text
@@ -81,6 +82,7 @@ def _message_markdown(message: MessageRow) -> str:
     reply = Reply.from_json(message.extra)  # statuses and sources, as the runtime kept them
     blocks = [
         _heading(message),
+        _attachments(message.files),
         _shown_status(reply),
         _reasoning(message.reasoning),
         # Leading spaces may be Markdown (an indented code block): keep them.
@@ -95,6 +97,12 @@ def _heading(message: MessageRow) -> str:
     role = _ROLE_HEADINGS.get(message.role, message.role.capitalize())
     model = f" · `{message.model_id}`" if message.model_id else ""
     return f"## {role}{model}"
+
+
+def _attachments(files: Sequence[Mapping[str, Any]]) -> str:
+    """The files and images sent with a message, by name, type and size (the JSON has the items)."""
+    lines = describe_files(files)
+    return "**Attachments**\n\n" + "\n".join(f"- {line}" for line in lines) if lines else ""
 
 
 def _outcome(message: MessageRow) -> str:

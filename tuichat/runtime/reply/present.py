@@ -60,9 +60,21 @@ def sub_id_of(model_id: str) -> str | None:
 # -- the parts under a reply ------------------------------------------------------------------
 def status_text(status: Mapping[str, Any]) -> str:
     """A status line as Open WebUI words it, with `{{count}}` and `{{searchQuery}}` filled in."""
+    if not status.get("description") and status.get("action") in ("queries_generated", "sources_retrieved"):
+        return retrieval_status_text(status)
     text = str(status.get("description") or status.get("action") or "")
     count = status.get("count", len(status.get("urls") or status.get("items") or ()))
     return text.replace("{{count}}", str(count)).replace("{{searchQuery}}", str(status.get("query", "")))
+
+
+def retrieval_status_text(status: Mapping[str, Any]) -> str:
+    """Attached files' statuses as Open WebUI's StatusItem shows them: `Querying "q1", "q2"`,
+    `Retrieved 2 sources` (`No sources found`, `Retrieved 1 source`)."""
+    if status.get("action") == "queries_generated":
+        queries = [str(q) for q in status.get("queries") or [] if str(q).strip()]
+        return "Querying" + (" " + ", ".join(f'"{q}"' for q in queries) if queries else "")
+    count = status.get("count")
+    return "No sources found" if count == 0 else "Retrieved 1 source" if count == 1 else f"Retrieved {count} sources"
 
 
 def citations(sources: list[dict[str, Any]]) -> list[tuple[str, str]]:
