@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 
 from tests.images import png
 from tests.ui.helpers import chat_app, finished, pick, screen_lines, send, stored, until, with_pipe
+from tuichat.ui.chat.attachments import shown_folder
 from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.pasted_paths import pasted_files
 from tuichat.ui.path_completion import complete
@@ -52,6 +53,7 @@ async def attach(pilot: Pilot[Any], typed: str, *, tabs: int = 0) -> AttachDialo
     await until(pilot, lambda: isinstance(pilot.app.screen, AttachDialog))
     dialog = pilot.app.screen
     assert isinstance(dialog, AttachDialog)
+    await pilot.press("ctrl+u")  # it starts in the last file's folder
     await pilot.press(*typed)
     for _ in range(tabs):
         await pilot.press("tab")
@@ -75,6 +77,14 @@ def test_tab_expands_the_home_folder_but_keeps_the_tilde(files: Path, monkeypatc
     monkeypatch.setenv("HOME", str(files))
     assert complete("~").text == "~/"
     assert complete("~/docs/cat").text == "~/docs/cat.png"
+
+
+def test_the_dialog_starts_in_the_last_folder_as_typed(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(files.parent))
+    assert shown_folder(files / "docs" / "my folder", files) == "docs/my folder/"
+    assert shown_folder(files, files) == ""
+    assert shown_folder(files.parent / "elsewhere", files) == "~/elsewhere/"
+    assert shown_folder(Path("/"), files) == "/"
 
 
 def test_a_paste_is_paths_only_when_every_word_is_an_existing_file(files: Path) -> None:
@@ -106,6 +116,11 @@ async def test_alt_a_tab_completion_and_enter_attach_a_file_shown_as_a_chip(db_p
         await until(pilot, lambda: app.screen is screen)
         assert "≡ notes.md 17 B" in chip_line(app)
         assert screen.query_one(Prompt).has_focus
+        await pilot.press("alt+a")  # again: it starts in the folder of the last file attached
+        await until(pilot, lambda: isinstance(app.screen, AttachDialog))
+        assert app.screen.query_one("#path").value == "docs/"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
         await attach(pilot, "docs/cat", tabs=1)
         await pilot.press("enter")
         await until(pilot, lambda: "cat.png" in chip_line(app))

@@ -24,7 +24,8 @@ def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
-def test_sent_and_pending_attachments_80x24(snap_compare: Any, db_path: Path, files: Path) -> None:
+@pytest.mark.usefixtures("files")  # the files to attach, in the folder the app runs in
+def test_sent_and_pending_attachments_80x24(snap_compare: Any, db_path: Path) -> None:
     asyncio.run(with_pipe(db_path, REPORTER, "reporter"))
 
     async def run_before(pilot: Pilot[Any]) -> None:

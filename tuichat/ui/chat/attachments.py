@@ -29,20 +29,36 @@ def file_items(attachments: list[Attachment]) -> list[dict[str, Any]]:
     return [{"type": a.kind, "name": a.name, "size": a.size, "content_type": a.content_type} for a in attachments]
 
 
+def shown_folder(folder: Path, cwd: Path) -> str:
+    """`folder` as the path field shows it: relative to `cwd` or `~` where it can be, with its /."""
+    home = Path.home()
+    if folder == cwd:
+        return ""
+    if folder.is_relative_to(cwd):
+        return f"{folder.relative_to(cwd)}/"
+    if folder.is_relative_to(home):
+        return f"~/{folder.relative_to(home)}/" if folder != home else "~/"
+    return f"{folder}/".replace("//", "/")
+
+
 class ChatAttachments:
     """Pending attachments of the chat screen, per chat (None: the unsent new chat)."""
 
     _parked: dict[str | None, list[Attachment]]
+    _attach_folder: str = ""  # the dialog starts in the folder of the last file attached
 
     def action_attach(self: ChatScreen) -> None:
         from tuichat.ui.screens.attach import AttachDialog
 
+        cwd = Path.cwd()
+
         def attached(attachment: Attachment | None) -> None:
             if attachment is not None:
                 self._add_attachments([attachment])
+                self._attach_folder = shown_folder(attachment.path.parent, cwd)
             self.query_one(Prompt).focus()
 
-        self.app.push_screen(AttachDialog(Path.cwd()), attached)
+        self.app.push_screen(AttachDialog(cwd, self._attach_folder), attached)
 
     def _add_attachments(self: ChatScreen, attachments: list[Attachment]) -> None:
         chips = self.query_one(AttachmentChips)
