@@ -184,7 +184,8 @@ class Turn:
                               data={row.id: a.data for row, a in zip(self._file_rows, self.attachments)})  # fmt: skip
         if self.bare:
             body = make_body(self.model_id, sent.messages, stream=self.stream)
-            metadata["files"] = sent.items
+            if sent.items:  # the function-level call's metadata holds only what was given
+                metadata["files"] = sent.items
         else:
             body = await self._chat_body(sent, metadata, user)
             metadata = {}
