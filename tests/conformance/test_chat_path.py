@@ -22,22 +22,6 @@ USER = {"id": "u1", "email": "u@example.com", "name": "User", "role": "admin"}
 NAMES = sorted(d.name for d in CASES.iterdir() if (d / "case.json").exists())
 
 
-def not_yet(case: dict[str, Any]) -> bool:
-    """Legacy function calling's tool-selection task call is not made yet (issue 13)."""
-    request = case["request"]
-    legacy = (request.get("params") or {}).get("function_calling") == "legacy"
-    return bool(legacy and request.get("tool_ids"))
-
-
-def case_names() -> list[Any]:
-    cases = {name: json.loads((CASES / name / "case.json").read_text()) for name in NAMES}
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(reason="tools and attachments: issue 13", strict=True))
-        if not_yet(cases[name]) else name
-        for name in NAMES
-    ]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def chat_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
     """Every case's commands, run in one process; each case's results by name."""
@@ -45,8 +29,6 @@ def chat_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
     plan: list[tuple[str, list[str]]] = []
     for name in NAMES:
         case = json.loads((CASES / name / "case.json").read_text())
-        if not_yet(case):
-            continue
         db = folder / f"{name}.db"
         plan += [(name, [*command, "--db", str(db)]) for command in commands(CASES / name, case, folder / name)]
     results = tuichat_many(folder / "unused.db", [command for _, command in plan], timeout=600)
@@ -132,7 +114,7 @@ def expected_error(message: dict[str, Any]) -> Any:
 # The first case also runs every case's commands (the fixture): on a busy machine that
 # takes longer than the suite's per-test limit.
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("name", case_names())
+@pytest.mark.parametrize("name", NAMES)
 def test_chat_case(name: str, chat_runs: dict[str, list[Any]]) -> None:
     recorded = json.loads((CASES / name / "expected.json").read_text())["db"]["assistant_message"]
     assert name in chat_runs, "not expressible with the CLI yet"
@@ -151,4 +133,4 @@ def test_chat_case(name: str, chat_runs: dict[str, list[Any]]) -> None:
 
 
 def test_every_chat_case_is_collected() -> None:
-    assert len(case_names()) == 23
+    assert len(NAMES) == 23

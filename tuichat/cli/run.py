@@ -231,11 +231,12 @@ async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
 
 
 def filter_failures(activity: list[Any]) -> list[Any]:
-    """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
+    """The chat-path filter hooks that failed or dropped chunks, the legacy tool calls that
+    failed, and tools that raised or were stopped: the user must see which."""
     return [
         describe_entry(entry)
         for entry in activity
-        if entry.kind == "log" and isinstance(entry.data, dict) and "filter" in entry.data
+        if entry.kind == "log" and isinstance(entry.data, dict) and ("filter" in entry.data or "tool" in entry.data)
         and (entry.data.get("error") or entry.data.get("outcome"))
     ]  # fmt: skip
 

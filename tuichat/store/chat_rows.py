@@ -37,6 +37,7 @@ class ChatRow:
     current_id: str | None = None  # the leaf of the branch the chat shows (schema v8)
     filter_ids: list[str] = field(default_factory=list)  # toggle filters switched on in this chat (v9)
     origin: ChatOrigin = "app"
+    tool_ids: list[str] = field(default_factory=list)  # tools selected in this chat (v12)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -52,6 +53,7 @@ class ChatRow:
             current_id=row["current_id"] if "current_id" in row.keys() else None,
             filter_ids=load_json(row["filter_ids"]) if "filter_ids" in row.keys() else [],
             origin=row["origin"] if "origin" in row.keys() else "app",
+            tool_ids=load_json(row["tool_ids"]) if "tool_ids" in row.keys() else [],
         )
 
 

@@ -57,6 +57,7 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "stream": require_bool,
     "params": object_json,
     "filter_ids": string_list_json,
+    "tool_ids": string_list_json,
 }
 
 # Seconds after which a streaming row that names no writer (stored before v4) counts as left
@@ -139,7 +140,7 @@ class ChatRepo:
         return await self.update(id, title=title)
 
     async def update(self, id: str, **fields: Any) -> ChatRow:
-        """Set any of: title, model_id, system_prompt, stream, params, filter_ids."""
+        """Set any of: title, model_id, system_prompt, stream, params, filter_ids, tool_ids."""
         values = check_fields(fields, _UPDATABLE)
         assignments = "".join(f"{name} = :{name}, " for name in values)
         async with self._db.transaction():

@@ -414,7 +414,12 @@ CREATE INDEX file_by_chat ON file (chat_id);
 ALTER TABLE message ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
+# v13: the tools selected in a chat (Open WebUI's `tool_ids`, per chat), a JSON list like v9's.
+_V13: Final = """
+ALTER TABLE chat ADD COLUMN tool_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -91,7 +91,8 @@ def chat_request(
         "params": chat_params,
         "direct": False,
         "internal": False,
-        "include_file_context": True,
+        # Open WebUI's builtin tools (and with them the file context tool) are off in legacy mode.
+        "include_file_context": chat_params.get("function_calling") != "legacy",
         "tool_approval_resume": None,
         "user_agent": "tuichat",
         "task_id": str(uuid.uuid4()),
@@ -126,7 +127,8 @@ def chat_request(
 def after_inlets(metadata: dict[str, Any], model_id: str, text: str) -> None:
     """What Open WebUI's `process_chat_payload` adds once the inlets ran."""
     metadata.setdefault("model_id", model_id)
-    metadata.setdefault("tools", {})  # no builtin tools, but the container stays (native mode)
+    if (metadata.get("params") or {}).get("function_calling") != "legacy":
+        metadata.setdefault("tools", {})  # no builtin tools, but the container stays (native mode)
     metadata.setdefault("skill_ids", [])
     metadata.setdefault("terminal_id", None)
     metadata.setdefault("sources", [])
