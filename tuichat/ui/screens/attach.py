@@ -83,6 +83,7 @@ class AttachDialog(DialogScreen[Attachment | None]):
     @on(Input.Submitted, "#path")
     async def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._matches("")  # the last Tab's list is stale now
         typed = event.value.strip()
         if not typed:
             self._problem("Type the path of a file or image (Tab completes), or press Esc.")
