@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, ok, tuichat
+from tests.cli_helpers import cli_env, ok
+from tests.cli_helpers import tuichat_process as tuichat  # real processes: what is tested here
 from tests.faults import PAUSING, FullDisk, steady, write_lock
 from tuichat.runtime.turn import SAVE_INTERVAL
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, tuichat, tuichat_many
+from tests.cli_helpers import cli_env, tuichat_many
+from tests.cli_helpers import tuichat_process as tuichat  # real processes: what is tested here
 from tuichat.store import Store
 
 BIG = 400_000  # characters: well past a pipe's buffer, so writes go on after the reader left
