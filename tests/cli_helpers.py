@@ -146,9 +146,12 @@ def tuichat_process(
 
 
 def tuichat_many(db: Path, commands: Sequence[Sequence[str]], timeout: float = 2 * TIMEOUT) -> list[subprocess.CompletedProcess[str]]:
-    """Run several CLI commands in order in one process (tests/cli_driver.py), each through the
-    console script's entry point with its own stdout, stderr and exit status."""
+    """Run several CLI commands in order in one process, each through the console script's entry
+    point with its own stdout, stderr and exit status: in this one (`in_this_process`), or where
+    an event loop runs, in a driver process (tests/cli_driver.py)."""
     argvs = [["--db", str(db), *args] for args in commands]
+    if not _loop_running():
+        return [in_this_process(argv) for argv in argvs]
     with tempfile.TemporaryDirectory() as folder:
         commands_path, results_path = Path(folder) / "commands.json", Path(folder) / "results.jsonl"
         commands_path.write_text(json.dumps(argvs), encoding="utf-8")
