@@ -23,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,18 +52,23 @@ def tuichat(
 ) -> subprocess.CompletedProcess[str]:
     """Run one CLI command as the console script would, in this process: its stdout, stderr and
     exit status as a process's (see `in_this_process`). With a `prefix` (a command to run it
-    under), or called where an event loop runs (the CLI runs its own), in its own process."""
-    if prefix or _loop_running():
+    under), or called where an event loop runs (the CLI runs its own) or off the main thread
+    (what it swaps is the whole process's: streams, environment, signal handlers), in its own
+    process."""
+    if prefix or not _here_is_safe():
         return tuichat_process(db, *args, input=input, timeout=timeout, prefix=prefix)
     return in_this_process(["--db", str(db), *args], input)
 
 
-def _loop_running() -> bool:
+def _here_is_safe() -> bool:
+    """On the main thread with no event loop running: nothing else runs while a command does."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return False
-    return True
+        return True
+    return False
 
 
 _script: Any = None
@@ -148,9 +154,9 @@ def tuichat_process(
 def tuichat_many(db: Path, commands: Sequence[Sequence[str]], timeout: float = 2 * TIMEOUT) -> list[subprocess.CompletedProcess[str]]:
     """Run several CLI commands in order in one process, each through the console script's entry
     point with its own stdout, stderr and exit status: in this one (`in_this_process`), or where
-    an event loop runs, in a driver process (tests/cli_driver.py)."""
+    an event loop runs or off the main thread, in a driver process (tests/cli_driver.py)."""
     argvs = [["--db", str(db), *args] for args in commands]
-    if not _loop_running():
+    if _here_is_safe():
         return [in_this_process(argv) for argv in argvs]
     with tempfile.TemporaryDirectory() as folder:
         commands_path, results_path = Path(folder) / "commands.json", Path(folder) / "results.jsonl"
