@@ -14,7 +14,12 @@ chunked body. The model asked for picks the script:
 * `vanished`: listed, but the chat answers 404 as Ollama does for a model it no longer has;
 * `dropper`: two chunks, then the connection is closed mid-body;
 * `overflow`: a chunk, then a `data: {"error": ...}` chunk (llama.cpp's mid-stream error);
-* `slow`: waits `SLOW_FIRST_TOKEN` seconds before the first chunk.
+* `slow`: waits `SLOW_FIRST_TOKEN` seconds before the first chunk;
+* `toolcaller` (not listed: an agent pipe names it): given `tools` and no tool results since the
+  last user message, it calls every tool offered (`TOOL_ARGUMENTS`, else `{}`; a user message
+  with "wrong args" leaves the last argument out), streaming `tool_calls` deltas as OpenAI does:
+  the id and name first, the arguments in pieces, `finish_reason: "tool_calls"`; given the
+  results, it answers with them; without tools it says it has none.
 
 Every request is recorded for assertions. Non-streaming requests get one completion object.
 """
@@ -43,6 +48,9 @@ SCRIPTS: dict[str, list[dict[str, Any]]] = {
     "overflow": [{"content": "Start"}],
     "slow": [{"content": "Worth "}, {"content": "the wait."}],
 }
+
+
+TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {"get_weather": {"city": "Paris"}, "add": {"a": 2, "b": 3}}
 
 
 @dataclass
@@ -78,7 +86,40 @@ def image_parts(messages: list[Any]) -> int:
     return sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url") if isinstance(content, list) else 0
 
 
+def tool_deltas(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """`toolcaller`'s turn: calls to every offered tool, or an answer from their results."""
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    since_user = messages[max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=0):]
+    results = [m for m in since_user if m.get("role") == "tool"]
+    if results:
+        names = {c["id"]: c["function"]["name"] for m in since_user for c in m.get("tool_calls") or []}
+        said = "; ".join(f"{names.get(m.get('tool_call_id'), '?')} said {m.get('content')}" for m in results)
+        return [{"role": "assistant", "content": ""}, {"content": "Done: "}, {"content": said}]
+    tools = [t["function"]["name"] for t in body.get("tools") or [] if isinstance(t, dict) and "function" in t]
+    if not tools:
+        return [{"role": "assistant", "content": ""}, {"content": "I have no tools."}]
+    wrong = "wrong args" in last_user_text(messages)
+    out: list[dict[str, Any]] = [{"role": "assistant", "content": None}]
+    for index, name in enumerate(tools):
+        arguments = dict(TOOL_ARGUMENTS.get(name, {}))
+        if wrong and arguments:
+            arguments.pop(list(arguments)[-1])
+        text = json.dumps(arguments)
+        head = {"index": index, "id": f"call_{index}_{name}", "type": "function", "function": {"name": name, "arguments": ""}}
+        out.append({"tool_calls": [head]})
+        for start in range(0, len(text), 5):  # the arguments arrive in pieces, as OpenAI streams them
+            out.append({"tool_calls": [{"index": index, "function": {"arguments": text[start : start + 5]}}]})
+    return out
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    return str(last.get("content") or "")
+
+
 def deltas(model: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    if model == "toolcaller":
+        return tool_deltas(body)
     if model == "vision":
         return [{"content": f"I see {image_parts(body.get('messages') or [])} image(s)."}]
     return [{"role": "assistant", "content": ""}, *SCRIPTS[model]]
@@ -121,10 +162,10 @@ def make_handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
             model = str(body.get("model"))
             if model == "broken":
                 return self._json(500, {"error": {"message": "CUDA error: out of memory", "type": "server_error"}})
-            if model not in SCRIPTS and model != "vision":
+            if model not in SCRIPTS and model not in ("vision", "toolcaller"):
                 return self._json(404, {"error": {"message": f"model '{model}' not found", "type": "not_found_error"}})
             if not body.get("stream"):
-                text = "".join(d.get("content", "") for d in deltas(model, body))
+                text = "".join(d.get("content") or "" for d in deltas(model, body))
                 message = {"role": "assistant", "content": text}
                 choice = {"index": 0, "message": message, "finish_reason": "stop"}
                 return self._json(200, {"id": "chatcmpl-s", "object": "chat.completion", "model": model,
@@ -148,7 +189,8 @@ def make_handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
             if model == "overflow":
                 self._event({"error": {"code": 500, "message": "the context is full", "type": "server_error"}})
             else:
-                self._event(chunk(model, {}, "stop"))
+                calls = any("tool_calls" in d for d in deltas(model, body))
+                self._event(chunk(model, {}, "tool_calls" if calls else "stop"))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     self._event({**chunk(model, {}), "choices": [], "usage": USAGE})
             self._event("[DONE]")

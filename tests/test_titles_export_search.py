@@ -272,7 +272,7 @@ async def test_json_export_holds_everything_stored(store: Store) -> None:
     assert exported["chat"] == {
         "id": chat.id, "title": "Cats", "model_id": "pets", "system_prompt": None, "stream": True,
         "params": {"temperature": 0.2}, "created_at": chat.created_at, "updated_at": chat.updated_at,
-        "current_id": chat.current_id, "filter_ids": [], "origin": "app",
+        "current_id": chat.current_id, "filter_ids": [], "origin": "app", "tool_ids": [],
     }  # fmt: skip
     user, assistant = exported["messages"]
     assert user["content"] == "Tell me about cats" and user["events"] == []
@@ -280,7 +280,7 @@ async def test_json_export_holds_everything_stored(store: Store) -> None:
     assert assistant == {
         "id": saved.id, "chat_id": chat.id, "parent_id": asked.id, "role": "assistant", "content": "Cats purr.",
         "model_id": "pets", "created_at": saved.created_at, "updated_at": saved.updated_at, "status": "error",
-        "error": "x", "reasoning": "Hmm.", "usage": {"total_tokens": 3}, "extra": REPLY.extra,
+        "error": "x", "reasoning": "Hmm.", "usage": {"total_tokens": 3}, "extra": REPLY.extra, "files": [],
         "events": [{"at": 0.1, "data": events[0][1]}, {"at": 0.2, "data": events[1][1]}],
     }  # fmt: skip
 

@@ -123,3 +123,24 @@ async def test_v7_lets_tools_in_and_keeps_what_functions_had(v6_database: Path) 
         assert [r.id for r in await store.functions.list(type="tool")] == ["t"]
         await store.functions.delete("p")  # the cascade still holds after the rebuild
         assert await store.functions.get_user_valves("p", "u") == {}
+
+
+def test_the_workshop_commands_pipes_have_work_on_tools(tmp_path: Path) -> None:
+    db, linked = tmp_path / "t.db", tmp_path / "linked_clock.py"
+    linked.write_text(CLOCK.read_text().replace("noon", "midnight"))
+    new, versions, exported, link, again, pipe_link, on_pipe = tuichat_many(db, [
+        ["tools", "new", "stamp", "--name", "Stamp"],
+        ["tools", "versions", "stamp"],
+        ["tools", "export", "stamp"],
+        ["tools", "link", str(linked), "--id", "clock"],
+        ["tools", "versions", "clock"],
+        ["tools", "link", str(CALLER)],
+        ["tools", "versions", "echo"],
+    ])  # fmt: skip
+    assert new.stdout.startswith("created tool 'stamp' (Stamp) from the tool template"), new.stderr
+    assert "created" in versions.stdout and "current" in versions.stdout
+    assert exported.stdout.startswith('"""\ntitle: Stamp\n') and "class Tools:" in exported.stdout
+    assert link.returncode == 0 and f"linked 'clock' to {linked}" in link.stdout, link.stderr
+    assert again.returncode == 0 and again.stdout.splitlines()[1].split()[3:] == ["watched", "26", "current"]
+    assert pipe_link.returncode == 2 and "defines no `class Tools` (it reads as a pipe)" in pipe_link.stderr
+    assert on_pipe.returncode == 2 and "'echo' is a pipe, not a tool: use `tuichat pipes versions echo`" in on_pipe.stderr

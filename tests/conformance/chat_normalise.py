@@ -131,6 +131,8 @@ def normalise(value: Any, ids: list[str], builtins: set[str]) -> Any:
             ):
                 item = 0
             item = normalise(item, ids, builtins)
+            if lower == "path" and isinstance(item, str):  # "Upload paths" (an upload's stored copy)
+                item = "<path>"
             if lower in ID_KEYS and item in ("<uuid>", "<UUID>"):  # the oracle's chat id
                 item = "<ID>" if item == "<UUID>" else "<id>"
             out[key] = item

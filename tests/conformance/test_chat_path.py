@@ -7,6 +7,7 @@ database (`--db` after the command words): a process per case would cost the sui
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -21,24 +22,6 @@ USER = {"id": "u1", "email": "u@example.com", "name": "User", "role": "admin"}
 NAMES = sorted(d.name for d in CASES.iterdir() if (d / "case.json").exists())
 
 
-def not_yet(case: dict[str, Any]) -> bool:
-    """Attachments come with issue 13: a case that attaches files or images names CLI options
-    that do not exist yet; legacy function calling's tool-selection task call is not made yet."""
-    request = case["request"]
-    legacy = (request.get("params") or {}).get("function_calling") == "legacy"
-    return bool(case.get("uploads") or request.get("files") or request.get("user_message_files")
-                or (legacy and request.get("tool_ids")))  # fmt: skip
-
-
-def case_names() -> list[Any]:
-    cases = {name: json.loads((CASES / name / "case.json").read_text()) for name in NAMES}
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(reason="tools and attachments: issue 13", strict=True))
-        if not_yet(cases[name]) else name
-        for name in NAMES
-    ]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def chat_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
     """Every case's commands, run in one process; each case's results by name."""
@@ -46,10 +29,8 @@ def chat_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
     plan: list[tuple[str, list[str]]] = []
     for name in NAMES:
         case = json.loads((CASES / name / "case.json").read_text())
-        if not_yet(case):
-            continue
         db = folder / f"{name}.db"
-        plan += [(name, [*command, "--db", str(db)]) for command in commands(CASES / name, case)]
+        plan += [(name, [*command, "--db", str(db)]) for command in commands(CASES / name, case, folder / name)]
     results = tuichat_many(folder / "unused.db", [command for _, command in plan], timeout=600)
     runs: dict[str, list[Any]] = {}
     for (name, _), result in zip(plan, results):
@@ -57,7 +38,30 @@ def chat_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
     return runs
 
 
-def commands(folder: Path, case: dict[str, Any]) -> list[list[str]]:
+def attachment_options(case: dict[str, Any], scratch: Path) -> list[str]:
+    """Each upload written under its own name in a folder of its own (`--file`), each image's
+    data URL decoded into `imageN.EXT` (`--image`), as the README's table says."""
+    options: list[str] = []
+    if case["request"].get("files") == "uploads":
+        for index, upload in enumerate(case.get("uploads", [])):
+            path = scratch / str(index) / upload["name"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if "content_b64" in upload:
+                path.write_bytes(base64.b64decode(upload["content_b64"]))
+            else:
+                path.write_text(upload["content"], encoding="utf-8")
+            options += ["--file", str(path)]
+    for index, image in enumerate(case["request"].get("user_message_files", [])):
+        header, _, encoded = image["url"].partition(",")
+        extension = header.removeprefix("data:").split(";")[0].split("/")[-1].replace("jpeg", "jpg")
+        path = scratch / f"image{index}.{extension}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(encoded))
+        options += ["--image", str(path)]
+    return options
+
+
+def commands(folder: Path, case: dict[str, Any], scratch: Path) -> list[list[str]]:
     """The README's table, row by row."""
     out: list[list[str]] = []
     for f in case.get("functions", []):
@@ -89,7 +93,7 @@ def commands(folder: Path, case: dict[str, Any]) -> list[list[str]]:
         run += ["--tool", tid]
     for key, value in (request.get("params") or {}).items():
         run += ["--param", f"{key}={value if isinstance(value, str) else json.dumps(value)}"]
-    out.append(run)
+    out.append(run + attachment_options(case, scratch))
     return out
 
 
@@ -110,7 +114,7 @@ def expected_error(message: dict[str, Any]) -> Any:
 # The first case also runs every case's commands (the fixture): on a busy machine that
 # takes longer than the suite's per-test limit.
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("name", case_names())
+@pytest.mark.parametrize("name", NAMES)
 def test_chat_case(name: str, chat_runs: dict[str, list[Any]]) -> None:
     recorded = json.loads((CASES / name / "expected.json").read_text())["db"]["assistant_message"]
     assert name in chat_runs, "not expressible with the CLI yet"
@@ -129,4 +133,4 @@ def test_chat_case(name: str, chat_runs: dict[str, list[Any]]) -> None:
 
 
 def test_every_chat_case_is_collected() -> None:
-    assert len(case_names()) == 23
+    assert len(NAMES) == 23

@@ -36,7 +36,7 @@ async def test_a_toggle_switched_on_changes_what_the_pipe_receives_and_is_stored
         assert "search: off" in off and "filter_ids: none" in off and "searched the web" not in off
 
         dialog = await opens(pilot, "f10", TogglesScreen)
-        options = dialog.query_one(SelectionList)
+        options = dialog.query_one("#toggles", SelectionList)
         assert "Web Search  (web_search)" in str(options.get_option_at_index(0).prompt)
         await pilot.press("space", "enter")
         await until(pilot, lambda: screen.chat is not None and screen.chat.filter_ids == ["web_search"])

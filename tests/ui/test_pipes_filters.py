@@ -111,7 +111,7 @@ async def test_model_settings_from_the_pipes_screen_attach_a_filter_and_set_defa
         await pilot.press("m")
         dialog = await settings_loaded(pilot)
         assert dialog.query_one("#model-name", Input).value == "Search Pipe"
-        dialog.query_one(SelectionList).select("web_search")
+        dialog.query_one("#model-filters", SelectionList).select("web_search")
         dialog.query_one("#model-system", TextArea).text = "Answer in French."
         dialog.query_one("#param-temperature", Input).value = "hot"
         await pilot.press("f2")
@@ -146,7 +146,7 @@ async def test_model_settings_from_the_picker_and_a_filter_gone_meanwhile(db_pat
         await pilot.press(*"search", "f4")
         dialog = await settings_loaded(pilot)
         assert dialog.model_id == "search"
-        dialog.query_one(SelectionList).select("web_search")
+        dialog.query_one("#model-filters", SelectionList).select("web_search")
         async with await stored(db_path) as store:
             await store.functions.delete("web_search")
         await pilot.press("f2")

@@ -20,6 +20,7 @@ from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Ste
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations
+from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply import SPINNER, ReplyView
 from tuichat.ui.widgets.reply_text import ReplyText, segment_cut
 
@@ -340,7 +341,7 @@ async def test_streamed_text_renders_as_one_markdown(name: str, seed: int, monke
                 await pilot.pause()
         await column.write("", final=True)
 
-    stored = Markdown(text)
+    stored = Markdown(text, parser_factory=parser)  # raw HTML shown as text, as a stored reply's
     stored.styles.layout = "stream"  # as ReplyView lays out a stored reply's text
     assert await painted(column, write) == await painted(stored)
     assert column.text == text

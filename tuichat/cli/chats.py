@@ -7,6 +7,7 @@ from typing import Any
 
 from tuichat.cli.commands import UsageError, resolve_chat, when
 from tuichat.cli.output import dump_json, table
+from tuichat.runtime.attached import describe_files
 from tuichat.store import Store
 
 
@@ -45,7 +46,10 @@ async def chats_show(args: argparse.Namespace, store: Store) -> int:
         who = m.role if m.role != "assistant" else f"assistant ({m.model_id}, {m.status})"
         if m.id in versions:
             who += f" · version {versions[m.id].index} of {versions[m.id].count}"
-        print(f"## {who}\n\n{m.content}\n")
+        print(f"## {who}\n")
+        if m.files:
+            print("attached: " + ", ".join(describe_files(m.files)) + "\n")
+        print(f"{m.content}\n")
         if m.error:
             print(f"error: {m.error}\n")
         if m.status == "interrupted":
@@ -72,5 +76,5 @@ def _message_json(m: Any) -> dict[str, Any]:
     return {
         "id": m.id, "role": m.role, "content": m.content, "model_id": m.model_id, "status": m.status,
         "error": m.error, "reasoning": m.reasoning, "usage": m.usage, "parent_id": m.parent_id, "created_at": m.created_at,
-        "follow_ups": m.extra.get("follow_ups", []),
+        "follow_ups": m.extra.get("follow_ups", []), "files": m.files,
     }

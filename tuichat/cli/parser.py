@@ -72,12 +72,41 @@ def _add_tools(commands: Commands) -> None:
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
     command(tools, "rm", "delete a tool").add_argument("id")
+    _add_tool_workshop(tools)
     for name, what in (("valves", "the tool's valves"), ("user-valves", "your user valves for the tool")):
         valves = command(tools, name, f"show {what}, or set them")
         valves.add_argument("id")
         valves.add_argument("--set", metavar="JSON", help='an object of values to set; null resets a field, e.g. {"KEY": "v"}')
         valves.add_argument("--reset", action="store_true", help="clear every stored value (back to defaults)")
         valves.add_argument("--json", action="store_true", help="print the stored values as JSON")
+
+
+def _add_tool_workshop(tools: Commands) -> None:
+    """The pipes commands that make sense for a tool (the same code runs them)."""
+    new = command(tools, "new", "create a tool from a template that works as it is (get_current_time, add)")
+    new.add_argument("id")
+    new.add_argument("--name", help="display name (default: the id)")
+    command(tools, "export", "print a tool's stored source").add_argument("id")
+    tools.choices["export"].set_defaults(all=False)
+    for name, what in (("enable", "load a tool and activate it"), ("disable", "deactivate a tool"),
+                       ("unlink", "stop keeping a tool in step with its file")):
+        command(tools, name, what).add_argument("id")
+    duplicate = command(tools, "duplicate", "copy a tool under a new id (default <id>_clone)")
+    duplicate.add_argument("id")
+    duplicate.add_argument("new_id", nargs="?")
+    versions = command(tools, "versions", "list every saved version of a tool's source, newest first")
+    versions.add_argument("id")
+    versions.add_argument("--json", action="store_true")
+    restore = command(tools, "restore", "save an earlier version of a tool's source again")
+    restore.add_argument("id")
+    restore.add_argument("version", type=int, help="a version number from `tuichat tools versions ID`")
+    link = command(tools, "link", "keep a tool in step with a .py file (the app reloads it on every save)")
+    link.add_argument("file")
+    link.add_argument("--id", help="tool id (default: the file name made a valid id; created if new)")
+    watch = command(tools, "watch", "link a .py file and reload it on every save, printing each result, until ctrl+c")
+    watch.add_argument("file")
+    watch.add_argument("--id", help="tool id (default: the file name made a valid id; created if new)")
+    watch.add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
 
 
 def _add_tasks(commands: Commands) -> None:
@@ -119,7 +148,9 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--no-save", action="store_true", help="do not store this exchange as a chat")
     run.add_argument("--filter", metavar="ID", action="append", default=[], help="switch a toggle filter on for this message (filter_ids; repeatable)")
     run.add_argument("--tool", metavar="ID", action="append", default=[], help="give the pipe this tool (tool_ids; repeatable)")
-    run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable)")
+    run.add_argument("--param", metavar="KEY=VALUE", action="append", default=[], help="a chat param (VALUE is JSON when it parses, else a string; repeatable); function_calling=legacy: the pipe picks the tools first (Open WebUI's legacy tool calling)")
+    run.add_argument("--file", metavar="PATH", action="append", default=[], help="attach a text file (its text goes into the prompt as Open WebUI does; repeatable)")
+    run.add_argument("--image", metavar="PATH", action="append", default=[], help="attach a PNG, JPEG, GIF or WebP image (sent as a data URL; repeatable)")
     run.add_argument("--bare", action="store_true", help="call the pipe function alone (no filters, Open WebUI's function-level call)")
     run.add_argument("--tasks", action="store_true", help="then run the background tasks `tuichat tasks` enables (follow-ups; a new chat's title and tags)")
 
@@ -169,7 +200,7 @@ def _add_pipes(commands: Commands) -> None:
     make_global.add_argument("state", choices=("on", "off"))
     new = command(pipes, "new", "create a function from a template that works as it is")
     new.add_argument("id")
-    new.add_argument("--template", choices=("pipe", "manifold"), default="pipe", help="what to start from (default: pipe)")
+    new.add_argument("--template", choices=("pipe", "manifold", "tool"), default="pipe", help="what to start from (default: pipe)")
     new.add_argument("--name", help="display name (default: the id)")
     duplicate = command(pipes, "duplicate", "copy a function under a new id (default <id>_clone)")
     duplicate.add_argument("id")

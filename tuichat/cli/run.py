@@ -14,10 +14,12 @@ import getpass
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from tuichat.cli.commands import UsageError, parse_json, resolve_chat
 from tuichat.cli.output import dump_json
+from tuichat.runtime.attachments import Attachment, AttachmentError, read_attachment
 from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.invocation.invoke import EventCallHandler
@@ -229,11 +231,12 @@ async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
 
 
 def filter_failures(activity: list[Any]) -> list[Any]:
-    """The chat-path filter hooks that failed or dropped chunks: the user must see which."""
+    """The chat-path filter hooks that failed or dropped chunks, the legacy tool calls that
+    failed, and tools that raised or were stopped: the user must see which."""
     return [
         describe_entry(entry)
         for entry in activity
-        if entry.kind == "log" and isinstance(entry.data, dict) and "filter" in entry.data
+        if entry.kind == "log" and isinstance(entry.data, dict) and ("filter" in entry.data or "tool" in entry.data)
         and (entry.data.get("error") or entry.data.get("outcome"))
     ]  # fmt: skip
 
@@ -292,9 +295,21 @@ async def run_background_tasks(host: PipeHost, turn: Turn, live: LiveOutput | No
                 _say(live, f"[{key.replace('_', '-')}]{chr(10) if key == 'follow_ups' else ' '}{text}")
 
 
+def read_attachments(files: list[str], images: list[str]) -> list[Attachment]:
+    """`--file`s then `--image`s, each read and checked now, before anything is stored."""
+    try:
+        return [read_attachment(Path(p), "file") for p in files] + [read_attachment(Path(p), "image") for p in images]
+    except AttachmentError as exc:
+        raise UsageError(str(exc)) from None
+
+
 async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
     if args.tasks and args.no_save:
         raise UsageError("--tasks needs a stored chat (the tasks read it back): drop --no-save")
+    attachments = read_attachments(args.file, args.image)
+    for attachment in attachments:
+        if attachment.note:
+            print(f"[attach] {attachment.note}", file=sys.stderr, flush=True)
     metadata = parse_json(args.metadata, "--metadata", want=dict) if args.metadata else None
     user_overrides = parse_json(args.user, "--user", want=dict) if args.user else None
     live = None if args.jsonl else LiveOutput()
@@ -321,6 +336,7 @@ async def run_command(args: argparse.Namespace, host: PipeHost) -> int:
         tool_ids=args.tool,
         params=chat_params(args.param),
         origin="run",  # the app lists these apart, under the chats a user had
+        attachments=attachments,
     )
     with interrupted_by_signals(turn) as signals:
         try:

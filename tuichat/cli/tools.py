@@ -16,12 +16,29 @@ from tuichat.runtime.reply.present import first_line
 
 
 async def tools_add(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    path = Path(args.file)
-    kind = _kind(decode_source(read_file(path), str(path)))
-    if kind != "tool":
-        raise UsageError(f"{path} defines no `class Tools` (it reads as a {kind}): add it with `tuichat pipes add {path}`")
+    _require_tool_file(Path(args.file), "add")
     args.install_missing, args.yes = getattr(args, "install_missing", False), getattr(args, "yes", False)
     return await pipes_add(args, library)
+
+
+async def tools_new(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    args.template = "tool"
+    return await PIPE_ACTIONS["new"](args, library)
+
+
+async def tools_file(args: argparse.Namespace, library: FunctionLibrary) -> int:
+    """link, watch: the pipes command, for a file that holds a `class Tools` (an id already
+    stored must be a tool too)."""
+    _require_tool_file(Path(args.file), args.action)
+    if args.id and (row := await library.store.functions.get(args.id)) is not None and row.type != "tool":
+        raise UsageError(f"'{row.id}' is a {row.type}, not a tool: use `tuichat pipes {args.action} {args.file} --id {row.id}`")
+    return await PIPE_ACTIONS[args.action](args, library)
+
+
+def _require_tool_file(path: Path, action: str) -> None:
+    kind = _kind(decode_source(read_file(path), str(path)))
+    if kind != "tool":
+        raise UsageError(f"{path} defines no `class Tools` (it reads as a {kind}): use `tuichat pipes {action} {path}`")
 
 
 async def tools_list(args: argparse.Namespace, library: FunctionLibrary) -> int:
@@ -37,7 +54,8 @@ async def tools_list(args: argparse.Namespace, library: FunctionLibrary) -> int:
 
 
 async def tools_other(args: argparse.Namespace, library: FunctionLibrary) -> int:
-    """show, rm, valves, user-valves, enable, disable: the pipes command, on a tool only."""
+    """show, rm, valves, user-valves, enable, disable, export, duplicate, versions, restore,
+    unlink: the pipes command, on a tool only."""
     row = await library.get(args.id)
     if row.type != "tool":
         raise UsageError(f"'{row.id}' is a {row.type}, not a tool: use `tuichat pipes {args.action} {row.id}`")
@@ -51,4 +69,4 @@ def _kind(content: str) -> str:
         return "tool"  # the load reports the syntax error with its line
 
 
-TOOL_ACTIONS = {"add": tools_add, "list": tools_list}
+TOOL_ACTIONS = {"add": tools_add, "list": tools_list, "new": tools_new, "link": tools_file, "watch": tools_file}

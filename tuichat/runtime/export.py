@@ -3,7 +3,9 @@
 Both are pure functions of stored rows, so the same chat always exports to the same
 text: times come from the rows (in UTC), never from the clock or the local zone. The
 Markdown is text to read, so control characters a pipe sent show as their pictures
-(`untrusted.neutralise`); the JSON keeps everything verbatim.
+(`untrusted.neutralise`); the JSON keeps everything verbatim. A reply's text is kept as
+the pipe wrote it, `<details>` blocks and images included (Markdown viewers render them as
+folds and pictures, as Open WebUI does); the files it sent are listed under it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from tuichat.runtime.attached import describe_files
 from tuichat.runtime.reply.masking import masked_call_record
+from tuichat.runtime.reply.media import human_size, load, media_of_file
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations, status_text
 from tuichat.runtime.untrusted import neutralise
@@ -81,11 +85,13 @@ def _message_markdown(message: MessageRow) -> str:
     reply = Reply.from_json(message.extra)  # statuses and sources, as the runtime kept them
     blocks = [
         _heading(message),
+        _attachments(message.files),
         _shown_status(reply),
         _reasoning(message.reasoning),
         # Leading spaces may be Markdown (an indented code block): keep them.
         message.content.strip("\n").rstrip(),
         _outcome(message),
+        _files(reply.files),
         _sources(reply.sources),
     ]
     return "\n\n".join(block for block in blocks if block)
@@ -95,6 +101,12 @@ def _heading(message: MessageRow) -> str:
     role = _ROLE_HEADINGS.get(message.role, message.role.capitalize())
     model = f" · `{message.model_id}`" if message.model_id else ""
     return f"## {role}{model}"
+
+
+def _attachments(files: Sequence[Mapping[str, Any]]) -> str:
+    """The files and images sent with a message, by name, type and size (the JSON has the items)."""
+    lines = describe_files(files)
+    return "**Attachments**\n\n" + "\n".join(f"- {line}" for line in lines) if lines else ""
 
 
 def _outcome(message: MessageRow) -> str:
@@ -122,6 +134,26 @@ def _sources(sources: Sequence[Any]) -> str:
     items = citations([source for source in sources if isinstance(source, dict)])
     lines = [f"- <{url}>" if url and url == name else f"- [{name}]({url})" if url else f"- {name}" for name, url in items]
     return "**Sources**\n\n" + "\n".join(lines) if lines else ""
+
+
+def _files(files: Sequence[Any]) -> str:
+    """The files a pipe sent (`files` events): name, type and size; a data URL's bytes are
+    left out (the JSON export keeps them), any other address is given."""
+    lines = []
+    for item in files:
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("url") or "")
+        media = media_of_file(item)
+        name = media.name or ("" if url.startswith("data:") else url) or "unnamed"
+        facts = [str(item.get("type") or "file")]
+        if url.startswith("data:"):
+            loaded = load(url)
+            facts += [loaded.where[len("data:") :]] + ([human_size(loaded.size)] if loaded.size is not None else [])
+        elif url and url != name:
+            facts.append(f"<{url}>")
+        lines.append(f"- {name} ({', '.join(facts)})")
+    return "**Files**\n\n" + "\n".join(lines) if lines else ""
 
 
 def _quote(text: str) -> str:

@@ -49,7 +49,7 @@ __all__ = [  # with what it re-exports from tuichat.runtime.transfer, where it n
     "installable_missing", "template_source",
 ]
 
-TEMPLATES = ("pipe", "manifold")  # sources in tuichat/templates/ a new function starts from
+TEMPLATES = ("pipe", "manifold", "tool")  # sources in tuichat/templates/ a new function starts from
 MAX_MISSING_MODULE_ROUNDS = 8  # a pipe may import several missing packages, one per load
 
 class FunctionLibrary:
@@ -213,7 +213,7 @@ class FunctionLibrary:
             raise SourceError(f"there is no template '{template}'; the templates are: {', '.join(TEMPLATES)}.")
         content = template_source(template)
         if name:
-            content = content.replace("title: New Pipe", f"title: {name.strip()}", 1)
+            content = content.replace(f"title: {'New Tools' if template == 'tool' else 'New Pipe'}", f"title: {name.strip()}", 1)
         return (await self.add(content, function_id=function_id, name=name or None, origin="created")).row
 
     async def duplicate(self, function_id: str, new_id: str | None = None) -> FunctionRow:

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tuichat.runtime.attached import Outgoing, message_files, outgoing, store_attachments, unsaved_rows
+from tuichat.runtime.attachments import Attachment
 from tuichat.runtime.chatpath.client import build_chat_body, chat_setup
 from tuichat.runtime.host import PipeHost, make_body, new_metadata
 from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
@@ -35,6 +37,7 @@ from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, ReplyStatus, Update
 from tuichat.store import ChatRow, MessageRow, StoreError
 from tuichat.store.chat_rows import ChatOrigin
+from tuichat.store.files import FileRow, remove_copies
 
 SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and its save
 SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
@@ -100,6 +103,7 @@ class Turn:
         params: dict[str, Any] | None = None,
         tool_ids: list[str] | None = None,
         origin: ChatOrigin = "app",
+        attachments: Sequence[Attachment] = (),
     ) -> None:
         """`origin`: where a chat this turn starts is said to come from ("run": `tuichat run`).
         `again`: a stored user message to answer anew (regenerate): the new reply is a
@@ -109,7 +113,10 @@ class Turn:
         `on_save_problem`: called with the error when saving the reply starts failing (or
         fails for another reason), and with None when a save works again.
         `bare`: call the pipe function alone, as Open WebUI's `generate_function_chat_completion`
-        (else Open WebUI's chat path: filters, `filter_ids` toggles, chat `params`)."""
+        (else Open WebUI's chat path: filters, `filter_ids` toggles, chat `params`).
+        `attachments`: files and images sent with the message (already read and checked by
+        `runtime.attachments.read_attachment`): stored with it (unless `save` is off) and sent
+        as Open WebUI's web page sends them (`runtime.attached`)."""
         self.host = host
         self.model_id = model_id
         self.text = text
@@ -133,6 +140,8 @@ class Turn:
         self.tool_ids = list(tool_ids or [])
         self.params = dict(params or {})
         self.origin: ChatOrigin = origin
+        self.attachments = tuple(attachments)
+        self._file_rows: list[FileRow] = []  # the attachments' rows (stored, or made up with `save` off)
         self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
         self._version = 0  # counts changes to the reply
@@ -159,7 +168,7 @@ class Turn:
         user = self.user if self.user is not None else await self.host.store.users.local()
         history = await self._history()
         if self.save:
-            await self._store_messages()
+            await self._store_messages(user["id"])
         reply_message = self.context.reply_message
         metadata = new_metadata(
             self.context.chat.id if self.context.chat else None,
@@ -168,28 +177,45 @@ class Turn:
             session_id=self.host.session_id,
         )
         metadata.update(self.extra_metadata)
-        messages = self._system_messages() + history + [{"role": "user", "content": self.text}]
+        if not self.save:
+            self._file_rows = unsaved_rows(self.attachments, user_id=user["id"])
+        current = {"role": "user", "content": self.text, "files": self._current_files()}
+        sent = await outgoing(self.host.store, self._system_messages() + history + [current], self._file_rows,
+                              data={row.id: a.data for row, a in zip(self._file_rows, self.attachments)})  # fmt: skip
         if self.bare:
-            body = make_body(self.model_id, messages, stream=self.stream)
+            body = make_body(self.model_id, sent.messages, stream=self.stream)
+            if sent.items:  # the function-level call's metadata holds only what was given
+                metadata["files"] = sent.items
         else:
-            body = await self._chat_body(messages, metadata, user)
+            body = await self._chat_body(sent, metadata, user)
             metadata = {}
         self.invocation = await self.host.invoke(
             self.model_id, body, metadata=metadata, user=user, event_call=self.event_call
         )
         if not self.bare:
+            outlet_history = [{"role": m["role"], "content": m["content"]} for m in history]
             self.invocation.chat = await chat_setup(
-                self.host.store, self.model_id, text=self.text, outlet_messages=history + [self._user_record(body)]
-            )
+                self.host.store, self.model_id, text=self.text, outlet_messages=outlet_history + [self._user_record(body)],
+                file_texts=sent.texts,
+            )  # fmt: skip
         if hasattr(self.invocation, "with_logs"):
             self.invocation.with_logs = True  # the reply keeps what the pipe printed and logged
         return self.invocation
 
-    async def _chat_body(self, messages: list[dict[str, Any]], ids: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    def _current_files(self) -> list[dict[str, Any]]:
+        """The new message's `files`: those stored with it, else (not saved) the attachments'
+        with what a regenerated or edited message already had."""
+        if self.context.user_message is not None:
+            return list(self.context.user_message.files)
+        earlier = (self.again or self.edit_of).files if (self.again or self.edit_of) is not None else []
+        return [*earlier, *message_files(self._file_rows)]
+
+    async def _chat_body(self, sent: Outgoing, ids: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
         """Open WebUI's chat-path request (`tuichat.runtime.chatpath.request`)."""
         user_message = self.context.user_message
         return await build_chat_body(
-            self.host.store, self.model_id, messages, text=self.text, stream=self.stream,
+            self.host.store, self.model_id, sent.messages, text=self.text, stream=self.stream, files=sent.items or None,
+            user_files=sent.current or None,
             chat_id=ids["chat_id"], message_id=ids["message_id"],
             user_message_id=user_message.id if user_message is not None else None,
             session_id=ids["session_id"], user=user, filter_ids=self.filter_ids, params=self.params,
@@ -221,12 +247,20 @@ class Turn:
         if cut is not None:  # what came before it on the chosen branch
             earlier = earlier[: next((i for i, m in enumerate(earlier) if m.id == cut.id), len(earlier))]
         return [
-            {"role": m.role, "content": m.content}
+            {"role": m.role, "content": m.content, **({"files": m.files} if m.files else {})}
             for m in earlier
             if m.role in ("user", "assistant") and (m.role == "user" or m.content)
         ]
 
-    async def _store_messages(self) -> None:
+    async def _store_messages(self, user_id: str) -> None:
+        try:
+            await self._store_in_transaction(user_id)
+        except BaseException:
+            remove_copies([row.path for row in self._file_rows if row.path])  # their rows were rolled back
+            self._file_rows = []
+            raise
+
+    async def _store_in_transaction(self, user_id: str) -> None:
         chats = self.host.store.chats
         async with self.host.store.transaction():
             chat = self.context.chat
@@ -235,14 +269,18 @@ class Turn:
                     default_title(self.text), model_id=self.model_id, system_prompt=self.system,
                     stream=self.stream, origin=self.origin,
                 )
+            if self.attachments and self.again is None:
+                self._file_rows = await store_attachments(self.host.store, self.attachments, user_id=user_id, chat_id=chat.id)
+            files = message_files(self._file_rows)
             if self.again is not None:
                 user_message = self.again
-            elif self.edit_of is not None:  # a new version of that message, beside it
-                user_message = await chats.add_message(chat.id, "user", self.text, parent_id=self.edit_of.parent_id)
+            elif self.edit_of is not None:  # a new version of that message, beside it (its attachments kept)
+                user_message = await chats.add_message(chat.id, "user", self.text, parent_id=self.edit_of.parent_id,
+                                                       files=[*self.edit_of.files, *files])  # fmt: skip
             else:
                 previous = await chats.messages(chat.id)
                 parent = previous[-1].id if previous else None
-                user_message = await chats.add_message(chat.id, "user", self.text, parent_id=parent)
+                user_message = await chats.add_message(chat.id, "user", self.text, parent_id=parent, files=files)
             reply_message = await chats.add_message(
                 chat.id, "assistant", "", model_id=self.model_id, parent_id=user_message.id, status="streaming"
             )

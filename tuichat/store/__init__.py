@@ -16,6 +16,7 @@ from tuichat.store.chats import ChatRepo, ChatRow, MessageRow
 from tuichat.store.database import Database
 from tuichat.store.drafts import DraftRepo
 from tuichat.store.errors import StoreError
+from tuichat.store.files import FileRepo, FileRow
 from tuichat.store.functions import FunctionRepo, FunctionRow, FunctionVersion
 from tuichat.store.ids import (
     InvalidFunctionId,
@@ -31,6 +32,7 @@ from tuichat.store.users import UserRepo
 
 __all__ = [
     "ChatRow",
+    "FileRow",
     "FunctionRow",
     "FunctionVersion",
     "InvalidFunctionId",
@@ -46,7 +48,7 @@ __all__ = [
 
 class Store(Database):
     """The database with its repositories: `functions`, `chats`, `users`, `settings`, `drafts`,
-    `tags`, `model_settings`."""
+    `tags`, `model_settings`, `files` (attachments)."""
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, readonly: bool
@@ -59,6 +61,7 @@ class Store(Database):
         self.drafts = DraftRepo(self)
         self.tags = TagRepo(self)
         self.model_settings = ModelSettingsRepo(self)
+        self.files = FileRepo(self)
         # Said once, by the front end: the file is readable by other users (`privacy`).
         self.exposure: str | None = None
 

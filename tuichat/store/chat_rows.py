@@ -37,6 +37,7 @@ class ChatRow:
     current_id: str | None = None  # the leaf of the branch the chat shows (schema v8)
     filter_ids: list[str] = field(default_factory=list)  # toggle filters switched on in this chat (v9)
     origin: ChatOrigin = "app"
+    tool_ids: list[str] = field(default_factory=list)  # tools selected in this chat (v12)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ChatRow:
@@ -52,6 +53,7 @@ class ChatRow:
             current_id=row["current_id"] if "current_id" in row.keys() else None,
             filter_ids=load_json(row["filter_ids"]) if "filter_ids" in row.keys() else [],
             origin=row["origin"] if "origin" in row.keys() else "app",
+            tool_ids=load_json(row["tool_ids"]) if "tool_ids" in row.keys() else [],
         )
 
 
@@ -70,6 +72,11 @@ class MessageRow:
     reasoning: str | None
     usage: dict[str, Any] | None
     extra: dict[str, Any]  # statuses, sources, files, ...: whatever the runtime keeps
+    # A user message's attachments (schema v12), as Open WebUI's message `files`: a file is the
+    # web page's item ({type: "file", id, name, size, content_type, file: {...}, ...}), an image
+    # {type: "image", id, name, size, content_type} whose bytes are the `file` row's (no data URL
+    # stored twice; `runtime.attached.outgoing` rebuilds it when the message is sent).
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MessageRow:
@@ -87,4 +94,5 @@ class MessageRow:
             reasoning=row["reasoning"],
             usage=load_json(row["usage"]),
             extra=load_json(row["extra"]),
+            files=load_json(row["files"]) if "files" in row.keys() else [],
         )

@@ -37,6 +37,7 @@ from tuichat.store.columns import (
 from tuichat.store.database import Database
 from tuichat.store.drafts import draft_setting
 from tuichat.store.errors import StoreError
+from tuichat.store.files import remove_copies
 from tuichat.store.search import MATCH_END, MATCH_START, SearchHit, match_expression, search
 from tuichat.store.writers import Writer, is_gone, this_process
 
@@ -56,6 +57,7 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "stream": require_bool,
     "params": object_json,
     "filter_ids": string_list_json,
+    "tool_ids": string_list_json,
 }
 
 # Seconds after which a streaming row that names no writer (stored before v4) counts as left
@@ -138,7 +140,7 @@ class ChatRepo:
         return await self.update(id, title=title)
 
     async def update(self, id: str, **fields: Any) -> ChatRow:
-        """Set any of: title, model_id, system_prompt, stream, params, filter_ids."""
+        """Set any of: title, model_id, system_prompt, stream, params, filter_ids, tool_ids."""
         values = check_fields(fields, _UPDATABLE)
         assignments = "".join(f"{name} = :{name}, " for name in values)
         async with self._db.transaction():
@@ -151,10 +153,14 @@ class ChatRepo:
             return await self._require(id)
 
     async def delete(self, id: str) -> bool:
-        """Delete a chat with its messages, their events and its prompt draft; False if there was none."""
+        """Delete a chat with its messages, their events, its prompt draft and its attachments
+        (rows and stored copies); False if there was none."""
         async with self._db.transaction():
+            copies = [row["path"] for row in await self._db.fetchall("SELECT path FROM file WHERE chat_id = ? AND path IS NOT NULL", (id,))]
             await self._db.execute("DELETE FROM setting WHERE key = ?", (draft_setting(id),))
-            return await self._db.execute("DELETE FROM chat WHERE id = ?", (id,)) > 0
+            deleted = await self._db.execute("DELETE FROM chat WHERE id = ?", (id,)) > 0
+        remove_copies(copies)  # once the rows are gone for good (a failed commit keeps both)
+        return deleted
 
     # -- messages -------------------------------------------------------------------
 
@@ -167,9 +173,11 @@ class ChatRepo:
         model_id: str | None = None,
         parent_id: str | None | object = LEAF,
         status: MessageStatus = "done",
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> MessageRow:
         """Add a message to a chat and make it the chat's current leaf (and mark the chat
-        updated). Its parent is `parent_id`, None for a root, by default the current leaf."""
+        updated). Its parent is `parent_id`, None for a root, by default the current leaf.
+        `files`: a user message's attached items (`MessageRow.files`)."""
         message_id = str(uuid.uuid4())
         message = {
             "id": message_id,
@@ -179,6 +187,7 @@ class ChatRepo:
             "content": require_str(content),
             "model_id": optional_str(model_id),
             "status": _check_status(status),
+            "files": dump_json([dict(f) for f in files]),
         }
         # A streaming message names this process, so start-up elsewhere leaves it alone while
         # we live, and marks it interrupted if we die first (see recover_interrupted).
@@ -196,8 +205,8 @@ class ChatRepo:
                 await self._check_parent(chat_id, str(parent_id))
             await self._db.execute(
                 "INSERT INTO message (id, chat_id, parent_id, role, content, model_id,"
-                " status, created_at, updated_at, writer) VALUES (:id, :chat_id, :parent_id,"
-                " :role, :content, :model_id, :status, :created_at, :created_at, :writer)",
+                " status, created_at, updated_at, writer, files) VALUES (:id, :chat_id, :parent_id,"
+                " :role, :content, :model_id, :status, :created_at, :created_at, :writer, :files)",
                 {**message, "created_at": await self._created_at(chat_id, now), "writer": writer},
             )
             await self._db.execute("UPDATE chat SET current_id = ? WHERE id = ?", (message_id, chat_id))

@@ -393,7 +393,33 @@ _V11: Final = """
 ALTER TABLE chat ADD COLUMN origin TEXT NOT NULL DEFAULT 'app' CHECK (origin IN ('app', 'run'));
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+# v12: attachments. `file` is Open WebUI's file row (id, user_id, hash, filename, path, data
+# {content}, meta {name, content_type, size, file_hash, data}), plus the chat it was sent in, so
+# deleting the chat deletes its rows (and `ChatRepo.delete` its copies under files/). A user
+# message keeps its attached items in `files` (a JSON list, Open WebUI's message `files`).
+_V12: Final = """
+CREATE TABLE file (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    chat_id    TEXT REFERENCES chat (id) ON DELETE CASCADE,
+    hash       TEXT,
+    filename   TEXT NOT NULL,
+    path       TEXT,
+    data       TEXT NOT NULL DEFAULT '{}',
+    meta       TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX file_by_chat ON file (chat_id);
+ALTER TABLE message ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+"""
+
+# v13: the tools selected in a chat (Open WebUI's `tool_ids`, per chat), a JSON list like v9's.
+_V13: Final = """
+ALTER TABLE chat ADD COLUMN tool_ids TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -358,6 +358,9 @@ def run_app(db_path: Path, watch: list[Path] | None = None, *, fresh: bool = Fal
     keymap = load_keymap()
     for problem in keymap.problems:  # before the screen takes the terminal
         print(f"tuichat: keymap: {problem}", file=sys.stderr, flush=True)
+    from tuichat.ui.widgets.images import probe_terminal
+
+    probe_terminal()  # which graphics the terminal draws images with, asked before Textual starts
     app = TuichatApp(db_path, watch=watch, keymap=keymap, fresh=fresh)
     code = app.run()
     code = code if isinstance(code, int) else (app.return_code or 0)

@@ -27,6 +27,7 @@ BINDING_MODULES: Final = (
     "tuichat.ui.screens.prompts", "tuichat.ui.screens.model_settings", "tuichat.ui.screens.chat_params",
     "tuichat.ui.screens.toggles", "tuichat.ui.screens.help", "tuichat.ui.screens.copy",
     "tuichat.ui.widgets.text_field", "tuichat.ui.widgets.chat_list", "tuichat.ui.widgets.conversation",
+    "tuichat.ui.widgets.rich_pieces",
     "tuichat.ui.screens.search", "tuichat.ui.screens.valves_form",
     "tuichat.ui.workshop.code_editor", "tuichat.ui.workshop.editor_screen", "tuichat.ui.workshop.history_screen",
     "tuichat.ui.workshop.host_log_screen", "tuichat.ui.workshop.install_dialog", "tuichat.ui.workshop.new_function",

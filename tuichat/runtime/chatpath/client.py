@@ -13,7 +13,16 @@ from tuichat.runtime.chatpath.request import chat_request
 from tuichat.store import Store
 
 
-async def chat_setup(store: Store, model_id: str, *, text: str, outlet_messages: list[dict[str, Any]]) -> dict[str, Any]:
+async def chat_setup(
+    store: Store,
+    model_id: str,
+    *,
+    text: str,
+    outlet_messages: list[dict[str, Any]],
+    file_texts: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """`file_texts`: the attached files' stored text by file id ({name, text}), which the host
+    turns into sources (Bypass Embedding and Retrieval)."""
     settings = await store.model_settings.get(model_id)
     attached = settings.filter_ids if settings is not None else []
     rows = candidate_rows(await store.functions.list(type="filter"), attached)
@@ -33,6 +42,7 @@ async def chat_setup(store: Store, model_id: str, *, text: str, outlet_messages:
         "model_row": settings.to_json() if settings is not None else None,
         "outlet_messages": outlet_messages,
         "text": text,
+        "file_texts": dict(file_texts or {}),
     }
 
 
@@ -52,6 +62,8 @@ async def build_chat_body(
     params: dict[str, Any],
     extra_metadata: dict[str, Any],
     tool_ids: list[str] | None = None,
+    files: list[dict[str, Any]] | None = None,
+    user_files: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The body of the request (with `metadata`), ids made where none is stored. The tools
     attached to the model (`meta.toolIds`) are selected with the ones asked for, as the web
@@ -62,7 +74,7 @@ async def build_chat_body(
         model_id, messages, text=text, stream=stream, chat_id=chat_id or str(uuid.uuid4()),
         message_id=message_id or str(uuid.uuid4()), user_message_id=user_message_id or str(uuid.uuid4()),
         session_id=session_id, user=user, filter_ids=filter_ids, tool_ids=tool_ids, params=params,
-        model_params=settings.params if settings is not None else None,
+        model_params=settings.params if settings is not None else None, files=files, user_files=user_files,
     )  # fmt: skip
     body["metadata"].update(extra_metadata)
     return body

@@ -63,10 +63,16 @@ def chat_invocation(
             row, model_id, pipe_body, metadata=metadata, user=user, user_valves=user_valves, event_call=event_call
         )
 
+    def make_task(task_body: dict[str, Any], metadata: dict[str, Any]) -> Invocation:
+        """A task call the chat path makes (query generation): the same pipe, no filters."""
+        return engine.invocation_for(
+            row, model_id, task_body, metadata=metadata, user=user, user_valves=user_valves, event_call=None
+        )
+
     return ChatInvocation(
         setup=setup, body=body, user=user, outlet_messages=list(chat.get("outlet_messages") or []),
         text=str(chat.get("text") or ""), make_pipe=make_pipe, app=lambda: engine.app, event_call=event_call,
-        load_tool=load_tool,
+        load_tool=load_tool, make_task=make_task, file_texts=chat.get("file_texts") or {},
     )  # fmt: skip
 
 

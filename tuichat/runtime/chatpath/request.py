@@ -62,9 +62,13 @@ def chat_request(
     tool_ids: list[str] | None = None,
     params: dict[str, Any] | None = None,
     model_params: dict[str, Any] | None = None,
+    files: list[dict[str, Any]] | None = None,
+    user_files: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The body the inlets get (`metadata` inside it): Open WebUI's form after
-    `chat_completion` moved the page's fields into the metadata."""
+    `chat_completion` moved the page's fields into the metadata. `files`: the file items the
+    page posts (`tuichat.runtime.attached`); `user_files`: the new message's attachments as
+    its `files` (images as data URLs)."""
     chat_params = {**DEFAULT_PARAMS, **(model_params or {}), **(params or {}), "model_controls": {}}
     metadata: dict[str, Any] = {
         "user_id": user.get("id"),
@@ -81,13 +85,14 @@ def chat_request(
         "filter_ids": list(filter_ids or []),
         "tool_ids": list(tool_ids or []),
         "tool_servers": [],
-        "files": None,
+        "files": list(files) if files else None,
         "features": dict(FEATURES),
         "variables": template_variables(user),
         "params": chat_params,
         "direct": False,
         "internal": False,
-        "include_file_context": True,
+        # Open WebUI's builtin tools (and with them the file context tool) are off in legacy mode.
+        "include_file_context": chat_params.get("function_calling") != "legacy",
         "tool_approval_resume": None,
         "user_agent": "tuichat",
         "task_id": str(uuid.uuid4()),
@@ -101,6 +106,8 @@ def chat_request(
             "models": [model_id],
         },  # fmt: skip
     }
+    if user_files:
+        metadata["user_message"]["files"] = list(user_files)
     body: dict[str, Any] = {
         "model": model_id,
         "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
@@ -109,6 +116,8 @@ def chat_request(
         "tool_ids": list(tool_ids or []),
         "metadata": metadata,
     }
+    if files:
+        body["files"] = [dict(f) for f in files]
     for key in BODY_PARAMS:
         if key in chat_params and chat_params[key] is not None:
             body[key] = chat_params[key]
@@ -118,7 +127,8 @@ def chat_request(
 def after_inlets(metadata: dict[str, Any], model_id: str, text: str) -> None:
     """What Open WebUI's `process_chat_payload` adds once the inlets ran."""
     metadata.setdefault("model_id", model_id)
-    metadata.setdefault("tools", {})  # no builtin tools, but the container stays (native mode)
+    if (metadata.get("params") or {}).get("function_calling") != "legacy":
+        metadata.setdefault("tools", {})  # no builtin tools, but the container stays (native mode)
     metadata.setdefault("skill_ids", [])
     metadata.setdefault("terminal_id", None)
     metadata.setdefault("sources", [])
@@ -127,12 +137,16 @@ def after_inlets(metadata: dict[str, Any], model_id: str, text: str) -> None:
 
 
 def last_user_text(body: dict[str, Any], default: str) -> Any:
-    """`base_user_prompt`: the last user message as the inlets left it."""
+    """`base_user_prompt`: the last user message as the inlets left it (misc.py:
+    get_last_user_message: its first text part when the content is a list)."""
     messages = body.get("messages")
     if isinstance(messages, list):
         for message in reversed(messages):
             if isinstance(message, dict) and message.get("role") == "user":
-                return message.get("content")
+                content = message.get("content")
+                if isinstance(content, list):
+                    return next((p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"), None)
+                return content
     return default
 
 

@@ -28,7 +28,9 @@ from typing import Any
 from tuichat.runtime.chatpath.changes import body_changes, snapshot
 from tuichat.runtime.chatpath.filters import Filter, select
 from tuichat.runtime.chatpath.hooks import call_hook
+from tuichat.runtime.chatpath.legacy_tools import emit_sources, is_legacy, run_legacy
 from tuichat.runtime.chatpath.output import OutputStages
+from tuichat.runtime.chatpath.rag import apply_sources
 from tuichat.runtime.chatpath.request import (
     NOT_FOR_PIPE,
     after_inlets,
@@ -37,7 +39,9 @@ from tuichat.runtime.chatpath.request import (
     skip_files,
     take_files,
 )
+from tuichat.runtime.chatpath.retrieval import FileTexts, MakeTask, retrieve_files
 from tuichat.runtime.chatpath.stream import StreamStage
+from tuichat.runtime.chatpath.tool_calls import ToolCalls
 from tuichat.runtime.chatpath.tools import LoadTool, PipeLink, ToolLoadFailed, native_specs, resolve_tools
 from tuichat.runtime.errors import pipe_traceback, unwrap
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
@@ -73,6 +77,8 @@ class ChatInvocation(OutputStages):
         app: Callable[[], Any],
         event_call: EventCallHandler | None,
         load_tool: LoadTool | None = None,
+        make_task: MakeTask | None = None,
+        file_texts: FileTexts | None = None,
     ) -> None:
         self.body = body
         self.metadata: dict[str, Any] = body.setdefault("metadata", {})
@@ -88,7 +94,10 @@ class ChatInvocation(OutputStages):
         self._app = app
         self._event_call = event_call
         self._load_tool = load_tool
+        self._make_task = make_task
+        self._file_texts: FileTexts = dict(file_texts or {})
         self._tool_link: PipeLink | None = None
+        self._tool_calls: ToolCalls | None = None
         self.record_call = False
         self.cancelled = False
         self._pipe: Invocation | None = None
@@ -145,10 +154,11 @@ class ChatInvocation(OutputStages):
         return taken
 
     def running_hook(self) -> dict[str, Any] | None:
-        """The filter hook being awaited now, `{"filter", "hook", "seconds"}`, else None."""
+        """The filter hook being awaited now, `{"filter", "hook", "seconds"}`, else the tool
+        the pipe is awaiting, `{"tool", "function", "seconds"}`, else None."""
         running = self._running or (self._streaming.running if self._streaming is not None else None)
         if running is None:
-            return None
+            return self._tool_calls.running() if self._tool_calls is not None else None
         return {"filter": running[0], "hook": running[1], "seconds": round(time.monotonic() - running[2], 3)}
 
     def cancel(self) -> None:
@@ -162,7 +172,7 @@ class ChatInvocation(OutputStages):
         if self._task is not None and not self._task.done():
             self._task.cancel()
         consumer = self._consumer
-        if running is not None and running["hook"] == "stream" and consumer is not None and not consumer.done():
+        if running is not None and running.get("hook") == "stream" and consumer is not None and not consumer.done():
             if consumer is not asyncio.current_task():  # a stream hook awaits in the consumer itself
                 self._interrupting = True
                 consumer.cancel()
@@ -244,9 +254,11 @@ class ChatInvocation(OutputStages):
         metadata["tool_ids"] = tool_ids
         after_inlets(metadata, self.model_id, last_user_text(body, self.text))
         self.metadata = metadata
-        body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
+        if not is_legacy(metadata):
+            body.setdefault("tools", [])  # native mode: the list stays, empty without builtins
         if tool_ids and self._load_tool is not None:
             await self._tools(list(tool_ids), body, metadata)
+        await self._files(body, metadata)
         request_body = await self._stage("request", {**body, "metadata": metadata})
         try:
             normalize_messages(request_body)
@@ -257,25 +269,47 @@ class ChatInvocation(OutputStages):
         pipe = self._pipe = self._make_pipe(request_body, metadata)
         pipe.record_call = self.record_call
         if self._tool_link is not None:  # the tools' events go out as the pipe's own
-            self._tool_link.emit, self._tool_link.call = pipe.emitter_for_tools()
+            self._tool_link.pipe = pipe
 
     async def _tools(self, tool_ids: list[str], body: dict[str, Any], metadata: dict[str, Any]) -> None:
-        """`__tools__` (in `metadata["tools"]`), and in native mode their specs in `body["tools"]`.
-        Legacy mode's tool-selection task call is not made (a documented difference)."""
+        """`__tools__` (in `metadata["tools"]`); in native mode their specs in `body["tools"]`,
+        in legacy mode the tool-selection task call and the tools it picks (`legacy_tools`)."""
         assert self._load_tool is not None
-        link = self._tool_link = PipeLink(self._emitter(), self._caller())
-        extras = {**self._offered(copy.deepcopy(self.user), body), "__event_emitter__": link.emitter,
-                  "__event_call__": link.caller, "__messages__": body.get("messages"),
+        link = self._tool_link = PipeLink(self._emitter, self._caller)
+        self._tool_calls = ToolCalls(lambda record: self.relay(LogStep(record)))
+        extras = {**self._offered(copy.deepcopy(self.user), body), "__messages__": body.get("messages"),
                   "__files__": metadata.get("files") or []}  # fmt: skip
         try:
-            tools = await resolve_tools(tool_ids, self._load_tool, extras)
+            tools = await resolve_tools(tool_ids, self._load_tool, extras, link, self._tool_calls)
         except ToolLoadFailed as exc:
             self._culprit = "a selected tool could not be loaded"
             self._fail("tools", None, exc)
-        if tools:
-            metadata["tools"] = tools
-            if (metadata.get("params") or {}).get("function_calling") != "legacy":
-                body["tools"] = native_specs(tools)
+        if not tools:
+            return
+        metadata["tools"] = tools
+        if not is_legacy(metadata):
+            body["tools"] = native_specs(tools)
+            return
+        outcome = await run_legacy(body["messages"], metadata, tools, make_pipe=self._make_pipe, forward=self.relay,
+                                   emit=link.emitter, report=lambda record: self._put(LogStep(record, self.elapsed())))  # fmt: skip
+        metadata["sources"] = [*outcome.sources, *(metadata.get("sources") or [])]  # (ahead of the files')
+        await emit_sources(outcome.sources, self._emitter())
+        if outcome.skip_files:  # a file_handler tool took the files: no file context follows
+            metadata.pop("files", None)
+
+    async def _files(self, body: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """Attached files with Bypass Embedding and Retrieval (`retrieval.py`): the query task
+        call, its two statuses, the sources, and the RAG template in the last user message."""
+        sources = list(metadata.get("sources") or [])
+        if metadata.get("files") and self._make_task is not None:
+            sources += await retrieve_files(body, metadata, self._file_texts, self._make_task, self._emitter(), self._put_log)
+        metadata["sources"] = sources
+        prompt = last_user_text(body, self.text)
+        if sources and prompt:
+            body["messages"] = apply_sources(body["messages"], sources, prompt)
+
+    def _put_log(self, record: dict[str, Any]) -> None:
+        self._put(LogStep(record, self.elapsed()))
 
     async def _stage(self, hook: str, body: Any) -> Any:
         """Inlet or request hooks in order; one that raises fails the turn (no pipe call)."""

@@ -7,7 +7,9 @@ and injects the tool's own `__user__` (with its UserValves), `__id__`, `__event_
 (the default) the specs also go into `body["tools"]`.
 
 A tool's events go out through the pipe's own emitter once the pipe runs (a tool is called
-from inside the pipe), so they reach the reply in the order the pipe caused them.
+from inside the pipe), so they reach the reply in the order the pipe caused them, tagged with
+the tool and function (`source`, as a filter hook's are) for the activity pane. Each callable
+is wrapped by `ToolCalls`, which lists every call and names a tool that raises.
 """
 
 from __future__ import annotations
@@ -17,34 +19,46 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tuichat.compat.open_webui.utils.tools import get_async_tool_function_and_apply_extra_params, get_tool_specs
+from tuichat.runtime.chatpath.tool_calls import ToolCalls
 from tuichat.store.functions import FunctionRow
 
 # What loading a tool gives: its row, its `Tools` instance, the local user's saved UserValves.
 LoadedTool = tuple[FunctionRow, Any, dict[str, Any]]
 LoadTool = Callable[[str], Awaitable[LoadedTool | None]]
 Emit = Callable[[Any], Awaitable[Any]]
+Source = dict[str, Any]  # {"tool": ID, "function": NAME}: where an event came from
 
 
 class PipeLink:
-    """The pipe's emitter and event call, once the pipe exists: tools call through these."""
+    """The pipe's emitter and event call, once the pipe exists: tools call through these.
+    Each is made per tool function, so what it emits is tagged with it (`source`)."""
 
-    def __init__(self, fallback_emit: Emit, fallback_call: Emit) -> None:
+    def __init__(self, fallback_emit: Callable[[Source], Emit], fallback_call: Callable[[Source], Emit]) -> None:
         self._fallback_emit, self._fallback_call = fallback_emit, fallback_call
-        self.emit: Emit | None = None
-        self.call: Emit | None = None
+        self.pipe: Any = None  # the pipe's Invocation, once made
 
-    async def emitter(self, event: Any) -> Any:
-        return await (self.emit or self._fallback_emit)(event)
+    def emitter(self, source: Source) -> Emit:
+        async def __event_emitter__(event: Any) -> Any:
+            emit = self.pipe.emitter_for_tools(source)[0] if self.pipe is not None else self._fallback_emit(source)
+            return await emit(event)
 
-    async def caller(self, event: Any) -> Any:
-        return await (self.call or self._fallback_call)(event)
+        return __event_emitter__
+
+    def caller(self, source: Source) -> Emit:
+        async def __event_call__(event: Any) -> Any:
+            call = self.pipe.emitter_for_tools(source)[1] if self.pipe is not None else self._fallback_call(source)
+            return await call(event)
+
+        return __event_call__
 
 
 class ToolLoadFailed(Exception):
     """A selected tool could not be loaded or its valves did not validate: Open WebUI fails the turn."""
 
 
-async def resolve_tools(tool_ids: list[str], load: LoadTool, extra_params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+async def resolve_tools(
+    tool_ids: list[str], load: LoadTool, extra_params: dict[str, Any], link: PipeLink, calls: ToolCalls
+) -> dict[str, dict[str, Any]]:
     """`__tools__` for `tool_ids` (unknown ids are skipped, as Open WebUI skips them)."""
     tools: dict[str, dict[str, Any]] = {}
     for tool_id in tool_ids:
@@ -63,7 +77,10 @@ async def resolve_tools(tool_ids: list[str], load: LoadTool, extra_params: dict[
             raise ToolLoadFailed(f"tool '{tool_id}': {type(exc).__name__}: {exc}") from exc
         for spec in specs:
             name = spec["name"]
-            entry = await _entry(tool_id, module, spec, {**extra_params, "__id__": tool_id, "__user__": user})
+            source = {"tool": tool_id, "function": name}
+            talk = {"__event_emitter__": link.emitter(source), "__event_call__": link.caller(source)}
+            entry = await _entry(tool_id, module, spec, {**extra_params, **talk, "__id__": tool_id, "__user__": user})
+            entry["callable"] = calls.wrap(tool_id, name, entry["callable"])
             while name in tools:  # a name another tool has: prefixed with this tool's id
                 name = f"{tool_id}_{name}"
             entry["spec"] = {**entry["spec"], "name": name}

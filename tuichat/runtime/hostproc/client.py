@@ -212,6 +212,10 @@ class RemoteInvocation:
             fid, hook = running["filter"], running.get("hook", "")
             text = f"stopped while filter '{fid}' {hook} was running ({float(running.get('seconds') or 0):.1f} s)"
             yield LogStep({"filter": fid, "hook": hook, "outcome": text}, self.elapsed())
+        elif isinstance(running, dict) and running.get("tool"):
+            tid, name = running["tool"], running.get("function", "")
+            text = f"stopped while tool '{tid}' {name} was running ({float(running.get('seconds') or 0):.1f} s)"
+            yield LogStep({"tool": tid, "function": name, "outcome": text}, self.elapsed())
 
     async def answer_event_call(self, event: dict[str, Any]) -> Any:
         if self._event_call is None:

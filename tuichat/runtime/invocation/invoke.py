@@ -364,15 +364,24 @@ class Invocation:
         self._channel.put(ResponseStep(data, at=self.elapsed(), traceback=traceback))
 
     # -- what the pipe gets to talk back with ----------------------------------------
-    def emitter_for_tools(self) -> tuple[Callable[[Any], Awaitable[Any]] | None, Callable[[Any], Awaitable[Any]] | None]:
-        """The `__event_emitter__` and `__event_call__` tools called by this pipe use, once it
-        runs (None before: the caller's own serve till then)."""
+    def emitter_for_tools(
+        self, source: dict[str, Any] | None = None
+    ) -> tuple[Callable[[Any], Awaitable[Any]], Callable[[Any], Awaitable[Any]]]:
+        """The `__event_emitter__` and `__event_call__` a tool called by this pipe uses, what
+        they send tagged with `source` (the tool and function)."""
 
         async def emit(event: Any) -> Any:
-            return await self._make_emitter()(event) if self._channel is not None else None
+            if self._channel is None:
+                return None
+            assert self._channel is not None
+            emitter = make_emitter(self._channel, self.elapsed, self._loop_thread, self.metadata, self._store_files, source=source)
+            return await emitter(event)
 
         async def call(event: Any) -> Any:
-            return await self._make_event_call()(event) if self._channel is not None else None
+            if self._channel is None or self._loop is None:
+                return None
+            caller = make_event_call(self._channel, self.elapsed, self._event_call, self._loop, self._loop_thread, source)
+            return await caller(event)
 
         return emit, call
 

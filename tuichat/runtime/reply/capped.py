@@ -52,9 +52,12 @@ class CappedActivity:
 
 
 def _says_how(kind: ActivityKind, data: Any) -> bool:
-    """An error, or a chat-path filter hook's record (a few a turn: what ran, what it
-    changed, what failed): kept past the cap, as they say how the reply came to be."""
-    return kind == "error" or (kind == "log" and isinstance(data, dict) and "filter" in data and "hook" in data)
+    """An error, a chat-path filter hook's record (a few a turn: what ran, what it changed,
+    what failed), a tool call's, or a legacy tool-calling step's: kept past the cap, as they say
+    how the reply came to be."""
+    if kind == "error":
+        return True
+    return kind == "log" and isinstance(data, dict) and (("filter" in data and "hook" in data) or "tool" in data)
 
 
 def keep_status(statuses: list[dict[str, Any]], data: dict[str, Any]) -> None:

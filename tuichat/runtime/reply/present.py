@@ -60,9 +60,21 @@ def sub_id_of(model_id: str) -> str | None:
 # -- the parts under a reply ------------------------------------------------------------------
 def status_text(status: Mapping[str, Any]) -> str:
     """A status line as Open WebUI words it, with `{{count}}` and `{{searchQuery}}` filled in."""
+    if not status.get("description") and status.get("action") in ("queries_generated", "sources_retrieved"):
+        return retrieval_status_text(status)
     text = str(status.get("description") or status.get("action") or "")
     count = status.get("count", len(status.get("urls") or status.get("items") or ()))
     return text.replace("{{count}}", str(count)).replace("{{searchQuery}}", str(status.get("query", "")))
+
+
+def retrieval_status_text(status: Mapping[str, Any]) -> str:
+    """Attached files' statuses as Open WebUI's StatusItem shows them: `Querying "q1", "q2"`,
+    `Retrieved 2 sources` (`No sources found`, `Retrieved 1 source`)."""
+    if status.get("action") == "queries_generated":
+        queries = [str(q) for q in status.get("queries") or [] if str(q).strip()]
+        return "Querying" + (" " + ", ".join(f'"{q}"' for q in queries) if queries else "")
+    count = status.get("count")
+    return "No sources found" if count == 0 else "Retrieved 1 source" if count == 1 else f"Retrieved {count} sources"
 
 
 def citations(sources: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -220,7 +232,10 @@ def _describe_entry(entry: ActivityEntry) -> Line:
 
 
 def hook_tag(record: Mapping[str, Any]) -> str:
-    """`filter shout inlet`: the filter and hook a chat-path record or event comes from."""
+    """`filter shout inlet`: the filter and hook a chat-path record or event comes from;
+    `tool weather get_weather`: the tool function that emitted it or was called."""
+    if "tool" in record:
+        return f"tool {record.get('tool') or ''} {record.get('function', '')}".replace("  ", " ").strip()
     return f"filter {record.get('filter') or ''} {record.get('hook', '')}".replace("  ", " ").strip()
 
 
@@ -236,6 +251,26 @@ def describe_filter_hook(record: Mapping[str, Any]) -> Line:
     if "chunks" in record:
         return Line(tag, stream_summary(record))
     return Line(tag, hook_summary(record))
+
+
+def describe_tool_run(record: Mapping[str, Any]) -> Line:
+    """Legacy function calling (chatpath/legacy_tools.py): `[tool calling] asked ... it picked
+    get_weather(...)`, `[tool echo_tools/get_weather] called with ...`, or what failed."""
+    tag = f"tool {record['tool']}" if record.get("tool") else "tool calling"
+    if record.get("error"):
+        return Line(tag, str(record["error"]), str(record.get("traceback") or "").rstrip(), error=True)
+    return Line(tag, str(record.get("text", "")))
+
+
+def describe_tool_call(record: Mapping[str, Any]) -> Line:
+    """A call the pipe made to a tool (`tool_calls.ToolCalls`): `[tool weather get_weather]
+    called (city='Paris') in 2 ms → 'Sunny'`, the error it raised, or the stop that ended it."""
+    tag = hook_tag(record)
+    if record.get("error"):
+        return Line(tag, str(record["error"]), str(record.get("traceback") or "").rstrip(), error=True)
+    if record.get("outcome"):
+        return Line(tag, str(record["outcome"]))
+    return Line(tag, f"called ({record.get('arguments', '')}) in {_ms(record.get('ms', 0))} → {record.get('result', '')}")
 
 
 def stream_summary(record: Mapping[str, Any]) -> str:
@@ -269,6 +304,10 @@ def describe_log(record: Mapping[str, Any]) -> Line:
     """A line the pipe printed or logged: `[stdout] text`, `[log:WARNING mylogger] text`."""
     if "filter" in record and "hook" in record:
         return describe_filter_hook(record)
+    if "tool" in record and "function" in record:
+        return describe_tool_call(record)
+    if "tool" in record:
+        return describe_tool_run(record)
     stream = str(record.get("stream", "log"))
     if stream == "log":
         label = f"log:{record.get('level', '')} {record.get('logger', '')}".rstrip()

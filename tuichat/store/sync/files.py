@@ -1,7 +1,8 @@
 """Records of files pipes upload, in `compat_file`, read and written without awaiting.
 
-tuichat itself keeps no files, so this table is not part of its schema: it mirrors
-Open WebUI's `file` table for pipes, and is created the first time it is used.
+Not part of tuichat's schema: it mirrors Open WebUI's `file` table for what pipes upload, and is
+created the first time it is used. Attachments are in `file` (`tuichat.store.files`); `get`
+finds them too.
 """
 
 from __future__ import annotations
@@ -57,8 +58,13 @@ class SyncFiles:
         return True
 
     def get(self, id: str) -> FileRecord | None:
+        """The record, else the attachment with that id (the `file` table, schema v12: a pipe
+        reading its `__files__` by id finds them, text in `data.content`, as in Open WebUI)."""
         records = self._select("WHERE id = ?", (id,))
-        return records[0] if records else None
+        if records:
+            return records[0]
+        rows = self._db.fetchall(f"SELECT {', '.join(FILE_COLUMNS)} FROM file WHERE id = ?", (id,))
+        return {name: load_json(rows[0][name]) if name in _JSON_COLUMNS else rows[0][name] for name in FILE_COLUMNS} if rows else None
 
     def list(self, user_id: str | None = None) -> list[FileRecord]:
         """Every record (or the user's), in the order they were added."""

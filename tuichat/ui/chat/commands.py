@@ -240,11 +240,13 @@ class ChatCommands:
     def action_copy_message(self: ChatScreen) -> None:
         """F5: the selected message (the last reply unless the cursor moved), whole or one of
         its code blocks, to the clipboard or a file."""
-        from tuichat.ui.screens.copy import CopyScreen
+        from tuichat.ui.screens.copy import CopyScreen, media_copyables
 
         message = self.selected_message or self.selected_reply
+        media = []
         if isinstance(message, ReplyView):
             text, who = message.reply.content, "reply"
+            media = media_copyables(message.reply.content, message.reply.files)
         elif isinstance(message, UserMessage):
             text, who = message.text, "message"
         else:
@@ -256,12 +258,14 @@ class ChatCommands:
         def chosen(choice: CopyChoice | None) -> None:
             if choice is None:
                 return
-            if choice.to_file:
+            if choice.item.data is not None:
+                self._write_copy(choice.item.data, choice.item.suffix, name=choice.item.name)
+            elif choice.to_file:
                 self._write_copy(choice.item.text, choice.item.suffix)
             else:
                 self._copy(choice)
 
-        self.app.push_screen(CopyScreen(text, who), chosen)
+        self.app.push_screen(CopyScreen(text, who, media), chosen)
 
     def _copy(self: ChatScreen, choice: CopyChoice) -> None:
         # What is on screen: control characters pasted into a terminal would act there.
@@ -276,7 +280,7 @@ class ChatCommands:
         self.notify(f"Sent {lines} line{'s' if lines != 1 else ''} to the clipboard (OSC 52). Nothing pastes? "
                     "F5, then w writes it to a file.", title="Copied", markup=False)
 
-    def _write_copy(self: ChatScreen, text: str, suffix: str) -> None:
+    def _write_copy(self: ChatScreen, text: str | bytes, suffix: str, name: str = "tuichat-copy") -> None:
         from tuichat.ui.screens.prompts import TextPromptScreen
 
         async def write(path: str | None) -> None:
@@ -284,12 +288,15 @@ class ChatCommands:
                 return
             target = Path(path.strip()).expanduser()
             try:
-                target.write_text(neutralise(text), encoding="utf-8")
+                if isinstance(text, bytes):
+                    target.write_bytes(text)  # an image or file: its bytes as they came
+                else:
+                    target.write_text(neutralise(text), encoding="utf-8")
             except OSError as error:
                 self.notify(f"Could not write {target}: {error.strerror}. Pick another path.",
                             severity="error", timeout=10, markup=False)
                 return
             self.notify(f"Written to {target.resolve()}", title="Copied to a file", markup=False)
 
-        default = f"~/tuichat-copy{suffix}"
+        default = f"~/{name}{suffix}"
         self.app.push_screen(TextPromptScreen("Write to a file", default, submit="Write"), write)

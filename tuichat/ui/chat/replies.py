@@ -121,6 +121,7 @@ class Replies:
             edit_of=edit_of,
             on_save_problem=self._save_problem,
             filter_ids=self.chat_filter_ids(),
+            tool_ids=self.chat_tool_ids(),
             params=self.chat_params(),
         )
         try:

@@ -60,6 +60,7 @@ class NewChatSettings:
     system: str | None = None
     stream: bool = True
     filter_ids: list[str] = field(default_factory=list)  # toggles (F10)
+    tool_ids: list[str] = field(default_factory=list)  # tools (F10)
     params: dict[str, Any] = field(default_factory=dict)  # chat params (F12)
 
 

@@ -1,7 +1,8 @@
-"""A chat's toggles (F10) and params (F12), and how the header shows them (a mixin of
-`ChatScreen`). Both are stored in the chat's row (`filter_ids`, `params`); before the first
-message they wait in `NewChatSettings` and are stored when the chat is. Each turn gets them
-(`Turn(filter_ids=..., params=...)`, see `replies`)."""
+"""A chat's toggles and tools (F10) and params (F12), and how the header shows them (a mixin
+of `ChatScreen`). All are stored in the chat's row (`filter_ids`, `tool_ids`, `params`);
+before the first message they wait in `NewChatSettings` and are stored when the chat is. Each
+turn gets them (`Turn(filter_ids=..., tool_ids=..., params=...)`, see `replies`; the model's
+own tools are added on the chat path)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from tuichat.ui.chat.screen import ChatScreen
 
 TOGGLE_MARK = "⚑"
+TOOL_MARK = "⚒"
 HEADER_ROOM = 18  # cells the header keeps for its icon, its right margin and the " — " between titles
 
 
@@ -23,12 +25,17 @@ class ChatSettings:
     def chat_filter_ids(self: ChatScreen) -> list[str]:
         return list(self.chat.filter_ids) if self.chat is not None else list(self.new_chat_settings.filter_ids)
 
+    def chat_tool_ids(self: ChatScreen) -> list[str]:
+        return list(self.chat.tool_ids) if self.chat is not None else list(self.new_chat_settings.tool_ids)
+
     def chat_params(self: ChatScreen) -> dict[str, Any]:
         return dict(self.chat.params) if self.chat is not None else dict(self.new_chat_settings.params)
 
     def settings_text(self: ChatScreen, room: int) -> str:
-        """The toggles switched on and the params set, cut to `room` cells (empty if none)."""
+        """The toggles switched on, the tools selected and the params set, cut to `room` cells
+        (empty if none)."""
         parts = [f"{TOGGLE_MARK}{neutralise(fid)}" for fid in self.chat_filter_ids()]
+        parts += [f"{TOOL_MARK}{neutralise(tid)}" for tid in self.chat_tool_ids()]
         params = summary(self.chat_params())
         if params:
             parts.append(params)
@@ -44,14 +51,17 @@ class ChatSettings:
         return f"{model} · {extra}" if extra else model
 
     async def store_new_chat_settings(self: ChatScreen) -> None:
-        """The first message created the chat: its toggles and params go into its row."""
+        """The first message created the chat: its toggles, tools and params go into its row."""
         settings = self.new_chat_settings
-        if self.chat is not None and (settings.filter_ids or settings.params):
-            self.chat = await self.store.chats.update(self.chat.id, filter_ids=settings.filter_ids, params=settings.params)
+        if self.chat is not None and (settings.filter_ids or settings.tool_ids or settings.params):
+            self.chat = await self.store.chats.update(
+                self.chat.id, filter_ids=settings.filter_ids, tool_ids=settings.tool_ids, params=settings.params
+            )
 
     async def action_toggles(self: ChatScreen) -> None:
+        from tuichat.runtime.chat_tools import tool_choices
         from tuichat.runtime.filter_facts import model_toggles
-        from tuichat.ui.screens.toggles import TogglesScreen
+        from tuichat.ui.screens.toggles import ChatChoices, TogglesScreen
 
         if self.services is None:
             self.notify("Still loading pipes, one moment…")
@@ -60,19 +70,22 @@ class ChatSettings:
             self.notify("Pick a model first (ctrl+o): toggles are the model's filters.")
             return
         toggles = await model_toggles(self.services.host, self.model_id)
+        tools = await tool_choices(self.store, self.model_id, self.chat_tool_ids())
 
-        async def save(ids: list[str] | None) -> None:
-            if ids is None or ids == self.chat_filter_ids():
+        async def save(choices: ChatChoices | None) -> None:
+            if choices is None or (choices.filter_ids, choices.tool_ids) == (self.chat_filter_ids(), self.chat_tool_ids()):
                 return
             if self.chat is None:
-                self.new_chat_settings.filter_ids = ids
+                self.new_chat_settings.filter_ids, self.new_chat_settings.tool_ids = choices.filter_ids, choices.tool_ids
                 self._show_title()
             else:
-                self.chat = await self.store.chats.update(self.chat.id, filter_ids=ids)
-            on = ", ".join(ids) or "none"
-            self.notify(f"Toggles on in this chat: {neutralise(on)}.", markup=False)
+                self.chat = await self.store.chats.update(self.chat.id, filter_ids=choices.filter_ids, tool_ids=choices.tool_ids)
+            on, tools_on = ", ".join(choices.filter_ids) or "none", ", ".join(choices.tool_ids) or "none"
+            self.notify(f"In this chat: toggles {neutralise(on)}; tools {neutralise(tools_on)}.", markup=False)
 
-        screen = TogglesScreen(toggles, self.chat_filter_ids(), model_name=self.model_name(self.model_id))
+        screen = TogglesScreen(
+            toggles, self.chat_filter_ids(), tools=tools, tool_ids=self.chat_tool_ids(), model_name=self.model_name(self.model_id)
+        )
         self.app.push_screen(screen, save)
 
     def action_chat_params(self: ChatScreen) -> None:

@@ -3,8 +3,10 @@ to a file. Says whether a copy can reach the clipboard (see ui/clipboard)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuichat.runtime.code_blocks import code_blocks
+from tuichat.runtime.reply.media import human_size, load, reply_media, suffix_for
 from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.clipboard import ClipboardPath, path_for, tmux_set_clipboard
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
@@ -26,6 +29,8 @@ class Copyable:
     label: str
     text: str
     suffix: str  # a file name's ending when written to a file: ".md", ".py", …
+    data: bytes | None = None  # an image or file of the reply: only written to a file
+    name: str = ""  # the start of the file name offered when it is written
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,22 @@ def copyables(text: str, who: str) -> list[Copyable]:
     return found
 
 
+def media_copyables(content: str, files: list[Any]) -> list[Copyable]:
+    """A reply's images and files that have bytes here (data URLs, local files), to save."""
+    found = []
+    for n, media in enumerate(reply_media(content, files), 1):
+        loaded = load(media.url)
+        if loaded.data is None:
+            continue
+        kind = "Image" if media.image else "File"
+        name = media.name or loaded.where
+        label = f"{kind} {n}: {name} · {loaded.mime or 'unknown type'} · {human_size(len(loaded.data))} (Enter saves it)"
+        # Its own name when it has one that is a file name (safe characters only), else one for its kind.
+        stem = re.sub(r"[^\w.-]", "", Path(media.name).stem) if Path(media.name).suffix else ""
+        found.append(Copyable(label, "", suffix_for(loaded.mime, media.name), loaded.data, stem or f"tuichat-{kind.lower()}"))
+    return found
+
+
 class CopyScreen(DialogScreen[CopyChoice | None]):
     CSS_PATH = stylesheet(__file__)
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,9 +85,9 @@ class CopyScreen(DialogScreen[CopyChoice | None]):
     ]
     AUTO_FOCUS = "#copy-choices"
 
-    def __init__(self, text: str, who: str) -> None:
+    def __init__(self, text: str, who: str, media: list[Copyable] | None = None) -> None:
         super().__init__()
-        self.items = copyables(text, who)
+        self.items = copyables(text, who) + list(media or ())
         self.path: ClipboardPath | None = None
 
     def compose(self) -> ComposeResult:
@@ -96,7 +117,8 @@ class CopyScreen(DialogScreen[CopyChoice | None]):
     def action_choose(self, to_file: bool) -> None:
         index = self.query_one(OptionList).highlighted
         if index is not None:
-            self.dismiss(CopyChoice(self.items[index], to_file, self.path))
+            item = self.items[index]  # an image or file goes to a file (Enter too)
+            self.dismiss(CopyChoice(item, to_file or item.data is not None, self.path))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

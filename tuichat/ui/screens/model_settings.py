@@ -1,13 +1,14 @@
 """A model's settings row (Open WebUI's `model` table), as its model editor edits it: the
 name, the filters attached (`meta.filterIds`: they run for this model beside the global
-ones), a default system prompt (`params.system`, put before the chat's own when the pipe is
+ones), the tools attached (`meta.toolIds`: selected in every chat of the model), a default
+system prompt (`params.system`, put before the chat's own when the pipe is
 called) and default params (a chat's own params win). Reached from the model picker (F4) and
 the pipes screen (m, on a pipe or a manifold's sub-model).
 
 Saving follows `tuichat models set` (`tuichat.runtime.model_settings`): other keys of the
-row (`meta.toolIds`, ...) are kept, and a bad value is shown at its field, nothing saved.
+row (`meta.capabilities`, ...) are kept, as are attached tool ids no longer stored, and a bad value is shown at its field, nothing saved.
 
-Keys: Tab moves, space attaches or detaches the highlighted filter, F2 or ctrl+j saves,
+Keys: Tab moves, space attaches or detaches the highlighted filter or tool, F2 or ctrl+j saves,
 Escape cancels. Dismisses with the saved row's id, or None."""
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def filter_label(row: FunctionRow, facts: FilterFacts | None) -> str:
     return " · ".join(parts)
 
 
+def tool_label(row: FunctionRow) -> str:
+    """`Weather (weather) · off`."""
+    name = neutralise(row.name)
+    return (name if name == row.id else f"{name} ({row.id})") + ("" if row.is_active else " · off")
+
+
 class ModelSettingsScreen(DialogScreen[str | None]):
     CSS_PATH = stylesheet(__file__)
 
@@ -62,6 +69,8 @@ class ModelSettingsScreen(DialogScreen[str | None]):
         self.model_name = model_name or model_id
         self.row: dict[str, Any] | None = None  # the stored row (or a new one), once read
         self.filters: list[FunctionRow] = []
+        self.tools: list[FunctionRow] = []
+        self.missing_tools: list[str] = []  # attached, not stored: kept (Open WebUI skips them)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as dialog:
@@ -85,10 +94,13 @@ class ModelSettingsScreen(DialogScreen[str | None]):
             row["name"] = self.model_name  # a new row is named as the model list names it
         filters = await self.store.functions.list(type="filter")
         facts = await read_facts(self.host, filters)
-        self.row, self.filters = row, filters
+        tools = await self.store.functions.list(type="tool")
+        self.row, self.filters, self.tools = row, filters, tools
         fields = self.query_one("#model-fields", VerticalScroll)
         await self.query_one("#model-loading").remove()
         attached = [str(i) for i in (row.get("meta") or {}).get("filterIds") or []]
+        tool_ids = [str(i) for i in (row.get("meta") or {}).get("toolIds") or []]
+        self.missing_tools = [tid for tid in tool_ids if tid not in {t.id for t in tools}]
         params = dict(row.get("params") or {})
         system = params.pop("system", None)
         with_filters: list[Any] = [
@@ -96,10 +108,17 @@ class ModelSettingsScreen(DialogScreen[str | None]):
             if filters
             else Static("No filters are stored: add one on the pipes screen (i) or with `tuichat pipes add FILE`.", markup=False)
         ]  # fmt: skip
+        with_tools: list[Any] = [
+            SelectionList[str](*(Selection(tool_label(t), t.id, t.id in tool_ids) for t in tools), id="model-tools", compact=True)
+            if tools
+            else Static("No tools are stored: add one with `tuichat tools add FILE`.", markup=False)
+        ]  # fmt: skip
         await fields.mount_all([
             Horizontal(Label("Name", classes="model--label"), Input(str(row.get("name") or ""), id="model-name", compact=True), classes="model--row"),
             Label("Filters attached (global ones run for every model anyway)", classes="model--heading"),
             *with_filters,
+            Label("Tools attached (selected in every chat of this model)", classes="model--heading"),
+            *with_tools,
             Label("Default system prompt (before a chat's own)", classes="model--heading"),
             TextArea(system if isinstance(system, str) else "", id="model-system", soft_wrap=True, tab_behavior="focus", show_line_numbers=False, compact=True),
             Label("Default params (a chat's own win)", classes="model--heading"),
@@ -120,18 +139,22 @@ class ModelSettingsScreen(DialogScreen[str | None]):
             params["system"] = system
         chosen = self.query_one("#model-filters", SelectionList).selected if self.filters else []
         filter_ids = [f.id for f in self.filters if f.id in chosen]
+        picked = self.query_one("#model-tools", SelectionList).selected if self.tools else []
+        tool_ids = [t.id for t in self.tools if t.id in picked] + self.missing_tools
         row = {**self.row, "name": self.query_one("#model-name", Input).value.strip() or self.model_id, "params": params}
-        self._save(row, filter_ids)
+        self._save(row, filter_ids, tool_ids)
 
     @work(group="model-settings", exclusive=True, exit_on_error=False)
-    async def _save(self, row: dict[str, Any], filter_ids: list[str]) -> None:
+    async def _save(self, row: dict[str, Any], filter_ids: list[str], tool_ids: list[str]) -> None:
         try:
-            saved = await save_row(self.store, self.model_id, row, filters=filter_ids)
+            had = "toolIds" in (row.get("meta") or {})  # a row without tools is left without the key
+            saved = await save_row(self.store, self.model_id, row, filters=filter_ids, tools=tool_ids if tool_ids or had else None)
         except ModelSettingsError as error:
             self._error(f"Not saved: {error}")
             return
         self.notify(
-            f"Saved the settings of '{neutralise(saved.id)}' (filters: {', '.join(saved.filter_ids) or 'none'}).", markup=False
+            f"Saved the settings of '{neutralise(saved.id)}' (filters: {', '.join(saved.filter_ids) or 'none'}; "
+            f"tools: {', '.join(saved.tool_ids) or 'none'}).", markup=False
         )
         self.dismiss(saved.id)
 

@@ -42,7 +42,7 @@ def category(entry: ActivityEntry) -> ActivityFilter:
         return "logs"
     if entry.kind == "log":
         data = entry.data if isinstance(entry.data, dict) else {}
-        if data.get("error") and "filter" in data:  # a filter hook that failed: why the reply is as it is
+        if data.get("error") and ("filter" in data or "tool" in data):  # a hook or tool that failed: why the reply is as it is
             return "all"
         return "logs" if data.get("stream", "log") == "log" else "output"
     return "events"

@@ -83,6 +83,7 @@ class Conversation(VerticalScroll):
     BINDINGS = [
         Binding("t", "fold('thought')", "Thought", id="reply.thought"),
         Binding("s", "fold('sources')", "Sources", id="reply.sources"),
+        Binding("d", "fold('details')", "Details", id="reply.details"),
         Binding("escape", "leave", "Prompt", id="conversation.leave"),
     ]
 

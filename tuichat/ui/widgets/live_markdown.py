@@ -23,7 +23,9 @@ from tuichat.ui.widgets.settled import Settled
 
 @cache
 def parser() -> MarkdownIt:
-    return MarkdownIt("gfm-like")  # the parser Textual's Markdown uses
+    # Textual's Markdown parser, but raw HTML is text: Textual drops HTML blocks and tags,
+    # so a pipe's `<br>` or `<div>…</div>` would vanish; shown as written, nothing is lost.
+    return MarkdownIt("gfm-like", {"html": False})
 
 
 # Lines kept blank under the block being written, so that its next lines take them instead
@@ -107,7 +109,7 @@ class LiveMarkdown(Settled, Markdown):
     }
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(parser_factory=parser)
         self.live = True
 
     def get_block_class(self, block_name: str) -> type[MarkdownBlock]:

@@ -27,13 +27,17 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from tuichat.runtime.reply.details import Piece
 from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
 from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.gc_hold import gc_hold
+from tuichat.ui.widgets.live_markdown import parser
+from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.rich_pieces import DetailsFold
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.when import stamp
 
@@ -97,7 +101,7 @@ class ReplyView(Settled, Widget):
         height: auto;
         & > .model { padding: 0 2; color: $text-accent; text-style: bold; }
         /* A stream layout keeps the placements of the blocks above the one that changed. */
-        & > Markdown#content { layout: stream; }
+        & > Markdown#content, & > Markdown.rich-text { layout: stream; }
         & > #error {
             margin: 0 2;
             padding: 0 1;
@@ -134,8 +138,10 @@ class ReplyView(Settled, Widget):
         self.message_id: str | None = None  # the stored message this view shows, once known
         self.model_id: str | None = None  # the stored reply's model (named by `model_name`)
         self._parts = self.reply.parts
-        self._pending: list[str] = []  # text to add at the next write
-        self._replacement: str | None = None  # text to show instead of everything, at the next write
+        # Text, folds and images to add at the next write (see runtime.reply.details).
+        self._pending: list[Piece] = []
+        self._restart = False  # start over at the next write (the text was replaced)
+        self._pieces = ReplyPieces(self)
         self._thinking = _Thinking()
         self._text_part, self._thought_part = ShownPart(), ShownPart()  # what of each is shown
         self._text_part.add(self.reply.content)
@@ -157,8 +163,11 @@ class ReplyView(Settled, Widget):
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
-                yield Markdown(neutralise(shown_start(reply.reasoning)))
-        yield ReplyText(id="content") if live else Markdown(neutralise(shown_start(reply.content)), id="content")
+                yield Markdown(neutralise(shown_start(reply.reasoning)), parser_factory=parser)
+        if live:
+            yield ReplyText(id="content")
+        else:
+            yield from stored_text(shown_start(reply.content), reply.files)
         if live or self._text_part.cut:
             yield Static(id="cut", markup=False)
         for part, text in parts_text(self._parts).items():
@@ -207,9 +216,14 @@ class ReplyView(Settled, Widget):
 
     @property
     def markdowns(self) -> list[Markdown]:
-        """The Markdown widgets showing the reply's text, top to bottom."""
-        content = self.get_child_by_id("content")
-        return content.markdowns if isinstance(content, ReplyText) else [content]  # type: ignore[list-item]
+        """The Markdown widgets showing the reply's text, top to bottom (folds' aside)."""
+        found: list[Markdown] = []
+        for child in self.children:
+            if isinstance(child, ReplyText):
+                found += child.markdowns
+            elif isinstance(child, Markdown) and (child.id == "content" or child.has_class("rich-text")):
+                found.append(child)
+        return found
 
     @property
     def shown_text(self) -> str:
@@ -220,12 +234,14 @@ class ReplyView(Settled, Widget):
     def apply(self, update: Update) -> None:
         """Take one change to the reply. Only buffers it and makes sure a write is due."""
         if update.replaced is not None:
-            self._replacement = neutralise(self._text_part.restart(update.replaced))
+            self._restart = True
             self._pending.clear()
+            self._pieces.restart()
+            self._pending += self._pieces.splitter.feed(neutralise(self._text_part.restart(update.replaced)))
         elif update.text:
             shown = neutralise(self._text_part.add(update.text))
             if shown:
-                self._pending.append(shown)
+                self._pending += self._pieces.splitter.feed(shown)
         if update.reasoning:
             shown = neutralise(self._thought_part.add(update.reasoning))
             if shown:
@@ -233,11 +249,13 @@ class ReplyView(Settled, Widget):
         if update.parts is not None:
             self._parts = update.parts
             self._parts_changed = True
+        self._pieces.files += files_of(update.event)
         self._due.set()
 
     async def finish(self, finished: Finished) -> None:
         """End the stream: the last change, the final render, the finished reply's parts."""
         self.apply(finished.update)
+        self._pending += self._pieces.splitter.flush()
         self.reply, self._parts = finished.reply, finished.reply.parts
         self._text_part.total = len(self.reply.content)  # (stripped at the end, as stored)
         self.streaming = False
@@ -247,8 +265,10 @@ class ReplyView(Settled, Widget):
         if self.is_attached:
             await self._write(final=True)
             await self._thinking.stop()
-            self.query_one("#content", ReplyText).release_reserve()
-            self.query_one("#content", ReplyText).folding.unfold(gradually=True)
+            self._pieces.finish()
+            for text in self.query_children(ReplyText):
+                text.release_reserve()
+                text.folding.unfold(gradually=True)
             if self.reply.reasoning:
                 thought = self.query_one("#thought", Collapsible)
                 thought.display, thought.title = True, "Thought"
@@ -277,21 +297,23 @@ class ReplyView(Settled, Widget):
     async def _write(self, *, final: bool = False) -> None:
         """Put what was buffered on screen, in one refresh."""
         async with self._write_lock:
-            text = self.query_one("#content", ReplyText)
-            replacement, self._replacement = self._replacement, None
-            chunk = "".join(self._pending)
-            self._pending.clear()
+            restart, self._restart = self._restart, False
+            pending, self._pending = self._pending, []
             # One layout and repaint per write: a render awaits Markdown's parse and mounts,
             # so without the batch the screen would refresh between them.
             with self.app.batch_update():
-                if replacement is not None:
-                    await text.replace(replacement)
+                if restart:
+                    await self._pieces.start_over()
+                chunk = await self._pieces.write(pending)
+                text = self._pieces.text
                 if chunk or final:
                     await text.write(chunk, final=final)
                 if self._thinking.pending:
                     thought = self.query_one("#thought", Collapsible)
                     thought.display = True
                     await self._thinking.write(thought.query_one(Markdown))
+                if self._pieces.files:
+                    await self._pieces.show_files()
                 if self._parts_changed or final:
                     self._parts_changed = False
                     self._show_parts()
@@ -326,9 +348,12 @@ class ReplyView(Settled, Widget):
 
     # -- folds: the thought and the sources, opened and closed by keys -----------------------
     def can_fold(self, part: str) -> bool:
-        """Whether this reply has `part` ("thought" or "sources") to open or close."""
+        """Whether this reply has `part` ("thought", "sources" or "details": its folds) to
+        open or close."""
         if part == "thought":
             return any(w.display for w in self.query_children("#thought"))
+        if part == "details":
+            return bool(self.query_children(DetailsFold))
         return part == "sources" and bool(self._parts.sources)
 
     def toggle_fold(self, part: str) -> None:
@@ -339,6 +364,12 @@ class ReplyView(Settled, Widget):
         elif part == "sources":
             self.sources_folded = not self.sources_folded
             self._show_parts()
+        elif part == "details":  # open them all if any is closed, else close them all
+            folds = list(self.query_children(DetailsFold).results(DetailsFold))
+            opening = any(not fold.open for fold in folds)
+            for fold in folds:
+                if fold.open != opening:
+                    fold.toggle()
 
     # -- what is under the text ----------------------------------------------------------
     def _show_cut(self) -> None:

@@ -26,7 +26,7 @@ class Catalog:
     watched_versions: dict[str, FunctionVersion] = field(default_factory=dict)  # the last a linked file made
     reports: dict[str, WatchReport] = field(default_factory=dict)  # the last live-reload report, per function
     facts: dict[str, FilterFacts] = field(default_factory=dict)  # filter id -> priority, toggle
-    attached: dict[str, list[str]] = field(default_factory=dict)  # filter id -> models whose row names it
+    attached: dict[str, list[str]] = field(default_factory=dict)  # filter or tool id -> models whose row names it
 
     @classmethod
     async def read(cls, library: FunctionLibrary, reports: dict[str, WatchReport]) -> Catalog:
@@ -38,7 +38,7 @@ class Catalog:
         catalog.listing_errors = {fid: error for fid, error in listing.errors.items() if error != "disabled"}
         catalog.facts = await read_facts(library.host, rows)
         for settings in await library.store.model_settings.list():
-            for fid in settings.filter_ids:
+            for fid in [*settings.filter_ids, *settings.tool_ids]:
                 catalog.attached.setdefault(fid, []).append(settings.id)
         for row in rows:
             if row.linked_path:
@@ -86,6 +86,9 @@ class Catalog:
         `global toggle p5`, `2 models p0`."""
         if row.type == "filter":
             return self.filter_cell(row)
+        if row.type == "tool":
+            attached = self.attached.get(row.id, [])
+            return f"{len(attached)} model{'s' if len(attached) != 1 else ''}"
         models = self.models.get(row.id, [])
         if not models:
             return EMPTY
@@ -112,6 +115,12 @@ class Catalog:
             return f"Filter:  {where}; priority unknown (it does not load)"
         toggle = "toggle: a chat switches it on (F10)" if facts.toggle else "always runs where it applies"
         return f"Filter:  {where}; {toggle}; priority {facts.priority_text}"
+
+    def tool_text(self, row: FunctionRow) -> str:
+        """The detail panel's line on a tool: the models it is attached to, and how a chat selects it."""
+        attached = self.attached.get(row.id, [])
+        where = f"attached to {', '.join(attached)}" if attached else "attached to no model (m on a pipe attaches it)"
+        return f"Tool:    {where}; a chat selects it with F10"
 
     def models_text(self, row: FunctionRow) -> str:
         models = self.models.get(row.id, [])

@@ -80,7 +80,8 @@ class FunctionDetail(VerticalScroll):
             title.append(f"by {manifest.author}")
         self._set("detail-title", "  ·  ".join(title))
         self._set("detail-description", manifest.description)
-        self._set("detail-models", catalog.filter_text(row) if row.type == "filter" else f"Models:  {catalog.models_text(row)}")
+        models = f"Models:  {catalog.models_text(row)}"
+        self._set("detail-models", catalog.filter_text(row) if row.type == "filter" else catalog.tool_text(row) if row.type == "tool" else models)
         self._set("detail-file", self._file_text(row, watched))
         self._set("detail-report", *report_text(row, catalog))
         self._set("detail-needs", f"Needs:   {manifest.requirements}" if manifest.requirements else "")

@@ -27,6 +27,7 @@ class NewFunctionScreen(DialogScreen[tuple[str, str] | None]):
     TEMPLATES: ClassVar[tuple[tuple[str, str], ...]] = (
         ("pipe", "one model"),
         ("manifold", "several models from one function"),
+        ("tool", "a class Tools module a chat's model can call"),
     )
 
     def __init__(self, taken: set[str]) -> None:
