@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, ok, tuichat
+from tests.cli_helpers import cli_env, ok, tuichat, tuichat_process
 from tests.faults import PAUSING, FullDisk, steady, write_lock
 from tuichat.runtime.turn import SAVE_INTERVAL
 
@@ -102,16 +102,16 @@ def test_kill_9_loses_nothing_that_arrived_before_a_long_think(db: Path, running
     chat_id, _, status = last_reply(db)
     assert status == "streaming"
     # A live process's reply is left alone by another process's start-up.
-    ok(tuichat(db, "chats", "list"))
+    ok(tuichat_process(db, "chats", "list"))
     assert last_reply(db)[2] == "streaming"
     run.send_signal(signal.SIGKILL)
     run.wait()
     # The next start marks it interrupted, keeping the text; `chats show` says so.
-    shown = ok(tuichat(db, "chats", "show", chat_id)).stdout
+    shown = ok(tuichat_process(db, "chats", "show", chat_id)).stdout
     assert f"## assistant (pausing, interrupted)\n\n{PAUSED_TEXT}" in shown
     assert INTERRUPTED_NOTE in shown
     assert last_reply(db)[1:] == (PAUSED_TEXT + " ", "interrupted")
-    shown_json = json.loads(ok(tuichat(db, "chats", "show", chat_id, "--json")).stdout)
+    shown_json = json.loads(ok(tuichat_process(db, "chats", "show", chat_id, "--json")).stdout)
     assert shown_json["messages"][-1]["status"] == "interrupted"
 
 
@@ -123,10 +123,10 @@ def test_a_held_lock_at_start_up_leaves_marking_to_a_later_start(db: Path, runni
     run.wait()
     with write_lock(db):
         started = time.monotonic()
-        listed = ok(tuichat(db, "chats", "list"))  # start-up does not wait out the lock, nor fail
+        listed = ok(tuichat_process(db, "chats", "list"))  # start-up does not wait out the lock, nor fail
         assert time.monotonic() - started < 10, listed.stderr
         assert last_reply(db)[2] == "streaming"
-    ok(tuichat(db, "chats", "list"))
+    ok(tuichat_process(db, "chats", "list"))
     assert last_reply(db)[1:] == (PAUSED_TEXT + " ", "interrupted")
 
 
@@ -197,7 +197,7 @@ def test_run_into_head_still_receives_and_saves_the_whole_reply(db: Path, tmp_pa
 def test_listing_commands_into_head_end_quietly(db: Path, tmp_path: Path) -> None:
     # Each prints far more than a pipe holds (64 KB), so head closes it part-way.
     long = "many words " * 20_000
-    ok(tuichat(db, "run", "echo", "--no-stream", input=long))
+    ok(tuichat_process(db, "run", "echo", "--no-stream", input=long))
     chat_id = last_reply(db)[0]
     models = "\n".join(f"            {{'id': 'm{i}', 'name': 'Model number {i}'}}," for i in range(3000))
     (tmp_path / "big.py").write_text(
