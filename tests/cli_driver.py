@@ -6,8 +6,8 @@ COMMANDS.json is a JSON list of argv lists (without "tuichat"); RESULTS.jsonl ge
 object a line per command, in order: {"argv", "status", "stdout", "stderr"}. Each command goes through the installed console script's entry point (looked up in the
 installed metadata, so it is whatever `[project.scripts] tuichat` names) with its stdout and
 stderr captured as text and its exit status as the script would exit with it. What this
-saves is a fresh interpreter and the runtime's imports per command: the conformance replay
-in tests/test_cli.py runs a whole family of cases in one of these.
+saves is a fresh interpreter and the runtime's imports per command. tests/cli_helpers.py runs
+commands with `run` in the test's own process, and this script where an event loop runs there.
 
 What a command prints goes where `print` writes (sys.stdout, sys.stderr), captured per
 command; the driver's own stdout and stderr stay empty, so anything written around the

@@ -1,6 +1,6 @@
 """A filter that misbehaves in each hook (raises, returns None or the wrong type): the
 outcome is Open WebUI 0.12.4's (tests/conformance/chat/README.md, "Errors"), and the user
-sees which filter and hook failed. One CLI process runs every scenario (tests/cli_driver.py)."""
+sees which filter and hook failed. One `tuichat_many` runs every scenario (tests/cli_helpers.py)."""
 
 from __future__ import annotations
 

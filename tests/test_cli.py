@@ -1,9 +1,11 @@
-"""The `tuichat` CLI end to end: real subprocesses on real SQLite files, no mocks.
+"""The `tuichat` CLI end to end: real SQLite files and a real pipe host process, no mocks.
 
-Every command runs as `python -m tuichat --db <tmp>/x.db ...` with TUICHAT_DB removed
-from the environment, so nothing here can touch a user's own database (tests/cli_helpers.py).
-The conformance replay runs each family of cases in one process, through the console
-script's entry point (tests/cli_driver.py).
+Every command runs through the console script's entry point, in the test's process with its
+own stdout, stderr, stdin and exit status, as `tuichat --db <tmp>/x.db ...` with TUICHAT_DB
+removed from the environment, so nothing here can touch a user's own database
+(tests/cli_helpers.py). Where the process itself is what is tested (two at once, the console
+script, `python -m tuichat`, start-up), real subprocesses; signals, pipes and locks held by
+another process are in tests/test_cli_faults.py and tests/test_cli_unix.py.
 Exit statuses: 0 success, 1 the pipe failed, 2 the command was wrong.
 """
 
@@ -453,8 +455,8 @@ def test_runs_are_saved_as_chats_and_can_be_continued(db: Path) -> None:
 # A family is the cases that try one part of the pipe contract; the first word of a case's
 # folder names it: async_*, sync_*, yield_*, return_*, raise_*, manifold_*, sig_*, valves*,
 # events, frontmatter. Two folders start with another word than their topic and are placed
-# by name. Each family is replayed in one process (tests/cli_driver.py, the console script's
-# entry point) on one database: every case's pipe is added with `tuichat pipes add`, then for
+# by name. Each family is replayed in the test's process (tests/cli_helpers.py's `tuichat_many`,
+# the console script's entry point) on one database: every case's pipe is added with `tuichat pipes add`, then for
 # each recorded run its valves are set or reset and `tuichat run --jsonl` prints the trace
 # that is compared with the recording, as one process per command would.
 FAMILY_OF = {"gen_raise_before_yield": "raise", "event_call": "events"}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, tuichat, tuichat_many
+from tests.cli_helpers import cli_env, tuichat, tuichat_process
 from tuichat.store import Store
 
 BIG = 400_000  # characters: well past a pipe's buffer, so writes go on after the reader left
@@ -122,36 +122,43 @@ def test_a_reply_whose_reader_went_away_is_still_received_and_saved_whole(big_st
 # -- abbreviated chat ids ---------------------------------------------------------------------
 def test_chat_ids_may_be_abbreviated_to_a_unique_prefix(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite"
-    # 20 UUIDs: two of them must share a first hex digit. One process runs them all.
-    runs = tuichat_many(db, [["run", "echo", f"message {i}"] for i in range(20)])
-    assert [run.returncode for run in runs] == [0] * 20, [run.stderr for run in runs]
-    ids = [line.split()[0] for line in tuichat(db, "chats", "list").stdout.splitlines()[1:]]
+    # 17 UUIDs: two of them must share a first hex digit. Stored as `tuichat run echo` stores a
+    # chat (a run per chat, each starting a host, took most of a minute); the run below is real.
+    async def fill() -> None:
+        async with await Store.open(db) as store:
+            for i in range(17):
+                chat = await store.chats.create(f"message {i}", model_id="echo")
+                await store.chats.add_message(chat.id, "user", f"message {i}")
+                await store.chats.add_message(chat.id, "assistant", f"message {i}", model_id="echo")
+
+    asyncio.run(fill())
+    ids = [line.split()[0] for line in tuichat_process(db, "chats", "list").stdout.splitlines()[1:]]
     first = next(c for c in "0123456789abcdef" if sum(i.startswith(c) for i in ids) >= 2)
     sharing = sorted(i for i in ids if i.startswith(first))
 
-    ambiguous = tuichat(db, "chats", "show", first)
+    ambiguous = tuichat_process(db, "chats", "show", first)
     assert ambiguous.returncode == 2 and ambiguous.stdout == ""
     assert f"'{first}' is the start of several chat ids" in ambiguous.stderr
     assert all(chat_id in ambiguous.stderr for chat_id in sharing)
 
     chosen = ids[0]
     prefix = next(chosen[:n] for n in range(1, 37) if sum(i.startswith(chosen[:n]) for i in ids) == 1)
-    shown = tuichat(db, "chats", "show", prefix, "--json")
+    shown = tuichat_process(db, "chats", "show", prefix, "--json")
     assert shown.returncode == 0 and f'"id": "{chosen}"' in shown.stdout
 
-    again = tuichat(db, "run", "echo", "once more", "--chat", prefix)
+    again = tuichat_process(db, "run", "echo", "once more", "--chat", prefix)
     assert again.returncode == 0, again.stderr
-    assert "once more" in tuichat(db, "chats", "show", chosen).stdout
+    assert "once more" in tuichat_process(db, "chats", "show", chosen).stdout
 
-    missing = tuichat(db, "chats", "show", "zz")
+    missing = tuichat_process(db, "chats", "show", "zz")
     assert missing.returncode == 2 and "no chat 'zz' is stored" in missing.stderr
 
-    removed = tuichat(db, "chats", "rm", prefix)
+    removed = tuichat_process(db, "chats", "rm", prefix)
     assert removed.returncode == 0 and removed.stdout == f"removed chat '{chosen}'\n"
 
 
 def test_a_manifold_bare_id_is_a_usage_error_listing_its_models(tmp_path: Path) -> None:
-    result = tuichat(tmp_path / "db.sqlite", "run", "manifold", "hi")
+    result = tuichat_process(tmp_path / "db.sqlite", "run", "manifold", "hi")
     assert result.returncode == 2 and result.stdout == ""
     assert "'manifold' is a manifold, not a model" in result.stderr
     assert all(f"manifold.{sub}" in result.stderr for sub in ("reverse", "shout", "count"))

@@ -5,8 +5,6 @@ requirements offline, and a pipe's prints on tuichat's stdout."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli_helpers import tuichat
 from tests.local_host import LocalHost
 from tests.tracing import ORACLE_METADATA, collect, normalise
 from tuichat.runtime.host import PipeHost
@@ -219,13 +218,6 @@ NOISY = '''
             t.start(); t.join()
             return "the reply"
 '''
-
-
-def tuichat(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tuichat", "--db", str(db), *args],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )
 
 
 def test_a_pipes_prints_and_logs_go_to_stderr_never_into_tuichats_stdout(tmp_path: Path) -> None:

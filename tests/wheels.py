@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
-import subprocess
+import importlib.metadata
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -37,6 +38,18 @@ def build_wheel(directory: Path, name: str, *, requires: tuple[str, ...] = ()) -
 
 
 def uninstall(name: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", name], capture_output=True, check=False)
+    """Remove a wheel from `build_wheel` that pip installed: the top-level folders its RECORD lists
+    (the package and its dist-info), as `pip uninstall` would, without a second pip start-up."""
+    importlib.invalidate_caches()
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    # Only a wheel built here: never a real distribution that happens to have the name.
+    if dist is not None and "Generator: tuichat-tests" in (dist.read_text("WHEEL") or ""):
+        site = Path(str(dist.locate_file("")))
+        for top in sorted({Path(str(file)).parts[0] for file in dist.files or ()}):
+            if top in (name, dist.metadata["Name"]) or top.endswith(".dist-info"):
+                shutil.rmtree(site / top, ignore_errors=True)
     sys.modules.pop(name, None)
     importlib.invalidate_caches()

@@ -1,9 +1,9 @@
 """The chat-path checker: every case in tests/conformance/chat (recorded from Open WebUI
 0.12.4's `chat_completion`) run exactly as its README's table says, through the real
-`tuichat` CLI (all of a case's commands in one process: tests/cli_driver.py), and the reply
-compared with the recording (echo and content, error, statuses), both sides normalised.
-Every case's commands run in one driver process (each case on its own fresh database,
-`--db` after the command words): a process per case would cost the suite a minute."""
+`tuichat` CLI (all of a case's commands through the console script's entry point in the test's
+process: tests/cli_helpers.py's `tuichat_many`), and the reply compared with the recording
+(echo and content, error, statuses), both sides normalised. Each case runs on its own fresh
+database (`--db` after the command words): a process per case would cost the suite a minute."""
 
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import random
+import runpy
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
@@ -361,6 +363,38 @@ async def test_a_streamed_reply_renders_as_the_stored_one(theme: str) -> None:
     rng = random.Random(3)
     streamed = await painted(view, stream, theme)
     assert streamed == await painted(ReplyView(view.reply), theme=theme)
+
+
+def bench_reply(sections: int) -> str:
+    """The reply `bench/tui_stream.py` streams (headings, paragraphs, lists, fences, tables)."""
+    bench = runpy.run_path(str(Path(__file__).parents[2] / "bench" / "tui_stream.py"))
+    return bench["make_reply"](sections)  # type: ignore[no-any-return]
+
+
+async def test_the_bench_reply_streamed_shows_what_it_renders_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bench's reply written two tokens a write, each write painted: while it streams,
+    every block above the one being written looks as it will; once finished, the screen is
+    the stored reply's."""
+    text = bench_reply(2)
+    monkeypatch.setattr(ReplyView, "MIN_INTERVAL", 0.0)
+    view, builder = streaming()
+    before_finish: list[str] = []
+
+    async def stream(pilot: Pilot[None]) -> None:
+        steps = sse(text[i : i + 4] for i in range(0, len(text), 4))
+        for start in range(0, len(steps), 2):
+            feed(view, builder, steps[start : start + 2])
+            await pilot.pause()
+        await wait_until(pilot, lambda: view.shown_text == text.rstrip("\n"))
+        await pilot.pause()
+        before_finish.extend(screen_lines(pilot.app))
+        await view.finish(builder.finish())
+
+    streamed = await painted(view, stream)
+    stored = await painted(ReplyView(view.reply))
+    assert streamed == stored
+    last_table = max(n for n, line in enumerate(before_finish) if "| Name | Count | Note |" in line)
+    assert last_table > 30 and before_finish[:last_table] == stored[:last_table]
 
 
 # -- folding ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from textual.widgets import Collapsible, Static
 from tests.ui.conftest import FIXED_NOW
 from tests.ui.helpers import chat_app, chat_screen, pick, ready, screen_lines, send, until
 from tuichat import examples
+from tuichat.runtime.transfer import EXAMPLE_IDS
 from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets import when
@@ -43,8 +44,11 @@ async def _seed_days(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
     ids = {}
     async with await Store.open(db_path) as store:
         for name, age, origin in [
-            ("Last week's plan", 7 * DAY, "app"), ("Yesterday's chat", DAY, "app"),
-            ("This morning", 5 * 3600, "app"), ("scripted one", 3600, "run"), ("scripted two", 60, "run"),
+            ("Last week's plan", 7 * DAY, "app"),
+            ("Yesterday's chat", DAY, "app"),
+            ("This morning", 5 * 3600, "app"),
+            ("scripted one", 3600, "run"),
+            ("scripted two", 60, "run"),
         ]:
             clock["now"] = FIXED_NOW - age
             chat = await store.chats.create(name, model_id="echo", origin=origin)  # type: ignore[arg-type]
@@ -56,9 +60,13 @@ async def _seed_days(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
 
 
 # -- the welcome -----------------------------------------------------------------------------
-def test_every_bundled_example_is_in_the_welcome() -> None:
+def test_every_seeded_example_is_in_the_welcome() -> None:
+    """The welcome lists what ctrl+o can pick at once: the seeded examples. The agent is bundled
+    but added by hand (it needs a server's address and model first: README, "An agent")."""
     bundled = {p.stem for p in Path(examples.__file__).parent.glob("*.py") if p.stem != "__init__"}
-    assert set(EXAMPLES) == bundled
+    assert set(EXAMPLES) == set(EXAMPLE_IDS)
+    assert bundled - set(EXAMPLE_IDS) == {"agent"}
+    assert "tuichat/examples/agent.py" in (Path(__file__).parents[2] / "README.md").read_text()
 
 
 def _welcome_words() -> list[str]:
@@ -139,10 +147,15 @@ async def test_the_chat_list_groups_by_day_and_lists_run_chats_apart(
         await pilot.pause()
         prompts = _prompts(screen.query_one(ChatList))
         assert prompts == [
-            "Today", "This morning\n09:05 · Echo",
-            "Yesterday", "Yesterday's chat\n14:05 · Echo",
-            "Wed 26 Nov", "Last week's plan\n14:05 · Echo",
-            f"{RUN_GROUP} (2)", "scripted two\n14:04 · Echo", "scripted one\n13:05 · Echo",
+            "Today",
+            "This morning\n09:05 · Echo",
+            "Yesterday",
+            "Yesterday's chat\n14:05 · Echo",
+            "Wed 26 Nov",
+            "Last week's plan\n14:05 · Echo",
+            f"{RUN_GROUP} (2)",
+            "scripted two\n14:04 · Echo",
+            "scripted one\n13:05 · Echo",
         ]
 
 
@@ -195,11 +208,20 @@ async def test_a_replys_folds_by_keys_shown_in_the_footer(db_path: Path) -> None
     async with await Store.open(db_path) as store:
         chat = await store.chats.create("Folds", model_id="events")
         question = await store.chats.add_message(chat.id, "user", "show me")
-        reply = await store.chats.add_message(chat.id, "assistant", "", model_id="events", parent_id=question.id,
-                                              status="streaming")
+        reply = await store.chats.add_message(
+            chat.id, "assistant", "", model_id="events", parent_id=question.id, status="streaming"
+        )
         source = {"source": {"name": "the docs"}, "document": ["d"], "metadata": [{"source": "https://x.test"}]}
-        await store.chats.save_reply(reply.id, content="answer", reasoning="I thought", status="done", error=None,
-                                     usage=None, extra={"sources": [source]}, new_events=[])
+        await store.chats.save_reply(
+            reply.id,
+            content="answer",
+            reasoning="I thought",
+            status="done",
+            error=None,
+            usage=None,
+            extra={"sources": [source]},
+            new_events=[],
+        )
         await store.settings.set("last_chat", chat.id)
     async with chat_app(db_path, WIDE) as (_app, pilot, screen):
         view = screen.query_one(ReplyView)
@@ -236,9 +258,7 @@ def test_welcome_80x24(snap_compare: Any, db_path: Path, fixed_clock: float) -> 
     assert snap_compare(TuichatApp(db_path), terminal_size=(80, 24), run_before=_settled)
 
 
-def test_chat_list_by_day(
-    snap_compare: Any, db_path: Path, fixed_clock: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_chat_list_by_day(snap_compare: Any, db_path: Path, fixed_clock: float, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = asyncio.run(_seed_days(db_path, monkeypatch))
 
     async def open_one(pilot: Pilot[Any]) -> None:

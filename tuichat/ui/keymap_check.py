@@ -28,12 +28,13 @@ BINDING_MODULES: Final = (
     "tuichat.ui.screens.toggles", "tuichat.ui.screens.help", "tuichat.ui.screens.copy",
     "tuichat.ui.widgets.text_field", "tuichat.ui.widgets.chat_list", "tuichat.ui.widgets.conversation",
     "tuichat.ui.widgets.rich_pieces",
-    "tuichat.ui.screens.search", "tuichat.ui.screens.valves_form",
+    "tuichat.ui.screens.search", "tuichat.ui.screens.valves_form", "tuichat.ui.screens.attach",
+    "tuichat.ui.widgets.attachment_chips",
     "tuichat.ui.workshop.code_editor", "tuichat.ui.workshop.editor_screen", "tuichat.ui.workshop.history_screen",
     "tuichat.ui.workshop.host_log_screen", "tuichat.ui.workshop.install_dialog", "tuichat.ui.workshop.new_function",
     "tuichat.ui.workshop.pipes_screen", "tuichat.ui.workshop.unsaved_changes",
 )  # fmt: skip
-CONTAINS: Final = {"ChatScreen": ("Prompt",), "EditorScreen": ("CodeEditor", "FindBar")}
+CONTAINS: Final = {"ChatScreen": ("Prompt", "AttachmentChips"), "AttachDialog": ("PathInput",), "EditorScreen": ("CodeEditor", "FindBar")}
 CONTAINED: Final = frozenset(name for names in CONTAINS.values() for name in names)
 MODIFIERS: Final = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 NAMED_KEYS: Final = frozenset(key.value for key in Keys if "+" not in key.value and not key.value.startswith("<"))

@@ -70,6 +70,8 @@ def sections(keymap: Mapping[str, str], first: str | None = None) -> list[Sectio
     """Every screen's keys; `first` (a section title) leads: the screen help was opened on."""
     from tuichat.ui.app import TuichatApp
     from tuichat.ui.chat.screen import ChatScreen
+    from tuichat.ui.screens.attach import PathInput
+    from tuichat.ui.widgets.attachment_chips import AttachmentChips
     from tuichat.ui.widgets.prompt import Prompt
     from tuichat.ui.workshop.editor_screen import EditorScreen
     from tuichat.ui.workshop.history_screen import HistoryScreen
@@ -79,6 +81,7 @@ def sections(keymap: Mapping[str, str], first: str | None = None) -> list[Sectio
     found = [
         Section("Chat", bound_keys(ChatScreen.BINDINGS, keymap)),
         Section("Prompt", _lines(PROMPT_KEYS) + bound_keys(Prompt.BINDINGS, keymap)),
+        Section("Attachments", bound_keys([*PathInput.BINDINGS, *AttachmentChips.BINDINGS], keymap)),
         Section("Pipes screen", bound_keys(PipesScreen.BINDINGS, keymap)),
         Section("Pipe editor", bound_keys(EditorScreen.BINDINGS, keymap)),
         Section("Version history", bound_keys(HistoryScreen.BINDINGS, keymap)),

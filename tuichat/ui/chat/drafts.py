@@ -4,7 +4,8 @@ The text is that chat's draft (the unsent "New chat" has its own), stored in the
 (`store.drafts`), so it is there again after switching chats or restarting the app. It is
 stored DRAFT_DELAY after the first change not yet stored (a timer: never a write per key),
 when the prompt switches to another chat, when a message is sent (the draft goes) and when
-the screen closes, which quitting the app does before the store is closed.
+the screen closes, which quitting the app does before the store is closed. The chat's pending
+attachments are kept beside it, for the session only (`tuichat.ui.chat.attachments`).
 """
 
 from __future__ import annotations

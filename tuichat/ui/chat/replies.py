@@ -26,13 +26,16 @@ from textual.screen import ModalScreen
 from tuichat import heap
 from tuichat.runtime.reply.present import notification_of, title_of
 from tuichat.store import MessageRow
+from tuichat.ui.chat.attachments import file_items
 from tuichat.ui.widgets.activity import ActivityPane
+from tuichat.ui.widgets.attachment_chips import AttachmentChips
 from tuichat.ui.widgets.conversation import Conversation, UserMessage
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.when import now
 
 if TYPE_CHECKING:
+    from tuichat.runtime.attachments import Attachment
     from tuichat.runtime.reply.model import ActivityEntry, Reply
     from tuichat.runtime.turn import Turn
     from tuichat.store import StoreError
@@ -68,10 +71,11 @@ class Replies:
         # (A named handler: Textual collects `@on` handlers from message pumps, not mixins.)
         if not self.ready_to_send():
             return
+        attachments = self.query_one(AttachmentChips).take()
         event.prompt.clear()
         if self.drafts is not None:  # sent: the chat's draft goes now, not a second later
             self.run_worker(self.drafts.save(), group="drafts", exit_on_error=False)
-        self.start_reply(event.text)
+        self.start_reply(event.text, attachments=attachments)
 
     def send_follow_up(self: ChatScreen, text: str) -> None:
         """A chosen follow-up is sent as it is; what the prompt holds stays there."""
@@ -102,9 +106,10 @@ class Replies:
 
     @work(group="reply", exclusive=True, exit_on_error=False)
     async def start_reply(
-        self: ChatScreen, text: str, again: MessageRow | None = None, edit_of: MessageRow | None = None
+        self: ChatScreen, text: str, again: MessageRow | None = None, edit_of: MessageRow | None = None,
+        attachments: list[Attachment] | None = None,
     ) -> None:
-        """Send `text` (or answer the stored `again` anew) and stream the reply."""
+        """Send `text` with `attachments` (or answer the stored `again` anew) and stream the reply."""
         from tuichat.runtime.errors import RuntimeErrorBase
         from tuichat.runtime.turn import Turn
         from tuichat.store import StoreError
@@ -113,6 +118,11 @@ class Replies:
         # The last reply's background tasks give way: a pipe that blocks while making
         # follow-ups would hold the host, and this message, up (cancelled, it is restarted).
         self.workers.cancel_group(self, "background")
+        attachments = attachments or []
+        fresh = await self.fresh_attachments(attachments)
+        if fresh is None:  # one has gone: the message and its attachments go back, unsent
+            self._unsent(text, attachments)
+            return
         new_chat = self.chat is None
         turn = Turn(
             self.services.host,
@@ -128,6 +138,7 @@ class Replies:
             filter_ids=self.chat_filter_ids(),
             tool_ids=self.chat_tool_ids(),
             params=self.chat_params(),
+            attachments=fresh,
         )
         try:
             await turn.prepare()
@@ -139,14 +150,14 @@ class Replies:
             else:
                 self.notify(str(error), severity="error", timeout=10)
             if again is None and edit_of is None:
-                self.query_one(Prompt).text = text
+                self._unsent(text, attachments)
             return
         self.turn, self.streaming = turn, True
         if new_chat:
             self.chat = turn.context.chat
             await self.store_new_chat_settings()
             await self.refresh_chats()
-        await self._stream(turn, text, show_user=again is None)
+        await self._stream(turn, text, show_user=again is None, files=file_items(fresh))
         if (again is not None or edit_of is not None) and self.chat is not None:
             await self.open_chat(self.chat.id)  # the new version shows its place: ‹ 2/2 ›
         context = turn.context
@@ -155,12 +166,20 @@ class Replies:
             # its context until the timer's time), and with it the whole reply.
             self._background_tasks(context.chat.id, context.reply_message.id, turn.model_id, new_chat)
 
-    async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool) -> None:
+    def _unsent(self: ChatScreen, text: str, attachments: list[Attachment]) -> None:
+        """A message that did not go: its text and attachments are back where they were."""
+        self.query_one(Prompt).text = text
+        chips = self.query_one(AttachmentChips)
+        chips.set([*attachments, *chips.attachments])
+
+    async def _stream(self: ChatScreen, turn: Turn, text: str, *, show_user: bool, files: list[dict[str, Any]]) -> None:
         context = turn.context
         conversation = self.query_one(Conversation)
         user, reply = context.user_message, context.reply_message
         if show_user:
-            await conversation.add(UserMessage(text, user.id if user else None, created_at=user.created_at if user else now()))
+            files = user.files if user is not None and user.files else files  # as stored
+            created_at = user.created_at if user else now()
+            await conversation.add(UserMessage(text, user.id if user else None, created_at=created_at, files=files))
         started = reply.created_at if reply else now()
         view = ReplyView(None, model_name=self.model_name(turn.model_id), streaming=True, created_at=started)
         view.message_id = context.reply_message.id if context.reply_message else None

@@ -24,12 +24,14 @@ from tuichat import heap
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow, Store
 from tuichat.ui.app import TuichatApp
+from tuichat.ui.chat.attachments import ChatAttachments
 from tuichat.ui.chat.commands import ChatCommands
 from tuichat.ui.chat.drafts import PromptDrafts
 from tuichat.ui.chat.panes import Panes
 from tuichat.ui.chat.replies import Replies
 from tuichat.ui.chat.settings import ChatSettings
 from tuichat.ui.widgets.activity import NO_EVENTS, ActivityPane
+from tuichat.ui.widgets.attachment_chips import AttachmentChips
 from tuichat.ui.widgets.chat_list import ChatList
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.footer import Footer
@@ -65,7 +67,7 @@ class NewChatSettings:
     params: dict[str, Any] = field(default_factory=dict)  # chat params (F12)
 
 
-class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
+class ChatScreen(Replies, ChatAttachments, ChatCommands, ChatSettings, Screen[None]):
     CSS_PATH = str(Path(__file__).with_name("chat_screen.tcss"))
 
     app = getters.app(TuichatApp)
@@ -76,6 +78,10 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         Binding("escape", "stop", "Stop", id="reply.stop"),
         Binding("ctrl+o", "pick_model", "Model", id="model.pick"),
         Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        # F1-F10 and the free ctrl letters are taken (ctrl+a is the prompt's line start); a
+        # terminal that sends no alt still has the command palette's "Attach", or a keymap.
+        # priority: the prompt would type the "a" of alt+a.
+        Binding("alt+a", "attach", "Attach", id="chat.attach", priority=True, tooltip="a file or image to the next message"),
         # The message cursor and what it copies: in the footer (one entry for both arrows).
         Binding("ctrl+up", "select_message(-1)", "Select", id="reply.previous", key_display="^↑↓",
                 tooltip="an older message; ctrl+down a newer one"),
@@ -115,6 +121,7 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         self.shown_titles: dict[str, str] = {}
         self.panes = Panes()
         self.drafts: PromptDrafts | None = None  # the prompt's text kept per chat, once mounted
+        self._parked = {}  # pending attachments of the chats not shown (ChatAttachments)
 
     @property
     def store(self) -> Store:
@@ -131,6 +138,7 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
             with Vertical(id="main"):
                 yield Conversation(id="conversation")
                 yield ActivityPane(id="activity")
+                yield AttachmentChips(id="attachments")
                 yield Prompt(id="prompt")
         yield Footer()
 
@@ -312,6 +320,7 @@ class ChatScreen(Replies, ChatCommands, ChatSettings, Screen[None]):
         chat = await self.store.chats.get(chat_id) if chat_id else None
         if self.drafts is not None:
             await self.drafts.show(chat.id if chat else None)
+        self.park_attachments(self.chat.id if self.chat else None, chat.id if chat else None)
         self.new_chat_settings = NewChatSettings()
         messages, versions = await self.store.chats.branch_with_versions(chat_id) if chat_id else ([], {})
         if chat is not None and chat.model_id:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -28,6 +29,7 @@ from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
 from tuichat.store.branches import Version
+from tuichat.ui.widgets.attachment_chips import Chip, chips_text
 from tuichat.ui.widgets.fold import FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView, version_label
@@ -37,10 +39,12 @@ from tuichat.ui.widgets.when import stamp
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
 BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search hit)
+CHIP_STYLE = "reverse dim"  # a sent message's attachments: chips that read on its $boost background
 
 
 class UserMessage(Static):
-    """A message the user sent, its time at the right of its first line."""
+    """A message the user sent, its time at the right of its first line, its attachments'
+    chips under its text."""
 
     DEFAULT_CSS = """
     UserMessage {
@@ -52,10 +56,14 @@ class UserMessage(Static):
     """
 
     def __init__(
-        self, text: str, message_id: str | None = None, version: Version | None = None, created_at: float | None = None
+        self, text: str, message_id: str | None = None, version: Version | None = None, created_at: float | None = None,
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.text = neutralise(text)  # a stored chat's text: shown, not obeyed
         shown = Text(self.text)
+        if files:
+            shown.append("\n")
+            shown.append_text(chips_text((Chip.of_file(item) for item in files), CHIP_STYLE))
         if version is not None:
             shown.append(f"\n{version_label('', version)}", style="dim")
         self.shown = shown  # the text and, for one of several versions, `‹ 2/3 ›` under it
@@ -64,6 +72,7 @@ class UserMessage(Static):
         self.message_id = message_id
         self.version = version
         self.created_at = created_at
+        self.files = list(files)
 
     def render(self) -> RenderableType:
         """The message, its time at the right of its first line."""
@@ -210,7 +219,7 @@ class Conversation(VerticalScroll):
             view.model_id = message.model_id
             view.version = version
             return view
-        return UserMessage(message.content, message.id, version, message.created_at)
+        return UserMessage(message.content, message.id, version, message.created_at, message.files)
 
     async def drop_from(self, message_id: str, *, keep: bool) -> None:
         """Remove the message `message_id` (or, with `keep`, only what follows it) and all after:

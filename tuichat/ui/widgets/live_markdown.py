@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 from textual.widgets._markdown import (
@@ -18,7 +19,7 @@ from textual.widgets._markdown import (
     MarkdownParagraph,
 )
 
-from tuichat.ui.widgets.settled import Settled
+from tuichat.ui.widgets.settled import KeptLines, Settled
 
 
 @cache
@@ -30,45 +31,92 @@ def parser() -> MarkdownIt:
 
 # Lines kept blank under the block being written, so that its next lines take them instead
 # of changing its height: a new height lays out the whole screen, where a line written in
-# place repaints one block.
+# place repaints one block. A new block has them from the start (its mount is a layout anyway).
 BLOCK_RESERVE = 3
 
 
-def _quiet_update(widget: Static, content: Content) -> None:
-    """Show new content in the block being written: a repaint while it fits the block's
-    height (its blank lines included), else a layout, with BLOCK_RESERVE blank lines again."""
-    if not widget.is_mounted:  # a block being built: it is laid out when mounted
-        widget.update(content, layout=False)
-        return
-    width, height = widget.content_region.width, widget.content_region.height
+class _Reserved:
+    """A block, or a fence's code, that keeps `reserved` content lines at least. Its height
+    comes from here, not from `min-height`: a stream layout (a segment's) ignores styles set
+    in code."""
+
+    reserved = 1 + BLOCK_RESERVE
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(self.text_height(container, viewport, width), self.reserved)
+
+    def text_height(self, container: Size, viewport: Size, width: int) -> int:
+        return super().get_content_height(container, viewport, width)  # type: ignore[misc, no-any-return]
+
+
+class _LiveBlock(_Reserved, Settled):
+    """A top-level block of the live segment, written in place: kept lines, one layout."""
+
+
+def _quiet_update(widget: _Reserved, content: Content) -> None:
+    """Show new content in the block being written: a repaint while it fits the widget's
+    reserved lines, else a layout, with BLOCK_RESERVE blank lines under it again."""
+    assert isinstance(widget, Static)
     widget.update(content, layout=False)
-    needed = widget.get_content_height(widget.size, widget.app.size, width) if width else 0
-    if not width or needed > height:
-        widget.styles.min_height = needed + BLOCK_RESERVE if width else None
+    width = widget.content_region.width
+    if not widget.is_mounted or not width:  # a new block: the layout that places it measures it
+        return
+    needed = widget.text_height(widget.size, widget.app.size, width)
+    if needed > widget.reserved:
+        widget.reserved = needed + BLOCK_RESERVE
         widget.refresh(layout=True)
 
 
 def drop_reserve(block: Widget) -> None:
     """The blank lines kept under a block that is no longer the one being written."""
     for widget in (block, *block.query_children("#code-content")):
-        if widget.styles.min_height is not None:
-            widget.styles.min_height = None
+        if isinstance(widget, _Reserved) and widget.reserved:
+            widget.reserved = 0
+            widget.refresh(layout=True)
 
 
-class _LiveParagraph(Settled, MarkdownParagraph):
+class _LiveParagraph(_LiveBlock, MarkdownParagraph):
     def set_content(self, content: Content) -> None:
         self._content = content
         _quiet_update(self, content)
 
 
+class _LiveHeading(_LiveBlock):
+    """A heading grown in place (mixed into each level's class: Textual's CSS styles a widget
+    by the first widget class among its bases, so that one must be MarkdownH1..6)."""
+
+    def set_content(self, content: Content) -> None:
+        self._content = content  # type: ignore[attr-defined]
+        width = self.styles.width  # type: ignore[attr-defined]
+        if width is not None and width.is_auto:  # as wide as its text (h3 and below): a layout
+            self.update(content)  # type: ignore[attr-defined]
+        else:
+            _quiet_update(self, content)  # type: ignore[arg-type]
+
+
+_LIVE_HEADINGS: dict[str, type[MarkdownBlock]] = {
+    f"h{level}": type(f"_LiveH{level}", (_LiveHeading, Markdown.BLOCKS[f"h{level}"]), {}) for level in range(1, 7)
+}
+
+
+class _CodeLabel(_Reserved, Label):
+    """A live fence's code. Neither it nor the fence is `Settled`: a layout it asks for places
+    it, but Textual records the request under the fence, not the fence under its segment, so
+    the segment's stream layout keeps the fence's old height until the fence's second layout
+    (settling them painted streamed replies otherwise than stored ones)."""
+
+
 class _LiveFence(MarkdownFence):
+    def compose(self) -> ComposeResult:
+        yield _CodeLabel(self._highlighted_code, id="code-content", expand=True)  # as MarkdownFence's
+
     def set_content(self, content: Content) -> None:
         self._content = content
-        for label in self.query_children("#code-content").results(Label):
+        for label in self.query_children("#code-content").results(_CodeLabel):
             _quiet_update(label, content)
 
 
-class _SourceBlock(MarkdownBlock):
+class _SourceBlock(_LiveBlock, MarkdownBlock):
     """A list, table or quote while it is the block being written: its Markdown source, as
     text, updated in place. Textual rebuilds these blocks' widgets on every append (a table
     has one per cell), which cost more than everything else a token does; the block renders
@@ -92,7 +140,7 @@ class _SourceBlock(MarkdownBlock):
             await super()._update_from_block(block)
 
 
-class LiveMarkdown(Settled, Markdown):
+class LiveMarkdown(KeptLines, Settled, Markdown):
     """A segment of a streaming reply. While it is the one being written (`live`), its last
     block is updated in place as text arrives and lays the screen out again only when it
     grows past its reserved lines; lists, tables and quotes show as source until complete.
@@ -106,6 +154,7 @@ class LiveMarkdown(Settled, Markdown):
         "ordered_list_open": _SourceBlock,
         "table_open": _SourceBlock,
         "blockquote_open": _SourceBlock,
+        **_LIVE_HEADINGS,
     }
 
     def __init__(self) -> None:
@@ -130,7 +179,7 @@ class LiveMarkdown(Settled, Markdown):
         same kind (else False: `append` it). `append` builds a new block widget for every
         write and copies it over, which cost more than the repaint the write needs."""
         last = self.children[-1] if self.children else None
-        if not isinstance(last, (_LiveParagraph, _LiveFence, _SourceBlock)) or self.lock.is_locked:
+        if not isinstance(last, (_LiveParagraph, _LiveHeading, _LiveFence, _SourceBlock)) or self.lock.is_locked:
             return False
         source = self.source + text
         first_line = self._last_parsed_line = last.source_range[0]  # see `append`
@@ -139,12 +188,12 @@ class LiveMarkdown(Settled, Markdown):
         block = blocks[0] if len(blocks) == 1 else None
         if block is None or not block.map or block.map[0] != 0 or block.type != last._token.type:
             return False
-        if isinstance(last, _LiveFence) and block.info != last.lexer:
+        if isinstance(last, _LiveFence) and block.info != last.lexer or block.tag != last._token.tag:
             return False
         self._markdown = source
         last._token, last.source_range = block, (first_line + block.map[0], first_line + block.map[1])
-        if isinstance(last, _LiveParagraph):
-            last.build_from_token(tokens[1])  # the paragraph's inline token
+        if isinstance(last, (_LiveParagraph, _LiveHeading)):
+            last.build_from_token(tokens[1])  # the paragraph's or heading's inline token
         elif isinstance(last, _LiveFence):
             last.code = block.content.rstrip()
             theme = self.app.current_theme

@@ -38,7 +38,7 @@ from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.rich_pieces import DetailsFold
-from tuichat.ui.widgets.settled import Settled
+from tuichat.ui.widgets.settled import KeptLines, Settled
 from tuichat.ui.widgets.when import stamp
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -89,7 +89,7 @@ class _Thinking:
             self._stream = None
 
 
-class ReplyView(Settled, Widget):
+class ReplyView(KeptLines, Settled, Widget):
     """One assistant reply, stored (rendered once) or streaming (`apply`, then `finish`)."""
 
     MIN_INTERVAL = 0.04  # seconds: writes come at most this often while tokens stream
@@ -325,7 +325,9 @@ class ReplyView(Settled, Widget):
     def _after_layout(self, text: ReplyText) -> None:
         """With the write laid out: keep blank lines under the text, fold what scrolled past."""
         text.reserve()
-        self._fold(text)
+        # Fold a refresh later: a segment sealed by this write drops its blocks' blank lines,
+        # and folding it before that layout would leave a spacer as tall as it was.
+        self.call_after_refresh(self._fold, text)
 
     # -- folding and garbage collection while streaming --------------------------------------
     def _fold(self, text: ReplyText) -> None:

@@ -10,6 +10,7 @@ from textual.widgets import Markdown
 
 from tuichat.ui.widgets.fold import Fold
 from tuichat.ui.widgets.live_markdown import LiveMarkdown, drop_reserve, parser
+from tuichat.ui.widgets.settled import KeptLines, Settled
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what markdown-it counts as the end of a line
 _HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
@@ -50,7 +51,7 @@ def segment_cut(text: str, most: int, least: int = 1) -> int:
 _MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS
 
 
-class ReplyText(Widget):
+class ReplyText(KeptLines, Settled, Widget):
     """A streaming reply's text, as a column of Markdown segments.
 
     Each segment ends at a top-level block boundary (`segment_cut`). A write touches only

@@ -1,8 +1,9 @@
-"""Widgets whose new size needs no second layout."""
+"""Widgets that skip work Textual would repeat for them: a second layout, a repaint of unchanged lines."""
 
 from __future__ import annotations
 
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.strip import Strip
 
 
 class Settled:
@@ -13,3 +14,25 @@ class Settled:
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+
+
+class KeptLines:
+    """A mixin for a container whose own lines (its background, under its children) change
+    only when it is refreshed. Textual asks every widget whose clip overlaps a repaint for all
+    its visible lines, so each write of a streaming reply re-rendered every segment on screen
+    and the column around them, line by line from the styles cache: kept here until a refresh
+    (which is what empties that cache) or a new crop."""
+
+    _kept: tuple[Region, list[Strip]] | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        kept = self._kept
+        if kept is not None and kept[0] == crop:  # (`_set_dirty` is what marks lines to render anew)
+            return kept[1]
+        lines: list[Strip] = super().render_lines(crop)  # type: ignore[misc]
+        self._kept = (crop, lines)
+        return lines
+
+    def _set_dirty(self, *regions: Region) -> None:
+        self._kept = None
+        super()._set_dirty(*regions)  # type: ignore[misc]
