@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -173,6 +174,10 @@ async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Fi
         await sink.mount(log)
         log.anchor()
         await pilot.pause()
+        # As the app's conversation does once a chat is open (conversation.py): what lives as
+        # long as the chat is kept out of later full passes, such as the one at a reply's end.
+        gc.collect()
+        gc.freeze()
 
         lateness: list[tuple[float, float]] = []
         running = True

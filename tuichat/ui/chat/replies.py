@@ -203,7 +203,7 @@ class Replies:
         finally:
             self._close_dialog()
             if turn.finished is not None:
-                await view.finish(turn.finished)
+                await view.finish(turn.finished, large=_large(turn.finished.reply))
             self.turn, self.streaming = None, False
             if turn.unsaved:
                 self._unsaved_turn = turn

@@ -252,8 +252,9 @@ class ReplyView(KeptLines, Settled, Widget):
         self._pieces.files += files_of(update.event)
         self._due.set()
 
-    async def finish(self, finished: Finished) -> None:
-        """End the stream: the last change, the final render, the finished reply's parts."""
+    async def finish(self, finished: Finished, *, large: bool = False) -> None:
+        """End the stream: the last change, the final render, the finished reply's parts.
+        `large`: a flood, whose garbage is collected in full (`gc_hold`)."""
         self.apply(finished.update)
         self._pending += self._pieces.splitter.flush()
         self.reply, self._parts = finished.reply, finished.reply.parts
@@ -274,7 +275,7 @@ class ReplyView(KeptLines, Settled, Widget):
                 thought.display, thought.title = True, "Thought"
         else:  # removed mid-stream (another chat was opened): just end the stream
             await self._thinking.stop()
-        self._release_gc()
+        self._release_gc(full=large)
 
     async def _write_loop(self) -> None:
         """Write what was applied as soon as something is, then at most every MIN_INTERVAL."""
@@ -343,10 +344,10 @@ class ReplyView(KeptLines, Settled, Widget):
             for text in self.query_children(ReplyText):
                 text.folding.unfold()
 
-    def _release_gc(self) -> None:
+    def _release_gc(self, *, full: bool = False) -> None:
         if self._holds_gc:
             self._holds_gc = False
-            gc_hold.release()
+            gc_hold.release(full=full)
 
     # -- folds: the thought and the sources, opened and closed by keys -----------------------
     def can_fold(self, part: str) -> bool:
