@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuichat.runtime.chatpath.request import prepend_text
+
 
 def apply_model_system(body: dict[str, Any], model_row: dict[str, Any] | None, metadata: dict[str, Any]) -> None:
     system = ((model_row or {}).get("params") or {}).get("system")
@@ -18,12 +20,6 @@ def apply_model_system(body: dict[str, Any], model_row: dict[str, Any] | None, m
         system = system.replace(str(name), str(value))
     first = messages[0] if messages else None
     if isinstance(first, dict) and first.get("role") == "system":
-        content = first.get("content")
-        if isinstance(content, list):
-            for item in content:
-                if isinstance(item, dict) and item.get("type") == "text":
-                    item["text"] = f"{system}\n{item.get('text', '')}"
-        else:
-            first["content"] = f"{system}\n{content}"
+        prepend_text(first, system)
     else:
         messages.insert(0, {"role": "system", "content": system})

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from tuichat.runtime.background.prompt import content_text, render
+from tuichat.runtime.chatpath.request import prepend_text
 
 QUERY_GENERATION_TASK: Final = "query_generation"  # Open WebUI's TASKS.QUERY_GENERATION
 
@@ -156,21 +157,10 @@ def apply_sources(
         return messages
     filled = rag_template(template, context, str(prompt))
     if messages and messages[-1].get("role") == "user":
-        messages[-1] = _prepend(messages[-1], filled)
+        messages[-1] = prepend_text(messages[-1], filled)
     else:
         messages.append({"role": "user", "content": filled})
     return messages
-
-
-def _prepend(message: dict[str, Any], text: str) -> dict[str, Any]:
-    content = message.get("content")
-    if isinstance(content, list):
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "text":
-                part["text"] = f"{text}\n{part.get('text')}"
-    else:
-        message["content"] = f"{text}\n{content}"
-    return message
 
 
 # -- the <attached_files> block ----------------------------------------------------------------

@@ -182,3 +182,16 @@ def normalize_messages(body: Any) -> None:
     fails here as there ("'NoneType' object has no attribute 'get'")."""
     body["messages"] = strip_empty_content_blocks(body.get("messages", []))
     body["messages"] = merge_system_messages(body.get("messages", []))
+
+
+def prepend_text(message: dict[str, Any], text: str) -> dict[str, Any]:
+    """`text` and a line break put before a message's text, in every text part of a list
+    content (Open WebUI's `add_or_update_system_message` / `add_or_update_user_message`)."""
+    content = message.get("content")
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text":
+                part["text"] = f"{text}\n{part.get('text', '')}"
+    else:
+        message["content"] = f"{text}\n{content}"
+    return message
