@@ -91,22 +91,7 @@ def _add_tool_workshop(tools: Commands) -> None:
     for name, what in (("enable", "load a tool and activate it"), ("disable", "deactivate a tool"),
                        ("unlink", "stop keeping a tool in step with its file")):
         command(tools, name, what).add_argument("id")
-    duplicate = command(tools, "duplicate", "copy a tool under a new id (default <id>_clone)")
-    duplicate.add_argument("id")
-    duplicate.add_argument("new_id", nargs="?")
-    versions = command(tools, "versions", "list every saved version of a tool's source, newest first")
-    versions.add_argument("id")
-    versions.add_argument("--json", action="store_true")
-    restore = command(tools, "restore", "save an earlier version of a tool's source again")
-    restore.add_argument("id")
-    restore.add_argument("version", type=int, help="a version number from `tuichat tools versions ID`")
-    link = command(tools, "link", "keep a tool in step with a .py file (the app reloads it on every save)")
-    link.add_argument("file")
-    link.add_argument("--id", help="tool id (default: the file name made a valid id; created if new)")
-    watch = command(tools, "watch", "link a .py file and reload it on every save, printing each result, until ctrl+c")
-    watch.add_argument("file")
-    watch.add_argument("--id", help="tool id (default: the file name made a valid id; created if new)")
-    watch.add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
+    source_commands(tools, "tool", "tools")
 
 
 def _add_tasks(commands: Commands) -> None:
@@ -202,26 +187,30 @@ def _add_pipes(commands: Commands) -> None:
     new.add_argument("id")
     new.add_argument("--template", choices=("pipe", "manifold", "tool"), default="pipe", help="what to start from (default: pipe)")
     new.add_argument("--name", help="display name (default: the id)")
-    duplicate = command(pipes, "duplicate", "copy a function under a new id (default <id>_clone)")
-    duplicate.add_argument("id")
-    duplicate.add_argument("new_id", nargs="?")
-    versions = command(pipes, "versions", "list every saved version of a function's source, newest first")
-    versions.add_argument("id")
-    versions.add_argument("--json", action="store_true")
-    restore = command(pipes, "restore", "save an earlier version of a function's source again")
-    restore.add_argument("id")
-    restore.add_argument("version", type=int, help="a version number from `tuichat pipes versions ID`")
-    link = command(pipes, "link", "keep a function in step with a .py file (the app reloads it on every save)")
-    link.add_argument("file")
-    link.add_argument("--id", help="function id (default: the file name made a valid id; created if new)")
+    source_commands(pipes, "function", "pipes")
     command(pipes, "unlink", "stop keeping a function in step with its file").add_argument("id")
-    watch = command(pipes, "watch", "link a .py file and reload it on every save, printing each result, until ctrl+c")
-    watch.add_argument("file")
-    watch.add_argument("--id", help="function id (default: the file name made a valid id; created if new)")
-    watch.add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
     for name, what in (("valves", "show or set a function's admin valves"), ("user-valves", "show or set your own valves for a function")):
         valves = command(pipes, name, what)
         valves.add_argument("id")
         valves.add_argument("--set", metavar="JSON", help='an object of values to set; null resets a field, e.g. {"KEY": "v"}')
         valves.add_argument("--reset", action="store_true", help="clear every stored value (back to defaults)")
         valves.add_argument("--json", action="store_true", help="print the stored values as JSON")
+
+
+def source_commands(group: Commands, noun: str, verb: str) -> None:
+    """What pipes and tools share: copies, saved versions, and a .py file kept in step."""
+    duplicate = command(group, "duplicate", f"copy a {noun} under a new id (default <id>_clone)")
+    duplicate.add_argument("id")
+    duplicate.add_argument("new_id", nargs="?")
+    versions = command(group, "versions", f"list every saved version of a {noun}'s source, newest first")
+    versions.add_argument("id")
+    versions.add_argument("--json", action="store_true")
+    restore = command(group, "restore", f"save an earlier version of a {noun}'s source again")
+    restore.add_argument("id")
+    restore.add_argument("version", type=int, help=f"a version number from `tuichat {verb} versions ID`")
+    for name, what in (("link", f"keep a {noun} in step with a .py file (the app reloads it on every save)"),
+                       ("watch", "link a .py file and reload it on every save, printing each result, until ctrl+c")):
+        sub = command(group, name, what)
+        sub.add_argument("file")
+        sub.add_argument("--id", help=f"{noun} id (default: the file name made a valid id; created if new)")
+    group.choices["watch"].add_argument("--interval", type=float, default=0.3, help=argparse.SUPPRESS)
