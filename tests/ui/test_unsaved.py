@@ -10,6 +10,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.widgets.option_list import OptionDoesNotExist
 
 from tests.ui.helpers import chat_with, ready, screen_lines, until
 from tests.ui.test_editor import GREETER, open_editor
@@ -108,10 +109,21 @@ async def open_listed(pilot: Pilot[Any], screen: ChatScreen, chat_id: str) -> No
     """Open a chat from the chat list, as the user does: focus it, highlight the chat, Enter."""
     chats = screen.query_one(ChatList)
     chats.focus()
+    # Focused and listing it first: a refresh of an unfocused list puts the cursor back on the
+    # open chat (a busy machine ran one between the highlight and Enter).
+    await until(pilot, lambda: chats.has_focus and listed(chats, chat_id))
     chats.highlighted = chats.get_option_index(chat_id)
     await pilot.press("enter")
     await until(pilot, lambda: screen.chat is not None and screen.chat.id == chat_id)
     screen.query_one(Prompt).focus()
+
+
+def listed(chats: ChatList, chat_id: str) -> bool:
+    try:
+        chats.get_option_index(chat_id)
+    except OptionDoesNotExist:
+        return False
+    return True
 
 
 async def typed(pilot: Pilot[Any], text: str) -> None:
@@ -190,7 +202,9 @@ async def test_a_deleted_chat_takes_its_draft_with_it(db_path: Path) -> None:
         await pilot.press("f8")  # delete, asks first
         await until(pilot, lambda: "Delete the chat “Doomed chat”?" in shown(app))
         await pilot.press("y")
-        await until(pilot, lambda: screen.chat is None and any("Deleted “Doomed chat”" in str(n.message) for n in app._notifications))
+        await until(
+            pilot, lambda: screen.chat is None and any("Deleted “Doomed chat”" in str(n.message) for n in app._notifications)
+        )
         await prompt_shows(pilot, app, "for a new chat")  # the New chat's draft, as left
         await pilot.pause(1.3)  # past the draft timer: nothing is stored for the deleted chat
         await pilot.press("ctrl+q")
@@ -350,7 +364,9 @@ async def test_sighup_keeps_an_editors_unsaved_text_in_its_history(db_path: Path
         editor = await open_editor(pilot, source=None)
         assert editor.editor.text == GREETER
         await until(pilot, lambda: any(n.title == "Unsaved edits kept" for n in app._notifications))  # the toast
-        assert any("'greeter' left unsaved when tuichat was ended are in its history: F4" in str(n.message) for n in app._notifications)
+        assert any(
+            "'greeter' left unsaved when tuichat was ended are in its history: F4" in str(n.message) for n in app._notifications
+        )
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and "unsaved" in shown(app))
         await pilot.press("enter")  # the newest version, highlighted: loaded into the editor
