@@ -136,6 +136,28 @@ async def test_a_stop_ends_a_hook_that_awaits_forever_and_says_which(
     await next_turn_works(host, store, "waits")
 
 
+async def test_a_stop_keeps_the_words_that_had_arrived_while_the_front_end_was_busy(
+    host: PipeHost, library: FunctionLibrary, store: Store, tmp_path: Path
+) -> None:
+    # The front end is still drawing "hello " when the pipe says "there " and its outlet
+    # starts to hang; the user stops then. "there " had arrived: it is shown and stored
+    # (it used to be dropped with the stop, and the reply lost its last words).
+    marker = tmp_path / "hanging"
+    await setup(library, store, src(HANGS_AWAITING["outlet"], marker=str(marker)), "waits")
+    turn = Turn(host, "parrot", "hi")
+    steps = turn.run()
+    while "hello" not in (await anext(steps)).text:
+        pass
+    await until_exists(marker)  # (the front end is busy: nothing is read meanwhile)
+    await asyncio.sleep(0.3)  # "there " reaches this process's queue, unread
+    turn.cancel()
+    async for _ in steps:
+        pass
+    assert turn.reply.status == "stopped"
+    assert turn.reply.content.startswith("hello there")
+    assert await stored_reply(store, turn) == ("hi", "hello there", "stopped")
+
+
 BLOCKS_THE_LOOP = {
     "inlet": """
         import pathlib

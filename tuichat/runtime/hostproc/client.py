@@ -101,13 +101,13 @@ class RemoteInvocation:
             self.cancelled = False
             self.cancel()
         try:
-            while not self.cancelled:
-                while self._batches and not self.cancelled:
+            while True:
+                # What arrived before a stop is the user's (a reply's last words, queued while
+                # the front end drew the one before): it is shown; what comes after is dropped.
+                while self._batches:
                     batch, size = self._batches.popleft()
                     self._took(size)
                     for step in decode_steps(batch):
-                        if self.cancelled:
-                            break
                         if self.with_logs or not isinstance(step, LogStep):
                             yield step
                 if done.done() or self.cancelled:
@@ -150,7 +150,7 @@ class RemoteInvocation:
         return done
 
     def _feed(self, batch: list[Any], size: int) -> None:
-        if self._consumed:  # stopped: nobody would take them, nor release the connection
+        if self._consumed or self.cancelled:  # sent after the stop: nobody asked for them
             return
         self._batches.append((batch, size))
         self._queued += size
