@@ -1,6 +1,6 @@
 """How much of a reply kill -9 loses: `python bench/kill_loss.py [--trials 10 --front cli,tui]`.
 
-A reply is saved while it streams (tuichat.runtime.turn: within SAVE_INTERVAL of any change,
+A reply is saved while it streams (tuichat.runtime.reply_saving: within SAVE_INTERVAL of any change,
 by a timer, not only when the next chunk comes). This measures what that promise is worth
 against a real kill -9, for two stream shapes:
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.local_host import LocalHost
-from tuichat.runtime import turn as turn_module
+from tuichat.runtime import reply_saving
 from tuichat.runtime.errors import UnknownModel
 from tuichat.runtime.host import PipeHost
 from tuichat.runtime.library import FunctionLibrary
@@ -90,7 +90,7 @@ async def test_user_message_is_stored_before_the_pipe_answers(host: PipeHost, ga
 async def test_a_streaming_reply_is_saved_while_it_streams(
     host: PipeHost, gated: str, gate: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(turn_module, "SAVE_INTERVAL", 0.0)
+    monkeypatch.setattr(reply_saving, "SAVE_INTERVAL", 0.0)
     turn = Turn(host, gated, "hi")
     steps = turn.run()
     await anext(steps)  # status

@@ -26,7 +26,7 @@ from tests.cli_helpers import cli_env
 from tests.faults import PAUSING, FullDisk, steady, write_lock
 from tests.ui import helpers
 from tests.ui.helpers import chat_app, pick, screen_lines, send, with_pipe
-from tuichat.runtime import turn as turn_module
+from tuichat.runtime import reply_saving
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
@@ -59,10 +59,10 @@ def words(count: int, size: int = 8) -> str:
 
 
 @pytest.fixture(autouse=True)
-def no_unsaved_turns_left() -> Iterator[None]:
+def no_unsaved_replies_left() -> Iterator[None]:
     yield
-    leftover = turn_module.unsaved_turns()
-    turn_module._unsaved.clear()
+    leftover = reply_saving.unsaved_replies()
+    reply_saving._unsaved.clear()
     assert not leftover, "a test left a reply unsaved"
 
 

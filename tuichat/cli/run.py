@@ -10,217 +10,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from tuichat.cli.commands import UsageError, parse_json, resolve_chat
+from tuichat.cli.event_calls import event_call_handler
+from tuichat.cli.live_output import LiveOutput
 from tuichat.cli.output import dump_json
 from tuichat.runtime.attachments import Attachment, AttachmentError, read_attachment
 from tuichat.runtime.chatpath.request import parse_param
 from tuichat.runtime.host import PipeHost
-from tuichat.runtime.invocation.invoke import EventCallHandler
 from tuichat.runtime.invocation.trace import Step
-from tuichat.runtime.reply.model import ActivityEntry, Finished, Update
-from tuichat.runtime.reply.present import EventCallRequest, describe_entry, read_event_call, usage_line
-from tuichat.runtime.turn import Turn, save_problem_text
-from tuichat.runtime.untrusted import neutralise
-
-
-def scripted_replies(raw: list[str]) -> EventCallHandler:
-    """Answers `__event_call__` from --reply values in order; the last one repeats."""
-    replies = [parse_json(text, "--reply") for text in raw]
-
-    async def answer(event: dict[str, Any]) -> Any:
-        return replies.pop(0) if len(replies) > 1 else replies[0]
-
-    return answer
-
-
-class TerminalPrompts:
-    """Answers `__event_call__` at the terminal, as Open WebUI's dialogs would.
-
-    While a question is open the reply's own output is held (`LiveOutput.hold`), so event
-    lines from the pipe's background tasks never land inside the question; they follow
-    the answer. A password is read without echo (getpass, on the terminal itself), and a
-    select is asked again until the answer is one of its options.
-    """
-
-    def __init__(self, live: LiveOutput | None) -> None:
-        self.live = live
-        self._one_at_a_time = asyncio.Lock()  # questions from concurrent tasks wait their turn
-
-    async def __call__(self, event: dict[str, Any]) -> Any:
-        request = read_event_call(event)
-        if request is None:
-            return False
-        async with self._one_at_a_time:
-            if self.live is not None:
-                self.live.hold()
-            try:
-                return await self._ask(request)
-            finally:
-                if self.live is not None:
-                    self.live.release()
-
-    async def _ask(self, request: EventCallRequest) -> Any:
-        say(f"\n[{request.kind}] {request.title}\n{request.message}".rstrip())
-        if request.kind == "confirmation":
-            answer = await read_line("Confirm? [y/N] ")
-            return answer is not None and answer.strip().lower() in ("y", "yes")
-        if request.options:
-            return await self._choose(request)
-        hint = f" [{request.value}]" if request.value and not request.password else ""
-        prompt = f"{request.placeholder or 'answer'}{hint} (ctrl-d cancels): "
-        answer = await read_line(prompt, secret=request.password)
-        if answer is None:
-            return False  # Open WebUI's Cancel
-        return answer or request.value or ""
-
-    async def _choose(self, request: EventCallRequest) -> Any:
-        """One of the options, by number, label or value; anything else is asked again."""
-        for number, (label, value) in enumerate(request.options, 1):
-            say(f"  {number}) {label}" + ("" if str(value) == label else f"  ({value})"))
-        default = next((value for _, value in request.options if str(value) == request.value), None) if request.value else None
-        hint = f" [{request.value}]" if default is not None else ""
-        while True:
-            answer = await read_line(f"choose 1-{len(request.options)}{hint} (ctrl-d cancels): ")
-            if answer is None:
-                return False
-            answer = answer.strip()
-            if not answer and default is not None:
-                return default
-            chosen = pick_option(request.options, answer)
-            if chosen is not None:
-                return chosen[1]
-            say(f"'{answer}' is not one of the options: give a number from 1 to {len(request.options)}, or a label.")
-
-
-def pick_option(options: list[tuple[str, Any]], answer: str) -> tuple[str, Any] | None:
-    if answer.isdigit() and 1 <= int(answer) <= len(options):
-        return options[int(answer) - 1]
-    return next((o for o in options if answer in (o[0], str(o[1]))), None)
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-async def read_line(prompt: str, *, secret: bool = False) -> str | None:
-    """A line from the terminal (None at end of input). The prompt goes to stderr, like every
-    line that is not the reply; a secret is read by getpass, which turns echo off."""
-    def read() -> str:
-        if secret:  # getpass writes to the terminal itself, past sys.stderr's ShownStream
-            return getpass.getpass(neutralise(prompt), stream=sys.stderr)
-        sys.stderr.write(prompt)
-        sys.stderr.flush()
-        line = sys.stdin.readline()
-        if not line:
-            raise EOFError
-        return line.rstrip("\n")
-
-    try:
-        return await asyncio.to_thread(read)
-    except EOFError:
-        return None
-
-
-class LiveOutput:
-    """Prints a reply as it streams: text to stdout, the rest to stderr, one line each.
-
-    The reply is untrusted: the command's streams show its control characters rather than
-    obey them (`cli.output.shown_streams`), chunk by chunk (a sequence split across chunks
-    is no different: each character is shown on its own)."""
-
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        # Looked up now, not at import: a redirected stdout (a driver, a bench) is honoured.
-        self.out, self.err = out or sys.stdout, err or sys.stderr
-        self.mid_line = False
-        self.thinking = False
-        self._held: list[Callable[[], None]] | None = None  # output waiting while a question is open
-
-    def hold(self) -> None:
-        """Keep updates back until `release` (a question is being asked at the terminal)."""
-        if self.thinking:
-            self.err.write("\n")
-            self.thinking = False
-        if self.mid_line:  # the question starts on a line of its own
-            self.out.write("\n")
-            self.out.flush()
-            self.mid_line = False
-        self._held = []
-
-    def release(self) -> None:
-        held, self._held = self._held or [], None
-        for write in held:
-            write()
-
-    def show(self, update: Update) -> None:
-        if self._held is not None:
-            self._held.append(lambda: self.show(update))
-            return
-        if update.reasoning:
-            if not self.thinking:
-                self.err.write("[thinking] ")
-                self.thinking = True
-            self.err.write(update.reasoning)
-            self.err.flush()
-        if update.replaced is not None:
-            self._text(("\n" if self.mid_line else "") + update.replaced)
-        elif update.text:
-            self._text(update.text)
-        # The call record is for --jsonl and the stored reply; stderr keeps to what happened.
-        if update.event is not None and update.event.kind != "request":
-            self._line(str(describe_entry(update.event)))
-
-    def _text(self, text: str) -> None:
-        if self.thinking:
-            self.err.write("\n")
-            self.thinking = False
-        self.out.write(text)
-        self.out.flush()
-        if text:
-            self.mid_line = not text.endswith("\n")
-
-    def line(self, text: str) -> None:
-        """A line of its own on stderr (ending a line of reasoning first)."""
-        if self._held is not None:
-            self._held.append(lambda: self._line(text))
-            return
-        self._line(text)
-
-    def _line(self, text: str) -> None:
-        if not text:
-            return
-        if self.thinking:
-            self.err.write("\n")
-            self.thinking = False
-        self.err.write(text + "\n")
-        self.err.flush()
-
-    def finish(self, finished: Finished) -> None:
-        self.release()
-        self.show(finished.update)
-        reply = finished.reply
-        if self.thinking:
-            self.err.write("\n")
-        if self.mid_line:
-            self.out.write("\n")
-        self.out.flush()
-        if reply.usage:
-            self._line(f"[usage] {usage_line(reply.usage)}")
-        if reply.status == "stopped":
-            self._line("[stopped] the reply was stopped; what arrived is kept")
-
-        for entry in filter_failures(reply.activity):
-            self._line(f"[{entry.tag}] {entry.text}")
-        if reply.error is not None:
-            self._line(f"error: {reply.error}")
-            if reply.traceback:
-                self.err.write(reply.traceback.rstrip() + "\n")
+from tuichat.runtime.reply.model import ActivityEntry
+from tuichat.runtime.reply.present import describe_entry
+from tuichat.runtime.reply_saving import save_problem_text
+from tuichat.runtime.turn import Turn
 
 
 async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
@@ -230,17 +37,6 @@ async def say_where_stopped(turn: Turn, live: LiveOutput) -> None:
         live.line(str(describe_entry(ActivityEntry(step.at, "log", getattr(step, "record", {})))))
 
 
-def filter_failures(activity: list[Any]) -> list[Any]:
-    """The chat-path filter hooks that failed or dropped chunks, the legacy tool calls that
-    failed, and tools that raised or were stopped: the user must see which."""
-    return [
-        describe_entry(entry)
-        for entry in activity
-        if entry.kind == "log" and isinstance(entry.data, dict) and ("filter" in entry.data or "tool" in entry.data)
-        and (entry.data.get("error") or entry.data.get("outcome"))
-    ]  # fmt: skip
-
-
 async def read_message(args: argparse.Namespace) -> str:
     if args.message is not None:
         return args.message
@@ -248,14 +44,6 @@ async def read_message(args: argparse.Namespace) -> str:
     if not text.strip():
         raise UsageError("no message: give it as an argument or on stdin")
     return text.rstrip("\n")
-
-
-def event_call_handler(args: argparse.Namespace, message_from_stdin: bool, live: LiveOutput | None) -> EventCallHandler | None:
-    if args.reply:
-        return scripted_replies(args.reply)
-    if not message_from_stdin and sys.stdin.isatty() and sys.stderr.isatty():
-        return TerminalPrompts(live)
-    return None  # the pipe gets an error dict at once and never hangs
 
 
 def chat_params(given: list[str]) -> dict[str, Any]:

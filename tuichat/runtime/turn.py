@@ -1,21 +1,11 @@
 """One chat turn: a user message, the pipe's reply, both saved as they happen.
 
-The user message is stored before the pipe runs. The reply is saved by a task of its own
-while it streams: within SAVE_INTERVAL of any change, whether or not more steps come (a
-pipe that streams ten words and then thinks for a minute has them saved at once), and
-once at the end, so a kill -9 loses at most SAVE_INTERVAL of it. A save writes the whole
-text, so a huge reply (a pipe flooding megabytes) is saved less often: never sooner after
-the last save than SAVE_COST_SHARE times what that save cost, so saving takes a bounded
-share of the time and the bytes written stay linear in the reply's size, not quadratic.
-
-A save that fails (another process holds the write lock, the disk is full) never stops
-the reply: it stays in memory, the front end is told (`on_save_problem`, with the cause and
-what to do), and the save is retried with backoff until it works; `flush` waits for that
-once the reply has ended, and `write_recovery` puts the reply in a file when tuichat has to
-end first. `interrupt` ends a reply because tuichat itself is ending (SIGTERM, SIGHUP):
-it is saved as 'interrupted'. The CLI and the TUI both drive turns through this module:
-they render the `Update`s that `run` yields, then `finished` (the last update and the reply
-as stored).
+The user message is stored before the pipe runs; the reply is kept saved while it streams
+and once at the end (`runtime.reply_saving`: timed saves, retries, save problems, recovery
+files). `interrupt` ends a reply because tuichat itself is ending (SIGTERM, SIGHUP): it is
+saved as 'interrupted'. The CLI and the TUI both drive turns through this module: they
+render the `Update`s that `run` yields, then `finished` (the last update and the reply as
+stored).
 """
 
 from __future__ import annotations
@@ -35,35 +25,13 @@ from tuichat.runtime.invocation.invoke import EventCallHandler, Invocation
 from tuichat.runtime.invocation.trace import Step
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import NO_CHANGE, Finished, Reply, ReplyStatus, Update
+from tuichat.runtime.reply_saving import ReplySaver
 from tuichat.store import ChatRow, MessageRow, StoreError
 from tuichat.store.chat_rows import ChatOrigin
 from tuichat.store.files import FileRow, remove_copies
 
-SAVE_INTERVAL = 0.5  # seconds at most between a change to a streaming reply and its save
-SAVE_WAIT = 0.5  # seconds a save waits for another process's write lock before it retries later
-RETRY_MAX = 4.0  # seconds at most between two tries of a failing save (the backoff's cap)
-REMIND_EVERY = 30.0  # seconds between reports of a save problem that goes on
-SAVE_COST_SHARE = 10  # a save costing t seconds is followed by none for 10 t (saves take <= ~10%)
 BREATHE = 0.05  # a stream that never waits gives the event loop (and so the saver) a turn this often
 TITLE_LENGTH = 60
-
-# Turns whose reply the database has not taken yet, for a front end that is about to end
-# (see `unsaved_turns`).
-_unsaved: set[Turn] = set()
-
-
-def unsaved_turns() -> list[Turn]:
-    """Turns whose reply is not fully saved: what an ending front end must flush or write out."""
-    return list(_unsaved)
-
-
-def save_problem_text(error: StoreError) -> str:
-    """What to tell the user when a reply cannot be saved yet: the cause and what to do."""
-    advice = error.advice or "check the database"
-    return (
-        f"The reply is not saved yet: {error.cause}. {advice[0].upper()}{advice[1:]}; the reply is kept "
-        f"and saved as soon as the database takes it (tuichat keeps trying)."
-    )
 
 
 def default_title(text: str) -> str:
@@ -134,7 +102,6 @@ class Turn:
         self.context = TurnContext(None, None, None)
         self.invocation: Invocation | None = None
         self.finished: Finished | None = None  # set when `run` ends, however it ends
-        self.on_save_problem = on_save_problem
         self.bare = bare
         self.filter_ids = list(filter_ids or [])
         self.tool_ids = list(tool_ids or [])
@@ -142,18 +109,10 @@ class Turn:
         self.origin: ChatOrigin = origin
         self.attachments = tuple(attachments)
         self._file_rows: list[FileRow] = []  # the attachments' rows (stored, or made up with `save` off)
-        self.save_error: StoreError | None = None  # why the last save failed, while saves fail
         self.interrupted: str | None = None  # why `interrupt` ended the reply ("SIGTERM", ...)
-        self._version = 0  # counts changes to the reply
-        self._saved_version = 0  # the change the database holds
-        self._saved_activity = 0  # activity entries the database holds
-        self._last_try = 0.0
-        self._last_cost = 0.0  # seconds the last save took
-        self._reported_at = 0.0
-        self._gone = False  # the stored reply was deleted (its chat was): nothing more to save
-        self._save_lock = asyncio.Lock()
-        self._changed = asyncio.Event()
-        self._give_up = asyncio.Event()
+        self._saver = ReplySaver(
+            host.store, self._reply_now, model_id=model_id, user_text=text, on_problem=on_save_problem
+        )
 
     @property
     def reply(self) -> Reply:
@@ -285,13 +244,14 @@ class Turn:
                 chat.id, "assistant", "", model_id=self.model_id, parent_id=user_message.id, status="streaming"
             )
         self.context = TurnContext(chat, user_message, reply_message)
+        self._saver.attach(reply_message)
 
     async def run(self) -> AsyncIterator[Update]:
         """Each change to the reply as it happens (steps that change nothing are skipped).
         When it ends, normally, stopped, interrupted or cancelled, `finished` is set and a save
         tried (see `unsaved` and `flush` for one that failed)."""
         invocation = self.invocation or await self.prepare()
-        saver = asyncio.create_task(self._keep_saved()) if self._saving else None
+        saving = asyncio.create_task(self._saver.keep_saved()) if self._saver.active else None
         completed = False
         breath = time.monotonic()
         try:
@@ -300,7 +260,7 @@ class Turn:
                     if self.trace is not None:
                         self.trace(step)
                     update = self.builder.feed(step)
-                    self._touch()
+                    self._saver.touch()
                     if update is not NO_CHANGE:
                         yield update
                     if time.monotonic() - breath >= BREATHE:
@@ -314,11 +274,11 @@ class Turn:
             elif invocation.cancelled or not completed:
                 status = "stopped"
             self.finished = self.builder.finish(status)
-            self._touch()
-            if saver is not None:
-                saver.cancel()
-                await asyncio.wait([saver])  # (not `await saver`: that would swallow our own cancel)
-            await self._save_now()
+            self._saver.touch()
+            if saving is not None:
+                saving.cancel()
+                await asyncio.wait([saving])  # (not `await saver`: that would swallow our own cancel)
+            await self._saver.save_now()
 
     def cancel(self) -> None:
         if self.invocation is not None:
@@ -331,131 +291,26 @@ class Turn:
             self.interrupted = reason
             self.cancel()
         else:
-            self._give_up.set()
+            self._saver.give_up()
 
-    # -- saving -------------------------------------------------------------------------
+    # -- saving (`runtime.reply_saving`) ----------------------------------------------
+    def _reply_now(self) -> Reply:
+        return self.finished.reply if self.finished is not None else self.builder.snapshot()
+
+    @property
+    def save_error(self) -> StoreError | None:
+        """Why the last save failed, while saves fail."""
+        return self._saver.error
+
     @property
     def unsaved(self) -> bool:
         """Whether the reply has changes the database does not hold (its saves failed)."""
-        return self._saving and self._version != self._saved_version
-
-    @property
-    def _saving(self) -> bool:
-        return self.save and self.context.reply_message is not None and not self._gone
-
-    def _touch(self) -> None:
-        self._version += 1
-        if self._saving:
-            self._changed.set()
-            _unsaved.add(self)
-
-    async def _keep_saved(self) -> None:
-        """Saves while the reply streams: SAVE_INTERVAL after a change (sooner after a quiet
-        spell), and after a failure again with backoff, up to RETRY_MAX apart."""
-        failures = 0
-        while True:
-            await self._changed.wait()
-            delay = SAVE_INTERVAL if not failures else min(SAVE_INTERVAL * 2**failures, RETRY_MAX)
-            delay = max(delay, self._last_cost * SAVE_COST_SHARE)
-            await asyncio.sleep(max(0.0, self._last_try + delay - time.monotonic()))
-            self._changed.clear()
-            if await self._save_now():
-                failures = 0
-            else:
-                failures += 1
-                self._changed.set()
+        return self._saver.unsaved
 
     async def flush(self, patience: float | None = None) -> bool:
-        """Save what is not saved yet, retrying with backoff until it works (True), `patience`
-        seconds have passed, or `interrupt` was called (False)."""
-        deadline = None if patience is None else time.monotonic() + patience
-        failures = 0
-        while not await self._save_now():
-            failures += 1
-            delay = min(SAVE_INTERVAL * 2**failures, RETRY_MAX)
-            if deadline is not None:
-                delay = min(delay, deadline - time.monotonic())
-                if delay <= 0:
-                    return False
-            try:
-                await asyncio.wait_for(self._give_up.wait(), delay)
-                return False
-            except TimeoutError:
-                pass
-        return True
-
-    async def _save_now(self) -> bool:
-        """Store the reply as it is now, with the activity entries not stored yet; False if the
-        database refused (the error is kept in `save_error` and reported)."""
-        message = self.context.reply_message
-        if not self._saving or message is None:
-            _unsaved.discard(self)
-            return True
-        async with self._save_lock:
-            version = self._version
-            if version == self._saved_version:
-                return True
-            self._last_try = started = time.monotonic()
-            try:
-                return await self._save(message, version)
-            finally:
-                self._last_cost = time.monotonic() - started
-
-    async def _save(self, message: MessageRow, version: int) -> bool:
-        """`_save_now` with the lock held."""
-        reply = self.finished.reply if self.finished is not None else self.builder.snapshot()
-        first = self._saved_activity
-        activity = reply.activity[first:]
-        try:
-            kept = await self.host.store.chats.save_reply(
-                message.id,
-                **reply.row_fields(),
-                new_events=[(entry.at, entry.to_record()) for entry in activity],
-                first_seq=first,
-                wait=SAVE_WAIT,
-            )
-        except StoreError as error:
-            self._report(error)
-            return False
-        self._gone = not kept
-        self._saved_version, self._saved_activity = version, first + len(activity)
-        if not self.unsaved:
-            _unsaved.discard(self)
-        self._report(None)
-        return True
-
-    def _report(self, error: StoreError | None) -> None:
-        """Tell `on_save_problem` when saves start failing, fail for another reason, go on
-        failing (every REMIND_EVERY seconds) and work again."""
-        before = self.save_error
-        self.save_error = error
-        if self.on_save_problem is None:
-            return
-        if error is None:
-            if before is not None:
-                self.on_save_problem(None)
-            return
-        now = time.monotonic()
-        same = before is not None and (before.kind, before.cause) == (error.kind, error.cause)
-        if not same or now - self._reported_at >= REMIND_EVERY:
-            self._reported_at = now
-            self.on_save_problem(error)
+        """Save what is not saved yet (`ReplySaver.flush`); `interrupt` stops the wait."""
+        return await self._saver.flush(patience)
 
     def write_recovery(self) -> Path:
-        """Write the reply, as it is now, to a recovery file (for when tuichat must end before
-        the database takes it); its path. Raises OSError when no folder takes it."""
-        from tuichat.store.recovery import write_recovery
-
-        reply = self.finished.reply if self.finished is not None else self.builder.snapshot()
-        context = self.context
-        record = {
-            "chat_id": context.chat.id if context.chat else None,
-            "message_id": context.reply_message.id if context.reply_message else None,
-            "model_id": self.model_id,
-            "user_message": self.text,
-            "problem": str(self.save_error) if self.save_error is not None else None,
-            "reply": {**reply.row_fields(), "activity": [entry.to_json() for entry in reply.activity]},
-        }
-        path = write_recovery(self.host.store.path, record)
-        _unsaved.discard(self)
-        return path
+        """The reply, as it is now, in a recovery file (`ReplySaver.write_recovery`); its path."""
+        return self._saver.write_recovery()

@@ -1,4 +1,4 @@
-"""Chats, their messages, and the events each reply received while it streamed."""
+"""Chats and their messages (a tree: see branches.py); a reply's own rows are in replies.py."""
 
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ from tuichat.store.chat_rows import (
 from tuichat.store.columns import (
     check_fields,
     dump_json,
-    dump_json_lenient,
-    load_json,
     object_json,
     optional_str,
     require_bool,
@@ -34,21 +32,18 @@ from tuichat.store.columns import (
     require_str,
     string_list_json,
 )
-from tuichat.store.database import Database
 from tuichat.store.drafts import draft_setting
 from tuichat.store.errors import StoreError
 from tuichat.store.files import remove_copies
+from tuichat.store.replies import ReplyRows, check_status
 from tuichat.store.search import MATCH_END, MATCH_START, SearchHit, match_expression, search
-from tuichat.store.writers import Writer, is_gone, this_process
+from tuichat.store.writers import this_process
 
 # Importers of this module's names from before the split keep working.
 __all__ = ["MATCH_END", "MATCH_START", "ChatRepo", "ChatRow", "Event", "MessageRow", "SearchHit", "match_expression"]
 
 _check_role = partial(require_choice, choices=get_args(Role), what="Message role")
 _check_origin = partial(require_choice, choices=get_args(ChatOrigin), what="Chat origin")
-_check_status = partial(
-    require_choice, choices=get_args(MessageStatus), what="Message status"
-)
 
 _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "title": require_str,
@@ -60,12 +55,6 @@ _UPDATABLE: Final[Mapping[str, Callable[[object], object]]] = {
     "tool_ids": string_list_json,
 }
 
-# Seconds after which a streaming row that names no writer (stored before v4) counts as left
-# behind: far longer than an older tuichat went between saves of a live reply.
-_UNNAMED_STALE: Final = 600.0
-# Seconds start-up waits for another process's write lock to mark replies interrupted.
-_RECOVER_WAIT: Final = 1.0
-
 # Keeps a chat's messages in insertion order even when the wall clock repeats a
 # value (coarse clocks) or steps back (NTP): see `_created_at`.
 _MIN_STEP: Final = 1e-6
@@ -75,9 +64,8 @@ _MIN_STEP: Final = 1e-6
 LEAF: Final = object()
 
 
-class ChatRepo:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+class ChatRepo(ReplyRows):
+    """Chats and their messages; `ReplyRows` adds what a reply saves as it streams."""
 
     # -- chats ----------------------------------------------------------------------
 
@@ -125,16 +113,6 @@ class ChatRepo:
         """Chats, most recently updated first."""
         rows = await self._db.fetchall(RECENT_CHATS, (-1 if limit is None else limit,))
         return [ChatRow.from_row(row) for row in rows]
-
-    async def set_follow_ups(self, message_id: str, follow_ups: Sequence[str]) -> bool:
-        """Keep a reply's follow-up suggestions (Open WebUI's `followUps`) in its `extra`;
-        False when the message is gone."""
-        return bool(
-            await self._db.execute(
-                "UPDATE message SET extra = json_set(extra, '$.follow_ups', json(?)) WHERE id = ?",
-                (dump_json(list(follow_ups)), message_id),
-            )
-        )
 
     async def rename(self, id: str, title: str) -> ChatRow:
         return await self.update(id, title=title)
@@ -186,7 +164,7 @@ class ChatRepo:
             "role": _check_role(role),
             "content": require_str(content),
             "model_id": optional_str(model_id),
-            "status": _check_status(status),
+            "status": check_status(status),
             "files": dump_json([dict(f) for f in files]),
         }
         # A streaming message names this process, so start-up elsewhere leaves it alone while
@@ -220,87 +198,6 @@ class ChatRepo:
             {"chat": chat_id},
         )
 
-    async def save_reply(
-        self,
-        message_id: str,
-        *,
-        content: str,
-        reasoning: str | None,
-        status: MessageStatus,
-        error: str | None,
-        usage: Mapping[str, Any] | None,
-        extra: Mapping[str, Any],
-        new_events: Sequence[Event] = (),
-        first_seq: int | None = None,
-        wait: float | None = None,
-    ) -> bool:
-        """Save a reply's state and append the events it got since the last save.
-
-        Called about twice a second while a reply streams, so it costs one UPDATE, one
-        index lookup and the new events, however long the reply already is. Returns
-        False (saving nothing) if the message is gone, e.g. its chat was deleted.
-
-        `first_seq`: the position of the first of `new_events` among all the reply's events;
-        given, the events are written at their positions, so saving the same ones again (a
-        save whose outcome was never known, retried) keeps one copy. `wait`: seconds to wait
-        for another process's write lock (see `Database.transaction`).
-        """
-        # Encode before taking the write lock, to hold it as briefly as possible.
-        reply = {
-            "id": message_id,
-            "content": require_str(content),
-            "reasoning": optional_str(reasoning),
-            "status": _check_status(status),
-            "error": optional_str(error),
-            "usage": None if usage is None else dump_json_lenient(usage),
-            "extra": dump_json_lenient(extra),
-        }
-        events = [(float(at), dump_json_lenient(data)) for at, data in new_events]
-        async with self._db.transaction(wait):
-            if not await self._db.execute(
-                "UPDATE message SET content = :content, reasoning = :reasoning,"
-                " status = :status, error = :error, usage = :usage, extra = :extra,"
-                " updated_at = :now WHERE id = :id",
-                {**reply, "now": time.time()},
-            ):
-                return False
-            if events:
-                await self._append_events(message_id, events, first_seq)
-        return True
-
-    async def recover_interrupted(self) -> builtins.list[str]:
-        """Mark 'interrupted' the replies left 'streaming' by processes that have ended,
-        keeping what they saved; a reply a live process is writing is left alone. Returns
-        the ids marked. Run at start-up (`Store.open`): it reads one small index.
-
-        A row from before v4 names no writer: it is marked once it has not changed for
-        `_UNNAMED_STALE` seconds (an older tuichat saved a streaming reply every second)."""
-        rows = await self._db.fetchall(
-            "SELECT id, writer, updated_at FROM message WHERE status = 'streaming'"
-        )
-        now = time.time()
-        gone = []
-        for row in rows:
-            writer = Writer.from_json(row["writer"])
-            if (is_gone(writer) if writer is not None else now - row["updated_at"] > _UNNAMED_STALE):
-                gone.append(row["id"])
-        if not gone:
-            return gone
-        marks = ",".join("?" * len(gone))
-        try:
-            # Briefly: start-up must not wait on another process's lock for this, nor fail
-            # because the disk is full; the rows are marked by the next start instead.
-            async with self._db.transaction(_RECOVER_WAIT):
-                await self._db.execute(
-                    f"UPDATE message SET status = 'interrupted' WHERE status = 'streaming' AND id IN ({marks})",
-                    gone,
-                )
-        except StoreError as error:
-            if error.kind not in ("busy", "full"):
-                raise
-            return []
-        return gone
-
     async def get_message(self, id: str) -> MessageRow | None:
         row = await self._db.fetchone("SELECT * FROM message WHERE id = ?", (id,))
         return None if row is None else MessageRow.from_row(row)
@@ -330,14 +227,6 @@ class ChatRepo:
             return False
         await self._db.execute("UPDATE chat SET current_id = ? WHERE id = ?", (leaf.id, chat_id))
         return True
-
-    async def events(self, message_id: str) -> builtins.list[Event]:
-        """The events a reply received, in the order they came."""
-        rows = await self._db.fetchall(
-            "SELECT at, data FROM message_event WHERE message_id = ? ORDER BY seq",
-            (message_id,),
-        )
-        return [(row["at"], load_json(row["data"])) for row in rows]
 
     async def update_message_content(self, message_id: str, content: str) -> MessageRow:
         """Replace a message's text (an edit), marking it and its chat as updated."""
@@ -396,23 +285,6 @@ class ChatRepo:
         if chat_id is None:
             raise self._missing("message", message_id)
         return chat_id
-
-    async def _append_events(
-        self, message_id: str, events: Sequence[tuple[float, str]], first_seq: int | None = None
-    ) -> None:
-        if first_seq is None:
-            # The (message_id, seq) index answers max(seq) directly: no scan of earlier events.
-            first_seq = await self._db.fetchvalue(
-                "SELECT coalesce(max(seq) + 1, 0) FROM message_event WHERE message_id = ?",
-                (message_id,),
-            )
-        await self._db.executemany(
-            "INSERT OR REPLACE INTO message_event (message_id, seq, at, data) VALUES (?, ?, ?, ?)",
-            [
-                (message_id, first_seq + i, at, data)
-                for i, (at, data) in enumerate(events)
-            ],
-        )
 
     async def _created_at(self, chat_id: str, now: float) -> float:
         """`now`, nudged past the chat's latest message: order must not trust clocks."""

@@ -326,27 +326,26 @@ def _applies(screen: Screen[object], action: str) -> bool:
 
 async def _flush_replies(patience: float) -> None:
     """A last try, of at most `patience` seconds, to save replies the database refused so far."""
-    turn_module = sys.modules.get("tuichat.runtime.turn")  # not imported: no reply was sent
-    if turn_module is None:
+    saving = sys.modules.get("tuichat.runtime.reply_saving")  # not imported: no reply was sent
+    if saving is None:
         return
-    for turn in turn_module.unsaved_turns():
-        await turn.flush(patience)
+    for reply in saving.unsaved_replies():
+        await reply.flush(patience)
 
 
 def _write_unsaved_replies() -> int:
     """After the app: replies the database never took go to recovery files, and we say where;
     how many there were."""
-    turn_module = sys.modules.get("tuichat.runtime.turn")
-    if turn_module is None:
+    saving = sys.modules.get("tuichat.runtime.reply_saving")
+    if saving is None:
         return 0
-    unsaved = turn_module.unsaved_turns()
-    for turn in unsaved:
+    unsaved = saving.unsaved_replies()
+    for reply in unsaved:
         try:
-            path = turn.write_recovery()
-            line = f"tuichat: a reply could not be saved ({turn.save_error}); it was written to {path}"
+            path = reply.write_recovery()
+            line = f"tuichat: a reply could not be saved ({reply.error}); it was written to {path}"
         except OSError as error:
-            reply = (turn.finished.reply if turn.finished is not None else turn.builder.snapshot()).content
-            line = f"tuichat: a reply could not be saved ({turn.save_error}) nor written to a file ({error}):\n{reply}"
+            line = f"tuichat: a reply could not be saved ({reply.error}) nor written to a file ({error}):\n{reply.current().content}"
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             print(line, file=sys.stderr, flush=True)
     return len(unsaved)

@@ -216,7 +216,7 @@ class Replies:
 
     def _save_problem(self: ChatScreen, error: StoreError | None) -> None:
         """The turn could not save the reply (or can again): say why and what to do."""
-        from tuichat.runtime.turn import save_problem_text
+        from tuichat.runtime.reply_saving import save_problem_text
 
         if error is None:
             self.notify("The reply is saved now.", title="Saved", timeout=5)
