@@ -14,6 +14,9 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from tests.ui.helpers import screen_lines, settled
+from tuichat.runtime.invocation.codec import chunk_line
+from tuichat.runtime.invocation.trace import SseStep
+from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
 from tuichat.ui.widgets.fold import FoldSpacer
@@ -124,6 +127,41 @@ async def test_end_jumps_to_the_last_message_over_folded_ones() -> None:
         await pilot.press("end")
         lines = await settled(pilot, lambda: screen_lines(app))
         assert "question 99" in "\n".join(lines)
+
+
+async def test_a_streaming_reply_folds_the_messages_it_pushes_out_of_view_until_the_user_scrolls_up() -> None:
+    # Every layout the reply costs walked the messages above it, though out of view.
+    app = Chat([message(n) for n in range(40)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened(pilot, app)
+        view, builder = ReplyView(streaming=True), ReplyBuilder()
+        await conversation.add(view)
+        text = "".join(f"## Part {n}\n\nA line about part {n}, long enough to wrap once or twice.\n\n" for n in range(30))
+        for start in range(0, len(text), 40):
+            view.apply(builder.feed(SseStep(chunk_line("m", text[start : start + 40]))))
+            await pilot.pause(0.05)
+        await settled(pilot, lambda: (conversation.folded_above, conversation.scroll_y))
+        # The stored messages, in runs of a screen or more (the last run may be too short yet).
+        messages = conversation.messages()
+        assert conversation.folded_above >= WINDOW - 2
+        assert [m.display for m in messages] == [False] * conversation.folded_above + [True] * (
+            len(messages) - conversation.folded_above
+        )
+        folded_count = conversation.folded_above
+        await view.finish(builder.finish())
+        folded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
+        assert "Part 29" in "\n".join(folded[2])
+        assert conversation.folded_above == folded_count  # the end of the stream leaves them folded
+
+        conversation.unfold()  # folding moved nothing
+        unfolded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
+        assert unfolded == folded
+
+        conversation.scroll_end(animate=False)
+        await pilot.press("pageup")  # and the user scrolling up shows them
+        await settled(pilot, lambda: (conversation.folded_above, conversation.scroll_y))
+        assert conversation.folded_above == 0
+        assert all(c.display for c in conversation.children if isinstance(c, (UserMessage, ReplyView)))
 
 
 async def test_a_held_pageup_keeps_mounting_earlier_windows() -> None:

@@ -446,11 +446,13 @@ async def test_what_the_stream_scrolled_past_is_folded_in_place() -> None:
         assert view.shown_text == view.reply.content
 
 
-async def test_finish_unfolds_step_by_step() -> None:
+async def test_what_the_stream_folded_stays_folded_after_it_until_the_user_scrolls_up() -> None:
+    # Shown at the finish, the folded widgets would be walked by every later layout (the
+    # next reply's too): they come back when the user scrolls up to them.
     view, builder = streaming()
     app = Log(view)
     async with app.run_test(size=(80, 20)) as pilot:
-        column = view.query_one(ReplyText)
+        log, column = app.query_one(VerticalScroll), view.query_one(ReplyText)
         pieces = 0
         for piece in chunks(SECTIONS * 3):
             feed(view, builder, sse([piece]))
@@ -459,8 +461,16 @@ async def test_finish_unfolds_step_by_step() -> None:
                 await pilot.pause(0.06)
         await wait_until(pilot, lambda: column.folding.folded > 0)
         await view.finish(builder.finish())
-        await wait_until(pilot, lambda: column.folding.folded == 0)
+        finished = await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app)))
+        assert column.folding.folded > 0
+        assert view.shown_text == view.reply.content  # hidden, not removed
+
+        log.scroll_up(animate=False)
+        await pilot.pause()
+        assert column.folding.folded == 0
         assert all(child.display for child in column.query_children(Markdown))
+        log.scroll_end(animate=False)
+        assert await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app))) == finished
 
 
 async def test_streaming_holds_the_garbage_collector_and_gives_it_back() -> None:

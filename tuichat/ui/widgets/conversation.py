@@ -2,9 +2,11 @@
 
 Widget count is what makes long chats slow: every layout walks every widget shown. So only
 the last WINDOW messages are mounted at first; scrolling to the top mounts the previous
-window, a few messages per frame; and what the user scrolled up past, far below the
-viewport, is folded (hidden behind one blank spacer of its height) until they scroll back
-down to it. A stored reply mounts only the parts it has, and renders its Markdown once.
+window, a few messages per frame; what the user scrolled up past, far below the viewport,
+is folded (hidden behind one blank spacer of its height) until they scroll back down to it;
+and while a reply streams at the end, the messages it pushed up out of view are folded
+until the user scrolls up (each of the reply's layouts walked them: a reply under a 12k-
+character one cost 47% of a core against 29% alone, bench/tui_stream.py). A stored reply mounts only the parts it has, and renders its Markdown once.
 An empty conversation shows the welcome (`Welcome`) until its first message.
 """
 
@@ -30,7 +32,7 @@ from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
 from tuichat.store.branches import Version
 from tuichat.ui.widgets.attachment_chips import Chip, chips_text
-from tuichat.ui.widgets.fold import FoldBelow
+from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView, version_label
 from tuichat.ui.widgets.welcome import Welcome
@@ -131,6 +133,7 @@ class Conversation(VerticalScroll):
         self._first_mounted = 0
         self._mounting = False
         self._below = FoldBelow(self)
+        self._above = Fold(self)  # what a streaming reply pushed up out of view
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
         self.versions: dict[str, Version] = {}
 
@@ -148,12 +151,18 @@ class Conversation(VerticalScroll):
         return self._below.folded
 
     @property
+    def folded_above(self) -> int:
+        """How many messages a streaming reply pushed up out of view are folded."""
+        return self._above.folded
+
+    @property
     def mounting(self) -> bool:
         """An earlier window of messages is being mounted."""
         return self._mounting
 
     def unfold(self) -> None:
-        """Show every message folded below the viewport."""
+        """Show every message folded, above the viewport and below."""
+        self._above.unfold()
         self._below.unfold()
 
     async def show(
@@ -177,6 +186,7 @@ class Conversation(VerticalScroll):
             await self.remove_children()
             self._forget_layouts()
         self._below.forget()
+        self._above.forget()
         widgets = [self._widget_for(m) for m in messages[self._first_mounted :]]
         await self.mount_all(widgets or [Welcome()])
         found = widgets[index - self._first_mounted] if index is not None else None
@@ -227,6 +237,7 @@ class Conversation(VerticalScroll):
         ids = [m.id for m in self._messages]
         if message_id in ids:
             self._messages = self._messages[: ids.index(message_id) + (1 if keep else 0)]
+        self._above.unfold()  # (the spacer's height would count what is removed)
         widgets = list(self.children)
         at = next((i for i, w in enumerate(widgets) if getattr(w, "message_id", None) == message_id), None)
         if at is not None:
@@ -310,6 +321,7 @@ class Conversation(VerticalScroll):
         return True
 
     async def _mount_window(self) -> None:
+        self._above.unfold()  # (mounted before the spacer, it would sit under the fold)
         start = max(0, self._first_mounted - WINDOW)
         for end in range(self._first_mounted, start, -BATCH):
             begin = max(start, end - BATCH)
@@ -338,11 +350,25 @@ class Conversation(VerticalScroll):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if new < old and self._above.folds:  # the user scrolls up (following, the view only moves down)
+            self._above.unfold()
         if new <= 0 and old > 0:
             self.run_worker(self._mount_earlier(), group="history", exclusive=False)
         if new > old and self._below.spacer is not None:
             # Once laid out: the spacer may be new, and regions are placed for the last layout.
             self.call_after_refresh(self._unfold_near)
+
+    def fold_above(self) -> None:
+        """While the view follows a streaming reply at the end, fold the messages it pushed
+        up out of view, in runs of a screen or more (each fold costs a layout or two). Called
+        by the reply after its writes: a view that follows (anchored) scrolls without telling
+        `watch_scroll_y`."""
+        if self.is_anchored and self.scroll_y >= self.max_scroll_y and not self._mounting:
+            self._above.fold(self.region.y, least=self.region.height)
+
+    def on_resize(self) -> None:
+        if self._above.folds and self.size.width != self._above.width:
+            self._above.unfold()  # its spacer's height is stale at a new width
 
     def _unfold_near(self, scrolling_down: bool = True) -> None:
         """Show what was folded if the view is on it (a jump: end, a click), or, scrolling

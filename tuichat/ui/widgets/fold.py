@@ -9,10 +9,17 @@ Widget count is what each layout costs. `Fold` hides what a streaming reply scro
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Protocol, runtime_checkable
 
 from textual.geometry import Size
-from textual.timer import Timer
 from textual.widget import Widget
+
+
+@runtime_checkable
+class FoldsAbove(Protocol):
+    """A scrolling container that folds what a streaming reply inside it pushed out of view."""
+
+    def fold_above(self) -> None: ...
 
 
 class FoldSpacer(Widget):
@@ -40,18 +47,14 @@ class Fold:
     spacer: a stream layout keeps the placements of the children before the first one that
     asked for a layout, so a spacer whose height changed could keep its old one for a frame.
 
-    Folds stack; `unfold` shows everything at once (a scroll up, a new width, where content
-    must be there now), `unfold(gradually=True)` one fold per step, nearest first, so that
-    no single layout has to take every widget back at once."""
-
-    STEP = 0.05  # seconds between the steps of a gradual unfold
+    Folds stack; `unfold` shows them all at once (a scroll up, a new width: where content
+    must be there now)."""
 
     def __init__(self, container: Widget) -> None:
         self.container = container
         self.spacer: FoldSpacer | None = None
         self.folds: list[tuple[list[Widget], int]] = []  # (children, spacer height before)
         self.width = 0
-        self._timer: Timer | None = None
 
     @property
     def folded(self) -> int:
@@ -65,7 +68,6 @@ class Fold:
         container = self.container
         if self.folds and container.size.width != self.width:
             self.unfold()
-        self._stop()
         spacer = self.spacer
         children = list(container.children)
         start = children.index(spacer) + 1 if spacer is not None else 0
@@ -99,28 +101,14 @@ class Fold:
         self.folds.append((folding, height_before))
         self.width = container.size.width
 
-    def unfold(self, *, gradually: bool = False) -> None:
-        """Show the folded children: now, or one fold per STEP, nearest first."""
-        if gradually:
-            if self.folds and self._timer is None:
-                self._timer = self.container.set_interval(self.STEP, self._step)
-            return
-        self._stop()
+    def unfold(self) -> None:
+        """Show the folded children."""
         while self.folds:
             self._pop()
 
     def forget(self) -> None:
         """The container's children were all removed."""
-        self._stop()
         self.spacer, self.folds = None, []
-
-    def _step(self) -> None:
-        if self.container.size.width != self.width:
-            self.unfold()  # the spacer's height is stale: show everything
-        elif self.folds:
-            self._pop()
-        if not self.folds:
-            self._stop()
 
     def _pop(self) -> None:
         children, height = self.folds.pop()
@@ -138,10 +126,6 @@ class Fold:
             old.display = False
             old.remove()
 
-    def _stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
 
 
 class FoldBelow:

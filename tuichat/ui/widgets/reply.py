@@ -33,6 +33,7 @@ from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
+from tuichat.ui.widgets.fold import FoldsAbove
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
@@ -261,7 +262,6 @@ class ReplyView(KeptLines, Settled, Widget):
         self._text_part.total = len(self.reply.content)  # (stripped at the end, as stored)
         self.streaming = False
         self._stop_spinner()
-        self._unwatch_scroll()  # folds are only made while streaming (and unfolded below)
         self._due.set()  # the write loop ends (a write under way finishes first)
         if self.is_attached:
             await self._write(final=True)
@@ -269,7 +269,9 @@ class ReplyView(KeptLines, Settled, Widget):
             self._pieces.finish()
             for text in self.query_children(ReplyText):
                 text.release_reserve()
-                text.folding.unfold(gradually=True)
+                # What the stream folded stays folded until the user scrolls up to it: shown
+                # now, its widgets would be walked by every later layout (the next reply's too),
+                # and taking them back cost the finish its worst stall (93 ms for 12k characters).
             if self.reply.reasoning:
                 thought = self.query_one("#thought", Collapsible)
                 thought.display, thought.title = True, "Thought"
@@ -338,8 +340,11 @@ class ReplyView(KeptLines, Settled, Widget):
         at_end = scroller is not None and scroller.is_anchored and scroller.scroll_y >= scroller.max_scroll_y
         if self.streaming and scroller is not None and at_end:
             text.folding.fold(scroller.region.y, least=int(scroller.region.height * self.FOLD_LEAST))
+            if isinstance(scroller, FoldsAbove):  # the conversation: the messages above this one
+                scroller.fold_above()
 
     def _scrolled(self, old: float, new: float) -> None:
+        """Watched from the mount of a streaming reply until its unmount."""
         if new < old:  # the user scrolls up: show everything (the anchor only moves down)
             for text in self.query_children(ReplyText):
                 text.folding.unfold()
