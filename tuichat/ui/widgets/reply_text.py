@@ -106,6 +106,12 @@ class ReplyText(KeptLines, Settled, Widget):
         return list(self.query_children(Markdown))
 
     @property
+    def shown(self) -> str:
+        """The Markdown source on screen: `text`, less a fence's opening line still waiting
+        for its end."""
+        return self._sealed_text + self._live.source
+
+    @property
     def text(self) -> str:
         """Everything written (a fence's opening line is shown once it is complete)."""
         return self._sealed_text + self._live_text
