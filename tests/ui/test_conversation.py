@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from tests.ui.helpers import screen_lines, settled
+from tuichat.examples.markdown import ANSWER
 from tuichat.runtime.invocation.codec import chunk_line
 from tuichat.runtime.invocation.trace import SseStep
 from tuichat.runtime.reply.builder import ReplyBuilder
@@ -21,6 +22,7 @@ from tuichat.store import MessageRow
 from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
 from tuichat.ui.widgets.fold import FoldSpacer
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.reply_text import ReplyText
 
 
 def message(n: int) -> MessageRow:
@@ -162,6 +164,26 @@ async def test_a_streaming_reply_folds_the_messages_it_pushes_out_of_view_until_
         await settled(pilot, lambda: (conversation.folded_above, conversation.scroll_y))
         assert conversation.folded_above == 0
         assert all(c.display for c in conversation.children if isinstance(c, (UserMessage, ReplyView)))
+
+
+async def test_what_a_reply_folded_is_shown_again_when_its_end_brings_it_into_view() -> None:
+    # The blank lines kept under the text go at the end: the reply shrinks, the view follows
+    # it up, onto what was folded above it. It was left folded: blank lines on screen.
+    app = Chat([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = app.query_one(Conversation)
+        view, builder = ReplyView(streaming=True), ReplyBuilder()
+        await conversation.add(UserMessage("Show me some Markdown"))
+        await conversation.add(view)
+        for start in range(0, len(ANSWER), 6):
+            view.apply(builder.feed(SseStep(chunk_line("m", ANSWER[start : start + 6]))))
+            await pilot.pause(0.01)
+        await view.finish(builder.finish())
+        finished = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
+        for text in view.query(ReplyText).results(ReplyText):
+            text.folding.unfold()
+        unfolded = await settled(pilot, lambda: (conversation.virtual_size, conversation.scroll_y, screen_lines(app)))
+        assert finished == unfolded
 
 
 async def test_a_held_pageup_keeps_mounting_earlier_windows() -> None:

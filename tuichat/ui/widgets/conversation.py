@@ -23,6 +23,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
@@ -35,6 +36,7 @@ from tuichat.ui.widgets.attachment_chips import Chip, chips_text
 from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView, version_label
+from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.welcome import Welcome
 from tuichat.ui.widgets.when import stamp
 
@@ -369,6 +371,21 @@ class Conversation(VerticalScroll):
     def on_resize(self) -> None:
         if self._above.folds and self.size.width != self._above.width:
             self._above.unfold()  # its spacer's height is stale at a new width
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        if virtual_size.height < self.virtual_size.height:  # a reply's end, a fold closed
+            self.call_after_refresh(self._unfold_shown)
+        return super()._size_updated(size, virtual_size, container_size, layout=layout)
+
+    def _unfold_shown(self) -> None:
+        """Show what was folded above the view that the view has come onto: following the
+        end, it moves up when what is under it shrinks. A fold at a time, nearest first."""
+        top = self.region.y
+        shown = self._above.unfold_shown(top)
+        for text in self.query(ReplyText).results(ReplyText):
+            shown = text.folding.unfold_shown(top) or shown
+        if shown:
+            self.call_after_refresh(self._unfold_shown)
 
     def _unfold_near(self, scrolling_down: bool = True) -> None:
         """Show what was folded if the view is on it (a jump: end, a click), or, scrolling

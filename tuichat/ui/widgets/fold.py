@@ -106,6 +106,16 @@ class Fold:
         while self.folds:
             self._pop()
 
+    def unfold_shown(self, top: int) -> bool:
+        """Show the nearest fold if its spacer reaches below screen row `top`, into view
+        (what was under it shrank, and the view, at the end, followed it up); whether it did.
+        Its new spacer is placed at the next layout: ask again then."""
+        spacer = self.spacer
+        if not self.folds or spacer is None or not spacer.region or spacer.region.bottom <= top:
+            return False
+        self._pop()
+        return True
+
     def forget(self) -> None:
         """The container's children were all removed."""
         self.spacer, self.folds = None, []
