@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from textual._compositor import Compositor  # noqa: E402
-from textual.containers import VerticalScroll  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from tui_stream import BenchApp, make_reply, sse_steps  # noqa: E402
 
 from tuichat.runtime.reply.builder import ReplyBuilder  # noqa: E402
+from tuichat.ui.widgets.conversation import Conversation  # noqa: E402
 from tuichat.ui.widgets.reply import ReplyView  # noqa: E402
 
 SPENT: collections.Counter[str] = collections.Counter()
@@ -54,9 +54,9 @@ async def run(every: int, sections: int) -> None:
     ReplyView.MIN_INTERVAL = 1e9  # the write loop writes the first token only; this drives the rest
     app = BenchApp()
     async with app.run_test(size=(100, 40)) as pilot:
-        log = app.query_one(VerticalScroll)
+        log = app.query_one(Conversation)
         builder, view = ReplyBuilder(), ReplyView(streaming=True, model_name="bench")
-        await log.mount(view)
+        await log.add(view)
         log.anchor()
         await pilot.pause()
         SPENT.clear()
