@@ -309,9 +309,9 @@ async def painted(widget: ReplyView | ReplyText | Markdown, write: Callable[[Pil
     async with app.run_test(size=(100, 160)) as pilot:
         if write is not None:
             await write(pilot)  # type: ignore[misc]
-        await pilot.pause()
-        await pilot.pause()
-        return screen_lines(app)
+        # Until laid out and painted: two pauses were not always enough under load (the
+        # last segment's blocks were mounted, not yet laid out).
+        return await settled(pilot, lambda: screen_lines(app))
 
 
 def test_segments_end_before_a_block_with_no_top_margin() -> None:
