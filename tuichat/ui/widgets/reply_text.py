@@ -152,14 +152,17 @@ class ReplyText(KeptLines, Settled, Widget):
         source = self._live.source
         if shown == source and not final:
             return
-        if not final and not cut and source and shown.startswith(source):
+        if final:  # its blocks are right as they stand: sealing renders only its sources
+            await self._end_segment(shown)
+            return
+        if not cut and source and shown.startswith(source):
             await self._live.append(shown[len(source) :])
             await self._live.settle()
             for block in self._live.children[:-1]:  # only the block being written keeps blank lines
                 drop_reserve(block)
             self._mend(self._live)
         else:
-            await self._render_segment(self._live, shown, live=not final)
+            await self._render_segment(self._live, shown)
 
     async def _end_segment(self, text: str) -> None:
         """Bring the live segment's blocks up to `text`, its complete blocks, and seal it.
@@ -204,9 +207,10 @@ class ReplyText(KeptLines, Settled, Widget):
             await self.mount(self._live)
         await self.write(text)
 
-    async def _render_segment(self, markdown: Markdown, text: str, *, live: bool = False) -> None:
+    async def _render_segment(self, markdown: Markdown, text: str) -> None:
+        """Render the live segment afresh (its text no longer starts with what it shows)."""
         if isinstance(markdown, LiveMarkdown):
-            markdown.live = live
+            markdown.live = True
         await markdown.update(text)
         self._mend(markdown)
 
