@@ -366,7 +366,10 @@ class Conversation(VerticalScroll):
         by the reply after its writes: a view that follows (anchored) scrolls without telling
         `watch_scroll_y`."""
         if self.is_anchored and self.scroll_y >= self.max_scroll_y and not self._mounting:
-            self._above.fold(self.region.y, least=self.region.height)
+            # Half a screen above the view at least: the end of the reply gives back the blank
+            # lines kept under it (a quarter of a screen), and the view follows it up; a fold
+            # it came onto would have to show the messages again (a 12k-character one: 0.1 s).
+            self._above.fold(self.region.y - self.region.height // 2, least=self.region.height)
 
     def on_resize(self) -> None:
         if self._above.folds and self.size.width != self._above.width:

@@ -339,7 +339,9 @@ class ReplyView(KeptLines, Settled, Widget):
         scroller = self._scroller
         at_end = scroller is not None and scroller.is_anchored and scroller.scroll_y >= scroller.max_scroll_y
         if self.streaming and scroller is not None and at_end:
-            text.folding.fold(scroller.region.y, least=int(scroller.region.height * self.FOLD_LEAST))
+            # What ends half a screen above the view, at least (see Conversation.fold_above).
+            top = scroller.region.y - scroller.region.height // 2
+            text.folding.fold(top, least=int(scroller.region.height * self.FOLD_LEAST))
             if isinstance(scroller, FoldsAbove):  # the conversation: the messages above this one
                 scroller.fold_above()
 
