@@ -15,7 +15,7 @@ from tests.ui.helpers import chat_app, chat_with, finished, send, until, with_pi
 from tuichat.ui.clipboard import TMUX_FIX
 from tuichat.ui.screens.copy import CopyScreen
 from tuichat.ui.screens.prompts import TextPromptScreen
-from tuichat.ui.widgets.conversation import UserMessage
+from tuichat.ui.widgets.conversation import Conversation, UserMessage
 
 SIZE = (100, 30)
 
@@ -46,6 +46,22 @@ async def test_any_message_can_be_selected_and_copied(db_path: Path) -> None:
         await until(pilot, lambda: app.clipboard == "first")
         await pilot.press("ctrl+down")
         assert screen.selected_reply is not None and screen.query(".-cursor").first() is screen.selected_reply
+
+
+async def test_the_cursor_reaches_messages_folded_above_a_long_reply(db_path: Path) -> None:
+    # A long reply streamed at the end folds the messages it pushed out of view; the cursor
+    # moving onto one shows it and scrolls to it.
+    async with chat_app(db_path, SIZE) as (app, pilot, screen):
+        await chat_with(pilot, screen, "markdown", "first")
+        await send(pilot, screen, "second")
+        await finished(pilot, screen)
+        conversation = screen.query_one(Conversation)
+        await until(pilot, lambda: conversation.folded_above > 0)
+        await pilot.press("ctrl+up", "ctrl+up", "ctrl+up")  # second, the first reply, first
+        [cursor] = screen.query(".-cursor")
+        assert isinstance(cursor, UserMessage) and cursor.text == "first"
+        await until(pilot, lambda: cursor.display and conversation.region.contains_region(cursor.region))
+        assert conversation.folded_above == 0
 
 
 async def test_one_code_block_is_copied_or_written_to_a_file(db_path: Path, tmp_path: Path) -> None:

@@ -184,7 +184,11 @@ class ChatCommands:
         else:
             self.query_one(ActivityPane).show([], "A message you sent: it has no events")
         self._move_cursor(target)
-        target.scroll_visible()
+        if target.display:
+            target.scroll_visible()
+        else:  # folded away above the view while a reply streamed: shown, then scrolled to
+            conversation.unfold()
+            self.call_after_refresh(target.scroll_visible)
 
     def version_target(self: ChatScreen) -> str | None:
         """The message alt+left/right switches: the selected reply if it has other versions,
