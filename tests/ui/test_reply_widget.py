@@ -23,7 +23,8 @@ from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations
 from tuichat.ui.widgets.live_markdown import parser
-from tuichat.ui.widgets.reply import SPINNER, ReplyView
+from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.reply_parts import SPINNER
 from tuichat.ui.widgets.reply_text import ReplyText, segment_cut
 
 SOURCES = [

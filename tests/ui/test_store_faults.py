@@ -30,7 +30,7 @@ from tuichat.runtime import reply_saving
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
-from tuichat.ui.widgets.reply import INTERRUPTED
+from tuichat.ui.widgets.reply_parts import INTERRUPTED
 
 SIZE = (120, 40)
 until = partial(helpers.until, timeout=40.0)

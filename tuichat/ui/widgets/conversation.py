@@ -35,7 +35,8 @@ from tuichat.store.branches import Version
 from tuichat.ui.widgets.attachment_chips import Chip, chips_text
 from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
-from tuichat.ui.widgets.reply import ReplyView, version_label
+from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.reply_parts import version_label
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.welcome import Welcome
 from tuichat.ui.widgets.when import stamp

@@ -28,44 +28,19 @@ from textual.widgets import Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from tuichat.runtime.reply.details import Piece
-from tuichat.runtime.reply.model import Finished, Reply, ReplyParts, Update
-from tuichat.runtime.reply.present import follow_ups_text, sources_text, status_text, usage_line
+from tuichat.runtime.reply.model import Finished, Reply, Update
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.fold import FoldsAbove
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.live_markdown import parser
+from tuichat.ui.widgets.reply_parts import parts_text, version_label
 from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.rich_pieces import DetailsFold
 from tuichat.ui.widgets.settled import KeptLines, Settled
 from tuichat.ui.widgets.when import stamp
-
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-PARTS = ("error", "status", "sources", "usage", "follow_ups")  # the widgets under the text, in order
-# Under a reply whose process ended before it did: a signal, a hang-up, kill -9, a crash.
-INTERRUPTED = "Interrupted: tuichat ended before the reply did; what arrived is kept"
-
-
-def version_label(text: str, version: Version | None) -> str:
-    """`text`, and `‹ 2/3 ›` when the message is one of several versions."""
-    return f"{text}  ‹ {version.index}/{version.count} ›".strip() if version is not None else text
-
-
-def parts_text(parts: ReplyParts, spin: int | None = None) -> dict[str, str]:
-    """The text of each part under a reply, by widget id; `spin`: the spinner's frame."""
-    status = neutralise(status_text(parts.shown_status)) if parts.shown_status is not None else ""
-    if spin is not None and parts.busy:
-        status = f"{SPINNER[spin % len(SPINNER)]} {status}"
-    stopped = {"stopped": "Stopped", "interrupted": INTERRUPTED}.get(parts.status, "")
-    return {
-        "error": neutralise("\n".join(text for text in (parts.error, stopped) if text)),
-        "status": status,
-        "sources": neutralise(sources_text(list(parts.sources))),
-        "usage": neutralise(usage_line(parts.usage)),
-        "follow_ups": neutralise(follow_ups_text(list(parts.follow_ups))),
-    }
 
 
 class _Thinking:

@@ -24,8 +24,7 @@ from tuichat.runtime.reply.details import Details, Image, Piece, details_title, 
 from tuichat.runtime.reply.media import Media, human_size, load, media_of_file
 from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.widgets.live_markdown import parser
-
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+from tuichat.ui.widgets.reply_parts import SPINNER
 
 
 def piece_widgets(pieces: Iterable[Piece], *, reply_done: bool) -> Iterator[Widget]:
