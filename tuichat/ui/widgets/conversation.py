@@ -6,7 +6,8 @@ window, a few messages per frame; what the user scrolled up past, far below the 
 is folded (hidden behind one blank spacer of its height) until they scroll back down to it;
 and while a reply streams at the end, the messages it pushed up out of view are folded
 until the user scrolls up (each of the reply's layouts walked them: a reply under a 12k-
-character one cost 47% of a core against 29% alone, bench/tui_stream.py). A stored reply mounts only the parts it has, and renders its Markdown once.
+character one cost 47% of a core against 29% alone, bench/tui_stream.py). A stored reply
+mounts only the parts it has, and renders its Markdown once.
 An empty conversation shows the welcome (`Welcome`) until its first message.
 """
 
@@ -386,8 +387,9 @@ class Conversation(VerticalScroll):
         end, it moves up when what is under it shrinks. A fold at a time, nearest first."""
         top = self.region.y
         shown = self._above.unfold_shown(top)
-        for text in self.query(ReplyText).results(ReplyText):
-            shown = text.folding.unfold_shown(top) or shown
+        for view in self.query_children(ReplyView):  # (a message at a time, not every widget)
+            for text in view.query_children(ReplyText).results(ReplyText):
+                shown = text.folding.unfold_shown(top) or shown
         if shown:
             self.call_after_refresh(self._unfold_shown)
 

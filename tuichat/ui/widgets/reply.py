@@ -247,6 +247,8 @@ class ReplyView(KeptLines, Settled, Widget):
                 # What the stream folded stays folded until the user scrolls up to it: shown
                 # now, its widgets would be walked by every later layout (the next reply's too),
                 # and taking them back cost the finish its worst stall (93 ms for 12k characters).
+            if not any(text.folding.folds for text in self.query_children(ReplyText)):
+                self._unwatch_scroll()
             if self.reply.reasoning:
                 thought = self.query_one("#thought", Collapsible)
                 thought.display, thought.title = True, "Thought"
@@ -321,10 +323,14 @@ class ReplyView(KeptLines, Settled, Widget):
                 scroller.fold_above()
 
     def _scrolled(self, old: float, new: float) -> None:
-        """Watched from the mount of a streaming reply until its unmount."""
+        """Watched from the mount of a streaming reply until what it folded is shown again
+        once it has ended (or it is unmounted)."""
         if new < old:  # the user scrolls up: show everything (the anchor only moves down)
             for text in self.query_children(ReplyText):
                 text.folding.unfold()
+            if not self.streaming:  # nothing more to fold: a long session's replies each
+                # watching every scroll would add up (later: Textual is looping over its watchers)
+                self.call_later(self._unwatch_scroll)
 
     def _release_gc(self, *, full: bool = False) -> None:
         if self._holds_gc:
