@@ -36,12 +36,20 @@ def screen_lines(app: App[Any]) -> list[str]:
 
 
 async def settled(pilot: Pilot[Any], state: Callable[[], T], tries: int = 100) -> T:
-    """`state()` once it has stopped changing (layouts come a refresh or two after a change)."""
-    last = None
+    """`state()` once it has stopped changing (layouts come a refresh or two after a change).
+
+    Stopped means: the same over three looks 50 ms apart, with no layout or repaint waiting
+    in between. Under load the screen's refresh timer can miss a 50 ms pause, and a widget
+    whose size a layout changed asks for a second one, so two equal looks could both be the
+    picture between those layouts."""
+    last, same = None, 0
     for _ in range(tries):
         await pilot.pause(0.05)
         now = state()
-        if now == last:
+        screen = pilot.app.screen
+        waiting = screen._layout_required or screen._repaint_required or screen._dirty_widgets
+        same = same + 1 if now == last and not waiting else 0
+        if same == 2:
             return now
         last = now
     raise AssertionError("never settled")
