@@ -13,7 +13,7 @@ from typing import Any
 from tuichat.cli.commands import parse_json
 from tuichat.cli.live_output import LiveOutput
 from tuichat.runtime.invocation.invoke import EventCallHandler
-from tuichat.runtime.reply.present import EventCallRequest, read_event_call
+from tuichat.runtime.reply.event_call_request import EventCallRequest, read_event_call
 from tuichat.runtime.untrusted import neutralise
 
 

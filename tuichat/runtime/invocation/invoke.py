@@ -1,10 +1,10 @@
 """One pipe call as one ordered stream of steps (spec §6.3, §7.1-7.3, §8, §9).
 
-The wire bytes are Open WebUI 0.12.4's, branch for branch. Sync pipes and sync
-generators run on the event loop, as in Open WebUI: this code runs in the pipe host
-process (`tuichat.runtime.hostproc`), so a pipe that blocks blocks only that process,
-never the app. Events, event calls and output all go through one channel, so they come
-out in the order the pipe made them.
+The wire bytes are Open WebUI 0.12.4's, branch for branch (`pipe_output` writes what the
+pipe returns). Sync pipes and sync generators run on the event loop, as in Open WebUI:
+this code runs in the pipe host process (`tuichat.runtime.hostproc`), so a pipe that
+blocks blocks only that process, never the app. Events, event calls and output all go
+through one channel, so they come out in the order the pipe made them.
 
 Open WebUI's event emitter outlives the request: a task the pipe started can still
 emit once `pipe()` has returned (a countdown, a late status), and the chat shows
@@ -21,30 +21,21 @@ import copy
 import inspect
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel
-
-from tuichat.runtime.errors import EscapedBaseException, FunctionLoadError, pipe_traceback, unwrap
-from tuichat.runtime.invocation import codec
+from tuichat.runtime.errors import FunctionLoadError, pipe_traceback, unwrap
 from tuichat.runtime.invocation.channel import Channel, ChannelClosed
+from tuichat.runtime.invocation.pipe_output import PipeOutput
 from tuichat.runtime.invocation.request import new_request, posted_form
 from tuichat.runtime.invocation.spawned import SpawnedTasks, track_tasks
 from tuichat.runtime.invocation.talk_back import make_emitter, make_event_call
-from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, ResponseStep, SseStep, Step, shortened
+from tuichat.runtime.invocation.trace import CallStep, EventStep, LogStep, RaisedStep, Step, shortened
 from tuichat.runtime.loading.loader import LoadedFunction
 from tuichat.runtime.valves import apply_valves, user_valves_instance
 
 EventCallHandler = Callable[[dict[str, Any]], Awaitable[Any]]
 Loader = Callable[[], Awaitable[LoadedFunction]]
-
-# A sync generator runs on the loop between its items; the loop (and so the step sender)
-# gets a turn after the first item, after an item that took a while to come (a generator
-# waiting on a network or a sleep: its item must not wait for the next one), and at least
-# this often, so a fast generator's items still travel in batches.
-SYNC_YIELD_INTERVAL = 0.002
-SLOW_ITEM = 0.0005
 
 # The event calls Open WebUI's browser answers with a dialog (0.12's ask-user questions
 # are `request:user_input`); it also runs `execute`. Every call goes to the front end's
@@ -59,11 +50,6 @@ LATE_EVENTS_WINDOW = 30.0
 
 def refused_call_error(kind: object) -> str:
     return f"tuichat cannot answer a '{kind}' event call: there is no browser to run it."
-
-
-def is_streaming_response(value: object) -> bool:
-    """Starlette/FastAPI `StreamingResponse`, recognised without importing either."""
-    return hasattr(value, "body_iterator") and type(value).__name__.endswith("StreamingResponse")
 
 
 class Invocation:
@@ -181,10 +167,11 @@ class Invocation:
             apply_valves(loaded.instance, self._valves)
             pipe = loaded.instance.pipe
             params = self._params(loaded.instance, pipe)
+            output = PipeOutput(self._channel, self.model, self.elapsed)
             if self.stream:
-                await self._stream_output(pipe, params)
+                await output.write_stream(pipe, params)
             else:
-                await self._nonstream_output(pipe, params)
+                await output.write_completion(pipe, params)
         except (ChannelClosed, asyncio.CancelledError):
             pass
         except BaseException as exc:  # SystemExit or KeyboardInterrupt from a pipe must not end the app
@@ -254,115 +241,6 @@ class Invocation:
         model_item = getattr(app.state, "MODELS", {}).get(self.model)
         return new_request(app, self.metadata, posted_form(self.body, self.metadata, self._user, model_item), relay)
 
-    async def _execute(self, pipe: Callable[..., Any], params: dict[str, Any]) -> Any:
-        if inspect.iscoroutinefunction(pipe):
-            return await pipe(**params)
-        return pipe(**params)  # on the loop, as Open WebUI runs a sync pipe
-
-    async def _stream_output(self, pipe: Callable[..., Any], params: dict[str, Any]) -> None:
-        model = self.model
-        try:
-            result = await self._execute(pipe, params)
-            if is_streaming_response(result):
-                await self._pass_through(result.body_iterator)
-                return
-            if isinstance(result, dict):
-                self._sse(f"data: {codec.dumps(result)}\n\n")
-                return
-        except (ChannelClosed, asyncio.CancelledError, EscapedBaseException):
-            raise  # a SystemExit is no Exception to Open WebUI either: it escapes
-        except Exception as exc:
-            self._sse(codec.error_line(str(exc)), traceback=pipe_traceback(exc))
-            return
-        if isinstance(result, str):
-            self._sse(codec.chunk_line(model, result))
-        elif isinstance(result, Iterator):
-            await self._pump_sync(result)
-        elif isinstance(result, AsyncGenerator):
-            await self._pump_async(result)
-        else:
-            _discard(result)
-        self._sse(codec.chunk_line(model, None))
-        self._sse(codec.DONE_LINE)
-
-    async def _nonstream_output(self, pipe: Callable[..., Any], params: dict[str, Any]) -> None:
-        try:
-            result = await self._execute(pipe, params)
-        except (ChannelClosed, asyncio.CancelledError, EscapedBaseException):
-            raise  # a SystemExit is no Exception to Open WebUI either: it escapes
-        except Exception as exc:
-            self._respond({"error": {"detail": str(exc)}}, traceback=pipe_traceback(exc))
-            return
-        if is_streaming_response(result):
-            await self._pass_through(result.body_iterator)
-        elif isinstance(result, dict):
-            self._respond(result)
-        elif isinstance(result, BaseModel):
-            self._respond(result.model_dump())
-        else:
-            self._respond(codec.completion(self.model, await self._message_content(result)))
-
-    async def _message_content(self, result: Any) -> str | None:
-        """Open WebUI's `get_message_content`: generators joined with str(), others None."""
-        if isinstance(result, str):
-            return result
-        if isinstance(result, Generator):
-            return "".join(map(str, result))
-        if isinstance(result, AsyncGenerator):
-            return "".join([str(item) async for item in result])
-        _discard(result)
-        return None
-
-    async def _pump_sync(self, iterator: Iterator[Any]) -> None:
-        channel, model, elapsed = self._channel, self.model, self.elapsed
-        assert channel is not None
-        clock = time.monotonic
-        last_turn = before = clock()
-        first = True
-        try:
-            for line in iterator:
-                now = clock()
-                await channel.put_async(SseStep(codec.process_line(model, line), at=elapsed()))
-                if first or now - before >= SLOW_ITEM or now - last_turn >= SYNC_YIELD_INTERVAL:
-                    first = False
-                    await asyncio.sleep(0)
-                    last_turn = clock()
-                before = clock()
-        except ChannelClosed:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-
-    async def _pump_async(self, agen: AsyncGenerator[Any, Any]) -> None:
-        channel, model, elapsed = self._channel, self.model, self.elapsed
-        assert channel is not None
-        async for line in agen:
-            await channel.put_async(SseStep(codec.process_line(model, line), at=elapsed()))
-
-    async def _pass_through(self, body_iterator: Any) -> None:
-        """A pipe's own StreamingResponse: every item as is, nothing added."""
-        assert self._channel is not None
-        if hasattr(body_iterator, "__aiter__"):
-            async for item in body_iterator:
-                await self._channel.put_async(self._raw_step(item))
-        else:
-            for item in body_iterator:
-                await self._channel.put_async(self._raw_step(item))
-                await asyncio.sleep(0)  # a sync body iterator runs on the loop: let the sender in
-
-    def _raw_step(self, item: Any) -> SseStep:
-        if isinstance(item, (bytes, bytearray, memoryview)):
-            return SseStep(bytes(item).decode("utf-8", "replace"), is_bytes=True, at=self.elapsed())
-        return SseStep(item if isinstance(item, str) else str(item), at=self.elapsed())
-
-    def _sse(self, text: str, traceback: str | None = None) -> None:
-        assert self._channel is not None
-        self._channel.put(SseStep(text, at=self.elapsed(), traceback=traceback))
-
-    def _respond(self, data: Any, traceback: str | None = None) -> None:
-        assert self._channel is not None
-        self._channel.put(ResponseStep(data, at=self.elapsed(), traceback=traceback))
-
     # -- what the pipe gets to talk back with ----------------------------------------
     def emitter_for_tools(
         self, source: dict[str, Any] | None = None
@@ -417,9 +295,3 @@ class Relay:
     def forward(self, step: EventStep | CallStep) -> None:
         self._invocation.relay(step)
 
-
-def _discard(result: Any) -> None:
-    # A coroutine from a sync pipe is never awaited in Open WebUI either; closing it
-    # just spares the "never awaited" warning.
-    if inspect.iscoroutine(result):
-        result.close()

@@ -6,18 +6,15 @@ project's deliberate choices (conformance README, "What the TUI shows"): `messag
 fails keeps the text received before the error.
 
 `ReplyBuilder.feed` is on the hot path (one call per SSE line, 100k+ a second), so each
-step costs time proportional to the step alone (see `text.py`).
-A reply's activity and statuses are capped (`capped.py`).
+step costs time proportional to the step alone (see `text.py`). Each line's values are read
+as Open WebUI reads them (`wire_values.py`); a reply's activity and statuses are capped (`capped.py`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, assert_never
-
-import orjson
 
 from tuichat.runtime.invocation.trace import (
     CallStep,
@@ -42,6 +39,7 @@ from tuichat.runtime.reply.model import (
 )
 from tuichat.runtime.reply.reasoning import ReasoningSplitter
 from tuichat.runtime.reply.text import Text, VisibleText
+from tuichat.runtime.reply.wire_values import as_text, event_content, first_choice, json_or_none, wire_error_text
 
 # The chat path's outlet result (`tuichat.runtime.chatpath.run`): not an Open WebUI event.
 OUTLET_EVENT = "tuichat:outlet"
@@ -165,12 +163,12 @@ class ReplyBuilder:
         if not text.strip():
             return NO_CHANGE
         if not text.startswith("data:"):
-            body = _loads(text)
+            body = json_or_none(text)
             if isinstance(body, dict) and body.get("error"):
-                return self._record_error(_error_text(body["error"]), body["error"], step.traceback, step.at)
+                return self._record_error(wire_error_text(body["error"]), body["error"], step.traceback, step.at)
             return NO_CHANGE
         # Lines that are not a JSON object (`data: [DONE]`, `data: hello`) are silently skipped.
-        chunk = _loads(text[len("data:") :].strip())
+        chunk = json_or_none(text[len("data:") :].strip())
         return self._on_chunk(chunk, step) if isinstance(chunk, dict) else NO_CHANGE
 
     def _on_chunk(self, chunk: dict[str, Any], step: SseStep) -> Update:
@@ -181,9 +179,9 @@ class ReplyBuilder:
         if not choices:
             error = chunk.get("error")
             if error:
-                return self._record_error(_error_text(error), error, step.traceback, step.at)
+                return self._record_error(wire_error_text(error), error, step.traceback, step.at)
             return NO_CHANGE
-        choice = _first_choice(choices)
+        choice = first_choice(choices)
         if choice is None:
             return NO_CHANGE
         self._note_finish_reason(choice)
@@ -191,24 +189,24 @@ class ReplyBuilder:
         if not isinstance(delta, dict):
             return NO_CHANGE
         reasoning = delta.get("reasoning_content") or delta.get("reasoning") or delta.get("thinking")
-        return self._append(_as_text(delta.get("content")), _as_text(reasoning))
+        return self._append(as_text(delta.get("content")), as_text(reasoning))
 
     def _feed_response(self, step: ResponseStep) -> Update:
         data = step.data
         if not isinstance(data, dict):
             return NO_CHANGE
         if data.get("error"):
-            return self._record_error(_error_text(data["error"]), data["error"], step.traceback, step.at)
+            return self._record_error(wire_error_text(data["error"]), data["error"], step.traceback, step.at)
         self._merge_usage(data.get("usage"))
-        choice = _first_choice(data.get("choices"))
+        choice = first_choice(data.get("choices"))
         if choice is None:
             return NO_CHANGE
         self._note_finish_reason(choice)
         message = choice.get("message")
         if not isinstance(message, dict):
             return NO_CHANGE
-        reasoning = _as_text(message.get("reasoning_content"))
-        content = _as_text(message.get("content"))
+        reasoning = as_text(message.get("reasoning_content"))
+        content = as_text(message.get("content"))
         # Only a non-empty completion replaces what message events built, as in Open WebUI.
         return self._replace(content, reasoning) if content else self._append("", reasoning)
 
@@ -235,11 +233,11 @@ class ReplyBuilder:
         return NO_CHANGE
 
     def _on_message(self, data: Any) -> Update:
-        text = _event_content(data)
+        text = event_content(data)
         return self._append(text) if text else NO_CHANGE
 
     def _on_replace(self, data: Any) -> Update:
-        text = _event_content(data)
+        text = event_content(data)
         return self._replace(text) if text is not None else NO_CHANGE
 
     def _on_source(self, data: Any) -> Update:
@@ -301,12 +299,12 @@ class ReplyBuilder:
         error = data.get("error") if isinstance(data, dict) else None
         if not error:
             return NO_CHANGE
-        self._set_error(_error_text(error), error, None)
+        self._set_error(wire_error_text(error), error, None)
         return NO_CHANGE
 
     def _on_outlet(self, data: Any) -> Update:
         """The chat path's outlets rewrote the reply: their content is final, unstripped."""
-        text = _event_content(data)
+        text = event_content(data)
         if text is None:
             return NO_CHANGE
         self._outlet_content = text
@@ -320,7 +318,7 @@ class ReplyBuilder:
         error = data.get("error")
         if not error:
             return NO_CHANGE
-        self._set_error(_error_text(error), error, None)
+        self._set_error(wire_error_text(error), error, None)
         return NO_CHANGE
 
     # -- state ------------------------------------------------------------------------
@@ -344,7 +342,7 @@ class ReplyBuilder:
 
     def _note_finish_reason(self, choice: dict[str, Any]) -> None:
         if choice.get("finish_reason") is not None:
-            self._reply.finish_reason = _as_text(choice["finish_reason"])
+            self._reply.finish_reason = as_text(choice["finish_reason"])
 
     def _merge_usage(self, *values: Any) -> None:
         for value in values:
@@ -376,44 +374,3 @@ def reply_from_steps(steps: Iterable[Step], reasoning_tags: ReasoningTagsParam =
     for step in steps:
         builder.feed(step)
     return builder.finish().reply
-
-
-def _loads(text: str) -> Any:
-    """Decode like Open WebUI's json.loads; None when it would fail. orjson first, for speed."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    # json.loads also takes NaN, Infinity and huge ints, which orjson refuses.
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _as_text(value: Any) -> str:
-    # Open WebUI skips falsy values and formats the rest with f"{value}".
-    if not value:
-        return ""
-    return value if isinstance(value, str) else f"{value}"
-
-
-def _first_choice(choices: Any) -> dict[str, Any] | None:
-    # Open WebUI drops a chunk whose reading raises; checking the shape first does the same.
-    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        return choices[0]
-    return None
-
-
-def _event_content(data: Any) -> str | None:
-    content = data.get("content") if isinstance(data, dict) else None
-    return content if isinstance(content, str) else None
-
-
-def _error_text(error: Any) -> str:
-    """The text Open WebUI shows for an error value: its detail, message or content, else str()."""
-    if isinstance(error, dict):
-        for key in ("detail", "message", "content"):
-            if key in error:
-                return f"{error[key]}"
-    return f"{error}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from tuichat.runtime.reply.present import read_event_call
+from tuichat.runtime.reply.event_call_request import read_event_call
 
 MASKED: Final = {"masked": True}
 MASK_TEXT: Final = "••••••••"  # how a masked answer reads; the same length whatever was typed

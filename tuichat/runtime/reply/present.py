@@ -1,17 +1,19 @@
 """How a reply and what happened during it read as text: the words every front end shows.
 
-The TUI (reply parts, the activity pane, toasts, dialogs), `tuichat run` and the exports
-all describe replies with these functions, so they never disagree. Plain strings only: a
-front end adds its own styling (the TUI bolds an activity line's tag, say).
+The TUI (reply parts, the activity pane, toasts), `tuichat run` and the exports all
+describe replies with these functions, so they never disagree. Plain strings only: a
+front end adds its own styling (the TUI bolds an activity line's tag, say). What an
+`__event_call__` asks is read in `event_call_request.py`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from tuichat.runtime.reply.event_call_request import read_event_call
 from tuichat.runtime.reply.model import ActivityEntry
 from tuichat.runtime.untrusted import neutralise
 
@@ -350,68 +352,3 @@ def title_of(entry: ActivityEntry) -> str | None:
     if data.get("type") != "chat:title" or not isinstance(data.get("data"), str):
         return None
     return data["data"].strip() or None
-
-
-# -- `__event_call__` requests ----------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class EventCallRequest:
-    """What an `__event_call__` asks, read as Open WebUI's browser reads it (spec §9).
-
-    `kind` is "confirmation" or "input" for the calls a terminal can answer (others keep
-    their type). An input's fields may sit in `data` or in `data["input"]`, the nested
-    one winning; `options` are `(label, value)` pairs from strings or `{label, value}`.
-    """
-
-    kind: str
-    title: str = ""
-    message: str = ""
-    placeholder: str = ""
-    value: str = ""
-    input_type: str = ""  # "password", "textarea", ... ("" for a plain line)
-    options: list[tuple[str, Any]] = field(default_factory=list)
-
-    @property
-    def password(self) -> bool:
-        return self.input_type == "password"
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def read_event_call(event: Any) -> EventCallRequest | None:
-    """The request an `__event_call__` event makes, None when it is not an event dict."""
-    if not isinstance(event, Mapping):
-        return None
-    data = event.get("data")
-    data = data if isinstance(data, Mapping) else {}
-    nested = data.get("input")
-    nested = nested if isinstance(nested, Mapping) else {}
-
-    def pick(name: str) -> Any:
-        value = nested.get(name)
-        return data.get(name) if value is None else value
-
-    options = pick("options")
-    return EventCallRequest(
-        kind=_text(event.get("type")),
-        title=_text(data.get("title")),
-        message=_text(data.get("message")),
-        placeholder=_text(pick("placeholder")),
-        value=_text(pick("value")),
-        input_type=_text(pick("type")).strip().lower(),
-        options=_options(options) if isinstance(options, (list, tuple)) else [],
-    )
-
-
-def _options(options: list[Any] | tuple[Any, ...]) -> list[tuple[str, Any]]:
-    """Open WebUI's options: strings, or `{label, value}` (either may be missing)."""
-    result: list[tuple[str, Any]] = []
-    for option in options:
-        if isinstance(option, Mapping):
-            value = option.get("value", option.get("label"))
-            label = option.get("label", value)
-            result.append((_text(label), "" if value is None else value))
-        else:
-            result.append((_text(option), option))
-    return result

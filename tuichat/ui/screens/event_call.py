@@ -6,7 +6,7 @@
   -> `InputDialog`: the entered string (possibly "") on Confirm, False on Cancel.
 
 `dialog_for(event)` picks one, or returns None for calls no dialog answers (`execute`, …).
-The event is read by `tuichat.runtime.reply.present.read_event_call`, as `tuichat run` reads it.
+The event is read by `tuichat.runtime.reply.event_call_request.read_event_call`, as `tuichat run` reads it.
 Both can be closed from outside with `dialog.dismiss(False)` (a stopped reply does that).
 """
 
@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, Select, TextArea
 
-from tuichat.runtime.reply.present import EventCallRequest, read_event_call
+from tuichat.runtime.reply.event_call_request import EventCallRequest, read_event_call
 from tuichat.runtime.untrusted import neutralise
 from tuichat.ui.screens.prompts import DialogScreen, stylesheet
 from tuichat.ui.widgets.text_field import MultilineField

@@ -11,7 +11,7 @@ under the editor shows the message (F8 shows the traceback), and the cursor goes
 that failed. Missing packages are offered for install as everywhere in the workshop.
 
 A watched file (`tuichat --watch`) that changes on disk reloads an editor with no unsaved
-changes; with unsaved changes the editor keeps them and says so.
+changes; with unsaved changes the editor keeps them and says so (`stored_source.py`).
 
 Large sources (source_size.py): above HIGHLIGHT_LIMIT the text is plain (no highlighting),
 and above MAX_EDIT_SIZE the editor does not open, saying how to edit it in another editor with
@@ -27,17 +27,15 @@ not used, being XOFF on many terminals.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from textual import getters, on, work
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Header, Input, Static, TextArea
 from textual.widgets.text_area import SyntaxAwareDocument
 
-from tuichat.runtime.errors import RuntimeErrorBase
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import FunctionRow, FunctionVersion
 from tuichat.ui.widgets.footer import Footer
@@ -46,26 +44,13 @@ from tuichat.ui.workshop.base import WorkshopScreen
 from tuichat.ui.workshop.code_editor import CodeEditor, ErrorPanel, FindBar, make_code_editor
 from tuichat.ui.workshop.history_screen import HistoryChoice, HistoryScreen
 from tuichat.ui.workshop.messages import FunctionSaved, SaveRefused
-from tuichat.ui.workshop.source_size import HIGHLIGHT_LIMIT, MAX_EDIT_SIZE, describe_size, too_large
+from tuichat.ui.workshop.stored_source import FollowsStoredSource
 from tuichat.ui.workshop.unsaved_changes import SavesOnQuit, UnsavedChangesScreen
-
-if TYPE_CHECKING:
-    from tuichat.runtime.watch import WatchReport
 
 NOT_SAVED = "✗ Not saved{where} · the last good version keeps serving"
 
 
-class StoredSourceRead(Message):
-    """The stored function, read when the editor opens (`opening`) or after it changed elsewhere."""
-
-    def __init__(self, row: FunctionRow, *, opening: bool = False, from_file: str | None = None) -> None:
-        super().__init__()
-        self.row = row
-        self.opening = opening
-        self.from_file = from_file
-
-
-class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
+class EditorScreen(FollowsStoredSource, SavesOnQuit, WorkshopScreen[None]):
     """Edit, save and restore one stored function's source."""
 
     CSS_PATH = "editor_screen.tcss"
@@ -100,7 +85,6 @@ class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
         self.highlighting = False
         self.plain_reason = "plain text (no tree-sitter Python)"
         self._leaving = False
-        self._noticed: str | None = None  # a change elsewhere already announced
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -140,78 +124,6 @@ class EditorScreen(SavesOnQuit, WorkshopScreen[None]):
             # A dialog (the command palette, say) is above: `dismiss` pops the top screen.
             self.pop_until_active()
         self.dismiss(None)
-
-    # -- the stored source -------------------------------------------------------------------
-    @work(group="editor-read", exclusive=True, exit_on_error=False, description="Reading the function failed")
-    async def _read_stored(self, *, opening: bool = False, from_file: str | None = None) -> None:
-        library = await self.library()
-        try:
-            row = await library.get(self.function_id)
-        except RuntimeErrorBase as error:
-            if opening:
-                self.notify(str(error), title="Cannot edit", severity="error")
-                self._leave()
-            return  # deleted meanwhile: the editor keeps what it has
-        self.post_message(StoredSourceRead(row, opening=opening, from_file=from_file))
-        latest = await library.store.functions.latest_version(self.function_id) if opening else None
-        if latest is not None and latest.origin == "unsaved":
-            self.notify(  # the app was ended (SIGHUP, SIGTERM) with these edits unsaved
-                f"Edits to '{self.function_id}' left unsaved when tuichat was ended are in its history: "
-                "F4, then Enter loads them into the editor.",
-                title="Unsaved edits kept", severity="warning", timeout=15,
-            )
-
-    @on(StoredSourceRead)
-    def _stored_read(self, event: StoredSourceRead) -> None:
-        if self.leaving:
-            return
-        row = event.row
-        if event.opening and len(row.content) > MAX_EDIT_SIZE:
-            self.notify(too_large(row), title="Too large to edit here", severity="error", timeout=20)
-            self._leave()
-            return
-        if event.opening:
-            self.saved_text = row.content
-            if len(row.content) > HIGHLIGHT_LIMIT and self.highlighting:
-                self.editor.language = None  # plain text: highlighting re-reads the whole source on every key
-                self.highlighting = False
-                self.plain_reason = f"plain text: no highlighting above {describe_size(HIGHLIGHT_LIMIT)}"
-            self.editor.load_text(row.content)
-            self.editor.read_only = False
-            self.editor.focus()
-            self.row = row
-            if row.load_error:
-                message, _, detail = row.load_error.partition("\n\n")
-                self._show_error("Stored with an error · F2 tries it again", message, detail, warning=True)
-            self.app.watch_reported.subscribe(self, self._file_reported)
-            self.app.functions_changed.subscribe(self, self._functions_changed)
-            return
-        if self.busy or row.content == self.saved_text:
-            self.row = row
-            return
-        where = f" from {event.from_file}" if event.from_file else ""
-        self.row = row
-        if self.modified:
-            if row.content != self._noticed:  # the watcher and functions_changed report the same change
-                self._noticed = row.content
-                self.notify(
-                    f"'{self.function_id}' was changed{where}. Your unsaved edits are kept here; "
-                    "F2 would store them over it (F4 History has both).",
-                    title="Changed elsewhere", severity="warning", timeout=12,
-                )
-            return
-        self.saved_text = row.content
-        self.editor.replace_all(row.content)
-        self.error_shown = False
-        self.notify(f"Reloaded '{self.function_id}'{where}.", timeout=4)
-
-    def _file_reported(self, report: WatchReport) -> None:
-        if report.function_id == self.function_id and not self.busy:
-            self._read_stored(from_file=report.path)
-
-    def _functions_changed(self, function_id: str) -> None:
-        if function_id == self.function_id and not self.busy:
-            self._read_stored()
 
     # -- title, status line and what the keys offer -------------------------------------------
     @on(TextArea.Changed, "#code")

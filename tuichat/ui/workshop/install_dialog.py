@@ -9,7 +9,7 @@ until a key is pressed.
 
 Escape while pip runs cancels the job: the runtime terminates the pip process when its task is
 cancelled, and nothing is stored. The worker posts `InstallFinished`; the screen dismisses with
-its `InstallOutcome`. `tuichat.ui.workshop.workflows.with_installs` is the one caller.
+its `InstallOutcome`. `tuichat.ui.workshop.installing.with_installs` is the one caller.
 """
 
 from __future__ import annotations
