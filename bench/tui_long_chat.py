@@ -8,7 +8,9 @@ lists, inline code and, in every third reply, a code fence). A headless `Tuichat
 - open:   `await ChatScreen.open_chat(chat_id)` plus the refreshes until the conversation
           is painted (every Markdown has its blocks and the layout, scroll position and
           widget count have stopped changing), from an empty conversation each time;
-          median, min and max of N runs;
+          median, min and max of N runs; then the longest garbage-collector pause in the
+          next FREED seconds: the chat closed is freed once the new one is painted
+          (`ClosedChats`), in one pause (the scroll starts after it, as a reader's would);
 - scroll: the conversation is focused and `pageup` keys are posted as a held key sends
           them (one every 30 ms, not waiting for the app) through the whole mounted window
           and beyond, until WINDOWS earlier windows have been mounted; scroll animation is
@@ -53,10 +55,12 @@ from textual.widgets import Markdown, Static  # noqa: E402
 from tuichat.store import MessageRow, Store  # noqa: E402
 from tuichat.ui.app import TuichatApp  # noqa: E402
 from tuichat.ui.chat.screen import ChatScreen  # noqa: E402
+from tuichat.ui.widgets.closed_chats import ClosedChats  # noqa: E402
 from tuichat.ui.widgets.conversation import WINDOW, Conversation  # noqa: E402
 
 SIZE = (100, 40)
 HEARTBEAT = 0.010
+FREED = ClosedChats.AFTER + 0.3  # seconds after a chat is opened: the one closed has been freed
 KEY_INTERVAL = 0.03  # seconds between pageup presses (a held key repeats about 30 times a second)
 TARGET_OPEN = 0.5
 TARGET_STALL_P95 = 0.050
@@ -226,7 +230,9 @@ async def wait_for(pilot: Pilot[object], ready: Callable[[], bool], what: str, t
         await pilot.pause(0.05)
 
 
-async def tuichat_run(db: Path, chat_id: str, runs: int, windows: int, total: int) -> tuple[list[float], Scroll]:
+async def tuichat_run(
+    db: Path, chat_id: str, runs: int, windows: int, total: int
+) -> tuple[list[float], list[float], Scroll]:
     app = TuichatApp(db)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat screen")
@@ -234,16 +240,20 @@ async def tuichat_run(db: Path, chat_id: str, runs: int, windows: int, total: in
         assert isinstance(screen, ChatScreen)
         await wait_for(pilot, lambda: screen.listing is not None, "the pipes to be listed")
         conversation = screen.query_one(Conversation)
-        opens = []
+        opens, frees = [], []
         for _ in range(runs):
             await screen.open_chat(None)
             await settle(pilot, conversation)
-            start = time.perf_counter()
-            await screen.open_chat(chat_id)
-            opens.append(await settle(pilot, conversation) - start)
+            await pilot.pause(FREED)
+            with GcPauses() as pauses:
+                start = time.perf_counter()
+                await screen.open_chat(chat_id)
+                opens.append(await settle(pilot, conversation) - start)
+                await pilot.pause(FREED)  # the chat closed is freed once this one is painted
+            frees.append(pauses.longest)
         target = min(total, WINDOW * (1 + windows))
         scroll = await page_up_until(pilot, conversation, lambda: len(conversation.children) >= target)
-    return opens, scroll
+    return opens, frees, scroll
 
 
 # -- the baseline: a bare Textual app ---------------------------------------------------------
@@ -306,13 +316,17 @@ async def main(pairs: int, runs: int, windows: int) -> None:
         )
         scroll_count = min(len(messages), WINDOW * (1 + windows))
         bare_opens, bare_scroll = await bare_run(messages, runs, scroll_count)
-        opens, scroll = await tuichat_run(db, chat_id, runs, windows, len(messages))
+        opens, frees, scroll = await tuichat_run(db, chat_id, runs, windows, len(messages))
 
     print(f"open the chat (last {WINDOW} messages painted), {runs} runs:")
     print(f"{'':9}{'median s':>9}{'min s':>8}{'max s':>8}")
     for label, values in (("bare", bare_opens), ("tuichat", opens)):
         print(f"{label:9}{statistics.median(values):9.3f}{min(values):8.3f}{max(values):8.3f}")
     print(f"{'target':9}{TARGET_OPEN:9.3f}")
+    print(
+        f"then, {ClosedChats.AFTER:g} s after the chat is shown, the chat closed is freed in one pause: "
+        f"median {statistics.median(frees) * 1000:.0f} ms, max {max(frees) * 1000:.0f} ms"
+    )
 
     print(
         f"\nscroll: pageup every {KEY_INTERVAL * 1000:.0f} ms from the bottom; tuichat until {windows} earlier "

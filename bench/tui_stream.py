@@ -189,7 +189,7 @@ async def run_once(variant: str, steps: list[SseStep], rate: float | None) -> Fi
         await sink.mount(log)
         log.anchor()
         await pilot.pause()
-        # As the app's conversation does once a chat is open (conversation.py): what lives as
+        # As the app's conversation does once a chat is shown (closed_chats.py): what lives as
         # long as the chat is kept out of later full passes, such as the one at a reply's end.
         gc.collect()
         gc.freeze()

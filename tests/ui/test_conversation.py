@@ -13,12 +13,13 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from tests.ui.helpers import screen_lines, settled
+from tests.ui.helpers import screen_lines, settled, until
 from tuichat.examples.markdown import ANSWER
 from tuichat.runtime.invocation.codec import chunk_line
 from tuichat.runtime.invocation.trace import SseStep
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.store import MessageRow
+from tuichat.ui.widgets.closed_chats import ClosedChats
 from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
 from tuichat.ui.widgets.fold import FoldSpacer
 from tuichat.ui.widgets.reply import ReplyView
@@ -233,27 +234,28 @@ async def test_a_chat_closed_for_a_new_one_is_freed_with_its_replies() -> None:
         replies = [weakref.ref(view) for view in conversation.query(ReplyView)]
         assert replies
         await conversation.show([])  # a new chat (ctrl+n)
-        await pilot.pause(0.1)
+        await pilot.pause(ClosedChats.AFTER + 0.1)
         gc.unfreeze()  # the new chat was frozen: unfrozen, a full pass sees everything
         gc.collect()
         assert [ref() for ref in replies if ref() is not None] == []
-        gc.freeze()
 
 
-async def test_a_chat_closed_is_freed_by_the_conversation_itself_not_frozen_with_the_new_one() -> None:
-    """The conversation collects the chat it replaces before freezing the new one (no collection
-    here): the children's cache of which were displayed, and the screen's compositor until the
-    next layout, named the removed replies, so they were frozen and freed only when yet another
-    chat was opened."""
+async def test_a_chat_closed_is_freed_by_the_conversation_itself_once_the_new_one_is_painted() -> None:
+    """The conversation collects the chat it replaces (no collection here) before freezing
+    the new one, once that is painted: a full pass before held its last layouts back. (The
+    children's cache of which were displayed, and the screen's compositor until the next
+    layout, named the removed replies: collected too soon, they were frozen and freed only
+    when yet another chat was opened.)"""
     app = Chat([message(n) for n in range(10)])
     async with app.run_test(size=(80, 24)) as pilot:
         conversation = await opened_small(pilot, app)
         replies = [weakref.ref(view) for view in conversation.query(ReplyView)]
         assert replies
         await conversation.show([])
-        await pilot.pause(0.1)  # laid out anew: then the conversation collects
+        await pilot.pause(0.1)  # painted: not yet collected (a full pass would hold the paint back)
+        assert [ref() for ref in replies if ref() is not None] != []
         try:
-            assert [ref() for ref in replies if ref() is not None] == []
+            await until(pilot, lambda: [ref() for ref in replies if ref() is not None] == [])
         finally:
             gc.unfreeze()
 

@@ -20,7 +20,6 @@ from textual.screen import Screen
 from textual.widgets import Header, TextArea
 from textual.worker import Worker, WorkerState
 
-from tuichat import heap
 from tuichat.runtime.untrusted import neutralise
 from tuichat.store import ChatRow, Store
 from tuichat.ui.app import TuichatApp
@@ -343,10 +342,6 @@ class ChatScreen(Replies, ChatAttachments, ChatCommands, ChatSettings, Screen[No
             self.selected_reply = None
             self.query_one(ActivityPane).show([], NO_EVENTS)
         self.query_one(Prompt).focus()
-        # The chat replaced is freed now (the conversation collected it, the activity pane
-        # shows another reply's): give its pages back rather than keep them in glibc's arenas,
-        # once the new chat is painted.
-        self.call_after_refresh(heap.trim)
 
     def action_new_chat(self) -> None:
         self.run_worker(self.open_chat(None), group="open", exclusive=True, exit_on_error=False)

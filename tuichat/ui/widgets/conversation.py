@@ -14,7 +14,6 @@ An empty conversation shows the welcome (`Welcome`) until its first message.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +33,7 @@ from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
 from tuichat.store.branches import Version
 from tuichat.ui.widgets.attachment_chips import Chip, chips_text
+from tuichat.ui.widgets.closed_chats import ClosedChats
 from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView
@@ -138,6 +138,7 @@ class Conversation(VerticalScroll):
         self._mounting = False
         self._below = FoldBelow(self)
         self._above = Fold(self)  # what a streaming reply pushed up out of view
+        self._closed_chats = ClosedChats(self)  # the chat shown before, freed once this one is painted
         self.model_names: Callable[[str | None], str] = lambda model_id: model_id or ""
         self.versions: dict[str, Version] = {}
 
@@ -182,10 +183,7 @@ class Conversation(VerticalScroll):
         index = next((i for i, m in enumerate(messages) if m.id == at), None) if at else None
         if index is not None:  # from a little before it: scrolling up from there mounts more
             self._first_mounted = max(0, min(self._first_mounted, index - BEFORE_FOUND))
-        # The chat shown so far was frozen (below): unfreeze it, so that its widgets, once
-        # removed, are garbage the collector can free (a frozen chat would never be freed:
-        # ~20k objects a chat).
-        gc.unfreeze()
+        self._closed_chats.closing()
         if self.children:
             await self.remove_children()
             self._forget_layouts()
@@ -204,14 +202,8 @@ class Conversation(VerticalScroll):
         # Collected once the screen has laid out the new chat: until then its compositor still
         # names the removed widgets, which were frozen with the new chat when they were
         # collected here, before it was mounted, and freed only when another chat was opened.
-        self.call_after_refresh(self._collect_and_freeze)
+        self._closed_chats.shown()
         return found
-
-    def _collect_and_freeze(self) -> None:
-        """Free the chat closed; then the mounted history, which lives as long as the chat is
-        open, is kept out of every later full pass (those cost 60-360 ms with a long chat)."""
-        gc.collect()
-        gc.freeze()
 
     def _forget_layouts(self) -> None:
         """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream
@@ -351,6 +343,9 @@ class Conversation(VerticalScroll):
         refreshed = asyncio.get_running_loop().create_future()
         self.call_after_refresh(lambda: refreshed.done() or refreshed.set_result(None))
         await refreshed
+
+    def on_unmount(self) -> None:
+        self._closed_chats.drop()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

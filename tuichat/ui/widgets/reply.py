@@ -34,12 +34,12 @@ from tuichat.store.branches import Version
 from tuichat.ui.widgets.display_cap import ShownPart, cut_note, shown_start
 from tuichat.ui.widgets.fold import FoldsAbove
 from tuichat.ui.widgets.gc_hold import gc_hold
-from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply_parts import parts_text, version_label
 from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.rich_pieces import DetailsFold
 from tuichat.ui.widgets.settled import KeptLines, Settled
+from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 from tuichat.ui.widgets.when import stamp
 
 
@@ -139,7 +139,7 @@ class ReplyView(KeptLines, Settled, Widget):
         if live or reply.reasoning:
             with Collapsible(title="Thinking…" if live else "Thought", id="thought") as thought:
                 thought.display = bool(reply.reasoning)
-                yield Markdown(neutralise(shown_start(reply.reasoning)), parser_factory=parser)
+                yield StoredMarkdown(neutralise(shown_start(reply.reasoning)))
         if live:
             yield ReplyText(id="content")
         else:

@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from textual.widget import Widget
-from textual.widgets import Markdown
 
 from tuichat.runtime.reply.details import Details, Piece, RichSplitter, has_rich, split_rich
 from tuichat.runtime.reply.media import media_of_file
 from tuichat.runtime.reply.model import ActivityEntry
 from tuichat.runtime.untrusted import neutralise
-from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply_text import ReplyText
 from tuichat.ui.widgets.rich_pieces import DetailsFold, MediaView, piece_widget, piece_widgets
+from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 FILES_EVENTS = ("files", "chat:message:files")
 
@@ -31,7 +30,7 @@ def stored_text(content: str, files: list[Any]) -> Iterator[Widget]:
     text is still `#content`), then its files."""
     pieces: list[Piece] = split_rich(content) if has_rich(content) else [content]
     first = pieces.pop(0) if pieces and isinstance(pieces[0], str) else ""
-    yield Markdown(neutralise(first), id="content", parser_factory=parser)
+    yield StoredMarkdown(neutralise(first), id="content")
     yield from piece_widgets(pieces, reply_done=True)
     for item in files:
         if isinstance(item, dict):

@@ -18,13 +18,13 @@ from textual.content import Content
 from textual.events import Click
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tuichat.runtime.reply.details import Details, Image, Piece, details_title, split_rich, tool_call_files, tool_call_sections
 from tuichat.runtime.reply.media import Media, human_size, load, media_of_file
 from tuichat.runtime.untrusted import neutralise
-from tuichat.ui.widgets.live_markdown import parser
 from tuichat.ui.widgets.reply_parts import SPINNER
+from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 
 def piece_widgets(pieces: Iterable[Piece], *, reply_done: bool) -> Iterator[Widget]:
@@ -32,7 +32,7 @@ def piece_widgets(pieces: Iterable[Piece], *, reply_done: bool) -> Iterator[Widg
     for piece in pieces:
         if isinstance(piece, str):
             if piece.strip():
-                yield Markdown(neutralise(piece), parser_factory=parser, classes="rich-text")
+                yield StoredMarkdown(neutralise(piece), classes="rich-text")
         else:
             yield piece_widget(piece, reply_done=reply_done)
 
