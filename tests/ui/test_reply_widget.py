@@ -366,6 +366,31 @@ async def test_a_streamed_reply_renders_as_the_stored_one(theme: str) -> None:
     assert streamed == await painted(ReplyView(view.reply), theme=theme)
 
 
+async def test_a_layout_after_the_end_keeps_no_blank_lines_under_the_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under load the refresh after the last write can come once the reply has ended: it put
+    the blank lines kept under a streaming text back under the finished one, for good."""
+    view, builder = streaming()
+    held: list[tuple[Callable[..., object], tuple[object, ...]]] = []
+
+    async def stream(pilot: Pilot[None]) -> None:
+        monkeypatch.setattr(view, "call_after_refresh", lambda callback, *args: held.append((callback, args)) or True)
+        feed(view, builder, [SseStep(chunk_line("m", piece)) for piece in chunks(SECTIONS)])
+        await wait_until(pilot, lambda: bool(held))  # a write is on screen, its layout's callback held
+        await view.finish(builder.finish())
+        for callback, args in held:  # that refresh comes now
+            callback(*args)
+        heights.append(await settled(pilot, lambda: view.size.height))
+
+    async def measure(pilot: Pilot[None]) -> None:
+        heights.append(await settled(pilot, lambda: stored.size.height))
+
+    heights: list[int] = []
+    streamed = await painted(view, stream)
+    stored = ReplyView(view.reply)
+    assert streamed == await painted(stored, measure)
+    assert heights[0] == heights[1]  # no blank lines kept under it
+
+
 def bench_reply(sections: int) -> str:
     """The reply `bench/tui_stream.py` streams (headings, paragraphs, lists, fences, tables)."""
     bench = runpy.run_path(str(Path(__file__).parents[2] / "bench" / "tui_stream.py"))

@@ -304,6 +304,8 @@ class ReplyView(KeptLines, Settled, Widget):
 
     def _after_layout(self, text: ReplyText) -> None:
         """With the write laid out: keep blank lines under the text, fold what scrolled past."""
+        if not self.streaming:  # ended since: `finish` released the blank lines for good
+            return
         text.reserve()
         # Fold a refresh later: a segment sealed by this write drops its blocks' blank lines,
         # and folding it before that layout would leave a spacer as tall as it was.
