@@ -25,7 +25,6 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Label, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
 
 from tuichat.runtime.reply.details import Piece
 from tuichat.runtime.reply.model import Finished, Reply, Update
@@ -37,32 +36,11 @@ from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply_parts import parts_text, version_label
 from tuichat.ui.widgets.reply_pieces import ReplyPieces, files_of, stored_text
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.reply_thinking import Thinking
 from tuichat.ui.widgets.rich_pieces import DetailsFold
 from tuichat.ui.widgets.settled import KeptLines, Settled
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 from tuichat.ui.widgets.when import stamp
-
-
-class _Thinking:
-    """Reasoning buffered between writes, then written to its Markdown through one stream."""
-
-    def __init__(self) -> None:
-        self.pending: list[str] = []
-        self._stream: MarkdownStream | None = None
-
-    async def write(self, markdown: Markdown) -> None:
-        if self.pending:
-            text = "".join(self.pending)
-            self.pending.clear()
-            if self._stream is None:
-                self._stream = Markdown.get_stream(markdown)
-            await self._stream.write(text)
-
-    async def stop(self) -> None:
-        """Wait until everything written so far is in the Markdown."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
 
 
 class ReplyView(KeptLines, Settled, Widget):
@@ -118,7 +96,7 @@ class ReplyView(KeptLines, Settled, Widget):
         self._pending: list[Piece] = []
         self._restart = False  # start over at the next write (the text was replaced)
         self._pieces = ReplyPieces(self)
-        self._thinking = _Thinking()
+        self._thinking = Thinking()
         self._text_part, self._thought_part = ShownPart(), ShownPart()  # what of each is shown
         self._text_part.add(self.reply.content)
         self._parts_changed = False
