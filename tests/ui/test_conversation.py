@@ -260,6 +260,33 @@ async def test_a_chat_closed_is_freed_by_the_conversation_itself_once_the_new_on
             gc.unfreeze()
 
 
+class TypingChat(Chat):
+    """A chat whose user keeps typing until `typing` goes False (as the app's `last_input`)."""
+
+    typing = True
+
+    @property
+    def last_input(self) -> float:
+        return time.monotonic() if self.typing else 0.0
+
+
+async def test_a_chat_closed_is_freed_once_the_keys_pause() -> None:
+    """The collector's pause that frees the chat closed does not land between keys: it waits
+    for them to pause."""
+    app = TypingChat([message(n) for n in range(10)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened_small(pilot, app)
+        replies = [weakref.ref(view) for view in conversation.query(ReplyView)]
+        await conversation.show([])
+        try:
+            await pilot.pause(ClosedChats.AFTER + ClosedChats.QUIET)
+            assert [ref() for ref in replies if ref() is not None] != []  # still typing
+            app.typing = False
+            await until(pilot, lambda: [ref() for ref in replies if ref() is not None] == [])
+        finally:
+            gc.unfreeze()
+
+
 async def opened_small(pilot: Pilot[None], app: Chat) -> Conversation:
     conversation = app.query_one(Conversation)
     await settled(pilot, lambda: len(conversation.children))

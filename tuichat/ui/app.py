@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,7 @@ class TuichatApp(App[int]):
         super().__init__()
         self.db_path = db_path
         self.fresh = fresh
+        self.last_input = 0.0  # time.monotonic() of the last key or paste (see ClosedChats)
         # TUICHAT_KEYMAP and the config file, checked (`run_app` has said its problems on stderr).
         self.keymap = keymap if keymap is not None else load_keymap()
         self.watch_paths = list(watch or [])  # files to link to their pipes once the runtime starts
@@ -81,6 +83,7 @@ class TuichatApp(App[int]):
         """Keys and pastes go on one at a time: each once the one before it has been handled
         and any dialog it opened is ready for it (see key_gate)."""
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self.last_input = time.monotonic()
             if not self.keys.hold(event):
                 await self._hand_on(event)
                 self.keys.sent(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 
 from textual.timer import Timer
 from textual.widget import Widget
@@ -21,15 +22,19 @@ class ClosedChats:
     whole app (~100-200 ms). That pass waits until the chat shown has been painted, and
     the collector's own full passes are held till then (the objects a chat's mount builds
     set one off): run before, they held the new chat's last layouts back. Opening chats in
-    quick succession (arrow keys in the chat list) pays it once. Then the pages freed go
-    back to the system."""
+    quick succession (arrow keys in the chat list) pays it once, and while the user types
+    or scrolls (the app's `last_input`) it waits for a pause in the keys, up to LONGEST.
+    Then the pages freed go back to the system."""
 
     AFTER = 0.5  # seconds after a chat is shown (its layouts are done by then)
+    QUIET = 0.5  # seconds without a key before the pause
+    LONGEST = 5.0  # seconds after a chat is shown, keys or not
 
     def __init__(self, owner: Widget) -> None:
         self.owner = owner
         self._timer: Timer | None = None
         self._holding = False  # gc_hold is held until the chat closed is freed
+        self._shown = 0.0  # time.monotonic() when the chat was shown
 
     def closing(self) -> None:
         """Another chat is about to be shown: the one shown so far can be freed once it is
@@ -44,7 +49,17 @@ class ClosedChats:
         """The other chat is shown: free the one closed once it is painted."""
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.owner.set_timer(self.AFTER, self.free)
+        self._shown = time.monotonic()
+        self._timer = self.owner.set_timer(self.AFTER, self._due)
+
+    def _due(self) -> None:
+        """Free now, unless a key came less than QUIET ago (and LONGEST has not passed)."""
+        now = time.monotonic()
+        typed = now - getattr(self.owner.app, "last_input", 0.0)
+        if typed < self.QUIET and now - self._shown < self.LONGEST:
+            self._timer = self.owner.set_timer(self.QUIET - typed, self._due)
+        else:
+            self.free()
 
     def free(self) -> None:
         """Free the chat closed, freeze the one shown, and give the pages back. (A reply
