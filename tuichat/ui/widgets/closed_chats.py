@@ -59,22 +59,24 @@ class ClosedChats:
         if typed < self.QUIET and now - self._shown < self.LONGEST:
             self._timer = self.owner.set_timer(self.QUIET - typed, self._due)
         else:
-            self.free()
+            self._free()
 
-    def free(self) -> None:
+    def _free(self) -> None:
         """Free the chat closed, freeze the one shown, and give the pages back. (A reply
         streaming meanwhile holds the full passes too: then its end does it.)"""
         self._timer = None
-        if self._holding:
-            self._holding = False
-            gc_hold.release(full=True)
-        else:
-            gc.collect()
-            gc.freeze()
+        self._let_go(full=True)
         heap.trim()
 
     def drop(self) -> None:
-        """The owner is going: no timer will free anything, so let go of the hold."""
+        """The owner is going (the app quits): let go of the hold, without the full pass,
+        which would only hold the exit back."""
         if self._timer is not None:
             self._timer.stop()
-            self.free()
+            self._timer = None
+        self._let_go(full=False)
+
+    def _let_go(self, *, full: bool) -> None:
+        if self._holding:
+            self._holding = False
+            gc_hold.release(full=full)
