@@ -22,10 +22,10 @@ from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Ste
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations
-from tuichat.ui.widgets.live_markdown import parser
+from tuichat.ui.widgets.markdown_parser import parser
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_parts import SPINNER
-from tuichat.ui.widgets.reply_text import ReplyText, segment_cut
+from tuichat.ui.widgets.reply_text import ReplyText
 
 SOURCES = [
     {
@@ -315,22 +315,15 @@ async def painted(widget: ReplyView | ReplyText | Markdown, write: Callable[[Pil
         return await settled(pilot, lambda: screen_lines(app))
 
 
-def test_segments_end_before_a_block_with_no_top_margin() -> None:
-    assert segment_cut("One.\n\nTwo", 6) == len("One.\n\n")
-    assert segment_cut("One", 6) == 0
-    assert segment_cut("One.\n\n## Two", 6) == 0  # a heading's top margin would need mending
-    assert segment_cut("## A\n\n## B\n\n## C", 2) == len("## A\n\n## B\n\n")  # unless too many
-    assert segment_cut("```py\ncode\n\nmore\n```\nafter", 6) == len("```py\ncode\n\nmore\n```\n")
-    assert segment_cut("a\r\n\r\nb", 6) == len("a\r\n\r\n")
-
-
 @pytest.mark.parametrize("name", DOCUMENTS)
 @pytest.mark.parametrize("seed", [0, 1])
 async def test_streamed_text_renders_as_one_markdown(name: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever the chunks and however long the segments, the column of segments paints the
-    same lines as one Markdown of the whole text (fences, tables and margins included)."""
+    """Whatever the chunks and however often the tail is sealed, the column of segments paints
+    the same lines as one Markdown of the whole text (fences, tables and margins included)."""
     text = DOCUMENTS[name]
-    monkeypatch.setattr(ReplyText, "MOST_BLOCKS", [1, 6][seed])
+    if seed == 0:  # a seal at nearly every new line
+        monkeypatch.setattr(ReplyText, "RESERVE", 1)
+        monkeypatch.setattr(ReplyText, "RESERVE_SHARE", 0.0)
     rng = random.Random(seed)
     column = ReplyText()
 

@@ -18,6 +18,7 @@ or write the clipboard. The text is neutralised as it comes, chunk by chunk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
@@ -181,8 +182,15 @@ class ReplyView(KeptLines, Settled, Widget):
 
     @property
     def shown_text(self) -> str:
-        """The Markdown source the text widgets show."""
-        return "".join(markdown.source for markdown in self.markdowns)
+        """The Markdown source on screen (a streaming text's, less a fence's opening line
+        still waiting for its end)."""
+        shown = []
+        for child in self.children:
+            if isinstance(child, ReplyText):
+                shown.append(child.shown)
+            elif isinstance(child, Markdown) and (child.id == "content" or child.has_class("rich-text")):
+                shown.append(child.source)
+        return "".join(shown)
 
     # -- streaming --------------------------------------------------------------------
     def apply(self, update: Update) -> None:
@@ -220,11 +228,9 @@ class ReplyView(KeptLines, Settled, Widget):
             await self._write(final=True)
             await self._thinking.stop()
             self._pieces.finish()
-            for text in self.query_children(ReplyText):
-                text.release_reserve()
-                # What the stream folded stays folded until the user scrolls up to it: shown
-                # now, its widgets would be walked by every later layout (the next reply's too),
-                # and taking them back cost the finish its worst stall (93 ms for 12k characters).
+            # What the stream folded stays folded until the user scrolls up to it: shown now,
+            # its widgets would be walked by every later layout (the next reply's too), and
+            # taking them back cost the finish its worst stall (93 ms for 12k characters).
             if not any(text.folding.folds for text in self.query_children(ReplyText)):
                 self._unwatch_scroll()
             if self.reply.reasoning:
@@ -235,7 +241,8 @@ class ReplyView(KeptLines, Settled, Widget):
         self._release_gc(full=large)
 
     async def _write_loop(self) -> None:
-        """Write what was applied as soon as something is, then at most every MIN_INTERVAL."""
+        """Write what was applied as soon as something is, then at most every MIN_INTERVAL;
+        between writes, once a write is on screen, what needs a layout (`ReplyText.tidy`)."""
         loop = asyncio.get_running_loop()
         while self.streaming:
             await self._due.wait()
@@ -244,8 +251,22 @@ class ReplyView(KeptLines, Settled, Widget):
                 return  # `finish` writes the rest
             started = loop.time()
             await self._write()
+            await self._painted()
+            if self.streaming:
+                async with self._write_lock:
+                    with self.app.batch_update():
+                        tidied = await self._pieces.text.tidy()
+                if tidied:  # its layout before the next write, not in the way of its paint
+                    await self._painted()
             # From the write's start: a write's own time must not add to a token's wait.
             await asyncio.sleep(max(0.0, started + self.MIN_INTERVAL - loop.time()))
+
+    async def _painted(self, longest: float = 0.2) -> None:
+        """Until the screen has been refreshed (at most `longest` seconds: a screen on top)."""
+        painted = asyncio.get_running_loop().create_future()
+        self.call_after_refresh(lambda: painted.done() or painted.set_result(None))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(painted, longest)
 
     def _stop_spinner(self) -> None:
         if self._spin_timer is not None:
@@ -281,13 +302,9 @@ class ReplyView(KeptLines, Settled, Widget):
                 self.call_after_refresh(self._after_layout, text)
 
     def _after_layout(self, text: ReplyText) -> None:
-        """With the write laid out: keep blank lines under the text, fold what scrolled past."""
-        if not self.streaming:  # ended since: `finish` released the blank lines for good
-            return
-        text.reserve()
-        # Fold a refresh later: a segment sealed by this write drops its blocks' blank lines,
-        # and folding it before that layout would leave a spacer as tall as it was.
-        self.call_after_refresh(self._fold, text)
+        """With the write laid out: fold what scrolled past."""
+        if self.streaming:  # (ended since: nothing more to fold)
+            self._fold(text)
 
     # -- folding and garbage collection while streaming --------------------------------------
     def _fold(self, text: ReplyText) -> None:

@@ -82,7 +82,6 @@ class ReplyPieces:
             text = self.text
             await text.write("".join(run), final=True)
             run.clear()
-            text.release_reserve()
             after = ReplyText()
             after.add_class("more")
             await self.view.mount_all([piece_widget(piece, reply_done=False), after], after=text)

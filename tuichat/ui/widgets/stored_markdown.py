@@ -6,7 +6,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.widgets import Markdown
 
-from tuichat.ui.widgets.live_markdown import parser
+from tuichat.ui.widgets.markdown_parser import parser
 
 
 class StoredMarkdown(Markdown):

@@ -1,0 +1,170 @@
+"""LiveTail: the end of a streaming reply, drawn in one widget, looks as its Markdown will,
+costs a repaint per token, and lays the screen out only when it must."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from tests.ui.helpers import settled
+from tuichat.ui.widgets.reply_text import ReplyText
+
+# Every kind of block the tail draws itself, inline styles, a link, a fence wider than the
+# screen, a fence with no language and an indented code block; no list, table or quote (they
+# render once complete, which seals the tail).
+DRAWN = """# A first heading, long enough to wrap around the line at eighty columns, and more
+
+Some **bold**, *em*, ~~struck~~ and `code()` text with a [link](https://example.org) and an
+image ![alt](x.png), long enough to wrap, hard  
+break and soft
+break.
+
+## Second
+
+### Third, with `code`
+
+```python
+def step(items: list[str]) -> int:
+    return sum(len(item) for item in items)  # a comment running past the right edge of an eighty-column screen
+```
+
+#### Fourth
+
+```
+no language
+```
+
+##### Fifth
+
+    indented code
+
+###### Sixth
+
+The end.
+"""
+
+
+class Column(App[None]):
+    CSS = "Screen { overflow-y: hidden; }"
+
+    def __init__(self, theme: str) -> None:
+        super().__init__()
+        self.start_theme = theme
+        self.column = ReplyText()
+
+    def compose(self) -> ComposeResult:
+        yield self.column
+
+    def on_mount(self) -> None:
+        self.theme = self.start_theme
+
+
+def painted_cells(app: App[Any]) -> list[list[tuple[str, object]]]:
+    """What the compositor paints, cell runs with their styles, line by line."""
+    return [[(segment.text, segment.style) for segment in strip.simplify()] for strip in app.screen._compositor.render_strips()]
+
+
+async def paint(pilot: Pilot[None]) -> list[list[tuple[str, object]]]:
+    return await settled(pilot, lambda: painted_cells(pilot.app))
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "ansi-dark"])
+async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> None:
+    """Every cell, colour and style the same while the text is in the tail and once it is
+    sealed into a Markdown: a seal moves or recolours nothing."""
+    app = Column(theme)
+    async with app.run_test(size=(80, 60)) as pilot:
+        column = app.column
+        await pilot.pause()
+        await column.write(DRAWN[:40])  # the tail's first layout gives it its width
+        await pilot.pause()
+        await column.write(DRAWN[40:])
+        tail = column.tail
+        assert tail is not None and len(tail.blocks) == 11 and not column.markdowns  # all in the tail
+        streaming = await paint(pilot)
+        await column.write("", final=True)
+        assert column.tail is None and len(column.markdowns) == 1
+        sealed = await paint(pilot)
+    text_lines = sum(1 for line in sealed if "".join(text for text, _ in line).strip())
+    assert text_lines > 12
+    assert streaming == sealed
+
+
+async def test_a_new_theme_redraws_the_tail() -> None:
+    app = Column("textual-dark")
+    async with app.run_test(size=(80, 60)) as pilot:
+        column = app.column
+        await pilot.pause()
+        await column.write(DRAWN)
+        await paint(pilot)
+        app.theme = "textual-light"
+        streaming = await paint(pilot)
+        await column.write("", final=True)
+        assert streaming == await paint(pilot)
+
+
+class Layouts:
+    """Counts the screen's layouts."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        layout = Screen._refresh_layout
+
+        def counted(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
+            self.count += 1
+            layout(screen, *args, **kwargs)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+
+
+async def test_a_token_is_a_repaint_until_the_blank_lines_kept_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = Column("textual-dark")
+    async with app.run_test(size=(80, 40)) as pilot:
+        column = app.column
+        await pilot.pause()
+        await column.write("## A heading\n\nThe first words")
+        await pilot.pause()
+        await column.write(" and more")  # the tail outgrows its first height: blank lines are kept
+        await paint(pilot)
+        tail = column.tail
+        assert tail is not None
+        kept = tail.reserved - tail.lines_needed
+        assert kept >= ReplyText.RESERVE
+        layouts = Layouts(monkeypatch)
+        words = 0
+        while tail.lines_needed < tail.reserved:  # a paragraph, then a fence, grown word by word
+            await column.write(" word" if words < 60 else ("\n\n```py\nx = 1\n" if words == 60 else "\nx += 1"))
+            words += 1
+            await pilot.pause()
+        assert words > 60 and layouts.count == 0  # lines written in place: repaints only
+        assert "x += 1" in "\n".join("".join(text for text, _ in line) for line in painted_cells(app))
+        await column.write("\nx += 1")  # one line more than kept: one layout, with room again
+        await paint(pilot)
+        assert layouts.count == 1
+        assert tail.reserved - tail.lines_needed >= ReplyText.RESERVE
+
+
+async def test_a_list_or_table_renders_once_complete_while_the_reply_streams() -> None:
+    app = Column("textual-dark")
+    async with app.run_test(size=(80, 40)) as pilot:
+        column = app.column
+
+        async def write(text: str) -> str:
+            await column.write(text)
+            await pilot.pause()
+            await column.tidy()  # as the reply view does once a write is on screen
+            return "\n".join("".join(text for text, _ in line) for line in await paint(pilot))
+
+        await pilot.pause()
+        screen = await write("Intro.\n\n| Name | Count |\n|---|--:|\n| a | 1 |\n")
+        assert "|---|" in screen  # shown as written while it may still grow
+        screen = await write("\n- one\n- two\n")
+        assert "|---|" not in screen and "Name" in screen  # the table is complete: rendered
+        assert "- one" in screen
+        screen = await write("\nAfter.")
+        assert "- one" not in screen and "• one" in screen
+        assert column.text == "Intro.\n\n| Name | Count |\n|---|--:|\n| a | 1 |\n\n- one\n- two\n\nAfter."
