@@ -256,8 +256,9 @@ class ReplyView(KeptLines, Settled, Widget):
                 async with self._write_lock:
                     with self.app.batch_update():
                         tidied = await self._pieces.text.tidy()
-                if tidied:  # its layout before the next write, not in the way of its paint
-                    await self._painted()
+                if tidied:  # its layouts before the next write, not in the way of its paint:
+                    await self._painted()  # the layout,
+                    await self._painted()  # and the one a new widget's first size asks for
             # From the write's start: a write's own time must not add to a token's wait.
             await asyncio.sleep(max(0.0, started + self.MIN_INTERVAL - loop.time()))
 
