@@ -251,11 +251,11 @@ class ReplyView(KeptLines, Settled, Widget):
                 return  # `finish` writes the rest
             started = loop.time()
             await self._write()
-            await self._painted()
-            if self.streaming:
+            if self._pieces.text.untidy:  # a layout is due: once this write is painted
+                await self._painted()
                 async with self._write_lock:
                     with self.app.batch_update():
-                        tidied = await self._pieces.text.tidy()
+                        tidied = self.streaming and await self._pieces.text.tidy()
                 if tidied:  # its layouts before the next write, not in the way of its paint:
                     await self._painted()  # the layout,
                     await self._painted()  # and the one a new widget's first size asks for

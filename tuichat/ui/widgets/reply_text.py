@@ -126,24 +126,35 @@ class ReplyText(KeptLines, Settled, Widget):
         if not tail.fits:  # past the blank lines kept: it shows once they are topped up
             await self.tidy()
 
-    async def tidy(self) -> bool:
-        """Seal the tail's complete blocks and top up the blank lines kept, when due: one
-        layout. Called once a write is on screen, in the pause before the next, so that a
-        layout seldom holds a token back: it is due when a list, table or quote in the tail
-        is complete (it renders now), when the tail holds more than a screen (what is sealed
-        can fold), and when fewer than LOW blank lines are left. Whether it did either."""
+    @property
+    def untidy(self) -> bool:
+        """Whether `tidy` has something to do: a list, table or quote in the tail complete,
+        a tail taller than the screen, or fewer than LOW blank lines left."""
         tail = self._tail
         if tail is None or not tail.laid_out or not tail.blocks:
             return False
+        return (
+            any(block.kind == "source" for block in tail.blocks[:-1])
+            or (len(tail.blocks) > 1 and tail.lines_needed > self.screen.size.height)
+            or tail.reserved - tail.lines_needed < self.LOW
+        )
+
+    async def tidy(self) -> bool:
+        """Seal the tail's complete blocks and top up the blank lines kept, when due
+        (`untidy`): one layout. Called once a write is on screen, in the pause before the
+        next, so that a layout seldom holds a token back: due when a list, table or quote in
+        the tail is complete (it renders now), when the tail holds more than a screen (what
+        is sealed can fold), and when fewer than LOW blank lines are left. Whether it did."""
+        tail = self._tail
+        if tail is None or not self.untidy:
+            return False
         room = max(self.RESERVE, int(self.screen.size.height * self.RESERVE_SHARE)) + self.LOW
         last = line_start(self._live_text, tail.blocks[-1].line)
-        sealed = False
-        if any(block.kind == "source" for block in tail.blocks[:-1]):
+        sealed = len(tail.blocks) > 1 and (
+            any(block.kind == "source" for block in tail.blocks[:-1]) or tail.lines_needed > self.screen.size.height
+        )
+        if sealed:
             await self._seal(last)
-            sealed = True
-        elif len(tail.blocks) > 1 and tail.lines_needed > self.screen.size.height:
-            await self._seal(last)
-            sealed = True
         left = tail.reserved - tail.lines_needed
         if left < self.LOW or (sealed and left < room // 2):  # (a seal lays out anyway)
             tail.reserve(tail.lines_needed + room)
