@@ -300,12 +300,7 @@ class ReplyView(KeptLines, Settled, Widget):
                 if self._text_part.cut or final:
                     self._show_cut()
             if self.streaming:
-                self.call_after_refresh(self._after_layout, text)
-
-    def _after_layout(self, text: ReplyText) -> None:
-        """With the write laid out: fold what scrolled past."""
-        if self.streaming:  # (ended since: nothing more to fold)
-            self._fold(text)
+                self.call_after_refresh(self._fold, text)  # with the write laid out
 
     # -- folding and garbage collection while streaming --------------------------------------
     def _fold(self, text: ReplyText) -> None:
