@@ -37,8 +37,9 @@ from tuichat.ui.widgets.markdown_parser import line_start, parser
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
-# One block of each kind the tail draws itself, in the order `Looks` finds them.
-_TEMPLATE = "# a\n\n## a\n\n### a\n\n#### a\n\n##### a\n\n###### a\n\na\n\n```text\na\n```\n"  # (a fence with no language makes Pygments guess it: every lexer loaded)
+# One block of each kind the tail draws itself, in the order `Looks` finds them (the fence
+# names a language: with none, Pygments guesses one, which loads every lexer).
+_TEMPLATE = "# a\n\n## a\n\n### a\n\n#### a\n\n##### a\n\n###### a\n\na\n\n```text\na\n```\n"
 _LOOKS = ("h1", "h2", "h3", "h4", "h5", "h6", "paragraph", "fence")
 
 
@@ -50,18 +51,21 @@ class Looks(StoredMarkdown):
 
     def __init__(self) -> None:
         super().__init__(_TEMPLATE)
+        self._blocks_by_kind: dict[str, MarkdownBlock] = {}
+
+    def _block(self, kind: str) -> MarkdownBlock:
+        if not self._blocks_by_kind:  # (composed at its mount; the same blocks from then on)
+            blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
+            self._blocks_by_kind = dict(zip(_LOOKS, blocks, strict=True))
+        return self._blocks_by_kind[kind]
 
     def block(self, kind: str) -> Widget:
         """The hidden block whose styles `kind` is drawn with (a fence: its code label)."""
-        blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
-        found = blocks[_LOOKS.index(kind)]
-        if kind == "fence":
-            return found.query_one("#code-content", Label)
-        return found
+        found = self._block(kind)
+        return found.query_one("#code-content", Label) if kind == "fence" else found
 
     def margins(self, kind: str) -> tuple[int, int]:
-        blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
-        margin = blocks[_LOOKS.index(kind)].styles.margin
+        margin = self._block(kind).styles.margin
         return margin.top, margin.bottom
 
 

@@ -33,11 +33,12 @@ class ReplyText(KeptLines, Settled, Widget):
     """A streaming reply's text: a column of Markdown segments above a `LiveTail`.
 
     A write draws the text since the last seal in the tail (a repaint of the lines that
-    changed). The tail keeps blank lines under its text; when the text outgrows them, or a
-    list, table or quote in it is complete (it renders then), the tail's complete blocks are
-    sealed into a Markdown segment above it and the tail keeps a quarter of the screen blank
-    again: one layout, where a Markdown written in place lays the screen out for every new
-    block and every line a block grows past its room. Blocks above the last are complete
+    changed). The tail keeps blank lines under its text, topped up to a quarter of the
+    screen when few are left; when a list, table or quote in it is complete (it renders
+    then), or it holds more than a screen, its complete blocks are sealed into a Markdown
+    segment above it (`tidy`): a layout each, where a Markdown written in place lays the
+    screen out for every new block and every line a block grows past its room. Blocks above
+    the last are complete
     (no text appended later can change them, the rule Textual's own Markdown streaming relies
     on), and the tail draws them as their Markdown paints them, so a seal moves nothing. At
     the end the rest is sealed and the tail goes: the column renders as one Markdown of the
@@ -128,33 +129,32 @@ class ReplyText(KeptLines, Settled, Widget):
 
     @property
     def untidy(self) -> bool:
-        """Whether `tidy` has something to do: a list, table or quote in the tail complete,
-        a tail taller than the screen, or fewer than LOW blank lines left."""
+        """Whether `tidy` has something to do: a seal due, or fewer than LOW blank lines left."""
         tail = self._tail
         if tail is None or not tail.laid_out or not tail.blocks:
             return False
-        return (
-            any(block.kind == "source" for block in tail.blocks[:-1])
-            or (len(tail.blocks) > 1 and tail.lines_needed > self.screen.size.height)
-            or tail.reserved - tail.lines_needed < self.LOW
+        return self._seal_due(tail) or tail.reserved - tail.lines_needed < self.LOW
+
+    def _seal_due(self, tail: LiveTail) -> bool:
+        """Whether the tail's complete blocks go into a segment now: a list, table or quote
+        among them is complete (it renders then), or the tail holds more than a screen (what
+        is sealed can fold)."""
+        complete = tail.blocks[:-1]
+        return bool(complete) and (
+            any(block.kind == "source" for block in complete) or tail.lines_needed > self.screen.size.height
         )
 
     async def tidy(self) -> bool:
         """Seal the tail's complete blocks and top up the blank lines kept, when due
         (`untidy`): one layout. Called once a write is on screen, in the pause before the
-        next, so that a layout seldom holds a token back: due when a list, table or quote in
-        the tail is complete (it renders now), when the tail holds more than a screen (what
-        is sealed can fold), and when fewer than LOW blank lines are left. Whether it did."""
+        next, so that a layout seldom holds a token back. Whether it did either."""
         tail = self._tail
         if tail is None or not self.untidy:
             return False
         room = max(self.RESERVE, int(self.screen.size.height * self.RESERVE_SHARE)) + self.LOW
-        last = line_start(self._live_text, tail.blocks[-1].line)
-        sealed = len(tail.blocks) > 1 and (
-            any(block.kind == "source" for block in tail.blocks[:-1]) or tail.lines_needed > self.screen.size.height
-        )
+        sealed = self._seal_due(tail)
         if sealed:
-            await self._seal(last)
+            await self._seal(line_start(self._live_text, tail.blocks[-1].line))
         left = tail.reserved - tail.lines_needed
         if left < self.LOW or (sealed and left < room // 2):  # (a seal lays out anyway)
             tail.reserve(tail.lines_needed + room)
