@@ -107,6 +107,30 @@ async def test_a_new_theme_redraws_the_tail() -> None:
         assert streaming == await paint(pilot)
 
 
+class Marked(Column):
+    """A class on the column, as the message cursor puts one on a reply, sets a background."""
+
+    CSS = Column.CSS + " ReplyText.-marked { background: $accent 25%; }"
+
+
+async def test_a_background_from_a_class_above_recolours_the_tail() -> None:
+    """A class on an ancestor restyles it, not the tail: the tail still paints every cell
+    with the background under it (the message cursor moved onto a streaming reply)."""
+    app = Marked("textual-dark")
+    async with app.run_test(size=(80, 60)) as pilot:
+        column = app.column
+        await pilot.pause()
+        await column.write(DRAWN)
+        plain = await paint(pilot)
+        column.add_class("-marked")
+        streaming = await paint(pilot)
+        await column.write("", final=True)
+        sealed = await paint(pilot)
+        height = column.region.height  # (the blank lines kept under the tail are gone)
+    assert streaming[:height] != plain[:height]
+    assert streaming[:height] == sealed[:height]
+
+
 class Layouts:
     """Counts the screen's layouts."""
 

@@ -39,6 +39,7 @@ from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_parts import version_label
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.settled import KeptLines
 from tuichat.ui.widgets.welcome import Welcome
 from tuichat.ui.widgets.when import stamp
 
@@ -91,7 +92,7 @@ class UserMessage(Static):
         return grid
 
 
-class Conversation(VerticalScroll):
+class Conversation(KeptLines, VerticalScroll):
     """Focused (Tab from the prompt), its keys fold the selected reply's parts (ctrl+up/down
     select another) and Esc goes back to the prompt; the footer shows which apply."""
 
@@ -375,7 +376,9 @@ class Conversation(VerticalScroll):
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         if virtual_size.height < self.virtual_size.height:  # a reply's end, a fold closed
             self.call_after_refresh(self._unfold_shown)
-        return super()._size_updated(size, virtual_size, container_size, layout=layout)
+        # A layout that changed its virtual size has placed its children already (and
+        # scrolled an anchored view): Textual's second layout for it would change nothing.
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
     def _unfold_shown(self) -> None:
         """Show what was folded above the view that the view has come onto: following the

@@ -14,6 +14,8 @@ from typing import Protocol, runtime_checkable
 from textual.geometry import Size
 from textual.widget import Widget
 
+from tuichat.ui.widgets.settled import Settled
+
 
 @runtime_checkable
 class FoldsAbove(Protocol):
@@ -22,7 +24,7 @@ class FoldsAbove(Protocol):
     def fold_above(self) -> None: ...
 
 
-class FoldSpacer(Widget):
+class FoldSpacer(Settled, Widget):
     """Blank lines standing in for folded widgets (a stream layout ignores a set height)."""
 
     DEFAULT_CSS = "FoldSpacer { height: auto; }"

@@ -25,6 +25,7 @@ from typing import cast
 from markdown_it.token import Token
 from rich.style import Style as RichStyle
 from textual._styles_cache import StylesCache
+from textual.color import Color
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -103,13 +104,16 @@ def blocks_of(text: str, first_line: int = 0) -> list[Block]:
     return found
 
 
-def _framed(look: Widget, lines: Sequence[Strip], width: int, inner: int) -> list[Strip]:
+def _framed(
+    look: Widget, lines: Sequence[Strip], width: int, inner: int, colors: tuple[Color, Color] | None = None
+) -> list[Strip]:
     """`lines` of content `inner` wide, inside `look`'s padding, background and border, at
-    `width`: what Textual's styles cache paints for a widget of that look and size."""
+    `width`: what Textual's styles cache paints for a widget of that look and size (`colors`:
+    its `background_colors`, if known)."""
     styles = look.styles
     padding = styles.padding
     size = Size(width, len(lines) + padding.height)
-    base, background = look.background_colors
+    base, background = colors if colors is not None else look.background_colors
     blank = Strip.blank(inner)
 
     def content_line(y: int) -> Strip:
@@ -132,30 +136,78 @@ class Frames:
     def __init__(self) -> None:
         self._kept: dict[tuple[object, ...], Strip] = {}
         self._used: dict[tuple[object, ...], Strip] = {}
+        self._colors: dict[int, tuple[Color, Color]] = {}  # the looks' background colours, this draw
 
     def frame(self, look: Widget, lines: Sequence[Strip], width: int, inner: int) -> list[Strip]:
         padding = look.styles.padding
         rows = self._padding(look, width, inner)
         framed = rows[: padding.top]
+        colors = self._colors_of(look)
         for line in lines:
-            key = (id(look), width, inner, *line)
-            found = self._kept.get(key) or _framed(look, [line], width, inner)[padding.top]
+            key = (id(look), width, inner, colors, *line)
+            found = self._kept.get(key)
+            if found is None:
+                found = _framed(look, [line], width, inner, colors)[padding.top]
             self._used[key] = found
             framed.append(found)
         return framed + rows[padding.top :]
 
+    def _colors_of(self, look: Widget) -> tuple[Color, Color]:
+        """A look's background colours, found once a draw (walking its ancestors: a class
+        on one, such as the message cursor's, can change them without restyling the look)."""
+        colors = self._colors.get(id(look))
+        if colors is None:
+            colors = self._colors[id(look)] = look.background_colors
+        return colors
+
     def _padding(self, look: Widget, width: int, inner: int) -> list[Strip]:
-        key = (id(look), width, inner, "padding")
-        rows = self._kept.get(key) or _framed(look, [], width, inner)
+        colors = self._colors_of(look)
+        key = (id(look), width, inner, colors, "padding")
+        rows = self._kept.get(key)
+        if rows is None:
+            rows = _framed(look, [], width, inner, colors)  # type: ignore[assignment]
         self._used[key] = rows  # type: ignore[assignment]
         return list(rows)  # type: ignore[call-overload]
 
+    def text(self, look: Widget, content: Content, width: int) -> list[Strip]:
+        """`content` wrapped at `width` and rendered as `Visual.to_strips` renders it for
+        `look`, each line rendered once while shown: wrapping is cheap, and rendering a
+        line's styles is what a paragraph's every write paid for all its lines."""
+        styles = look.styles
+        if look.text_selection is not None or styles.content_align != ("left", "top"):
+            return Visual.to_strips(look, content, width, None, look.visual_style)
+        style = look.visual_style
+        rule = styles.get_rule
+        lines = content._wrap_and_format(
+            width,
+            align=rule("text_align", "left"),  # type: ignore[arg-type]
+            overflow=rule("text_overflow", "fold"),  # type: ignore[arg-type]
+            no_wrap=rule("text_wrap", "wrap") == "nowrap",
+            line_pad=rule("line_pad", 0),  # type: ignore[arg-type]
+            tab_size=8,
+            get_style=look._get_style,
+        )
+        links = look.auto_links and not look.is_container and not look.screen._selecting
+        link_style = look.link_style if links else None
+        strips: list[Strip] = []
+        for line in lines:
+            shown = line.content
+            key = (id(look), style, link_style, shown.plain, tuple(shown.spans), line.x, line.y, line.width, line.align, line.line_end)
+            strip = self._kept.get(key)
+            if strip is None:
+                strip = Strip(*line.to_strip(style))
+                if link_style is not None:
+                    strip = strip._apply_link_style(link_style)
+            self._used[key] = strip
+            strips.append(strip)
+        return strips
+
     def drawn(self) -> None:
         """A draw is over: what it did not use goes."""
-        self._kept, self._used = self._used, {}
+        self._kept, self._used, self._colors = self._used, {}, {}
 
     def forget(self) -> None:
-        self._kept, self._used = {}, {}
+        self._kept, self._used, self._colors = {}, {}, {}
 
 
 def draw(look: Widget, content: Content, width: int, frames: Frames, *, clip: bool = False) -> list[Strip]:
@@ -168,7 +220,7 @@ def draw(look: Widget, content: Content, width: int, frames: Frames, *, clip: bo
             (line.cell_length for line in content.split("\n")), default=0
         )
         inner = max(inner, natural) if clip else min(inner, natural)
-    lines = Visual.to_strips(look, content, inner, None, look.visual_style)
+    lines = frames.text(look, content, inner)
     drawn = frames.frame(look, lines, inner + padding.width, inner)
     return [strip.crop(0, width) for strip in drawn] if clip else drawn
 
@@ -190,7 +242,8 @@ class LiveTail(Settled, Widget):
         self.text = ""  # the Markdown source shown
         self.blocks: list[Block] = []
         self.reserved = 0  # lines of height at least
-        self._drawn: list[tuple[Block, int, list[Strip]]] = []  # (block, width, lines)
+        self._drawn: list[tuple[Block, object, list[Strip]]] = []  # (block, where drawn, lines)
+        self._drawn_at: object = None  # the width and background colours the lines were drawn at
         self._lines: list[Strip] = []
         self._blank: Strip | None = None  # a blank line, framed
         self._frames = Frames()
@@ -273,21 +326,24 @@ class LiveTail(Settled, Widget):
         above or below, so each block is framed alone)."""
         looks = self.looks
         inner = max(1, width - looks.styles.padding.width)
-        if width != self._width or self._blank is None:
-            base, background = looks.background_colors
+        # Lines drawn stay while the width and the background under them do (the message
+        # cursor's class on the reply changes it without restyling the tail).
+        at = (width, looks.background_colors)
+        if self._blank is None or at != self._drawn_at:
+            base, background = at[1]
             blank = Strip.blank(inner, RichStyle.from_color(bgcolor=(base + background).rich_color))
-            self._blank = _framed(looks, [blank], width, inner)[0]
-        self._width = width
+            self._blank = _framed(looks, [blank], width, inner, at[1])[0]
+        self._width, self._drawn_at = width, at
         kept = {(block.source, block.kind, drawn_at): lines for block, drawn_at, lines in self._drawn}
-        drawn: list[tuple[Block, int, list[Strip]]] = []
+        drawn: list[tuple[Block, object, list[Strip]]] = []
         lines: list[Strip] = []
         above = self.above
         for block in self.blocks:
             top, bottom = looks.margins("paragraph" if block.kind == "source" else block.kind)
-            framed = kept.get((block.source, block.kind, width))
+            framed = kept.get((block.source, block.kind, at))
             if framed is None:
                 framed = self._frames.frame(looks, self._draw_block(block, inner), width, inner)
-            drawn.append((block, width, framed))
+            drawn.append((block, at, framed))
             lines += [self._blank] * (max(top, above) - above) + framed + [self._blank] * bottom
             above = bottom
         self._drawn = drawn

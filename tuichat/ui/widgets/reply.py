@@ -106,6 +106,7 @@ class ReplyView(KeptLines, Settled, Widget):
         self._due = asyncio.Event()  # something was applied that is not on screen yet
         self._spin_timer: Timer | None = None
         self._scroller: ScrollableContainer | None = None
+        self._fold_height = -1  # the conversation's height at the last fold
         self._holds_gc = False
         self.sources_folded = False  # the sources list shrunk to one line (the `s` key)
 
@@ -225,7 +226,10 @@ class ReplyView(KeptLines, Settled, Widget):
         self._stop_spinner()
         self._due.set()  # the write loop ends (a write under way finishes first)
         if self.is_attached:
-            await self._write(final=True)
+            await self._write(final=True)  # the rest sealed, laid out on its own:
+            await self._painted()
+            with self.app.batch_update():  # then the blank lines kept under it go
+                await self._pieces.text.end()
             await self._thinking.stop()
             self._pieces.finish()
             # What the stream folded stays folded until the user scrolls up to it: shown now,
@@ -242,7 +246,8 @@ class ReplyView(KeptLines, Settled, Widget):
 
     async def _write_loop(self) -> None:
         """Write what was applied as soon as something is, then at most every MIN_INTERVAL;
-        between writes, once a write is on screen, what needs a layout (`ReplyText.tidy`)."""
+        once a write is on screen, what needs a layout (`ReplyText.tidy`), with what came
+        meanwhile: the layout paints it."""
         loop = asyncio.get_running_loop()
         while self.streaming:
             await self._due.wait()
@@ -253,12 +258,8 @@ class ReplyView(KeptLines, Settled, Widget):
             await self._write()
             if self._pieces.text.untidy:  # a layout is due: once this write is painted
                 await self._painted()
-                async with self._write_lock:
-                    with self.app.batch_update():
-                        tidied = self.streaming and await self._pieces.text.tidy()
-                if tidied:  # its layouts before the next write, not in the way of its paint:
-                    await self._painted()  # the layout,
-                    await self._painted()  # and the one a new widget's first size asks for
+                if self.streaming and await self._write(tidy=True):
+                    await self._painted()  # its layout, before the next write
             # From the write's start: a write's own time must not add to a token's wait.
             await asyncio.sleep(max(0.0, started + self.MIN_INTERVAL - loop.time()))
 
@@ -274,20 +275,25 @@ class ReplyView(KeptLines, Settled, Widget):
             self._spin_timer.stop()
             self._spin_timer = None
 
-    async def _write(self, *, final: bool = False) -> None:
-        """Put what was buffered on screen, in one refresh."""
+    async def _write(self, *, final: bool = False, tidy: bool = False) -> bool:
+        """Put what was buffered on screen, in one refresh (`tidy`: with the text's layout
+        due, `ReplyText.tidy`, first). Whether the text was tidied."""
         async with self._write_lock:
             restart, self._restart = self._restart, False
             pending, self._pending = self._pending, []
             # One layout and repaint per write: a render awaits Markdown's parse and mounts,
             # so without the batch the screen would refresh between them.
             with self.app.batch_update():
+                text = self._pieces.text
+                tidied = tidy and await text.tidy()
                 if restart:
                     await self._pieces.start_over()
                 chunk = await self._pieces.write(pending)
                 text = self._pieces.text
-                if chunk or final:
-                    await text.write(chunk, final=final)
+                if chunk:
+                    await text.write(chunk)
+                if final:
+                    await text.seal_rest()
                 if self._thinking.pending:
                     thought = self.query_one("#thought", Collapsible)
                     thought.display = True
@@ -301,14 +307,18 @@ class ReplyView(KeptLines, Settled, Widget):
                     self._show_cut()
             if self.streaming:
                 self.call_after_refresh(self._fold, text)  # with the write laid out
+        return tidied
 
     # -- folding and garbage collection while streaming --------------------------------------
     def _fold(self, text: ReplyText) -> None:
         """Fold the segments more than a screen above the viewport while the conversation
         follows the stream (at the bottom, anchored)."""
         scroller = self._scroller
-        at_end = scroller is not None and scroller.is_anchored and scroller.scroll_y >= scroller.max_scroll_y
-        if self.streaming and scroller is not None and at_end:
+        if scroller is None or scroller.virtual_size.height == self._fold_height:
+            return  # nothing moved up since the last look: most writes take blank lines kept
+        at_end = scroller.is_anchored and scroller.scroll_y >= scroller.max_scroll_y
+        if self.streaming and at_end:
+            self._fold_height = scroller.virtual_size.height
             # What ends half a screen above the view, at least (see Conversation.fold_above).
             top = scroller.region.y - scroller.region.height // 2
             text.folding.fold(top, least=int(scroller.region.height * self.FOLD_LEAST))

@@ -12,7 +12,7 @@ from textual.widgets import Markdown
 from tuichat.ui.widgets.fold import Fold
 from tuichat.ui.widgets.live_tail import LiveTail, Looks
 from tuichat.ui.widgets.markdown_parser import line_start
-from tuichat.ui.widgets.settled import KeptLines, Settled
+from tuichat.ui.widgets.settled import KeptLines, Settled, settle
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 _HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
@@ -112,11 +112,9 @@ class ReplyText(KeptLines, Settled, Widget):
         and the tail goes)."""
         self._live_text += text
         tail = self._tail if self._tail is not None else await self._start_tail()
-        if final:  # the rest is sealed; the tail and its looks go (a stored reply has none)
-            await self._seal(len(self._live_text))
-            gone = [tail, self._looks]
-            self._tail = self._looks = None
-            await self.remove_children(gone)
+        if final:
+            await self.seal_rest()
+            await self.end()
             return
         shown = self._shown(self._live_text)
         if shown == tail.text:
@@ -126,6 +124,23 @@ class ReplyText(KeptLines, Settled, Widget):
             return  # its first layout sizes it; blank lines alone show nothing
         if not tail.fits:  # past the blank lines kept: it shows once they are topped up
             await self.tidy()
+
+    async def seal_rest(self) -> None:
+        """Seal what the tail shows, complete or not (nothing more will come): the tail is
+        left empty, with the blank lines it kept, so the screen below doesn't move yet."""
+        if self._tail is not None:
+            await self._seal(len(self._live_text))
+
+    async def end(self) -> None:
+        """The tail and its looks go (a stored reply has none); the blank lines kept go with
+        them. Apart from `seal_rest`, so each is a layout of its own: together they were a
+        reply's worst stall (a new table's first render, then the whole screen scrolled)."""
+        gone = [widget for widget in (self._tail, self._looks) if widget is not None]
+        if self._live_text:
+            await self.seal_rest()
+        self._tail = self._looks = None
+        if gone:
+            await self.remove_children(gone)
 
     @property
     def untidy(self) -> bool:
@@ -178,6 +193,7 @@ class ReplyText(KeptLines, Settled, Widget):
             with self.app.batch_update():  # laid out once all of it is mounted (`all_mounted`)
                 await self.mount(segment, before=tail)
                 await all_mounted(segment)
+                settle(segment)
             self._mend(segment)
             self._sealed_text += sealed
         tail.above = self._bottom_margin()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import MethodType
+
 from textual.geometry import Region, Size
 from textual.strip import Strip
+from textual.widget import Widget
 
 
 class Settled:
@@ -14,6 +17,27 @@ class Settled:
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+
+
+def _size_updated_once(widget: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+    return type(widget)._size_updated(widget, size, virtual_size, container_size, layout=False)
+
+
+def settle(subtree: Widget) -> None:
+    """Let a subtree just mounted (all of it: see `reply_text.all_mounted`), and not laid out
+    yet, be laid out once. Textual lays each new widget out a second time: a refresh asked
+    while it was composed (a block's text set), its first size (`Settled`), and a scrollbar
+    its `overflow: scroll` shows at that size each ask for one more layout of the screen,
+    which the widget's first layout has made needless (a sealed segment of a streaming
+    reply cost two layouts; 40 of 137 for a 12,000-character reply)."""
+    for widget in subtree.walk_children(with_self=True):
+        widget._layout_required = False
+        widget._size_updated = MethodType(_size_updated_once, widget)  # type: ignore[method-assign]
+        styles = widget.styles
+        if styles.overflow_x == "scroll":
+            widget.horizontal_scrollbar.display = True
+        if styles.overflow_y == "scroll":
+            widget.vertical_scrollbar.display = True
 
 
 class KeptLines:

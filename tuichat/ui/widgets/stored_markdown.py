@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.widgets import Markdown
 
 from tuichat.ui.widgets.markdown_parser import parser
+from tuichat.ui.widgets.settled import KeptLines
 
 
-class StoredMarkdown(Markdown):
+class StoredMarkdown(KeptLines, Markdown):
     """A Markdown whose text is known when it is built (a stored reply's).
 
     Textual's Markdown shows its first text only once mounted: it parses it in a worker
