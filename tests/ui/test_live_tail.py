@@ -14,8 +14,9 @@ from tests.ui.helpers import settled
 from tuichat.ui.widgets.reply_text import ReplyText
 
 # Every kind of block the tail draws itself, inline styles, a link, a fence wider than the
-# screen, a fence with no language and an indented code block; no list, table or quote (they
-# render once complete, which seals the tail).
+# screen, a fence with no language, an indented code block, and lists of a paragraph an item
+# (numbered past 9, wrapping); no table, quote or nested list (they render once complete,
+# which seals the tail).
 DRAWN = """# A first heading, long enough to wrap around the line at eighty columns, and more
 
 Some **bold**, *em*, ~~struck~~ and `code()` text with a [link](https://example.org) and an
@@ -43,6 +44,13 @@ no language
     indented code
 
 ###### Sixth
+
+- one **bold** item
+- a second item, long enough to wrap around the line at eighty columns, with `code` too
+
+8. eight
+9. nine
+10. ten, long enough to wrap around the line at eighty columns, as the numbers grow wider
 
 The end.
 """
@@ -84,7 +92,7 @@ async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> 
         await pilot.pause()
         await column.write(DRAWN[40:])
         tail = column.tail
-        assert tail is not None and len(tail.blocks) == 11 and not column.markdowns  # all in the tail
+        assert tail is not None and len(tail.blocks) == 13 and not column.markdowns  # all in the tail
         streaming = await paint(pilot)
         await column.write("", final=True)
         assert column.tail is None and len(column.markdowns) == 1
@@ -172,7 +180,7 @@ async def test_a_token_is_a_repaint_until_the_blank_lines_kept_run_out(monkeypat
         assert tail.reserved - tail.lines_needed >= ReplyText.RESERVE
 
 
-async def test_a_list_or_table_renders_once_complete_while_the_reply_streams() -> None:
+async def test_a_table_renders_once_complete_and_a_list_as_it_streams() -> None:
     app = Column("textual-dark")
     async with app.run_test(size=(80, 40)) as pilot:
         column = app.column
@@ -186,9 +194,12 @@ async def test_a_list_or_table_renders_once_complete_while_the_reply_streams() -
         await pilot.pause()
         screen = await write("Intro.\n\n| Name | Count |\n|---|--:|\n| a | 1 |\n")
         assert "|---|" in screen  # shown as written while it may still grow
-        screen = await write("\n- one\n- two\n")
+        screen = await write("\n- one\n- two")
         assert "|---|" not in screen and "Name" in screen  # the table is complete: rendered
-        assert "- one" in screen
-        screen = await write("\nAfter.")
-        assert "- one" not in screen and "• one" in screen
-        assert column.text == "Intro.\n\n| Name | Count |\n|---|--:|\n| a | 1 |\n\n- one\n- two\n\nAfter."
+        assert "• one" in screen and "• two" in screen and "- one" not in screen  # drawn as it comes
+        assert len(column.markdowns) == 1  # the table was sealed; the list is in the tail
+        screen = await write("\n  - nested")
+        assert "- nested" in screen  # a nested list: its source until it is complete
+        screen = await write("\n\nAfter.")
+        assert "- nested" not in screen and "• one" in screen
+        assert column.text == "Intro.\n\n| Name | Count |\n|---|--:|\n| a | 1 |\n\n- one\n- two\n  - nested\n\nAfter."

@@ -12,8 +12,10 @@ styles of hidden blocks of the same kinds (`Looks`): each block is rendered the 
 Textual renders a widget (`StylesCache`), with that block's styles, so a seal changes no
 cell on screen.
 
-Lists, tables, quotes and rules show as their Markdown source until they are complete;
-then the tail is sealed, and they render (their widgets are what Textual has to draw them).
+Lists whose items are a paragraph each are drawn too, bullet beside text, as Textual's
+Markdown lays them out. Tables, quotes, rules and other lists show as their Markdown source
+until they are complete; then the tail is sealed, and they render (their widgets are what
+Textual has to draw them).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from markdown_it.token import Token
+from rich.cells import cell_len
 from rich.style import Style as RichStyle
 from textual._styles_cache import StylesCache
 from textual.color import Color
@@ -31,8 +34,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Label
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence
+from textual.widgets import Label, Markdown
+from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence, MarkdownParagraph
 
 from tuichat.ui.widgets.markdown_parser import line_start, parser
 from tuichat.ui.widgets.settled import Settled
@@ -40,8 +43,9 @@ from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 # One block of each kind the tail draws itself, in the order `Looks` finds them (the fence
 # names a language: with none, Pygments guesses one, which loads every lexer).
-_TEMPLATE = "# a\n\n## a\n\n### a\n\n#### a\n\n##### a\n\n###### a\n\na\n\n```text\na\n```\n"
-_LOOKS = ("h1", "h2", "h3", "h4", "h5", "h6", "paragraph", "fence")
+_TEMPLATE = "# a\n\n## a\n\n### a\n\n#### a\n\n##### a\n\n###### a\n\na\n\n```text\na\n```\n\n- a\n\n1. a\n"
+_LOOKS = ("h1", "h2", "h3", "h4", "h5", "h6", "paragraph", "fence", "bullet_list", "ordered_list")
+_LISTS = {"bullet_list_open": "bullet_list", "ordered_list_open": "ordered_list"}
 
 
 class Looks(StoredMarkdown):
@@ -79,6 +83,7 @@ class Block:
     line: int  # its first line in the tail's text
     token: Token
     inline: Token | None  # a paragraph's or heading's text
+    items: tuple[tuple[Token, Token], ...] = ()  # a list's items: (list_item_open, its text)
 
 
 def blocks_of(text: str, first_line: int = 0) -> list[Block]:
@@ -99,9 +104,25 @@ def blocks_of(text: str, first_line: int = 0) -> list[Block]:
             found.append(Block(token.tag, source, start, token, tokens[index + 1]))
         elif token.type in ("fence", "code_block"):
             found.append(Block("fence", source, start, token, None))
-        else:  # lists, tables, quotes, rules: their source
+        elif token.type in _LISTS and (items := _simple_items(tokens, index)):
+            found.append(Block(_LISTS[token.type], source, start, token, None, items))
+        else:  # tables, quotes, rules, lists with more than a paragraph an item: their source
             found.append(Block("source", source, start, token, None))
     return found
+
+
+def _simple_items(tokens: Sequence[Token], opened: int) -> tuple[tuple[Token, Token], ...]:
+    """The items of the list opened at `tokens[opened]` if each is one paragraph, with its
+    text (none otherwise: a nested list, a fence or a second paragraph in an item)."""
+    items: list[tuple[Token, Token]] = []
+    index = opened + 1
+    while index < len(tokens) and tokens[index].level > 0:
+        shape = [token.type for token in tokens[index : index + 5]]
+        if shape != ["list_item_open", "paragraph_open", "inline", "paragraph_close", "list_item_close"]:
+            return ()
+        items.append((tokens[index], tokens[index + 2]))
+        index += 5
+    return tuple(items)
 
 
 def _framed(
@@ -142,7 +163,7 @@ class Frames:
         padding = look.styles.padding
         rows = self._padding(look, width, inner)
         framed = rows[: padding.top]
-        colors = self._colors_of(look)
+        colors = self.colors_of(look)
         for line in lines:
             key = (id(look), width, inner, colors, *line)
             found = self._kept.get(key)
@@ -152,7 +173,18 @@ class Frames:
             framed.append(found)
         return framed + rows[padding.top :]
 
-    def _colors_of(self, look: Widget) -> tuple[Color, Color]:
+    def kept(self, key: tuple[object, ...]) -> list[Strip] | None:
+        """Lines kept under `key` by `keep` while they are shown (used in this draw or the last)."""
+        found = self._kept.get(key)
+        if found is not None:
+            self._used[key] = found
+        return found  # type: ignore[return-value]
+
+    def keep(self, key: tuple[object, ...], lines: list[Strip]) -> list[Strip]:
+        self._used[key] = lines  # type: ignore[assignment]
+        return lines
+
+    def colors_of(self, look: Widget) -> tuple[Color, Color]:
         """A look's background colours, found once a draw (walking its ancestors: a class
         on one, such as the message cursor's, can change them without restyling the look)."""
         colors = self._colors.get(id(look))
@@ -161,7 +193,7 @@ class Frames:
         return colors
 
     def _padding(self, look: Widget, width: int, inner: int) -> list[Strip]:
-        colors = self._colors_of(look)
+        colors = self.colors_of(look)
         key = (id(look), width, inner, colors, "padding")
         rows = self._kept.get(key)
         if rows is None:
@@ -223,6 +255,20 @@ def draw(look: Widget, content: Content, width: int, frames: Frames, *, clip: bo
     lines = frames.text(look, content, inner)
     drawn = frames.frame(look, lines, inner + padding.width, inner)
     return [strip.crop(0, width) for strip in drawn] if clip else drawn
+
+
+def _symbols(block: Block) -> list[str]:
+    """Each item's bullet, as Textual's Markdown draws them: an unordered list's first bullet,
+    or an ordered list's numbers from the first item's, right-aligned with a space before."""
+    if block.kind == "bullet_list":
+        return [Markdown.BULLETS[0]] * len(block.items)
+    try:
+        start = int(block.items[0][0].info)
+    except ValueError:
+        start = 1
+    numbers = [f"{number}. " for number in range(start, start + len(block.items))]
+    widest = max(len(number) for number in numbers)
+    return [number.rjust(widest + 1) for number in numbers]
 
 
 class LiveTail(Settled, Widget):
@@ -360,9 +406,39 @@ class LiveTail(Settled, Widget):
             return draw(looks.block("fence"), highlighted, width, self._frames, clip=True)
         if block.kind == "source":
             return draw(looks.block("paragraph"), Content(block.source.rstrip("\n")), width, self._frames)
+        if block.items:
+            return self._draw_list(block, width)
         look = cast(MarkdownBlock, looks.block(block.kind))
         assert block.inline is not None
         return draw(look, look._token_to_content(block.inline), width, self._frames)
+
+    def _draw_list(self, block: Block, width: int) -> list[Strip]:
+        """A list of one paragraph an item, as Textual's Markdown lays it out: a row per item,
+        its bullet (a widget as wide as its symbol), and beside it a column with the text.
+        Items drawn are kept while shown (a write changes the last)."""
+        frames, found = self._frames, self.looks.block(block.kind)
+        lines: list[Strip] = []
+        for symbol, (_, inline) in zip(_symbols(block), block.items, strict=True):
+            key = ("item", id(found), symbol, inline.content, width, frames.colors_of(found))
+            item = frames.kept(key)
+            if item is None:
+                item = frames.keep(key, self._draw_item(found, symbol, inline, width))
+            lines += item
+        return lines
+
+    def _draw_item(self, found: Widget, symbol: str, inline: Token, width: int) -> list[Strip]:
+        frames = self._frames
+        bullet_look, text_look = found.query_one(MarkdownBullet), found.query_one(MarkdownParagraph)
+        row, column = cast(Widget, bullet_look.parent), cast(Widget, text_look.parent)
+        bullet = cell_len(symbol)
+        text = draw(text_look, text_look._token_to_content(inline), width - bullet, frames)
+        text = frames.frame(column, text, width - bullet, width - bullet)
+        # The bullet is as tall as its row: under its symbol, blank lines in its style.
+        under = Strip.blank(bullet, bullet_look.visual_style.rich_style)
+        beside = draw(bullet_look, Content(symbol), bullet, frames)[:1]
+        beside += frames.frame(bullet_look, [under], bullet, bullet) * (len(text) - 1)
+        lines = frames.frame(row, [Strip.join(pair) for pair in zip(beside, text)], width, width)
+        return frames.frame(found, lines, width, width)
 
     def render_line(self, y: int) -> Strip:
         if y < len(self._lines):

@@ -34,7 +34,7 @@ class ReplyText(KeptLines, Settled, Widget):
 
     A write draws the text since the last seal in the tail (a repaint of the lines that
     changed). The tail keeps blank lines under its text, topped up to a quarter of the
-    screen when few are left; when a list, table or quote in it is complete (it renders
+    screen when few are left; when a table, quote or nested list in it is complete (it renders
     then), or it holds more than a screen, its complete blocks are sealed into a Markdown
     segment above it (`tidy`): a layout each, where a Markdown written in place lays the
     screen out for every new block and every line a block grows past its room. Blocks above
@@ -151,9 +151,9 @@ class ReplyText(KeptLines, Settled, Widget):
         return self._seal_due(tail) or tail.reserved - tail.lines_needed < self.LOW
 
     def _seal_due(self, tail: LiveTail) -> bool:
-        """Whether the tail's complete blocks go into a segment now: a list, table or quote
-        among them is complete (it renders then), or the tail holds more than a screen (what
-        is sealed can fold)."""
+        """Whether the tail's complete blocks go into a segment now: a table, quote or list
+        the tail shows as source is complete (it renders then), or the tail holds more than a
+        screen (what is sealed can fold)."""
         complete = tail.blocks[:-1]
         return bool(complete) and (
             any(block.kind == "source" for block in complete) or tail.lines_needed > self.screen.size.height
