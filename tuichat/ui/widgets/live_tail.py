@@ -57,6 +57,7 @@ class Looks(StoredMarkdown):
     def __init__(self) -> None:
         super().__init__(_TEMPLATE)
         self._blocks_by_kind: dict[str, MarkdownBlock] = {}
+        self._parts: dict[str, Widget] = {}  # found once: they are looked up on every write
 
     def _block(self, kind: str) -> MarkdownBlock:
         if not self._blocks_by_kind:  # (composed at its mount; the same blocks from then on)
@@ -67,7 +68,16 @@ class Looks(StoredMarkdown):
     def block(self, kind: str) -> Widget:
         """The hidden block whose styles `kind` is drawn with (a fence: its code label)."""
         found = self._block(kind)
-        return found.query_one("#code-content", Label) if kind == "fence" else found
+        return self.part(kind, Label) if kind == "fence" else found
+
+    def part(self, kind: str, part: type[Widget]) -> Widget:
+        """The first widget of type `part` in the hidden block of `kind` (a fence's code
+        label, a list's bullet or its item's text)."""
+        key = f"{kind}/{part.__name__}"
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = self._block(kind).query_one(part)
+        return found
 
     def margins(self, kind: str) -> tuple[int, int]:
         margin = self._block(kind).styles.margin
@@ -374,7 +384,7 @@ class LiveTail(Settled, Widget):
         inner = max(1, width - looks.styles.padding.width)
         # Lines drawn stay while the width and the background under them do (the message
         # cursor's class on the reply changes it without restyling the tail).
-        at = (width, looks.background_colors)
+        at = (width, self._frames.colors_of(looks))
         if self._blank is None or at != self._drawn_at:
             base, background = at[1]
             blank = Strip.blank(inner, RichStyle.from_color(bgcolor=(base + background).rich_color))
@@ -422,13 +432,14 @@ class LiveTail(Settled, Widget):
             key = ("item", id(found), symbol, inline.content, width, frames.colors_of(found))
             item = frames.kept(key)
             if item is None:
-                item = frames.keep(key, self._draw_item(found, symbol, inline, width))
+                item = frames.keep(key, self._draw_item(block.kind, symbol, inline, width))
             lines += item
         return lines
 
-    def _draw_item(self, found: Widget, symbol: str, inline: Token, width: int) -> list[Strip]:
-        frames = self._frames
-        bullet_look, text_look = found.query_one(MarkdownBullet), found.query_one(MarkdownParagraph)
+    def _draw_item(self, kind: str, symbol: str, inline: Token, width: int) -> list[Strip]:
+        frames, looks = self._frames, self.looks
+        bullet_look = looks.part(kind, MarkdownBullet)
+        text_look = cast(MarkdownParagraph, looks.part(kind, MarkdownParagraph))
         row, column = cast(Widget, bullet_look.parent), cast(Widget, text_look.parent)
         bullet = cell_len(symbol)
         text = draw(text_look, text_look._token_to_content(inline), width - bullet, frames)
@@ -438,7 +449,7 @@ class LiveTail(Settled, Widget):
         beside = draw(bullet_look, Content(symbol), bullet, frames)[:1]
         beside += frames.frame(bullet_look, [under], bullet, bullet) * (len(text) - 1)
         lines = frames.frame(row, [Strip.join(pair) for pair in zip(beside, text)], width, width)
-        return frames.frame(found, lines, width, width)
+        return frames.frame(looks.block(kind), lines, width, width)
 
     def render_line(self, y: int) -> Strip:
         if y < len(self._lines):

@@ -38,9 +38,8 @@ class ReplyText(KeptLines, Settled, Widget):
     then), or it holds more than a screen, its complete blocks are sealed into a Markdown
     segment above it (`tidy`): a layout each, where a Markdown written in place lays the
     screen out for every new block and every line a block grows past its room. Blocks above
-    the last are complete
-    (no text appended later can change them, the rule Textual's own Markdown streaming relies
-    on), and the tail draws them as their Markdown paints them, so a seal moves nothing. At
+    the last are complete (no text appended later can change them, the rule Textual's own
+    Markdown streaming relies on), and the tail draws them as their Markdown paints them, so a seal moves nothing. At
     the end the rest is sealed and the tail goes: the column renders as one Markdown of the
     whole text would, margins included.
 
@@ -113,8 +112,7 @@ class ReplyText(KeptLines, Settled, Widget):
         self._live_text += text
         tail = self._tail if self._tail is not None else await self._start_tail()
         if final:
-            await self.seal_rest()
-            await self.end()
+            await self.end()  # (which seals the rest first)
             return
         shown = self._shown(self._live_text)
         if shown == tail.text:
