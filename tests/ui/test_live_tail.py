@@ -102,6 +102,43 @@ async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> 
     assert streaming == sealed
 
 
+OPEN_FENCE = """Some code:
+
+```python
+def f(x: int) -> int:
+    return x  # a comment running past the right edge of an eighty-column screen, cut there
+print(f(1))"""
+
+
+def row_text(line: list[tuple[str, object]]) -> str:
+    return "".join(text for text, _ in line)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark"])
+async def test_an_open_fence_highlights_each_line_once_it_ends(theme: str) -> None:
+    """While a fence is open, its lines above the one being written paint as its Markdown
+    paints them; the line being written shows its text, unhighlighted until it ends."""
+    app = Column(theme)
+    async with app.run_test(size=(80, 30)) as pilot:
+        column = app.column
+        await pilot.pause()
+        await column.write(OPEN_FENCE[:12])
+        await pilot.pause()
+        await column.write(OPEN_FENCE[12:])
+        writing = await paint(pilot)
+        await column.write("\nprint(2)")
+        next_line = await paint(pilot)
+        await column.write("\n```\n", final=True)
+        sealed = await paint(pilot)
+    row = next(y for y, line in enumerate(sealed) if "print(f(1))" in row_text(line))
+    assert "return x" in row_text(sealed[row - 1])
+    assert writing[:row] == sealed[:row]  # the lines above the last, highlighted
+    assert row_text(writing[row]) == row_text(sealed[row])  # the last: its text ...
+    assert writing[row] != sealed[row]  # ... not highlighted yet
+    assert next_line[: row + 1] == sealed[: row + 1]  # once it ended, it is
+    assert row_text(next_line[row + 1]) == row_text(sealed[row + 1])
+
+
 async def test_a_new_theme_redraws_the_tail() -> None:
     app = Column("textual-dark")
     async with app.run_test(size=(80, 60)) as pilot:

@@ -21,18 +21,15 @@ Textual has to draw them).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from markdown_it.token import Token
 from rich.cells import cell_len
 from rich.style import Style as RichStyle
-from textual._styles_cache import StylesCache
-from textual.color import Color
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
-from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Label, Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFence, MarkdownParagraph
@@ -40,6 +37,7 @@ from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFen
 from tuichat.ui.widgets.markdown_parser import line_start, parser
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
+from tuichat.ui.widgets.tail_frames import Frames, draw, framed
 
 # One block of each kind the tail draws itself, in the order `Looks` finds them (the fence
 # names a language: with none, Pygments guesses one, which loads every lexer).
@@ -135,138 +133,6 @@ def _simple_items(tokens: Sequence[Token], opened: int) -> tuple[tuple[Token, To
     return tuple(items)
 
 
-def _framed(
-    look: Widget, lines: Sequence[Strip], width: int, inner: int, colors: tuple[Color, Color] | None = None
-) -> list[Strip]:
-    """`lines` of content `inner` wide, inside `look`'s padding, background and border, at
-    `width`: what Textual's styles cache paints for a widget of that look and size (`colors`:
-    its `background_colors`, if known)."""
-    styles = look.styles
-    padding = styles.padding
-    size = Size(width, len(lines) + padding.height)
-    base, background = colors if colors is not None else look.background_colors
-    blank = Strip.blank(inner)
-
-    def content_line(y: int) -> Strip:
-        return lines[y] if 0 <= y < len(lines) else blank
-
-    app = look.app
-    return StylesCache().render(
-        styles, size, base, background, content_line, [], None, None,
-        content_size=Size(inner, len(lines)), padding=padding, crop=size.region,
-        opacity=look.opacity, ansi_theme=app.ansi_theme, native_ansi=app.native_ansi_color,
-    )  # fmt: skip
-
-
-class Frames:
-    """Content lines framed in a look's padding and background (`_framed`), each line framed
-    once while it is shown: a write changes a line or two of a block, and framing a line
-    costs as much as drawing it. A line is known by its cells and styles, so the lines of a
-    paragraph that a write did not rewrap are found again."""
-
-    def __init__(self) -> None:
-        self._kept: dict[tuple[object, ...], Strip] = {}
-        self._used: dict[tuple[object, ...], Strip] = {}
-        self._colors: dict[int, tuple[Color, Color]] = {}  # the looks' background colours, this draw
-
-    def frame(self, look: Widget, lines: Sequence[Strip], width: int, inner: int) -> list[Strip]:
-        padding = look.styles.padding
-        rows = self._padding(look, width, inner)
-        framed = rows[: padding.top]
-        colors = self.colors_of(look)
-        for line in lines:
-            key = (id(look), width, inner, colors, *line)
-            found = self._kept.get(key)
-            if found is None:
-                found = _framed(look, [line], width, inner, colors)[padding.top]
-            self._used[key] = found
-            framed.append(found)
-        return framed + rows[padding.top :]
-
-    def kept(self, key: tuple[object, ...]) -> list[Strip] | None:
-        """Lines kept under `key` by `keep` while they are shown (used in this draw or the last)."""
-        found = self._kept.get(key)
-        if found is not None:
-            self._used[key] = found
-        return found  # type: ignore[return-value]
-
-    def keep(self, key: tuple[object, ...], lines: list[Strip]) -> list[Strip]:
-        self._used[key] = lines  # type: ignore[assignment]
-        return lines
-
-    def colors_of(self, look: Widget) -> tuple[Color, Color]:
-        """A look's background colours, found once a draw (walking its ancestors: a class
-        on one, such as the message cursor's, can change them without restyling the look)."""
-        colors = self._colors.get(id(look))
-        if colors is None:
-            colors = self._colors[id(look)] = look.background_colors
-        return colors
-
-    def _padding(self, look: Widget, width: int, inner: int) -> list[Strip]:
-        colors = self.colors_of(look)
-        key = (id(look), width, inner, colors, "padding")
-        rows = self._kept.get(key)
-        if rows is None:
-            rows = _framed(look, [], width, inner, colors)  # type: ignore[assignment]
-        self._used[key] = rows  # type: ignore[assignment]
-        return list(rows)  # type: ignore[call-overload]
-
-    def text(self, look: Widget, content: Content, width: int) -> list[Strip]:
-        """`content` wrapped at `width` and rendered as `Visual.to_strips` renders it for
-        `look`, each line rendered once while shown: wrapping is cheap, and rendering a
-        line's styles is what a paragraph's every write paid for all its lines."""
-        styles = look.styles
-        if look.text_selection is not None or styles.content_align != ("left", "top"):
-            return Visual.to_strips(look, content, width, None, look.visual_style)
-        style = look.visual_style
-        rule = styles.get_rule
-        lines = content._wrap_and_format(
-            width,
-            align=rule("text_align", "left"),  # type: ignore[arg-type]
-            overflow=rule("text_overflow", "fold"),  # type: ignore[arg-type]
-            no_wrap=rule("text_wrap", "wrap") == "nowrap",
-            line_pad=rule("line_pad", 0),  # type: ignore[arg-type]
-            tab_size=8,
-            get_style=look._get_style,
-        )
-        links = look.auto_links and not look.is_container and not look.screen._selecting
-        link_style = look.link_style if links else None
-        strips: list[Strip] = []
-        for line in lines:
-            shown = line.content
-            key = (id(look), style, link_style, shown.plain, tuple(shown.spans), line.x, line.y, line.width, line.align, line.line_end)
-            strip = self._kept.get(key)
-            if strip is None:
-                strip = Strip(*line.to_strip(style))
-                if link_style is not None:
-                    strip = strip._apply_link_style(link_style)
-            self._used[key] = strip
-            strips.append(strip)
-        return strips
-
-    def drawn(self) -> None:
-        """A draw is over: what it did not use goes."""
-        self._kept, self._used, self._colors = self._used, {}, {}
-
-    def forget(self) -> None:
-        self._kept, self._used, self._colors = {}, {}, {}
-
-
-def draw(look: Widget, content: Content, width: int, frames: Frames, *, clip: bool = False) -> list[Strip]:
-    """A block of `content` drawn with `look`'s styles at `width` (`clip`: its lines are not
-    wrapped but cut at `width`, as a fence scrolled to its start shows them)."""
-    padding = look.styles.padding
-    inner = max(1, width - padding.width)
-    if clip or (look.styles.width is not None and look.styles.width.is_auto):
-        natural = content.get_optimal_width(look.styles, inner) if not clip else max(
-            (line.cell_length for line in content.split("\n")), default=0
-        )
-        inner = max(inner, natural) if clip else min(inner, natural)
-    lines = frames.text(look, content, inner)
-    drawn = frames.frame(look, lines, inner + padding.width, inner)
-    return [strip.crop(0, width) for strip in drawn] if clip else drawn
-
-
 def _symbols(block: Block) -> list[str]:
     """Each item's bullet, as Textual's Markdown draws them: an unordered list's first bullet,
     or an ordered list's numbers from the first item's, right-aligned with a space before."""
@@ -279,6 +145,17 @@ def _symbols(block: Block) -> list[str]:
     numbers = [f"{number}. " for number in range(start, start + len(block.items))]
     widest = max(len(number) for number in numbers)
     return [number.rjust(widest + 1) for number in numbers]
+
+
+@dataclass
+class OpenFence:
+    """The code above an open fence's last line, highlighted, and its lines rendered at the
+    widths drawn: they don't change while that line is written."""
+
+    key: tuple[object, ...]  # (the code, its language, the highlight theme, the look's style)
+    head: Content
+    natural: int  # its widest line
+    lines: dict[int, list[Strip]] = field(default_factory=dict)
 
 
 class LiveTail(Settled, Widget):
@@ -304,6 +181,7 @@ class LiveTail(Settled, Widget):
         self._blank: Strip | None = None  # a blank line, framed
         self._frames = Frames()
         self._width = 0
+        self._fence: OpenFence | None = None  # the lines above an open fence's last
 
     @property
     def lines_needed(self) -> int:
@@ -364,7 +242,7 @@ class LiveTail(Settled, Widget):
             self.call_after_refresh(self._restyle)
 
     def _restyle(self) -> None:
-        self._drawn, self._blank = [], None
+        self._drawn, self._blank, self._fence = [], None, None
         self._frames.forget()
         if self._width:
             self._draw(self._width)
@@ -388,7 +266,7 @@ class LiveTail(Settled, Widget):
         if self._blank is None or at != self._drawn_at:
             base, background = at[1]
             blank = Strip.blank(inner, RichStyle.from_color(bgcolor=(base + background).rich_color))
-            self._blank = _framed(looks, [blank], width, inner, at[1])[0]
+            self._blank = framed(looks, [blank], width, inner, at[1])[0]
         self._width, self._drawn_at = width, at
         kept = {(block.source, block.kind, drawn_at): lines for block, drawn_at, lines in self._drawn}
         drawn: list[tuple[Block, object, list[Strip]]] = []
@@ -396,11 +274,11 @@ class LiveTail(Settled, Widget):
         above = self.above
         for block in self.blocks:
             top, bottom = looks.margins("paragraph" if block.kind == "source" else block.kind)
-            framed = kept.get((block.source, block.kind, at))
-            if framed is None:
-                framed = self._frames.frame(looks, self._draw_block(block, inner), width, inner)
-            drawn.append((block, at, framed))
-            lines += [self._blank] * (max(top, above) - above) + framed + [self._blank] * bottom
+            shown = kept.get((block.source, block.kind, at))
+            if shown is None:
+                shown = self._frames.frame(looks, self._draw_block(block, inner), width, inner)
+            drawn.append((block, at, shown))
+            lines += [self._blank] * (max(top, above) - above) + shown + [self._blank] * bottom
             above = bottom
         self._drawn = drawn
         self._lines = lines
@@ -409,11 +287,7 @@ class LiveTail(Settled, Widget):
     def _draw_block(self, block: Block, width: int) -> list[Strip]:
         looks = self.looks
         if block.kind == "fence":
-            fence = cast(MarkdownFence, looks.block("fence").parent)
-            app = self.app
-            code = block.token.content.rstrip()
-            highlighted = fence.highlight(code, block.token.info, ansi=app.native_ansi_color, dark=app.current_theme.dark)
-            return draw(looks.block("fence"), highlighted, width, self._frames, clip=True)
+            return self._draw_fence(block, width)
         if block.kind == "source":
             return draw(looks.block("paragraph"), Content(block.source.rstrip("\n")), width, self._frames)
         if block.items:
@@ -421,6 +295,32 @@ class LiveTail(Settled, Widget):
         look = cast(MarkdownBlock, looks.block(block.kind))
         assert block.inline is not None
         return draw(look, look._token_to_content(block.inline), width, self._frames)
+
+    def _draw_fence(self, block: Block, width: int) -> list[Strip]:
+        """A fence's code, highlighted as its Markdown highlights it, each line cut at `width`
+        (as a fence scrolled to its start shows it). While the fence is open, the line being
+        written shows unhighlighted until it ends (half a line is lexed wrong anyway), and
+        the lines above it are highlighted and rendered once, not on every write: that was
+        a long fence's every write, the whole code highlighted again."""
+        look, token = self.looks.block("fence"), block.token
+        app = self.app
+        ansi, dark = app.native_ansi_color, app.current_theme.dark
+        code = token.content.rstrip()
+        above, newline, last = code.rpartition("\n")
+        fence = cast(MarkdownFence, look.parent)
+        if token.content.endswith("\n") or not newline:  # closed (or a line alone): whole
+            return draw(look, fence.highlight(code, token.info, ansi=ansi, dark=dark), width, self._frames, clip=True)
+        padding = look.styles.padding
+        key = (above, token.info, ansi, dark, look.visual_style)
+        if self._fence is None or self._fence.key != key:
+            head = fence.highlight(above, token.info, ansi=ansi, dark=dark)
+            self._fence = OpenFence(key, head, max(line.cell_length for line in head.split("\n")))
+        inner = max(1, width - padding.width, self._fence.natural, cell_len(last.expandtabs(8)))
+        head_lines = self._fence.lines.get(inner)
+        if head_lines is None:
+            head_lines = self._fence.lines[inner] = self._frames.text(look, self._fence.head, inner)
+        lines = head_lines + self._frames.text(look, Content(last.expandtabs(8)).stylize_before("$text"), inner)
+        return [strip.crop(0, width) for strip in self._frames.frame(look, lines, inner + padding.width, inner)]
 
     def _draw_list(self, block: Block, width: int) -> list[Strip]:
         """A list of one paragraph an item, as Textual's Markdown lays it out: a row per item,
