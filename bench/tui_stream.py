@@ -51,9 +51,10 @@ from tuichat.runtime.invocation.codec import chunk_line  # noqa: E402
 from tuichat.runtime.invocation.trace import SseStep  # noqa: E402
 from tuichat.runtime.reply.builder import ReplyBuilder  # noqa: E402
 from tuichat.runtime.reply.model import Reply  # noqa: E402
-from tuichat.ui.widgets.conversation import Conversation, UserMessage  # noqa: E402
+from tuichat.ui.widgets.conversation import Conversation  # noqa: E402
 from tuichat.ui.widgets.reply import ReplyView  # noqa: E402
 from tuichat.ui.widgets.reply_text import ReplyText  # noqa: E402
+from tuichat.ui.widgets.user_message import UserMessage  # noqa: E402
 
 RATE = 60.0  # tokens per second for the paced run
 TOKEN_CHARS = 4

@@ -53,7 +53,8 @@ from tuichat.ui.app import TuichatApp  # noqa: E402
 from tuichat.ui.chat.screen import ChatScreen  # noqa: E402
 from tuichat.ui.screens.event_call import ConfirmationDialog, InputDialog  # noqa: E402
 from tuichat.ui.screens.model_picker import ModelPicker  # noqa: E402
-from tuichat.ui.widgets.conversation import Conversation, UserMessage  # noqa: E402
+from tuichat.ui.widgets.conversation import Conversation  # noqa: E402
+from tuichat.ui.widgets.user_message import UserMessage  # noqa: E402
 
 INSTALL_RSVG = "rsvg-convert not found, so only SVGs were written. Install it for PNGs:\n" \
     "  Debian/Ubuntu: apt-get install librsvg2-bin\n  macOS: brew install librsvg"

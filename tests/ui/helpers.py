@@ -1,6 +1,7 @@
 """Pilot helpers shared by the UI tests: wait for a state, reach the chat screen once its models
 are listed, pick a model, send a message and wait for its reply, open the pipes screen and
-point at a row, answer the prompts, and a bare host app for testing one screen on its own."""
+point at a row, answer the prompts, a bare host app for testing one screen on its own, and
+a count of the screen's layouts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -195,3 +197,16 @@ class ScreenHost(App[None]):
             self.dialog = await self.make_screen()  # type: ignore[operator]
         self.push_screen(self.dialog, self.results.append)
 
+
+class Layouts:
+    """Counts the screen's layouts."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        layout = Screen._refresh_layout
+
+        def counted(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
+            self.count += 1
+            layout(screen, *args, **kwargs)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)

@@ -23,9 +23,10 @@ from tuichat.ui.screens.model_picker import ModelPicker
 from tuichat.ui.screens.prompts import ConfirmScreen, TextPromptScreen
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.chat_list import ChatList
-from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
+from tuichat.ui.widgets.conversation import WINDOW, Conversation
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.user_message import UserMessage
 
 SIZE = (100, 30)
 

@@ -9,21 +9,23 @@ import weakref
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
 from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from tests.ui.helpers import screen_lines, settled, until
+from tests.ui.helpers import Layouts, screen_lines, settled, until
 from tuichat.examples.markdown import ANSWER
 from tuichat.runtime.invocation.codec import chunk_line
 from tuichat.runtime.invocation.trace import SseStep
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.store import MessageRow
 from tuichat.ui.widgets.closed_chats import ClosedChats
-from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
+from tuichat.ui.widgets.conversation import WINDOW, Conversation
 from tuichat.ui.widgets.fold import FoldSpacer
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.user_message import UserMessage
 
 
 def message(n: int) -> MessageRow:
@@ -80,6 +82,24 @@ def first_message_shown(conversation: Conversation) -> str:
         if isinstance(child, (UserMessage, ReplyView)) and child.display and child.region and child.region.y >= top:
             return child.message_id  # type: ignore[no-any-return]
     return ""
+
+
+async def test_a_long_chat_opens_in_one_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its messages are mounted and composed, then laid out together with the scrollbar they
+    need: a layout between the levels of widgets that compose, and the scrollbar shown after
+    the first layout (narrowing every message), cost the open 4 to 8 layouts."""
+    app = Chat([message(n) for n in range(3 * WINDOW)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened(pilot, app)
+        await conversation.show([])  # a new chat: no scrollbar
+        await settled(pilot, lambda: conversation.vertical_scrollbar.display)
+        assert not conversation.vertical_scrollbar.display
+        layouts = Layouts(monkeypatch)
+        await conversation.show(app.messages)
+        await settled(pilot, lambda: screen_lines(app))
+        assert layouts.count == 1
+        assert conversation.vertical_scrollbar.display
+        assert f"x = {3 * WINDOW - 1}" in "\n".join(screen_lines(app))  # the last reply, at the end
 
 
 async def test_scrolling_up_mounts_earlier_windows_and_folds_what_is_far_below() -> None:

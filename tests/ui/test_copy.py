@@ -15,7 +15,8 @@ from tests.ui.helpers import chat_app, chat_with, finished, send, until, with_pi
 from tuichat.ui.clipboard import TMUX_FIX
 from tuichat.ui.screens.copy import CopyScreen
 from tuichat.ui.screens.prompts import TextPromptScreen
-from tuichat.ui.widgets.conversation import Conversation, UserMessage
+from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.user_message import UserMessage
 
 SIZE = (100, 30)
 

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.screen import Screen
 
-from tests.ui.helpers import settled
+from tests.ui.helpers import Layouts, settled
 from tuichat.ui.widgets.reply_text import ReplyText
 
 # Every kind of block the tail draws itself, inline styles, a link, a fence wider than the
@@ -174,20 +173,6 @@ async def test_a_background_from_a_class_above_recolours_the_tail() -> None:
         height = column.region.height  # (the blank lines kept under the tail are gone)
     assert streaming[:height] != plain[:height]
     assert streaming[:height] == sealed[:height]
-
-
-class Layouts:
-    """Counts the screen's layouts."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        layout = Screen._refresh_layout
-
-        def counted(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
-            self.count += 1
-            layout(screen, *args, **kwargs)
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
 
 
 async def test_a_token_is_a_repaint_until_the_blank_lines_kept_run_out(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,9 @@ from tests.ui.helpers import chat_app, ready, until
 from tuichat.store import Store
 from tuichat.store.search import MATCH_END, MATCH_START, SearchHit
 from tuichat.ui.screens.search import SearchScreen, hit_label
-from tuichat.ui.widgets.conversation import WINDOW, Conversation, UserMessage
+from tuichat.ui.widgets.conversation import WINDOW, Conversation
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.user_message import UserMessage
 
 SIZE = (100, 30)
 FOUND = 4  # the exchange that holds the word searched for: far above the last window

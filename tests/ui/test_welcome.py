@@ -22,9 +22,10 @@ from tuichat.store import Store
 from tuichat.ui.app import TuichatApp
 from tuichat.ui.widgets import when
 from tuichat.ui.widgets.chat_list import RUN_GROUP, ChatList
-from tuichat.ui.widgets.conversation import Conversation, UserMessage
+from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.user_message import UserMessage
 from tuichat.ui.widgets.welcome import EXAMPLES, Welcome, welcome_text
 
 DAY = 24 * 3600

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from tuichat.runtime.untrusted import neutralise, shown_json
 from tuichat.store import ChatRow
 from tuichat.ui.widgets.activity import ActivityPane
-from tuichat.ui.widgets.conversation import Conversation, UserMessage
+from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
     from textual.widget import Widget

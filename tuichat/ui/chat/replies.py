@@ -29,9 +29,10 @@ from tuichat.store import MessageRow
 from tuichat.ui.chat.attachments import file_items
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.attachment_chips import AttachmentChips
-from tuichat.ui.widgets.conversation import Conversation, UserMessage
+from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.prompt import Prompt
 from tuichat.ui.widgets.reply import ReplyView
+from tuichat.ui.widgets.user_message import UserMessage
 from tuichat.ui.widgets.when import now
 
 if TYPE_CHECKING:

@@ -15,81 +15,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static
 
 from tuichat.runtime.reply.model import Reply
-from tuichat.runtime.untrusted import neutralise
 from tuichat.store import MessageRow
 from tuichat.store.branches import Version
-from tuichat.ui.widgets.attachment_chips import Chip, chips_text
 from tuichat.ui.widgets.closed_chats import ClosedChats
 from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView
-from tuichat.ui.widgets.reply_parts import version_label
 from tuichat.ui.widgets.reply_text import ReplyText
-from tuichat.ui.widgets.settled import KeptLines
+from tuichat.ui.widgets.settled import KeptLines, all_mounted, settle
+from tuichat.ui.widgets.user_message import UserMessage
 from tuichat.ui.widgets.welcome import Welcome
-from tuichat.ui.widgets.when import stamp
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
 BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search hit)
-CHIP_STYLE = "reverse dim"  # a sent message's attachments: chips that read on its $boost background
-
-
-class UserMessage(Static):
-    """A message the user sent, its time at the right of its first line, its attachments'
-    chips under its text."""
-
-    DEFAULT_CSS = """
-    UserMessage {
-        margin: 1 0 0 8;
-        padding: 0 1;
-        background: $boost;
-        border-left: thick $accent;
-    }
-    """
-
-    def __init__(
-        self, text: str, message_id: str | None = None, version: Version | None = None, created_at: float | None = None,
-        files: Sequence[Mapping[str, Any]] = (),
-    ) -> None:
-        self.text = neutralise(text)  # a stored chat's text: shown, not obeyed
-        shown = Text(self.text)
-        if files:
-            shown.append("\n")
-            shown.append_text(chips_text((Chip.of_file(item) for item in files), CHIP_STYLE))
-        if version is not None:
-            shown.append(f"\n{version_label('', version)}", style="dim")
-        self.shown = shown  # the text and, for one of several versions, `‹ 2/3 ›` under it
-        super().__init__(shown)
-        self.text = text  # as sent (copying neutralises it again)
-        self.message_id = message_id
-        self.version = version
-        self.created_at = created_at
-        self.files = list(files)
-
-    def render(self) -> RenderableType:
-        """The message, its time at the right of its first line."""
-        if self.created_at is None:
-            return self.shown
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1)
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(self.shown, Text(" " + stamp(self.created_at), style="dim"))
-        return grid
 
 
 class Conversation(KeptLines, VerticalScroll):
@@ -185,13 +133,24 @@ class Conversation(KeptLines, VerticalScroll):
         if index is not None:  # from a little before it: scrolling up from there mounts more
             self._first_mounted = max(0, min(self._first_mounted, index - BEFORE_FOUND))
         self._closed_chats.closing()
-        if self.children:
-            await self.remove_children()
-            self._forget_layouts()
-        self._below.forget()
-        self._above.forget()
         widgets = [self._widget_for(m) for m in messages[self._first_mounted :]]
-        await self.mount_all(widgets or [Welcome()])
+        # Laid out once, with every block composed (`settle`): a layout between the levels of
+        # widgets that compose (a reply, its Markdown, a list's items), then each new widget's
+        # second, cost the open up to 8 of them.
+        with self.app.batch_update():
+            if self.children:
+                await self.remove_children()
+                self._forget_layouts()
+            self._below.forget()
+            self._above.forget()
+            await self.mount_all(widgets or [Welcome()])
+            await all_mounted(self)
+            for widget in self.children:
+                settle(widget, for_good=False)
+            if self._overflows(messages[self._first_mounted :]):
+                # Shown before the first layout: shown after it, the scrollbar narrows every
+                # message, and each lays the screen out again (two more layouts).
+                self.show_vertical_scrollbar = self.vertical_scrollbar.display = True
         found = widgets[index - self._first_mounted] if index is not None else None
         if found is None:
             self.anchor()
@@ -205,6 +164,19 @@ class Conversation(KeptLines, VerticalScroll):
         # collected here, before it was mounted, and freed only when another chat was opened.
         self._closed_chats.shown()
         return found
+
+    def _overflows(self, messages: Sequence[MessageRow]) -> bool:
+        """Whether `messages` surely take more lines than the view holds: their text's lines,
+        wrapped at the view's width, without margins or rendering (fewer than they take)."""
+        width, height = self.scrollable_content_region.size
+        if width <= 0 or height <= 0:
+            return False
+        lines = 0
+        for message in messages:
+            lines += sum(len(line) // width + 1 for line in message.content.splitlines())
+            if lines > height:
+                return True
+        return False
 
     def _forget_layouts(self) -> None:
         """Textual keeps what it last laid out, to reuse: the arrangement cache, and the stream

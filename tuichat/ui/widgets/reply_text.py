@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from textual.app import ComposeResult
@@ -12,18 +11,10 @@ from textual.widgets import Markdown
 from tuichat.ui.widgets.fold import Fold
 from tuichat.ui.widgets.live_tail import LiveTail, Looks
 from tuichat.ui.widgets.markdown_parser import line_start
-from tuichat.ui.widgets.settled import KeptLines, Settled, settle
+from tuichat.ui.widgets.settled import KeptLines, Settled, all_mounted, settle
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 _HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
-
-
-async def all_mounted(widget: Widget) -> None:
-    """Until every widget under `widget` is mounted. Awaiting a mount waits for the widgets
-    mounted, not for those their children compose (a list's items, a fence's code): a layout
-    in between measured a list with no items, and a stream layout kept its height (none)."""
-    while pending := [child for child in widget.walk_children() if not child.is_mounted]:
-        await asyncio.wait([asyncio.create_task(child._mounted_event.wait()) for child in pending])
 
 
 _MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import MethodType
 
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+
+async def all_mounted(widget: Widget) -> None:
+    """Until every widget under `widget` is mounted. Awaiting a mount waits for the widgets
+    mounted, not for those their children compose (a list's items, a fence's code): a layout
+    in between measured a list with no items, and a stream layout kept its height (none)."""
+    while pending := [child for child in widget.walk_children() if not child.is_mounted]:
+        await asyncio.wait([asyncio.create_task(child._mounted_event.wait()) for child in pending])
 
 
 class Settled:
@@ -23,16 +32,23 @@ def _size_updated_once(widget: Widget, size: Size, virtual_size: Size, container
     return type(widget)._size_updated(widget, size, virtual_size, container_size, layout=False)
 
 
-def settle(subtree: Widget) -> None:
-    """Let a subtree just mounted (all of it: see `reply_text.all_mounted`), and not laid out
-    yet, be laid out once. Textual lays each new widget out a second time: a refresh asked
-    while it was composed (a block's text set), its first size (`Settled`), and a scrollbar
-    its `overflow: scroll` shows at that size each ask for one more layout of the screen,
-    which the widget's first layout has made needless (a sealed segment of a streaming
-    reply cost two layouts; 40 of 137 for a 12,000-character reply)."""
+def _size_updated_first(widget: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+    del widget._size_updated  # (the instance's: later sizes lay it out again, as Textual does)
+    return type(widget)._size_updated(widget, size, virtual_size, container_size, layout=False)
+
+
+def settle(subtree: Widget, *, for_good: bool = True) -> None:
+    """Let a subtree just mounted (all of it: `all_mounted`), and not laid out yet, be laid
+    out once. Textual lays each new widget out a second time: a refresh asked while it was
+    composed (a block's text set), its first size (`Settled`), and a scrollbar its
+    `overflow: scroll` shows at that size each ask for one more layout of the screen, which
+    the widget's first layout has made needless (a sealed segment of a streaming reply cost
+    two layouts; 40 of 137 for a 12,000-character reply). `for_good`: its later sizes don't
+    lay it out either (a sealed segment's blocks never change); otherwise only its first."""
+    resized = _size_updated_once if for_good else _size_updated_first
     for widget in subtree.walk_children(with_self=True):
         widget._layout_required = False
-        widget._size_updated = MethodType(_size_updated_once, widget)  # type: ignore[method-assign]
+        widget._size_updated = MethodType(resized, widget)  # type: ignore[method-assign]
         styles = widget.styles
         if styles.overflow_x == "scroll":
             widget.horizontal_scrollbar.display = True
