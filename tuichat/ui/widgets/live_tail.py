@@ -262,7 +262,7 @@ class LiveTail(Settled, Widget):
         inner = max(1, width - looks.styles.padding.width)
         # Lines drawn stay while the width and the background under them do (the message
         # cursor's class on the reply changes it without restyling the tail).
-        at = (width, self._frames.colors_of(looks))
+        at = (width, self._frames.begin(looks))
         if self._blank is None or at != self._drawn_at:
             base, background = at[1]
             blank = Strip.blank(inner, RichStyle.from_color(bgcolor=(base + background).rich_color))

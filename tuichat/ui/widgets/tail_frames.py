@@ -56,8 +56,8 @@ class Frames:
     def __init__(self) -> None:
         self._kept: dict[tuple[object, ...], Any] = {}  # lines, or a framed line with its line
         self._used: dict[tuple[object, ...], Any] = {}
-        self._colors: dict[int, tuple[Color, Color]] = {}  # the looks' background colours, this draw
-        self._sides: dict[int, tuple[int, int, RichStyle] | None] = {}  # how lines are framed, this draw
+        self._colors: dict[int, tuple[Color, Color]] = {}  # the looks' background colours (`begin`)
+        self._sides: dict[int, tuple[int, int, RichStyle] | None] = {}  # how their lines are framed
 
     def frame(self, look: Widget, lines: Sequence[Strip], width: int, inner: int) -> list[Strip]:
         padding = look.styles.padding
@@ -92,16 +92,25 @@ class Frames:
         self._used[key] = lines
         return lines
 
+    def begin(self, looks: Widget) -> tuple[Color, Color]:
+        """A draw starts: the background colours of `looks` (the widget holding every look),
+        found anew, walking its ancestors: a class on one, such as the message cursor's, can
+        change them without restyling the looks. While they are the same, so are those of the
+        looks inside it (found once: they change only with a new theme, which `forget`s)."""
+        colors = looks.background_colors
+        if colors != self._colors.get(id(looks)):
+            self._colors, self._sides = {id(looks): colors}, {}
+        return colors
+
     def colors_of(self, look: Widget) -> tuple[Color, Color]:
-        """A look's background colours, found once a draw (walking its ancestors: a class
-        on one, such as the message cursor's, can change them without restyling the look)."""
+        """A look's background colours (see `begin`)."""
         colors = self._colors.get(id(look))
         if colors is None:
             colors = self._colors[id(look)] = look.background_colors
         return colors
 
     def _sides_of(self, look: Widget) -> tuple[int, int, RichStyle] | None:
-        """How a content line of `look` is framed, found once a draw, when that is its
+        """How a content line of `look` is framed, found once (see `begin`), when that is its
         left and right padding in its background alone (a reply's Markdown blocks): what the
         styles cache does to such a line, without its set-up for every line (most of its
         cost). None for a look with a border, outline, hatch, tint or some transparency."""
@@ -167,7 +176,7 @@ class Frames:
 
     def drawn(self) -> None:
         """A draw is over: what it did not use goes."""
-        self._kept, self._used, self._colors, self._sides = self._used, {}, {}, {}
+        self._kept, self._used = self._used, {}
 
     def forget(self) -> None:
         self._kept, self._used, self._colors, self._sides = {}, {}, {}, {}
