@@ -106,6 +106,7 @@ OPEN_FENCE = """Some code:
 ```python
 def f(x: int) -> int:
     return x  # a comment running past the right edge of an eighty-column screen, cut there
+
 print(f(1))"""
 
 
@@ -130,7 +131,7 @@ async def test_an_open_fence_highlights_each_line_once_it_ends(theme: str) -> No
         await column.write("\n```\n", final=True)
         sealed = await paint(pilot)
     row = next(y for y, line in enumerate(sealed) if "print(f(1))" in row_text(line))
-    assert "return x" in row_text(sealed[row - 1])
+    assert "return x" in row_text(sealed[row - 2]) and not row_text(sealed[row - 1]).strip()
     assert writing[:row] == sealed[:row]  # the lines above the last, highlighted
     assert row_text(writing[row]) == row_text(sealed[row])  # the last: its text ...
     assert writing[row] != sealed[row]  # ... not highlighted yet

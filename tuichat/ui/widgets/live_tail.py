@@ -319,7 +319,12 @@ class LiveTail(Settled, Widget):
         head_lines = self._fence.lines.get(inner)
         if head_lines is None:
             head_lines = self._fence.lines[inner] = self._frames.text(look, self._fence.head, inner)
-        lines = head_lines + self._frames.text(look, Content(last.expandtabs(8)).stylize_before("$text"), inner)
+        # The blank lines ending the code above (its highlighting drops them) and the last
+        # line, rendered where they sit in the code: a cell's offset in it (for selecting
+        # text) counts the lines above.
+        above_lines = len(head_lines) + len(above) - len(above.rstrip("\n"))
+        under = Content("\n" * above_lines + last.expandtabs(8)).stylize_before("$text")
+        lines = head_lines + self._frames.text(look, under, inner)[len(head_lines) :]
         return [strip.crop(0, width) for strip in self._frames.frame(look, lines, inner + padding.width, inner)]
 
     def _draw_list(self, block: Block, width: int) -> list[Strip]:
