@@ -166,8 +166,10 @@ class Conversation(KeptLines, VerticalScroll):
         return found
 
     def _overflows(self, messages: Sequence[MessageRow]) -> bool:
-        """Whether `messages` surely take more lines than the view holds: their text's lines,
-        wrapped at the view's width, without margins or rendering (fewer than they take)."""
+        """Whether `messages` will take more lines than the view holds: their text's lines
+        wrapped at the view's width, margins left out (a `<details>` fold shows fewer). A
+        wrong guess costs what not guessing did: the first layout hides the scrollbar again,
+        and the messages are laid out once more."""
         width, height = self.scrollable_content_region.size
         if width <= 0 or height <= 0:
             return False

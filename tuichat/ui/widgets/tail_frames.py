@@ -48,10 +48,10 @@ def framed(
 
 
 class Frames:
-    """Content lines framed in a look's padding and background (`framed`), each line framed
-    once while it is shown: a write changes a line or two of a block, and framing a line
-    costs as much as drawing it. A line is known by its cells and styles, so the lines of a
-    paragraph that a write did not rewrap are found again."""
+    """Content lines rendered (`text`) and framed in a look's padding and background
+    (`frame`), each once while it is shown: a write changes a line or two of a block. A
+    rendered line is known by its cells and styles, so the lines of a paragraph that a write
+    did not rewrap are found again; a framed line by the line it frames (the same object)."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[object, ...], Any] = {}  # lines, or a framed line with its line
