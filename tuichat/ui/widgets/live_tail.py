@@ -37,7 +37,7 @@ from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFen
 from tuichat.ui.widgets.markdown_parser import line_start, parser
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
-from tuichat.ui.widgets.tail_frames import Frames, draw, framed
+from tuichat.ui.widgets.tail_frames import Frames, draw, framed, framed_at
 
 # One block of each kind the tail draws itself, in the order `Looks` finds them (the fence
 # names a language: with none, Pygments guesses one, which loads every lexer).
@@ -319,13 +319,10 @@ class LiveTail(Settled, Widget):
         head_lines = self._fence.lines.get(inner)
         if head_lines is None:
             head_lines = self._fence.lines[inner] = self._frames.text(look, self._fence.head, inner)
-        # The blank lines ending the code above (its highlighting drops them) and the last
-        # line, rendered where they sit in the code: a cell's offset in it (for selecting
-        # text) counts the lines above.
-        above_lines = len(head_lines) + len(above) - len(above.rstrip("\n"))
-        under = Content("\n" * above_lines + last.expandtabs(8)).stylize_before("$text")
-        lines = head_lines + self._frames.text(look, under, inner)[len(head_lines) :]
-        return [strip.crop(0, width) for strip in self._frames.frame(look, lines, inner + padding.width, inner)]
+        # The blank lines ending the code above (its highlighting drops them), then the last.
+        under = "\n" * (len(above) - len(above.rstrip("\n"))) + last.expandtabs(8)
+        under_lines = self._frames.text(look, Content(under).stylize_before("$text"), inner, len(head_lines))
+        return framed_at(look, head_lines + under_lines, width, inner, self._frames)
 
     def _draw_list(self, block: Block, width: int) -> list[Strip]:
         """A list of one paragraph an item, as Textual's Markdown lays it out: a row per item,

@@ -141,13 +141,16 @@ class Frames:
         self._used[key] = rows
         return list(rows)
 
-    def text(self, look: Widget, content: Content, width: int) -> list[Strip]:
+    def text(self, look: Widget, content: Content, width: int, first_line: int = 0) -> list[Strip]:
         """`content` wrapped at `width` and rendered as `Visual.to_strips` renders it for
         `look`, each line rendered once while shown: wrapping is cheap, and rendering a
-        line's styles is what a paragraph's every write paid for all its lines."""
+        line's styles is what a paragraph's every write paid for all its lines.
+        `first_line`: the line `content` starts at in the text it ends (a cell's offset in
+        that text, for selecting, counts the lines above)."""
         styles = look.styles
         if look.text_selection is not None or styles.content_align != ("left", "top"):
-            return Visual.to_strips(look, content, width, None, look.visual_style)
+            shifted = Content("\n" * first_line) + content if first_line else content
+            return Visual.to_strips(look, shifted, width, None, look.visual_style)[first_line:]
         style = look.visual_style
         rule = styles.get_rule
         lines = content._wrap_and_format(
@@ -159,6 +162,8 @@ class Frames:
             tab_size=8,
             get_style=look._get_style,
         )
+        for line in lines if first_line else ():
+            line.y += first_line
         links = look.auto_links and not look.is_container and not look.screen._selecting
         link_style = look.link_style if links else None
         strips: list[Strip] = []
@@ -193,5 +198,11 @@ def draw(look: Widget, content: Content, width: int, frames: Frames, *, clip: bo
         )
         inner = max(inner, natural) if clip else min(inner, natural)
     lines = frames.text(look, content, inner)
-    drawn = frames.frame(look, lines, inner + padding.width, inner)
-    return [strip.crop(0, width) for strip in drawn] if clip else drawn
+    return framed_at(look, lines, width, inner, frames) if clip else frames.frame(look, lines, inner + padding.width, inner)
+
+
+def framed_at(look: Widget, lines: Sequence[Strip], width: int, inner: int, frames: Frames) -> list[Strip]:
+    """Lines `inner` wide framed in `look`'s padding and cut at `width` (a fence's code, which
+    scrolls rather than wraps, seen at its start)."""
+    drawn = frames.frame(look, lines, inner + look.styles.padding.width, inner)
+    return [strip.crop(0, width) for strip in drawn]
