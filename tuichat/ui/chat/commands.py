@@ -12,6 +12,7 @@ from tuichat.runtime.untrusted import neutralise, shown_json
 from tuichat.store import ChatRow
 from tuichat.ui.widgets.activity import ActivityPane
 from tuichat.ui.widgets.conversation import Conversation
+from tuichat.ui.widgets.marks import set_mark
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.user_message import UserMessage
 
@@ -239,10 +240,10 @@ class ChatCommands:
     def _move_cursor(self: ChatScreen, target: Widget | None) -> None:
         """Mark `target` as the cursor (shown once the user moves it; a new reply clears it)."""
         if self.selected_message is not None:
-            self.selected_message.remove_class("-cursor")
+            set_mark(self.selected_message, "-cursor", False)
         self.selected_message = target
         if target is not None:
-            target.add_class("-cursor")
+            set_mark(target, "-cursor", True)
 
     def action_copy_message(self: ChatScreen) -> None:
         """F5: the selected message (the last reply unless the cursor moved), whole or one of

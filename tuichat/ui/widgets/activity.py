@@ -16,6 +16,8 @@ from collections import deque
 from typing import Final, Literal, get_args
 
 from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widgets import RichLog
 
@@ -79,6 +81,16 @@ class ActivityPane(RichLog):
         border-title-style: bold;
     }
     """
+
+    # A write changes only what the pane scrolls over, and Textual lays the whole screen out
+    # for it: every message of the chat (~100 ms with three 12,000-character replies), on
+    # every event written and every reply selected. Its scrollbar is updated instead (its
+    # gutter is kept, so the lines keep their width); a scrollbar shown or hidden still lays
+    # the screen out.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         # min_width=1: RichLog otherwise wraps at 78 columns, wider than the pane, and clips.

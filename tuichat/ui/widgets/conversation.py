@@ -60,23 +60,26 @@ class Conversation(KeptLines, VerticalScroll):
         height: 1fr;
         padding: 0 1;
     }
+    /* A reply keeps a blank left edge, so marking it recolours the edge and nothing else: an
+       edge added or removed lays the screen out (every widget of every message), and one that
+       takes room narrows the reply, a layout of all its blocks (640 for a long one); a
+       background changed repaints each of them. */
     Conversation ReplyView {
         margin: 1 0 0 0;
-    }
-    /* The message cursor (ctrl+up / ctrl+down), once moved: what F5 copies. */
-    Conversation .-cursor {
-        background: $accent 25%;
-    }
-    Conversation ReplyView.-cursor {
-        border-left: thick $accent;
-    }
-    Conversation UserMessage.-cursor {
-        border-left: thick $foreground;
+        border-left: blank;
     }
     /* The message a search opened the chat at. */
     Conversation .-found {
         border-left: thick $warning;
         background: $warning 12%;
+    }
+    /* The message cursor (ctrl+up / ctrl+down), once moved: what F5 copies. */
+    Conversation ReplyView.-cursor {
+        border-left: thick $accent;
+    }
+    Conversation UserMessage.-cursor {
+        border-left: thick $foreground;
+        background: $accent 25%;
     }
     """
 
@@ -93,6 +96,11 @@ class Conversation(KeptLines, VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Welcome()
+
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        """Restyled alone: only its own outline depends on its focus, and Textual restyles
+        every widget inside (1.5 s for a chat of three 12,000-character replies)."""
+        self.app.stylesheet.update_nodes([self], animate=True)
 
     @property
     def first_mounted(self) -> int:

@@ -260,8 +260,8 @@ class LiveTail(Settled, Widget):
         above or below, so each block is framed alone)."""
         looks = self.looks
         inner = max(1, width - looks.styles.padding.width)
-        # Lines drawn stay while the width and the background under them do (the message
-        # cursor's class on the reply changes it without restyling the tail).
+        # Lines drawn stay while the width and the background under them do (a class set on
+        # the reply without restyling the tail can change it: `set_mark`).
         at = (width, self._frames.begin(looks))
         if self._blank is None or at != self._drawn_at:
             base, background = at[1]

@@ -94,8 +94,8 @@ class Frames:
 
     def begin(self, looks: Widget) -> tuple[Color, Color]:
         """A draw starts: the background colours of `looks` (the widget holding every look),
-        found anew, walking its ancestors: a class on one, such as the message cursor's, can
-        change them without restyling the looks. While they are the same, so are those of the
+        found anew, walking its ancestors: a class set on one without a restyle (`set_mark`)
+        can change them. While they are the same, so are those of the
         looks inside it (found once: they change only with a new theme, which `forget`s)."""
         colors = looks.background_colors
         if colors != self._colors.get(id(looks)):
