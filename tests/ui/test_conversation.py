@@ -10,9 +10,13 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from rich.segment import Segment
 from textual import events
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
+from textual.widget import Widget
 
 from tests.ui.helpers import Layouts, screen_lines, settled, until
 from tuichat.examples.markdown import ANSWER
@@ -311,3 +315,25 @@ async def opened_small(pilot: Pilot[None], app: Chat) -> Conversation:
     conversation = app.query_one(Conversation)
     await settled(pilot, lambda: len(conversation.children))
     return conversation
+
+
+async def test_the_scroll_bar_keeps_its_lines_only_while_it_stays_where_it_is() -> None:
+    """The bar's lines are kept between its refreshes (Textual would render them again for
+    every write of a streaming reply): scrolled, it draws its thumb where Textual does."""
+    app = Chat([message(n) for n in range(WINDOW)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened(pilot, app)
+        bar = conversation.vertical_scrollbar
+        assert bar.display
+        crop = Region(0, 0, bar.size.width, bar.size.height)
+
+        def drawn(lines: list[Strip]) -> list[list[Segment]]:
+            return [list(line) for line in lines]
+
+        at_end = drawn(bar.render_lines(crop))
+        await pilot.press("home")
+        await settled(pilot, lambda: conversation.scroll_y)
+        assert conversation.scroll_y == 0
+        at_top = drawn(bar.render_lines(crop))
+        assert at_top != at_end
+        assert at_top == drawn(Widget.render_lines(bar, crop))  # Textual's own rendering

@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
+from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
 from tuichat.runtime.reply.model import Reply
@@ -38,6 +39,10 @@ from tuichat.ui.widgets.welcome import Welcome
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
 BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search hit)
+
+
+class KeptScrollBar(KeptLines, ScrollBar):
+    """A scroll bar whose lines are kept until it is refreshed (its position or size set)."""
 
 
 class Conversation(KeptLines, VerticalScroll):
@@ -96,6 +101,18 @@ class Conversation(KeptLines, VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Welcome()
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's (as `Widget.vertical_scrollbar` makes it), keeping its lines: Textual
+        repaints every widget whose clip overlaps a change, so each write of a streaming reply
+        rendered the bar's 40 lines anew (0.25 ms a write, 3% of a stream's CPU)."""
+        if self._vertical_scrollbar is None:
+            bar = KeptScrollBar(vertical=True, name="vertical", thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self._vertical_scrollbar = bar
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     def watch_has_focus(self, _has_focus: bool) -> None:
         """Restyled alone: only its own outline depends on its focus, and Textual restyles
