@@ -29,6 +29,7 @@ from tuichat.ui.widgets.conversation import WINDOW, Conversation
 from tuichat.ui.widgets.fold import FoldSpacer
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 from tuichat.ui.widgets.user_message import UserMessage
 
 
@@ -337,3 +338,25 @@ async def test_the_scroll_bar_keeps_its_lines_only_while_it_stays_where_it_is() 
         at_top = drawn(bar.render_lines(crop))
         assert at_top != at_end
         assert at_top == drawn(Widget.render_lines(bar, crop))  # Textual's own rendering
+
+
+async def test_a_container_renders_one_line_for_all_its_alike_lines_as_textual_renders_them() -> None:
+    """A reply's own lines (its background and left edge, under its blocks) are alike: one is
+    rendered and repeated, and they are what Textual renders line by line."""
+    app = Chat([message(n) for n in range(WINDOW)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened(pilot, app)
+        view = conversation.replies()[-1]
+        view.add_class("-found")  # a background and a thick left edge
+        await pilot.pause()
+        for widget in (view, view.query_one(StoredMarkdown), conversation):
+            crop = Region(0, 0, widget.size.width, widget.size.height)
+            assert crop.height > 1
+            kept = [list(line) for line in widget.render_lines(crop)]
+            assert kept == [list(line) for line in Widget.render_lines(widget, crop)]
+        assert any(segment.style and segment.style.bgcolor for segment in kept[0])
+        view.styles.border_top = ("round", "red")  # lines no longer alike: rendered each
+        await pilot.pause()
+        crop = Region(0, 0, view.size.width, view.size.height)
+        kept = [list(line) for line in view.render_lines(crop)]
+        assert kept == [list(line) for line in Widget.render_lines(view, crop)] and kept[0] != kept[1]

@@ -44,6 +44,8 @@ BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search
 class KeptScrollBar(KeptLines, ScrollBar):
     """A scroll bar whose lines are kept until it is refreshed (its position or size set)."""
 
+    draws_lines = True
+
 
 class Conversation(KeptLines, VerticalScroll):
     """Focused (Tab from the prompt), its keys fold the selected reply's parts (ctrl+up/down

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from types import MethodType
+from typing import ClassVar
 
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -61,17 +62,38 @@ class KeptLines:
     only when it is refreshed. Textual asks every widget whose clip overlaps a repaint for all
     its visible lines, so each write of a streaming reply re-rendered every segment on screen
     and the column around them, line by line from the styles cache: kept here until a refresh
-    (which is what empties that cache) or a new crop."""
+    (which is what empties that cache) or a new crop.
+
+    Its lines are alike when its edges are at its sides alone (a background, a left border):
+    one is rendered and repeated. A streaming reply grows at every layout, and the styles
+    cache rendered each of its lines anew: 40 µs a line, ~1 ms for a reply filling the screen,
+    at each of its ~60 layouts, for the reply, its text and each segment on screen."""
 
     _kept: tuple[Region, list[Strip]] | None = None
+    draws_lines: ClassVar[bool] = False  # it draws content of its own (a scroll bar): lines differ
 
     def render_lines(self, crop: Region) -> list[Strip]:
         kept = self._kept
         if kept is not None and kept[0] == crop:  # (`_set_dirty` is what marks lines to render anew)
             return kept[1]
-        lines: list[Strip] = super().render_lines(crop)  # type: ignore[misc]
+        render = super().render_lines  # type: ignore[misc]
+        if crop.height > 1 and self._lines_alike():
+            lines: list[Strip] = render(Region(crop.x, crop.y, crop.width, 1)) * crop.height
+        else:
+            lines = render(crop)
         self._kept = (crop, lines)
         return lines
+
+    def _lines_alike(self) -> bool:
+        """Whether every line of it renders alike: it draws nothing of its own (a container),
+        with no edge above or below, no title and no hatch."""
+        styles = self.styles  # type: ignore[attr-defined]
+        return not (
+            self.draws_lines or
+            styles.border_top[0] or styles.border_bottom[0] or styles.outline_top[0] or styles.outline_bottom[0]
+            or self.border_title or self.border_subtitle  # type: ignore[attr-defined]
+            or (styles.has_rule("hatch") and styles.hatch != "none")
+        )
 
     def _set_dirty(self, *regions: Region) -> None:
         self._kept = None
