@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tests.ui.helpers import Layouts, settled
 from tuichat.ui.widgets.reply_text import ReplyText
@@ -93,12 +95,32 @@ async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> 
         tail = column.tail
         assert tail is not None and len(tail.blocks) == 13 and not column.markdowns  # all in the tail
         streaming = await paint(pilot)
+        crop = Region(3, 0, tail.size.width - 3, tail.size.height)  # its lines, as Textual's styles cache renders them
+        assert [list(line) for line in tail.render_lines(crop)] == [list(line) for line in Widget.render_lines(tail, crop)]
         await column.write("", final=True)
         assert column.tail is None and len(column.markdowns) == 1
         sealed = await paint(pilot)
     text_lines = sum(1 for line in sealed if "".join(text for text, _ in line).strip())
     assert text_lines > 12
     assert streaming == sealed
+
+
+async def test_the_tail_renders_its_lines_through_the_apps_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without colour (NO_COLOR: a line filter), its lines are what Textual's styles cache
+    makes of them: filtered, cut to the crop."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = Column("textual-dark")
+    async with app.run_test(size=(80, 60)) as pilot:
+        column = app.column
+        await pilot.pause()
+        await column.write(DRAWN[:40])
+        await pilot.pause()
+        await column.write(DRAWN[40:])
+        await paint(pilot)
+        tail = column.tail
+        assert tail is not None and app.get_line_filters()
+        crop = Region(3, 2, tail.size.width - 5, tail.size.height - 2)
+        assert [list(line) for line in tail.render_lines(crop)] == [list(line) for line in Widget.render_lines(tail, crop)]
 
 
 OPEN_FENCE = """Some code:

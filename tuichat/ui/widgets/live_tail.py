@@ -357,3 +357,35 @@ class LiveTail(Settled, Widget):
         if y < len(self._lines):
             return self._lines[y]
         return self._blank if self._blank is not None else Strip.blank(self.size.width)  # the lines kept
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Its lines through the app's line filters, not through the styles cache: with no
+        edge, padding, tint or opacity of its own, the cache would only copy each line (its
+        lines are framed when drawn). A write repaints the tail, and Textual asks it for all
+        its lines on screen, ~0.3 ms a write through the cache."""
+        if not self._plain():
+            return super().render_lines(crop)
+        background = self.background_colors[1]
+        filters = self.get_line_filters()
+        lines = [self.render_line(y) for y in crop.line_range]
+        for line_filter in filters:
+            lines = [line.apply_filter(line_filter, background) for line in lines]
+        width = self.size.width
+        if crop.column_span != (0, width):
+            lines = [line.crop(*crop.column_span) for line in lines]
+        return lines
+
+    def _plain(self) -> bool:
+        """Whether the styles cache would leave its lines as they are drawn (see `render_lines`)."""
+        styles = self.styles
+        return not (
+            any(edge for edge, _ in styles.border)
+            or any(edge for edge, _ in styles.outline)
+            or any(styles.padding)
+            or (styles.has_rule("hatch") and styles.hatch != "none")
+            or styles.tint.a
+            or styles.text_opacity != 1.0
+            or self.opacity != 1.0
+            or self.mouse_hover  # (a link under the mouse is styled by the cache)
+            or self.size.width != self._width
+        )
