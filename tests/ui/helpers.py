@@ -6,13 +6,14 @@ a count of the screen's layouts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from textual.app import App
+from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
@@ -64,6 +65,22 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: flo
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the app did not get there in time")
         await pilot.pause(0.02)
+
+
+@contextmanager
+def restyles(app: App[Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[list[DOMNode]]:
+    """The nodes the stylesheet restyles meanwhile."""
+    restyled: list[DOMNode] = []
+    update = app.stylesheet.update_nodes
+
+    def counted(nodes: Any, animate: bool = False) -> None:
+        nodes = list(nodes)
+        restyled.extend(nodes)
+        update(nodes, animate=animate)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app.stylesheet, "update_nodes", counted)
+        yield restyled
 
 
 # -- the chat screen -------------------------------------------------------------------------

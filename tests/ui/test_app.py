@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ from tests.ui.helpers import (
     chat_with,
     finished,
     pick,
+    restyles,
     screen_lines,
     send,
     stored,
@@ -66,17 +66,9 @@ async def test_selecting_a_reply_restyles_none_of_its_widgets(db_path: Path, mon
         first = await chat_with(pilot, screen, "echo", "one **two** three\n\n- a\n- b")
         second = await chat_with(pilot, screen, "echo", "four")
         assert second.has_class("-selected") and not first.has_class("-selected")
-        restyled: list[object] = []
-        update = app.stylesheet.update_nodes
-
-        def counted(nodes: Any, animate: bool = False) -> None:
-            nodes = list(nodes)
-            restyled.extend(nodes)
-            update(nodes, animate=animate)
-
-        monkeypatch.setattr(app.stylesheet, "update_nodes", counted)
-        await screen.select_reply(first)
-        await pilot.pause()
+        with restyles(app, monkeypatch) as restyled:
+            await screen.select_reply(first)
+            await pilot.pause()
         assert first.has_class("-selected") and not second.has_class("-selected")
         assert not [node for node in restyled if node is first or first in node.ancestors]
         assert not [node for node in restyled if node is second or second in node.ancestors]

@@ -5,8 +5,6 @@ screen must still show what a full restyle shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.widget import Widget
 
-from tests.ui.helpers import chat_app, finished, pick, send
+from tests.ui.helpers import chat_app, finished, pick, restyles, send
 from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.reply import ReplyView
@@ -33,22 +31,6 @@ async def echoed(pilot: Any, screen: ChatScreen, text: str) -> ReplyView:
         await pilot.press(*line, "ctrl+j")
     await send(pilot, screen, lines[-1])
     return await finished(pilot, screen)
-
-
-@contextmanager
-def restyles(app: App[Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[list[DOMNode]]:
-    """The nodes the stylesheet restyles meanwhile."""
-    restyled: list[DOMNode] = []
-    update = app.stylesheet.update_nodes
-
-    def counted(nodes: Any, animate: bool = False) -> None:
-        nodes = list(nodes)
-        restyled.extend(nodes)
-        update(nodes, animate=animate)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(app.stylesheet, "update_nodes", counted)
-        yield restyled
 
 
 def inside(nodes: list[DOMNode], widget: Widget) -> list[DOMNode]:

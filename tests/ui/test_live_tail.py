@@ -81,6 +81,15 @@ async def paint(pilot: Pilot[None]) -> list[list[tuple[str, object]]]:
     return await settled(pilot, lambda: painted_cells(pilot.app))
 
 
+async def write_in_two(pilot: Pilot[None], column: ReplyText, text: str, first: int) -> None:
+    """`text` written in two parts, `first` characters then the rest: the tail's first layout
+    gives it its width."""
+    await pilot.pause()
+    await column.write(text[:first])
+    await pilot.pause()
+    await column.write(text[first:])
+
+
 @pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "ansi-dark"])
 async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> None:
     """Every cell, colour and style the same while the text is in the tail and once it is
@@ -88,10 +97,7 @@ async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> 
     app = Column(theme)
     async with app.run_test(size=(80, 60)) as pilot:
         column = app.column
-        await pilot.pause()
-        await column.write(DRAWN[:40])  # the tail's first layout gives it its width
-        await pilot.pause()
-        await column.write(DRAWN[40:])
+        await write_in_two(pilot, column, DRAWN, 40)
         tail = column.tail
         assert tail is not None and len(tail.blocks) == 13 and not column.markdowns  # all in the tail
         streaming = await paint(pilot)
@@ -112,10 +118,7 @@ async def test_the_tail_renders_its_lines_through_the_apps_filters(monkeypatch: 
     app = Column("textual-dark")
     async with app.run_test(size=(80, 60)) as pilot:
         column = app.column
-        await pilot.pause()
-        await column.write(DRAWN[:40])
-        await pilot.pause()
-        await column.write(DRAWN[40:])
+        await write_in_two(pilot, column, DRAWN, 40)
         await paint(pilot)
         tail = column.tail
         assert tail is not None and app.get_line_filters()
@@ -143,10 +146,7 @@ async def test_an_open_fence_highlights_each_line_once_it_ends(theme: str) -> No
     app = Column(theme)
     async with app.run_test(size=(80, 30)) as pilot:
         column = app.column
-        await pilot.pause()
-        await column.write(OPEN_FENCE[:12])
-        await pilot.pause()
-        await column.write(OPEN_FENCE[12:])
+        await write_in_two(pilot, column, OPEN_FENCE, 12)
         writing = await paint(pilot)
         await column.write("\nprint(2)")
         next_line = await paint(pilot)
