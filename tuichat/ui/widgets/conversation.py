@@ -32,19 +32,13 @@ from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_text import ReplyText
-from tuichat.ui.widgets.settled import KeptLines, all_mounted, settle
+from tuichat.ui.widgets.settled import KeptLines, KeptScrollBar, all_mounted, settle
 from tuichat.ui.widgets.user_message import UserMessage
 from tuichat.ui.widgets.welcome import Welcome
 
 WINDOW = 20  # messages mounted at once when a chat opens, and per earlier window
 BATCH = 4  # messages of an earlier window mounted per frame
 BEFORE_FOUND = 2  # messages mounted above the one a chat is opened at (a search hit)
-
-
-class KeptScrollBar(KeptLines, ScrollBar):
-    """A scroll bar whose lines are kept until it is refreshed (its position or size set)."""
-
-    draws_lines = True
 
 
 class Conversation(KeptLines, VerticalScroll):

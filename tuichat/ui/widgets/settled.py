@@ -7,6 +7,7 @@ from types import MethodType
 from typing import ClassVar
 
 from textual.geometry import Region, Size
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -98,3 +99,9 @@ class KeptLines:
     def _set_dirty(self, *regions: Region) -> None:
         self._kept = None
         super()._set_dirty(*regions)  # type: ignore[misc]
+
+
+class KeptScrollBar(KeptLines, ScrollBar):
+    """A scroll bar whose lines are kept until it is refreshed (its position or size set)."""
+
+    draws_lines = True
