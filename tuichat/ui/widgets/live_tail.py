@@ -37,7 +37,7 @@ from textual.widgets._markdown import MarkdownBlock, MarkdownBullet, MarkdownFen
 from tuichat.ui.widgets.markdown_parser import line_start, parser
 from tuichat.ui.widgets.settled import Settled
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
-from tuichat.ui.widgets.tail_frames import Frames, draw, framed, framed_at
+from tuichat.ui.widgets.tail_frames import Frames, draw, framed, framed_at, unadorned
 
 # One block of each kind the tail draws itself, in the order `Looks` finds them (the fence
 # names a language: with none, Pygments guesses one, which loads every lexer).
@@ -377,15 +377,9 @@ class LiveTail(Settled, Widget):
 
     def _plain(self) -> bool:
         """Whether the styles cache would leave its lines as they are drawn (see `render_lines`)."""
-        styles = self.styles
-        return not (
-            any(edge for edge, _ in styles.border)
-            or any(edge for edge, _ in styles.outline)
-            or any(styles.padding)
-            or (styles.has_rule("hatch") and styles.hatch != "none")
-            or styles.tint.a
-            or styles.text_opacity != 1.0
-            or self.opacity != 1.0
-            or self.mouse_hover  # (a link under the mouse is styled by the cache)
-            or self.size.width != self._width
+        return (
+            unadorned(self)
+            and not any(self.styles.padding)
+            and not self.mouse_hover  # (a link under the mouse is styled by the cache)
+            and self.size.width == self._width
         )

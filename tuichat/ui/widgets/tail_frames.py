@@ -24,6 +24,20 @@ from textual.visual import Visual
 from textual.widget import Widget
 
 
+def unadorned(widget: Widget) -> bool:
+    """Whether the styles cache adds nothing to `widget`'s lines but its padding and its
+    background: no border, outline, hatch, tint or transparency."""
+    styles = widget.styles
+    return not (
+        any(edge for edge, _ in styles.border)
+        or any(edge for edge, _ in styles.outline)
+        or (styles.has_rule("hatch") and styles.hatch != "none")
+        or styles.tint.a
+        or styles.text_opacity != 1.0
+        or widget.opacity != 1.0
+    )
+
+
 def framed(
     look: Widget, lines: Sequence[Strip], width: int, inner: int, colors: tuple[Color, Color] | None = None
 ) -> list[Strip]:
@@ -117,18 +131,9 @@ class Frames:
         key = id(look)
         if key in self._sides:
             return self._sides[key]
-        styles = look.styles
-        plain = not (
-            any(edge for edge, _ in styles.border)
-            or any(edge for edge, _ in styles.outline)
-            or (styles.has_rule("hatch") and styles.hatch != "none")
-            or styles.tint.a
-            or styles.text_opacity != 1.0
-            or look.opacity != 1.0
-        )
         base, background = self.colors_of(look)
-        padding = styles.padding
-        sides = (padding.left, padding.right, Style(background=base + background).rich_style) if plain else None
+        padding = look.styles.padding
+        sides = (padding.left, padding.right, Style(background=base + background).rich_style) if unadorned(look) else None
         self._sides[key] = sides
         return sides
 
