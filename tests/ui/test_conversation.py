@@ -360,3 +360,40 @@ async def test_a_container_renders_one_line_for_all_its_alike_lines_as_textual_r
         crop = Region(0, 0, view.size.width, view.size.height)
         kept = [list(line) for line in view.render_lines(crop)]
         assert kept == [list(line) for line in Widget.render_lines(view, crop)] and kept[0] != kept[1]
+
+
+def drawn(lines: list[Strip]) -> list[list[Segment]]:
+    return [list(line) for line in lines]
+
+
+async def test_a_stored_replys_blocks_keep_their_lines_until_they_are_refreshed() -> None:
+    """Textual's blocks inside a stored reply (a paragraph, a list's bullet, a fence's code)
+    are asked for their lines at every repaint near them: kept between refreshes, they are
+    what Textual renders, and a refresh, a new style or another line filter renders anew."""
+    app = Chat([message(n) for n in range(WINDOW)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversation = await opened(pilot, app)
+        markdown = conversation.replies()[-1].query_one(StoredMarkdown)
+        blocks = [markdown.query(kind).first() for kind in ("MarkdownParagraph", "MarkdownBullet", "MarkdownFence Label")]
+        for block in blocks:
+            crop = Region(0, 0, block.size.width, block.size.height)
+            kept = block.render_lines(crop)
+            assert block.render_lines(crop) is kept  # not rendered again
+            assert drawn(kept) == drawn(Widget.render_lines(block, crop))  # Textual's own rendering
+
+            filters = app.get_line_filters()
+            app._filters[0].enabled = not app._filters[0].enabled  # (a theme's ANSI colours)
+            try:
+                assert app.get_line_filters() != filters
+                assert block.render_lines(crop) is not kept
+            finally:
+                app._filters[0].enabled = not app._filters[0].enabled
+            kept = block.render_lines(crop)
+            assert block.render_lines(crop) is kept  # kept again, with the filters back
+
+            block.styles.background = "red"  # a refresh
+            await pilot.pause()
+            restyled = block.render_lines(crop)
+            assert drawn(restyled) == drawn(Widget.render_lines(block, crop)) != drawn(kept)
+            assert any(segment.style and segment.style.bgcolor and segment.style.bgcolor.name == "#ff0000"
+                       for segment in restyled[0])  # fmt: skip

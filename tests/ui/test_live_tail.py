@@ -9,6 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tests.ui.helpers import Layouts, settled
@@ -248,3 +249,34 @@ async def test_a_table_renders_once_complete_and_a_list_as_it_streams() -> None:
         screen = await write("\n\nAfter.")
         assert "- nested" not in screen and "• one" in screen
         assert column.text == "Intro.\n\n| Name | Count |\n|---|--:|\n| a | 1 |\n\n- one\n- two\n  - nested\n\nAfter."
+
+
+async def test_a_sealed_segment_keeps_its_lines_and_a_new_theme_repaints_them() -> None:
+    """The blocks sealed above the tail (a table's cells, a list's rows: widgets asked for
+    their lines at every write) keep them between refreshes; a new theme renders them anew,
+    as Textual renders them."""
+    app = Column("textual-dark")
+    async with app.run_test(size=(80, 40)) as pilot:
+        column = app.column
+        await write_in_two(pilot, column, "Intro.\n\n| Name | Count |\n|---|--:|\n| `a` | 1 |\n\nAfter.", 8)
+        await pilot.pause()
+        await column.tidy()  # as the reply view does once a write is on screen: the table is sealed
+        await paint(pilot)
+        (segment,) = column.markdowns
+        widgets = [widget for widget in segment.walk_children() if widget.size.area]
+        assert len(widgets) > 5 and all("render_lines" in vars(widget) for widget in widgets)
+
+        def lines_of(widget: Widget) -> tuple[Region, list[Strip]]:
+            crop = Region(0, 0, widget.size.width, widget.size.height)
+            return crop, widget.render_lines(crop)
+
+        before = {widget: lines_of(widget) for widget in widgets}
+        assert all(widget.render_lines(crop) is lines for widget, (crop, lines) in before.items())
+        app.theme = "textual-light"
+        await paint(pilot)
+        changed = 0
+        for widget, (crop, lines) in before.items():
+            after = widget.render_lines(crop)
+            assert [list(line) for line in after] == [list(line) for line in Widget.render_lines(widget, crop)]
+            changed += [list(line) for line in after] != [list(line) for line in lines]
+        assert changed == len(widgets)  # each one repainted in the new theme

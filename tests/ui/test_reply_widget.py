@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
-from tests.ui.helpers import screen_lines, settled
+from tests.ui.helpers import Layouts, screen_lines, settled
 from tuichat.examples.markdown import ANSWER, chunks
 from tuichat.runtime.invocation.codec import chunk_line
 from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Step
@@ -368,7 +368,8 @@ async def test_a_layout_after_the_end_keeps_no_blank_lines_under_the_reply(monke
     async def stream(pilot: Pilot[None]) -> None:
         monkeypatch.setattr(view, "call_after_refresh", lambda callback, *args: held.append((callback, args)) or True)
         feed(view, builder, [SseStep(chunk_line("m", piece)) for piece in chunks(SECTIONS)])
-        await wait_until(pilot, lambda: bool(held))  # a write is on screen, its layout's callback held
+        # A write is on screen, any callback it asked for after its refresh held.
+        await wait_until(pilot, lambda: bool(view.query_one(ReplyText).shown.strip()))
         await view.finish(builder.finish())
         for callback, args in held:  # that refresh comes now
             callback(*args)
@@ -455,7 +456,9 @@ async def test_what_the_stream_scrolled_past_is_folded_in_place() -> None:
         assert unfolded == folded  # nothing moved
         assert len(column.markdowns) == shown  # folded segments are hidden, not removed
 
-        feed(view, builder, sse(chunks(SECTIONS)))
+        for piece in chunks(SECTIONS):  # a fold comes with a later write's layout
+            feed(view, builder, sse([piece]))
+            await pilot.pause(0.01)
         await wait_until(pilot, lambda: column.folding.folded > 0)
         log.scroll_up(animate=False)  # the user scrolls up: everything is shown at once
         await pilot.pause()
@@ -522,3 +525,29 @@ async def test_a_huge_reply_shows_its_start_and_says_how_to_read_it_all(monkeypa
     async with Host(stored).run_test(size=(80, 24)):
         assert stored.shown_text == whole[:2000]
         assert text_of(stored, "cut").startswith(f"This reply has {len(whole):,} characters")
+
+
+async def test_folding_what_the_stream_scrolled_past_costs_no_layout_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fold is done in the layout the stream's next seal or top-up costs anyway: streamed
+    the same way, the reply takes as many layouts with its folds as without."""
+    monkeypatch.setattr(ReplyView, "MIN_INTERVAL", 0.0)
+
+    async def layouts_streaming(fold_least: float) -> tuple[int, int]:
+        monkeypatch.setattr(ReplyView, "FOLD_LEAST", fold_least)
+        view, builder = streaming()
+        app = Log(view)
+        async with app.run_test(size=(80, 20)) as pilot:
+            column = view.query_one(ReplyText)
+            await pilot.pause()
+            layouts = Layouts(monkeypatch)
+            pieces = list(chunks(SECTIONS * 3))
+            for start in range(0, len(pieces), 12):  # a write of 12 pieces at a time, each laid out
+                feed(view, builder, sse(pieces[start : start + 12]))
+                await settled(pilot, lambda: (column.text, layouts.count))
+            return layouts.count, column.folding.folded
+
+    fold_least = ReplyView.FOLD_LEAST
+    unfolded = await layouts_streaming(100.0)  # runs of 100 screens: never folds
+    folded = await layouts_streaming(fold_least)
+    assert unfolded[1] == 0 and folded[1] > 0
+    assert folded[0] <= unfolded[0]

@@ -32,7 +32,7 @@ from tuichat.ui.widgets.fold import Fold, FoldBelow
 from tuichat.ui.widgets.gc_hold import gc_hold
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_text import ReplyText
-from tuichat.ui.widgets.settled import KeptLines, KeptScrollBar, all_mounted, settle
+from tuichat.ui.widgets.settled import KeptLines, KeptScrollBar, all_mounted, keep_lines, settle
 from tuichat.ui.widgets.user_message import UserMessage
 from tuichat.ui.widgets.welcome import Welcome
 
@@ -168,6 +168,7 @@ class Conversation(KeptLines, VerticalScroll):
             await all_mounted(self)
             for widget in self.children:
                 settle(widget, for_good=False)
+                keep_lines(widget)
             if self._overflows(messages[self._first_mounted :]):
                 # Shown before the first layout: shown after it, the scrollbar narrows every
                 # message, and each lays the screen out again (two more layouts).

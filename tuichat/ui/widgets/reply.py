@@ -285,6 +285,10 @@ class ReplyView(KeptLines, Settled, Widget):
             # so without the batch the screen would refresh between them.
             with self.app.batch_update():
                 text = self._pieces.text
+                if tidy and self.streaming and text.untidy:
+                    # Folded in the layout tidying costs: a fold of its own was one more
+                    # (9 of the ~70 a 12k-character reply cost).
+                    self._fold(text)
                 tidied = tidy and await text.tidy()
                 if restart:
                     await self._pieces.start_over()
@@ -305,8 +309,6 @@ class ReplyView(KeptLines, Settled, Widget):
                     self._show_parts()
                 if self._text_part.cut or final:
                     self._show_cut()
-            if self.streaming:
-                self.call_after_refresh(self._fold, text)  # with the write laid out
         return tidied
 
     # -- folding and garbage collection while streaming --------------------------------------

@@ -11,7 +11,7 @@ from textual.widgets import Markdown
 from tuichat.ui.widgets.fold import Fold
 from tuichat.ui.widgets.live_tail import LiveTail, Looks
 from tuichat.ui.widgets.markdown_parser import line_start
-from tuichat.ui.widgets.settled import KeptLines, Settled, all_mounted, settle
+from tuichat.ui.widgets.settled import KeptLines, Settled, all_mounted, keep_lines, settle
 from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 _HALF_FENCE = re.compile(r"(?:^|(?<=[\r\n])) {0,3}(?:```|~~~)[^\r\n]*\Z")  # a last line opening a fence
@@ -183,6 +183,7 @@ class ReplyText(KeptLines, Settled, Widget):
                 await self.mount(segment, before=tail)
                 await all_mounted(segment)
                 settle(segment)
+                keep_lines(segment)
             self._mend(segment)
             self._sealed_text += sealed
         tail.above = self._bottom_margin()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import MethodType
 from typing import ClassVar
 
@@ -63,42 +64,72 @@ class KeptLines:
     only when it is refreshed. Textual asks every widget whose clip overlaps a repaint for all
     its visible lines, so each write of a streaming reply re-rendered every segment on screen
     and the column around them, line by line from the styles cache: kept here until a refresh
-    (which is what empties that cache) or a new crop.
+    (which is what empties that cache), a new crop or other line filters.
 
     Its lines are alike when its edges are at its sides alone (a background, a left border):
     one is rendered and repeated. A streaming reply grows at every layout, and the styles
     cache rendered each of its lines anew: 40 µs a line, ~1 ms for a reply filling the screen,
     at each of its ~60 layouts, for the reply, its text and each segment on screen."""
 
-    _kept: tuple[Region, list[Strip]] | None = None
+    _kept: tuple[Region, tuple[int, ...], list[Strip]] | None = None
     draws_lines: ClassVar[bool] = False  # it draws content of its own (a scroll bar): lines differ
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        kept = self._kept
-        if kept is not None and kept[0] == crop:  # (`_set_dirty` is what marks lines to render anew)
-            return kept[1]
-        render = super().render_lines  # type: ignore[misc]
-        if crop.height > 1 and self._lines_alike():
-            lines: list[Strip] = render(Region(crop.x, crop.y, crop.width, 1)) * crop.height
-        else:
-            lines = render(crop)
-        self._kept = (crop, lines)
-        return lines
-
-    def _lines_alike(self) -> bool:
-        """Whether every line of it renders alike: it draws nothing of its own (a container),
-        with no edge above or below, no title and no hatch."""
-        styles = self.styles  # type: ignore[attr-defined]
-        return not (
-            self.draws_lines or
-            styles.border_top[0] or styles.border_bottom[0] or styles.outline_top[0] or styles.outline_bottom[0]
-            or self.border_title or self.border_subtitle  # type: ignore[attr-defined]
-            or (styles.has_rule("hatch") and styles.hatch != "none")
-        )
+        return _kept_lines(self, super().render_lines, crop, alike=not self.draws_lines)  # type: ignore[misc, arg-type]
 
     def _set_dirty(self, *regions: Region) -> None:
         self._kept = None
         super()._set_dirty(*regions)  # type: ignore[misc]
+
+
+def keep_lines(subtree: Widget) -> None:
+    """Keep the lines of every widget in `subtree` between its refreshes, as `KeptLines` does
+    for tuichat's containers: Textual's Markdown blocks, a table's cells, a fence's code.
+    Asked for its lines, each costs ~0.1 ms even when the styles cache holds them (its
+    background looked up through every ancestor, its lines filtered), and the ~30 widgets of
+    a section on screen (a table's cells, a list's rows) were asked at every write of a
+    streaming reply: ~780 times for the bench's reply. Widgets that render their lines their
+    own way are left as they are."""
+    for widget in subtree.walk_children(with_self=True):
+        if type(widget).render_lines is Widget.render_lines and "render_lines" not in vars(widget):
+            widget.render_lines = MethodType(_render_kept, widget)  # type: ignore[method-assign]
+            widget._set_dirty = MethodType(_set_dirty_kept, widget)  # type: ignore[method-assign]
+
+
+def _render_kept(widget: Widget, crop: Region) -> list[Strip]:
+    draws_nothing = type(widget).render is Widget.render and widget.is_container  # (a blank background)
+    return _kept_lines(widget, MethodType(Widget.render_lines, widget), crop, alike=draws_nothing)
+
+
+def _set_dirty_kept(widget: Widget, *regions: Region) -> None:
+    widget._kept = None  # type: ignore[attr-defined]
+    Widget._set_dirty(widget, *regions)
+
+
+def _kept_lines(widget: Widget, render: Callable[[Region], list[Strip]], crop: Region, *, alike: bool) -> list[Strip]:
+    """`widget`'s lines in `crop`, as kept since its last refresh (`_set_dirty` forgets them)."""
+    filters = tuple(id(line_filter) for line_filter in widget.app.get_line_filters())  # (a theme's ANSI filter)
+    kept = getattr(widget, "_kept", None)
+    if kept is not None and kept[0] == crop and kept[1] == filters:
+        return kept[2]
+    if crop.height > 1 and alike and _lines_alike(widget):
+        lines = render(Region(crop.x, crop.y, crop.width, 1)) * crop.height
+    else:
+        lines = render(crop)
+    widget._kept = (crop, filters, lines)  # type: ignore[attr-defined]
+    return lines
+
+
+def _lines_alike(widget: Widget) -> bool:
+    """Whether every line of a widget drawing nothing of its own renders alike: no edge above
+    or below, no title, no hatch, no keyline."""
+    styles = widget.styles
+    return not (
+        styles.border_top[0] or styles.border_bottom[0] or styles.outline_top[0] or styles.outline_bottom[0]
+        or widget.border_title or widget.border_subtitle
+        or (styles.has_rule("hatch") and styles.hatch != "none")
+        or styles.keyline[0] != "none"
+    )
 
 
 class KeptScrollBar(KeptLines, ScrollBar):
