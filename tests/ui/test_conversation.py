@@ -243,10 +243,14 @@ async def test_opening_another_chat_while_an_earlier_window_mounts() -> None:
         assert conversation.mounting
         other = [replace(message(n), id=f"o{n}", chat_id="other") for n in range(30)]
         await conversation.show(other)
-        await settled(pilot, lambda: (len(conversation.children), conversation.first_mounted))
+        await settled(pilot, lambda: (len(conversation.children), conversation.first_mounted, conversation.mounting))
         ids = [child.message_id for child in conversation.children if isinstance(child, (UserMessage, ReplyView))]  # type: ignore[attr-defined]
-        assert ids == [f"o{n}" for n in range(30 - WINDOW, 30)]
-        assert conversation.first_mounted == 30 - WINDOW and not conversation.mounting
+        # The other chat alone, in order, from its first message mounted to its last: none of
+        # the chat closed. (Keys posted before it opened and still queued are the user's: they
+        # may page it up, which mounts its earlier window, as they should.)
+        first = conversation.first_mounted
+        assert first <= 30 - WINDOW and not conversation.mounting
+        assert ids == [f"o{n}" for n in range(first, 30)]
         assert app.is_running
 
 

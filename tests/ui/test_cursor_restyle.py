@@ -13,7 +13,7 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.widget import Widget
 
-from tests.ui.helpers import chat_app, finished, pick, restyles, send
+from tests.ui.helpers import chat_app, finished, pick, restyles, send, settled
 from tuichat.ui.chat.screen import ChatScreen
 from tuichat.ui.widgets.conversation import Conversation
 from tuichat.ui.widgets.reply import ReplyView
@@ -38,13 +38,14 @@ def inside(nodes: list[DOMNode], widget: Widget) -> list[DOMNode]:
 
 
 async def as_fully_restyled(app: App[Any], pilot: Any) -> tuple[str, str]:
-    """The screen as painted, then after every widget has been restyled and repainted."""
-    await pilot.pause()
-    painted = app.export_screenshot()
+    """The screen as painted, then after every widget has been restyled and repainted (each
+    once nothing changes any more: a pause alone could catch the cursor's repaint midway)."""
+    for widget in app.screen.query("Input, TextArea"):  # a text cursor's blink is timing, not style
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+    painted = await settled(pilot, app.export_screenshot)
     app.update_styles(app.screen)
     app.screen.refresh(layout=True)
-    await pilot.pause()
-    return painted, app.export_screenshot()
+    return painted, await settled(pilot, app.export_screenshot)
 
 
 async def test_the_cursor_restyles_only_the_messages_it_leaves_and_lands_on(

@@ -285,9 +285,10 @@ class ReplyView(KeptLines, Settled, Widget):
             # so without the batch the screen would refresh between them.
             with self.app.batch_update():
                 text = self._pieces.text
-                if tidy and self.streaming and text.untidy:
-                    # Folded in the layout tidying costs: a fold of its own was one more
-                    # (9 of the ~70 a 12k-character reply cost).
+                if tidy and self.streaming and text.topping_up:
+                    # Folded in the layout a top-up costs: a fold of its own was one more
+                    # (9 of the ~70 a 12k-character reply cost). Not with a seal's: that
+                    # is a reply's longest stall already (~60 ms), and a fold adds to it.
                     self._fold(text)
                 tidied = tidy and await text.tidy()
                 if restart:

@@ -139,6 +139,13 @@ class ReplyText(KeptLines, Settled, Widget):
             return False
         return self._seal_due(tail) or tail.reserved - tail.lines_needed < self.LOW
 
+    @property
+    def topping_up(self) -> bool:
+        """Whether `tidy` only tops up the blank lines kept (no seal due): its layout is the
+        cheapest (a seal's mounts new widgets)."""
+        tail = self._tail
+        return self.untidy and tail is not None and not self._seal_due(tail)
+
     def _seal_due(self, tail: LiveTail) -> bool:
         """Whether the tail's complete blocks go into a segment now: a table, quote or list
         the tail shows as source is complete (it renders then), or the tail holds more than a
