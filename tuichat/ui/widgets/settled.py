@@ -75,7 +75,7 @@ class KeptLines:
     draws_lines: ClassVar[bool] = False  # it draws content of its own (a scroll bar): lines differ
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        return _kept_lines(self, super().render_lines, crop, alike=not self.draws_lines)  # type: ignore[misc, arg-type]
+        return _kept_lines(self, crop, _next_render_lines, _draws_nothing_of_its_own)  # type: ignore[arg-type]
 
     def _set_dirty(self, *regions: Region) -> None:
         self._kept = None
@@ -97,8 +97,19 @@ def keep_lines(subtree: Widget) -> None:
 
 
 def _render_kept(widget: Widget, crop: Region) -> list[Strip]:
-    draws_nothing = type(widget).render is Widget.render and widget.is_container  # (a blank background)
-    return _kept_lines(widget, MethodType(Widget.render_lines, widget), crop, alike=draws_nothing)
+    return _kept_lines(widget, crop, Widget.render_lines, _blank_container)
+
+
+def _next_render_lines(widget: KeptLines, crop: Region) -> list[Strip]:
+    return super(KeptLines, widget).render_lines(crop)  # type: ignore[misc, no-any-return]
+
+
+def _draws_nothing_of_its_own(widget: KeptLines) -> bool:
+    return not widget.draws_lines
+
+
+def _blank_container(widget: Widget) -> bool:
+    return type(widget).render is Widget.render and widget.is_container  # (it renders a blank background)
 
 
 def _set_dirty_kept(widget: Widget, *regions: Region) -> None:
@@ -106,16 +117,20 @@ def _set_dirty_kept(widget: Widget, *regions: Region) -> None:
     Widget._set_dirty(widget, *regions)
 
 
-def _kept_lines(widget: Widget, render: Callable[[Region], list[Strip]], crop: Region, *, alike: bool) -> list[Strip]:
-    """`widget`'s lines in `crop`, as kept since its last refresh (`_set_dirty` forgets them)."""
+def _kept_lines(
+    widget: Widget, crop: Region, render: Callable[[Widget, Region], list[Strip]], blank: Callable[[Widget], bool]
+) -> list[Strip]:
+    """`widget`'s lines in `crop`, as kept since its last refresh (`_set_dirty` forgets them);
+    else rendered (`render`), one line for all when `blank` says it draws nothing of its own.
+    Asked for every widget on screen at every write: nothing is built before the look-up."""
     filters = tuple(id(line_filter) for line_filter in widget.app.get_line_filters())  # (a theme's ANSI filter)
     kept = getattr(widget, "_kept", None)
     if kept is not None and kept[0] == crop and kept[1] == filters:
         return kept[2]
-    if crop.height > 1 and alike and _lines_alike(widget):
-        lines = render(Region(crop.x, crop.y, crop.width, 1)) * crop.height
+    if crop.height > 1 and blank(widget) and _lines_alike(widget):
+        lines = render(widget, Region(crop.x, crop.y, crop.width, 1)) * crop.height
     else:
-        lines = render(crop)
+        lines = render(widget, crop)
     widget._kept = (crop, filters, lines)  # type: ignore[attr-defined]
     return lines
 
