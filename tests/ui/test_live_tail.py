@@ -13,7 +13,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tests.ui.helpers import Layouts, settled
+from tuichat.ui.widgets.drawn_segment import DrawnSegment
 from tuichat.ui.widgets.reply_text import ReplyText
+from tuichat.ui.widgets.settled import all_mounted
+from tuichat.ui.widgets.stored_markdown import StoredMarkdown
 
 # Every kind of block the tail draws itself, inline styles, a link, a fence wider than the
 # screen, a fence with no language, an indented code block, and lists of a paragraph an item
@@ -91,6 +94,15 @@ async def write_in_two(pilot: Pilot[None], column: ReplyText, text: str, first: 
     await column.write(text[first:])
 
 
+async def as_markdown(pilot: Pilot[None], column: ReplyText, text: str) -> list[list[tuple[str, object]]]:
+    """What Textual's own Markdown of `text` paints in the column, in place of what it holds."""
+    await column.remove_children()
+    markdown = StoredMarkdown(text)
+    await column.mount(markdown)
+    await all_mounted(markdown)
+    return await paint(pilot)
+
+
 @pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "ansi-dark"])
 async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> None:
     """Every cell, colour and style the same while the text is in the tail and once it is
@@ -100,16 +112,17 @@ async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> 
         column = app.column
         await write_in_two(pilot, column, DRAWN, 40)
         tail = column.tail
-        assert tail is not None and len(tail.blocks) == 13 and not column.markdowns  # all in the tail
+        assert tail is not None and len(tail.blocks) == 13 and not column.segments  # all in the tail
         streaming = await paint(pilot)
         crop = Region(3, 0, tail.size.width - 3, tail.size.height)  # its lines, as Textual's styles cache renders them
         assert [list(line) for line in tail.render_lines(crop)] == [list(line) for line in Widget.render_lines(tail, crop)]
         await column.write("", final=True)
-        assert column.tail is None and len(column.markdowns) == 1
+        assert column.tail is None and [type(s) for s in column.segments] == [DrawnSegment]  # drawn, as streamed
         sealed = await paint(pilot)
+        markdown = await as_markdown(pilot, column, DRAWN)
     text_lines = sum(1 for line in sealed if "".join(text for text, _ in line).strip())
     assert text_lines > 12
-    assert streaming == sealed
+    assert streaming == sealed == markdown
 
 
 async def test_the_tail_renders_its_lines_through_the_apps_filters(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,6 +166,7 @@ async def test_an_open_fence_highlights_each_line_once_it_ends(theme: str) -> No
         next_line = await paint(pilot)
         await column.write("\n```\n", final=True)
         sealed = await paint(pilot)
+        assert sealed == await as_markdown(pilot, column, column.text)
     row = next(y for y, line in enumerate(sealed) if "print(f(1))" in row_text(line))
     assert "return x" in row_text(sealed[row - 2]) and not row_text(sealed[row - 1]).strip()
     assert writing[:row] == sealed[:row]  # the lines above the last, highlighted
@@ -160,6 +174,21 @@ async def test_an_open_fence_highlights_each_line_once_it_ends(theme: str) -> No
     assert writing[row] != sealed[row]  # ... not highlighted yet
     assert next_line[: row + 1] == sealed[: row + 1]  # once it ended, it is
     assert row_text(next_line[row + 1]) == row_text(sealed[row + 1])
+
+
+async def test_an_open_fences_last_line_stays_put_under_blank_lines() -> None:
+    """Two blank lines before the line being written (as between Python functions): it is
+    drawn where it will be once the fence is sealed, not a line lower."""
+    app = Column("textual-dark")
+    async with app.run_test(size=(80, 30)) as pilot:
+        column = app.column
+        await write_in_two(pilot, column, "Some code:\n\n```python\ndef f():\n    return 1\n\n\nprint(f", 12)
+        writing = [row_text(line) for line in await paint(pilot)]
+        await column.write("())\n```\n", final=True)
+        sealed = [row_text(line) for line in await paint(pilot)]
+    row = next(y for y, line in enumerate(sealed) if "print(f())" in line)
+    assert "print(f" in writing[row] and not writing[row - 1].strip() and "return 1" in writing[row - 3]
+    assert [line.rstrip() for line in writing[:row]] == [line.rstrip() for line in sealed[:row]]
 
 
 async def test_a_new_theme_redraws_the_tail() -> None:
@@ -172,7 +201,7 @@ async def test_a_new_theme_redraws_the_tail() -> None:
         app.theme = "textual-light"
         streaming = await paint(pilot)
         await column.write("", final=True)
-        assert streaming == await paint(pilot)
+        assert streaming == await paint(pilot) == await as_markdown(pilot, column, DRAWN)
 
 
 class Marked(Column):
@@ -195,8 +224,9 @@ async def test_a_background_from_a_class_above_recolours_the_tail() -> None:
         await column.write("", final=True)
         sealed = await paint(pilot)
         height = column.region.height  # (the blank lines kept under the tail are gone)
+        markdown = await as_markdown(pilot, column, DRAWN)
     assert streaming[:height] != plain[:height]
-    assert streaming[:height] == sealed[:height]
+    assert streaming[:height] == sealed[:height] == markdown[:height]
 
 
 async def test_a_token_is_a_repaint_until_the_blank_lines_kept_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,7 +273,7 @@ async def test_a_table_renders_once_complete_and_a_list_as_it_streams() -> None:
         screen = await write("\n- one\n- two")
         assert "|---|" not in screen and "Name" in screen  # the table is complete: rendered
         assert "• one" in screen and "• two" in screen and "- one" not in screen  # drawn as it comes
-        assert len(column.markdowns) == 1  # the table was sealed; the list is in the tail
+        assert [type(s) for s in column.segments] == [DrawnSegment, StoredMarkdown]  # the table sealed; the list in the tail
         screen = await write("\n  - nested")
         assert "- nested" in screen  # a nested list: its source until it is complete
         screen = await write("\n\nAfter.")
@@ -262,7 +292,7 @@ async def test_a_sealed_segment_keeps_its_lines_and_a_new_theme_repaints_them() 
         await pilot.pause()
         await column.tidy()  # as the reply view does once a write is on screen: the table is sealed
         await paint(pilot)
-        (segment,) = column.markdowns
+        (segment,) = [s for s in column.segments if isinstance(s, StoredMarkdown)]
         widgets = [widget for widget in segment.walk_children() if widget.size.area]
         assert len(widgets) > 5 and all("render_lines" in vars(widget) for widget in widgets)
 

@@ -13,7 +13,6 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownFence
 
 from tests.ui.helpers import Layouts, screen_lines, settled
 from tuichat.examples.markdown import ANSWER, chunks
@@ -22,6 +21,7 @@ from tuichat.runtime.invocation.trace import EventStep, RaisedStep, SseStep, Ste
 from tuichat.runtime.reply.builder import ReplyBuilder
 from tuichat.runtime.reply.model import Reply
 from tuichat.runtime.reply.present import citations
+from tuichat.ui.widgets.drawn_segment import DrawnSegment
 from tuichat.ui.widgets.markdown_parser import parser
 from tuichat.ui.widgets.reply import ReplyView
 from tuichat.ui.widgets.reply_parts import SPINNER
@@ -133,8 +133,9 @@ async def test_streamed_markdown_ends_equal_to_the_reply() -> None:
         finished = builder.finish()
         await view.finish(finished)
         assert view.shown_text == finished.reply.content  # exactly: what was shown is the start of it
-        fence = view.query_one(MarkdownFence)
-        assert "def greet(name: str) -> str:" in fence.code and fence.lexer == "python"
+        (code,) = [line for segment in view.query(DrawnSegment) for line in segment._lines if "def greet(" in line.text]
+        styles = {segment.style.clear_meta_and_links() for segment in code if segment.text.strip() and segment.style}
+        assert "def greet(name: str) -> str:" in code.text and len(styles) >= 3  # drawn as sealed, highlighted
         thought = view.query_one("#thought", Collapsible)
         assert thought.title == "Thought" and thought.collapsed
         assert "Markdown renders" in thought.query_one(Markdown).source
@@ -450,11 +451,11 @@ async def test_what_the_stream_scrolled_past_is_folded_in_place() -> None:
         await pilot.pause(0.1)  # the last tokens are written
         await wait_until(pilot, lambda: column.folding.folded > 0)
         folded = await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app)))
-        shown = len(column.markdowns)
+        shown = len(column.segments)
         column.folding.unfold()
         unfolded = await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app)))
         assert unfolded == folded  # nothing moved
-        assert len(column.markdowns) == shown  # folded segments are hidden, not removed
+        assert len(column.segments) == shown  # folded segments are hidden, not removed
 
         for piece in chunks(SECTIONS):  # a fold comes with a later write's layout
             feed(view, builder, sse([piece]))
@@ -490,7 +491,7 @@ async def test_what_the_stream_folded_stays_folded_after_it_until_the_user_scrol
         log.scroll_up(animate=False)
         await pilot.pause()
         assert column.folding.folded == 0
-        assert all(child.display for child in column.query_children(Markdown))
+        assert column.segments and all(segment.display for segment in column.segments)
         log.scroll_end(animate=False)
         assert await settled(pilot, lambda: (log.virtual_size, log.scroll_y, screen_lines(app))) == finished
 

@@ -6,9 +6,10 @@ A Markdown shows each block as a widget of its own, so every new block, and ever
 block grows past the lines kept for it, lays the whole screen out again (~20 ms on a
 2-core machine, 350 times for a 12,000-character reply). The tail draws its blocks itself:
 a token costs the lines it changed, and a layout comes only when the tail outgrows the
-blank lines it keeps under its text, when the text above it is sealed into a Markdown
-(`ReplyText`). Its blocks look as the Markdown's will because they are drawn with the
-styles of hidden blocks of the same kinds (`Looks`): each block is rendered the way
+blank lines it keeps under its text, when the text above it is sealed (`ReplyText`: as the
+lines drawn, `DrawnSegment`, or a Markdown for what only its widgets draw). Its blocks look
+as the Markdown's will because they are drawn with the styles of hidden blocks of the same
+kinds (`Looks`): each block is rendered the way
 Textual renders a widget (`StylesCache`), with that block's styles, so a seal changes no
 cell on screen.
 
@@ -235,6 +236,10 @@ class LiveTail(Settled, Widget):
         self.reserved = lines
         self.refresh(layout=True)
 
+    def action_link(self, href: str) -> None:
+        """A link clicked (its `@click` meta, as a Markdown block's): opened as a Markdown opens it."""
+        self.app.open_url(href)
+
     def notify_style_update(self) -> None:
         """A new theme: every block drawn anew, with the looks' new styles (applied by then)."""
         super().notify_style_update()
@@ -319,8 +324,11 @@ class LiveTail(Settled, Widget):
         head_lines = self._fence.lines.get(inner)
         if head_lines is None:
             head_lines = self._fence.lines[inner] = self._frames.text(look, self._fence.head, inner)
-        # The blank lines ending the code above (its highlighting drops them), then the last.
-        under = "\n" * (len(above) - len(above.rstrip("\n"))) + last.expandtabs(8)
+        # The blank lines ending the code above that its highlighting dropped (one newline),
+        # then the last line.
+        head = self._fence.head.plain
+        dropped = len(above) - len(above.rstrip("\n")) - (len(head) - len(head.rstrip("\n")))
+        under = "\n" * dropped + last.expandtabs(8)
         under_lines = self._frames.text(look, Content(under).stylize_before("$text"), inner, len(head_lines))
         return framed_at(look, head_lines + under_lines, width, inner, self._frames)
 
@@ -354,6 +362,10 @@ class LiveTail(Settled, Widget):
         return frames.frame(looks.block(kind), lines, width, width)
 
     def render_line(self, y: int) -> Strip:
+        return self._line(y)
+
+    def _line(self, y: int) -> Strip:
+        """Line `y` as painted."""
         if y < len(self._lines):
             return self._lines[y]
         return self._blank if self._blank is not None else Strip.blank(self.size.width)  # the lines kept
@@ -367,7 +379,7 @@ class LiveTail(Settled, Widget):
             return super().render_lines(crop)
         background = self.background_colors[1]
         filters = self.get_line_filters()
-        lines = [self.render_line(y) for y in crop.line_range]
+        lines = [self._line(y) for y in crop.line_range]
         for line_filter in filters:
             lines = [line.apply_filter(line_filter, background) for line in lines]
         width = self.size.width

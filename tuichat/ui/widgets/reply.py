@@ -171,17 +171,6 @@ class ReplyView(KeptLines, Settled, Widget):
             watchers[:] = [(node, callback) for node, callback in watchers if node is not self]
 
     @property
-    def markdowns(self) -> list[Markdown]:
-        """The Markdown widgets showing the reply's text, top to bottom (folds' aside)."""
-        found: list[Markdown] = []
-        for child in self.children:
-            if isinstance(child, ReplyText):
-                found += child.markdowns
-            elif isinstance(child, Markdown) and (child.id == "content" or child.has_class("rich-text")):
-                found.append(child)
-        return found
-
-    @property
     def shown_text(self) -> str:
         """The Markdown source on screen (a streaming text's, less a fence's opening line
         still waiting for its end)."""

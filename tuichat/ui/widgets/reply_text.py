@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Markdown
 
+from tuichat.ui.widgets.drawn_segment import DrawnSegment, runs
 from tuichat.ui.widgets.fold import Fold
 from tuichat.ui.widgets.live_tail import LiveTail, Looks
 from tuichat.ui.widgets.markdown_parser import line_start
@@ -21,18 +22,19 @@ _MENDS = ("-m00", "-m01", "-m10", "-m11")  # classes in ReplyText's CSS
 
 
 class ReplyText(KeptLines, Settled, Widget):
-    """A streaming reply's text: a column of Markdown segments above a `LiveTail`.
+    """A streaming reply's text: a column of sealed segments above a `LiveTail`.
 
     A write draws the text since the last seal in the tail (a repaint of the lines that
     changed). The tail keeps blank lines under its text, topped up to a quarter of the
     screen when few are left; when a table, quote or nested list in it is complete (it renders
-    then), or it holds more than a screen, its complete blocks are sealed into a Markdown
-    segment above it (`tidy`): a layout each, where a Markdown written in place lays the
-    screen out for every new block and every line a block grows past its room. Blocks above
-    the last are complete (no text appended later can change them, the rule Textual's own
-    Markdown streaming relies on), and the tail draws them as their Markdown paints them, so a seal moves nothing. At
-    the end the rest is sealed and the tail goes: the column renders as one Markdown of the
-    whole text would, margins included.
+    then), or it holds more than a screen, its complete blocks are sealed into segments
+    above it (`tidy`): a layout each, where a Markdown written in place lays the screen out
+    for every new block and every line a block grows past its room. Blocks above the last
+    are complete (no text appended later can change them, the rule Textual's own Markdown
+    streaming relies on), and the tail draws them as their Markdown paints them, so a seal
+    moves nothing: the blocks it draws keep the lines it drew (`DrawnSegment`), the others
+    become a Markdown. At the end the rest is sealed and the tail goes: the column renders
+    as one Markdown of the whole text would, margins included.
 
     While the conversation follows the stream, the segments it scrolled past are folded
     (`folding`, a `Fold`).
@@ -77,11 +79,6 @@ class ReplyText(KeptLines, Settled, Widget):
             yield self._tail
 
     @property
-    def markdowns(self) -> list[Markdown]:
-        """The segments, top to bottom."""
-        return [child for child in self.children if isinstance(child, Markdown) and not isinstance(child, Looks)]
-
-    @property
     def shown(self) -> str:
         """The Markdown source on screen: `text`, less a fence's opening line still waiting
         for its end."""
@@ -121,13 +118,17 @@ class ReplyText(KeptLines, Settled, Widget):
             await self._seal(len(self._live_text))
 
     async def end(self) -> None:
-        """The tail and its looks go (a stored reply has none); the blank lines kept go with
-        them. Apart from `seal_rest`, so each is a layout of its own: together they were a
+        """The tail goes, with the blank lines it kept, and so do its looks unless drawn
+        segments draw with them (a stored reply has none). Apart from `seal_rest`, so each is a layout of its own: together they were a
         reply's worst stall (a new table's first render, then the whole screen scrolled)."""
-        gone = [widget for widget in (self._tail, self._looks) if widget is not None]
+        tail = self._tail
         if self._live_text:
             await self.seal_rest()
-        self._tail = self._looks = None
+        gone = [tail] if tail is not None else []
+        if self._looks is not None and not any(isinstance(child, DrawnSegment) for child in self.children):
+            gone.append(self._looks)  # (drawn segments draw with the looks: on a new width or theme)
+            self._looks = None
+        self._tail = None
         if gone:
             await self.remove_children(gone)
 
@@ -174,32 +175,56 @@ class ReplyText(KeptLines, Settled, Widget):
 
     async def _start_tail(self) -> LiveTail:
         """A tail under what is sealed (the text had ended: this one is written anew)."""
-        self._looks = Looks()
+        looks = self._looks
+        self._looks = looks if looks is not None else Looks()
         self._tail = LiveTail(self._looks, above=self._bottom_margin())
-        await self.mount_all([self._looks, self._tail])
+        await self.mount_all([self._tail] if looks is not None else [self._looks, self._tail])
         return self._tail
 
     async def _seal(self, end: int) -> None:
-        """Move the tail's text up to `end` (complete blocks) into a segment above it."""
+        """Move the tail's text up to `end` (complete blocks) into segments above it: the
+        blocks it draws as the lines it drew (`DrawnSegment`), the others as a Markdown."""
         sealed, self._live_text = self._live_text[:end], self._live_text[end:]
         tail = self._tail
-        assert tail is not None
+        assert tail is not None and self._looks is not None
         if sealed:
-            segment = StoredMarkdown(sealed)
+            segments = [
+                DrawnSegment(self._looks, text, above=0, drawn=tail) if drawn else StoredMarkdown(text)
+                for drawn, text in runs(sealed)
+            ]
             with self.app.batch_update():  # laid out once all of it is mounted (`all_mounted`)
-                await self.mount(segment, before=tail)
-                await all_mounted(segment)
-                settle(segment)
-                keep_lines(segment)
-            self._mend(segment)
+                await self.mount_all(segments, before=tail)
+                for segment in segments:
+                    await all_mounted(segment)
+                    settle(segment)
+                    keep_lines(segment)
+                    self._place(segment)
             self._sealed_text += sealed
         tail.above = self._bottom_margin()
         tail.show(self._shown(self._live_text), sealed=True)
 
-    def _bottom_margin(self) -> int:
-        """The bottom margin of the last block sealed (0 if none)."""
-        above = next((s.children[-1] for s in reversed(self.markdowns) if s.children), None)
-        return above.styles.margin.bottom if above is not None else 0
+    def _place(self, segment: Widget) -> None:
+        """Join a new segment to the one above: a drawn one starts below that one's bottom
+        margin; a Markdown's first block takes a class for the gap (`_mend`)."""
+        if isinstance(segment, DrawnSegment):
+            segment.above = self._bottom_margin(segment)
+        elif isinstance(segment, Markdown):
+            self._mend(segment)
+
+    @property
+    def segments(self) -> list[Widget]:
+        """The sealed segments, Markdown or drawn, top to bottom."""
+        return [child for child in self.children if isinstance(child, (DrawnSegment, Markdown)) and not isinstance(child, Looks)]
+
+    def _bottom_margin(self, before: Widget | None = None) -> int:
+        """The bottom margin of the last block sealed (before segment `before`; 0 if none)."""
+        segments = self.segments
+        for segment in reversed(segments[: segments.index(before)] if before is not None else segments):
+            if isinstance(segment, DrawnSegment):
+                return segment.margin_below()
+            if segment.children:
+                return segment.children[-1].styles.margin.bottom
+        return 0
 
     @staticmethod
     def _shown(live: str) -> str:
@@ -228,11 +253,8 @@ class ReplyText(KeptLines, Settled, Widget):
         first = markdown.children[0] if markdown.children else None
         if first is None or any(first.has_class(name) for name in _MENDS):
             return
-        segments = self.markdowns
-        # The last block above: segments of HTML alone have none (Markdown shows no HTML).
-        above = next((s.children[-1] for s in reversed(segments[: segments.index(markdown)]) if s.children), None)
         top, right, bottom, left = first.styles.margin
-        overlap = min(top, above.styles.margin.bottom if above is not None else 0)
+        overlap = min(top, self._bottom_margin(markdown))
         mended = f"-m{top - overlap}{bottom}"
         if overlap and not (right or left) and mended in _MENDS:
             first.add_class(mended)
