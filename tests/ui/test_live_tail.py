@@ -117,7 +117,7 @@ async def test_the_tail_paints_its_blocks_as_their_markdown_does(theme: str) -> 
         crop = Region(3, 0, tail.size.width - 3, tail.size.height)  # its lines, as Textual's styles cache renders them
         assert [list(line) for line in tail.render_lines(crop)] == [list(line) for line in Widget.render_lines(tail, crop)]
         await column.write("", final=True)
-        assert column.tail is None and [type(s) for s in column.segments] == [DrawnSegment]  # drawn, as streamed
+        assert column.tail is None and [type(s) for s in column.segments] == [StoredMarkdown]  # it never outgrew its tail
         sealed = await paint(pilot)
         markdown = await as_markdown(pilot, column, DRAWN)
     text_lines = sum(1 for line in sealed if "".join(text for text, _ in line).strip())

@@ -113,9 +113,13 @@ class ReplyText(KeptLines, Settled, Widget):
 
     async def seal_rest(self) -> None:
         """Seal what the tail shows, complete or not (nothing more will come): the tail is
-        left empty, with the blank lines it kept, so the screen below doesn't move yet."""
+        left empty, with the blank lines it kept, so the screen below doesn't move yet.
+        Drawn only if blocks were drawn before: drawn segments keep the looks they draw with
+        (19 widgets, ~0.4 MB), which a reply that never outgrew its tail (most of them, and
+        short) is better without."""
         if self._tail is not None:
-            await self._seal(len(self._live_text))
+            drawn = any(isinstance(child, DrawnSegment) for child in self.children)
+            await self._seal(len(self._live_text), drawn=drawn)
 
     async def end(self) -> None:
         """The tail goes, with the blank lines it kept, and so do its looks unless drawn
@@ -181,16 +185,17 @@ class ReplyText(KeptLines, Settled, Widget):
         await self.mount_all([self._tail] if looks is not None else [self._looks, self._tail])
         return self._tail
 
-    async def _seal(self, end: int) -> None:
+    async def _seal(self, end: int, *, drawn: bool = True) -> None:
         """Move the tail's text up to `end` (complete blocks) into segments above it: the
-        blocks it draws as the lines it drew (`DrawnSegment`), the others as a Markdown."""
+        blocks it draws as the lines it drew (`DrawnSegment`), the others as a Markdown
+        (all of them, not `drawn`)."""
         sealed, self._live_text = self._live_text[:end], self._live_text[end:]
         tail = self._tail
         assert tail is not None and self._looks is not None
         if sealed:
             segments = [
-                DrawnSegment(self._looks, text, above=0, drawn=tail) if drawn else StoredMarkdown(text)
-                for drawn, text in runs(sealed)
+                DrawnSegment(self._looks, text, above=0, drawn=tail) if as_drawn else StoredMarkdown(text)
+                for as_drawn, text in (runs(sealed) if drawn else [(False, sealed)])
             ]
             with self.app.batch_update():  # laid out once all of it is mounted (`all_mounted`)
                 await self.mount_all(segments, before=tail)
