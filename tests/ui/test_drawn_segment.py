@@ -113,6 +113,9 @@ async def test_a_selection_over_sealed_blocks_is_highlighted_and_copies_their_te
     assert selected == "first run went well, see the log for the rest of it, long enough to wrap\nat sixty columns."
     highlighted = "".join(text for text, style in painted[first] if style.bgcolor == selection_style.bgcolor)
     assert highlighted.startswith("first run went") and "The" not in highlighted
+    # ... and still readable: the text keeps its colour over the selection's background.
+    words = [style for text, style in painted[first] if style.bgcolor == selection_style.bgcolor and text.strip()]
+    assert words and all(style.color is not None and style.color != style.bgcolor for style in words)
 
 
 async def test_a_link_in_sealed_blocks_opens_as_in_a_markdown(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -56,8 +56,12 @@ class DrawnSegment(KeptLines, LiveTail):
             return line
         start, end = span
         end = line.cell_length if end == -1 else end
-        style = self.screen.get_component_rich_style("screen--selection")
-        return Strip.join([line.crop(0, start), _restyled(line.crop(start, end), style), line.crop(end)])
+        # Its background, blended as Textual's widgets paint a selection; its colour is
+        # transparent (resolved, the background's), so the text keeps its own.
+        style = RichStyle(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
+        selected = line.crop(start, end)
+        selected = Strip(Segment.apply_style(selected, post_style=style), selected.cell_length)  # (over its own)
+        return Strip.join([line.crop(0, start), selected, line.crop(end)])
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The text selected, as it reads on screen, less the reply's left padding and the
@@ -69,11 +73,6 @@ class DrawnSegment(KeptLines, LiveTail):
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
-
-
-def _restyled(line: Strip, style: RichStyle) -> Strip:
-    """`line` with `style` over its own (a selection's colours over the text's)."""
-    return Strip([Segment(text, (old + style) if old else style, control) for text, old, control in line], line.cell_length)
 
 
 def runs(text: str) -> list[tuple[bool, str]]:

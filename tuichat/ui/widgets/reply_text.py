@@ -118,19 +118,19 @@ class ReplyText(KeptLines, Settled, Widget):
         (19 widgets, ~0.4 MB), which a reply that never outgrew its tail (most of them, and
         short) is better without."""
         if self._tail is not None:
-            drawn = any(isinstance(child, DrawnSegment) for child in self.children)
-            await self._seal(len(self._live_text), drawn=drawn)
+            await self._seal(len(self._live_text), drawn=self._has_drawn)
 
     async def end(self) -> None:
         """The tail goes, with the blank lines it kept, and so do its looks unless drawn
-        segments draw with them (a stored reply has none). Apart from `seal_rest`, so each is a layout of its own: together they were a
-        reply's worst stall (a new table's first render, then the whole screen scrolled)."""
+        segments draw with them (a stored reply has none). Apart from `seal_rest`, so each
+        is a layout of its own: together they were a reply's worst stall (a new table's
+        first render, then the whole screen scrolled)."""
         tail = self._tail
         if self._live_text:
             await self.seal_rest()
         gone = [tail] if tail is not None else []
-        if self._looks is not None and not any(isinstance(child, DrawnSegment) for child in self.children):
-            gone.append(self._looks)  # (drawn segments draw with the looks: on a new width or theme)
+        if self._looks is not None and not self._has_drawn:
+            gone.append(self._looks)
             self._looks = None
         self._tail = None
         if gone:
@@ -215,6 +215,11 @@ class ReplyText(KeptLines, Settled, Widget):
             segment.above = self._bottom_margin(segment)
         elif isinstance(segment, Markdown):
             self._mend(segment)
+
+    @property
+    def _has_drawn(self) -> bool:
+        """Whether blocks were sealed as drawn (they draw with the looks: on a new width or theme)."""
+        return any(isinstance(child, DrawnSegment) for child in self.children)
 
     @property
     def segments(self) -> list[Widget]:
